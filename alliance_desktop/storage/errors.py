@@ -1,0 +1,23 @@
+"""Storage errors that are the environment's fault: each message tells the user what to do."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """A problem with the database file that the user can act on; ``str()`` says how."""
+
+
+class DatabaseNotFound(StorageError):
+    """The database file does not exist and was not to be created."""
+
+
+class NotADatabase(StorageError):
+    """The file exists but is not an Alliance Desktop database."""
+
+
+class SchemaTooNew(StorageError):
+    """The file was written by a newer version of the app; we refuse to touch it."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The file cannot be opened or written (permissions, locked, disk full, read-only)."""

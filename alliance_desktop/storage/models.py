@@ -1,0 +1,238 @@
+"""SQLAlchemy 2.0 typed ORM models: the schema of a practice database.
+
+Enumerations are stored as short strings with CHECK constraints (not native enums) so the
+same schema works on SQLite and PostgreSQL. Times are naive local wall-clock times: a
+session at 10:00 is at 10:00 wherever the laptop travels.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from alliance_desktop.domain.vocabulary import (
+    Approach,
+    Attendance,
+    ClientStatus,
+    GoalStatus,
+    Respondent,
+    RuptureKind,
+    SessionFormat,
+)
+
+# Deterministic constraint names keep Alembic autogenerate and batch migrations stable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the project's naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Client(Base):
+    """A person in therapy. ``code`` is the short identifier printed on reports."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    given_name: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(200), default="")
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    address: Mapped[str | None] = mapped_column(Text)
+    presenting_concern: Mapped[str | None] = mapped_column(Text)
+    approach: Mapped[Approach] = mapped_column(_enum(Approach, "approach"))
+    status: Mapped[ClientStatus] = mapped_column(
+        _enum(ClientStatus, "client_status"), default=ClientStatus.ACTIVE, index=True
+    )
+    intake_date: Mapped[date] = mapped_column(Date)
+    discharge_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    goals: Mapped[list[Goal]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="Goal.id"
+    )
+    sessions: Mapped[list[TherapySession]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="TherapySession.number"
+    )
+
+
+class Goal(Base):
+    """A treatment goal agreed with the client; rated 0-10 per session (GBO)."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    agreed_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[GoalStatus] = mapped_column(
+        _enum(GoalStatus, "goal_status"), default=GoalStatus.ACTIVE
+    )
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+    client: Mapped[Client] = relationship(back_populates="goals")
+
+
+class TherapySession(Base):
+    """One appointment: attended, cancelled or missed. Named to avoid clashing with ORM sessions."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("client_id", "number", name="uq_sessions_client_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column(DateTime, index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=50)
+    format: Mapped[SessionFormat] = mapped_column(
+        _enum(SessionFormat, "session_format"), default=SessionFormat.IN_PERSON
+    )
+    attendance: Mapped[Attendance] = mapped_column(
+        _enum(Attendance, "attendance"), default=Attendance.ATTENDED
+    )
+    approach: Mapped[Approach] = mapped_column(_enum(Approach, "session_approach"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    tasks_agreed: Mapped[str] = mapped_column(Text, default="")
+    client_feedback: Mapped[str] = mapped_column(Text, default="")
+
+    client: Mapped[Client] = relationship(back_populates="sessions")
+    measurements: Mapped[list[Measurement]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="Measurement.id"
+    )
+    goal_ratings: Mapped[list[GoalRating]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="GoalRating.goal_id"
+    )
+    ruptures: Mapped[list[Rupture]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="Rupture.id"
+    )
+
+
+class Measurement(Base):
+    """One completed questionnaire: item values as given, scored on demand by ``domain``."""
+
+    __tablename__ = "measurements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    instrument_id: Mapped[str] = mapped_column(String(40), index=True)
+    instrument_version: Mapped[str] = mapped_column(String(20))
+    respondent: Mapped[Respondent] = mapped_column(
+        _enum(Respondent, "respondent"), default=Respondent.CLIENT
+    )
+    # Item values in item order, null for a missing item. JSON is portable across dialects.
+    item_values: Mapped[list[Any]] = mapped_column(JSON)
+    taken_at: Mapped[datetime] = mapped_column(DateTime)
+
+    session: Mapped[TherapySession] = relationship(back_populates="measurements")
+
+
+class GoalRating(Base):
+    """A 0-10 progress rating of one goal in one session (Goal-Based Outcomes)."""
+
+    __tablename__ = "goal_ratings"
+    __table_args__ = (
+        UniqueConstraint("session_id", "goal_id", name="uq_goal_ratings_session_goal"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[float] = mapped_column(Float)
+
+    session: Mapped[TherapySession] = relationship(back_populates="goal_ratings")
+
+
+class Rupture(Base):
+    """A rupture in the alliance noted by the therapist, and how it was repaired."""
+
+    __tablename__ = "ruptures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[RuptureKind] = mapped_column(_enum(RuptureKind, "rupture_kind"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    repair: Mapped[str] = mapped_column(Text, default="")
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    session: Mapped[TherapySession] = relationship(back_populates="ruptures")
+
+
+class ClientSummary(Base):
+    """Derived per-client figures for the client list, kept current by the write path.
+
+    The list of 10,000 clients must load in one query well under 150 ms; recomputing alerts
+    from every measurement on each load cannot. ``rules_key`` records the alert rules and
+    settings the row was computed with, so a change of either marks every row stale.
+    """
+
+    __tablename__ = "client_summaries"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    sessions_total: Mapped[int] = mapped_column(Integer, default=0)
+    attended: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    no_show: Mapped[int] = mapped_column(Integer, default=0)
+    last_session: Mapped[datetime | None] = mapped_column(DateTime)
+    alliance_instrument: Mapped[str | None] = mapped_column(String(40))
+    alliance_latest: Mapped[float | None] = mapped_column(Float)
+    alliance_taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A list of {"kind", "instrument_id", "session_number", "severity", "reason"} objects.
+    alerts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    rules_key: Mapped[str] = mapped_column(String(64))
+
+
+class Setting(Base):
+    """Practice-wide settings shared by GUI and CLI (alert rules, practice name)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)

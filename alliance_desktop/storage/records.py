@@ -1,0 +1,161 @@
+"""Plain dataclasses that carry a practice record in and out of ``storage``.
+
+ORM objects never leave the storage package; these do. A ``ClientData`` holds one client's
+whole tree (goals, sessions, measurements, goal ratings, ruptures), which is what the demo
+generator, the JSON import and the export exchange with the repositories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from alliance_desktop.domain.vocabulary import (
+    Approach,
+    Attendance,
+    ClientStatus,
+    GoalStatus,
+    Respondent,
+    RuptureKind,
+    SessionFormat,
+)
+
+
+@dataclass
+class GoalData:
+    """A treatment goal. ``number`` is its 1-based position within the client."""
+
+    number: int
+    description: str
+    agreed_on: date
+    status: GoalStatus = GoalStatus.ACTIVE
+    closed_on: date | None = None
+
+
+@dataclass
+class MeasurementData:
+    """A completed questionnaire with its raw item values (None for a missing item)."""
+
+    instrument_id: str
+    instrument_version: str
+    item_values: list[float | None]
+    taken_at: datetime
+    respondent: Respondent = Respondent.CLIENT
+
+
+@dataclass
+class GoalRatingData:
+    """A 0-10 rating of the client's goal number ``goal_number`` in one session."""
+
+    goal_number: int
+    rating: float
+
+
+@dataclass
+class RuptureData:
+    """A rupture the therapist noticed, and its repair."""
+
+    kind: RuptureKind
+    description: str = ""
+    repair: str = ""
+    resolved: bool = False
+
+
+@dataclass
+class SessionData:
+    """One appointment with everything recorded in it."""
+
+    number: int
+    start: datetime
+    approach: Approach
+    duration_minutes: int = 50
+    format: SessionFormat = SessionFormat.IN_PERSON
+    attendance: Attendance = Attendance.ATTENDED
+    notes: str = ""
+    tasks_agreed: str = ""
+    client_feedback: str = ""
+    measurements: list[MeasurementData] = field(default_factory=list)
+    goal_ratings: list[GoalRatingData] = field(default_factory=list)
+    ruptures: list[RuptureData] = field(default_factory=list)
+
+
+@dataclass
+class ClientData:
+    """A client and their whole record."""
+
+    code: str
+    given_name: str
+    family_name: str
+    approach: Approach
+    intake_date: date
+    status: ClientStatus = ClientStatus.ACTIVE
+    date_of_birth: date | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    presenting_concern: str | None = None
+    discharge_date: date | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    goals: list[GoalData] = field(default_factory=list)
+    sessions: list[SessionData] = field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+@dataclass(frozen=True)
+class ClientSummaryData:
+    """Derived figures for one client, as stored in ``client_summaries``."""
+
+    sessions_total: int
+    attended: int
+    cancelled: int
+    no_show: int
+    last_session: datetime | None
+    alliance_instrument: str | None
+    alliance_latest: float | None
+    alliance_taken_at: datetime | None
+    alerts: list[dict[str, Any]]
+    rules_key: str
+
+
+@dataclass(frozen=True)
+class ClientListRow:
+    """One line of the client list: identity plus its stored summary (None when missing)."""
+
+    client_id: int
+    code: str
+    given_name: str
+    family_name: str
+    status: ClientStatus
+    approach: Approach
+    intake_date: date
+    summary: ClientSummaryData | None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+@dataclass(frozen=True)
+class SessionFactRow:
+    """The minimum about a session that the alert rules need."""
+
+    client_id: int
+    number: int
+    start: datetime
+    attendance: Attendance
+
+
+@dataclass(frozen=True)
+class MeasurementFactRow:
+    """The minimum about a measurement that scoring and alert rules need."""
+
+    client_id: int
+    session_number: int
+    instrument_id: str
+    taken_at: datetime
+    item_values: tuple[float | None, ...]

@@ -1,0 +1,413 @@
+"""Repository functions: bulk reads and writes of practice records as plain dataclasses.
+
+Bulk paths (demo, import, export, the client list) use SQLAlchemy Core so that 200,000
+sessions move in seconds; everything here is dialect-neutral SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select
+
+from alliance_desktop.domain.vocabulary import (
+    Approach,
+    Attendance,
+    ClientStatus,
+    GoalStatus,
+    Respondent,
+    RuptureKind,
+    SessionFormat,
+)
+from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.models import (
+    Base,
+    Client,
+    ClientSummary,
+    Goal,
+    GoalRating,
+    Measurement,
+    Rupture,
+    Setting,
+    TherapySession,
+)
+from alliance_desktop.storage.records import (
+    ClientData,
+    ClientListRow,
+    ClientSummaryData,
+    GoalData,
+    GoalRatingData,
+    MeasurementData,
+    MeasurementFactRow,
+    RuptureData,
+    SessionData,
+    SessionFactRow,
+)
+
+_tables = Base.metadata.tables
+_clients = _tables[Client.__tablename__]
+_goals = _tables[Goal.__tablename__]
+_sessions = _tables[TherapySession.__tablename__]
+_measurements = _tables[Measurement.__tablename__]
+_ratings = _tables[GoalRating.__tablename__]
+_ruptures = _tables[Rupture.__tablename__]
+_summaries = _tables[ClientSummary.__tablename__]
+_settings = _tables[Setting.__tablename__]
+
+# Keep IN (...) lists well under every dialect's bound-parameter limit.
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def count_clients(db: Database) -> int:
+    """Number of clients in the database."""
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(_clients)).scalar_one())
+
+
+def existing_codes(db: Database) -> set[str]:
+    """Every client code in use."""
+    with db.engine.connect() as conn:
+        return {str(code) for code in conn.execute(select(_clients.c.code)).scalars()}
+
+
+def insert_client_trees(
+    db: Database,
+    clients: Sequence[ClientData],
+    summaries: Sequence[ClientSummaryData] | None = None,
+) -> list[int]:
+    """Insert whole client trees in one transaction; return the new client ids in order.
+
+    ``summaries`` (same order as ``clients``) are stored alongside when given.
+    """
+    with db.engine.begin() as conn:
+        return _insert_trees(conn, clients, summaries)
+
+
+def _returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [int(row[0]) for row in conn.execute(statement, rows)]
+
+
+def _insert_trees(
+    conn: Connection,
+    clients: Sequence[ClientData],
+    summaries: Sequence[ClientSummaryData] | None,
+) -> list[int]:
+    now = datetime.now().replace(microsecond=0)
+    client_ids = _returning_ids(
+        conn,
+        _clients,
+        [
+            {
+                "code": c.code,
+                "given_name": c.given_name,
+                "family_name": c.family_name,
+                "date_of_birth": c.date_of_birth,
+                "email": c.email,
+                "phone": c.phone,
+                "address": c.address,
+                "presenting_concern": c.presenting_concern,
+                "approach": c.approach,
+                "status": c.status,
+                "intake_date": c.intake_date,
+                "discharge_date": c.discharge_date,
+                "created_at": c.created_at or now,
+                "updated_at": c.updated_at or now,
+            }
+            for c in clients
+        ],
+    )
+    goal_rows: list[dict[str, Any]] = []
+    goal_keys: list[tuple[int, int]] = []
+    session_rows: list[dict[str, Any]] = []
+    session_objs: list[SessionData] = []
+    for client_id, client in zip(client_ids, clients, strict=True):
+        for goal in client.goals:
+            goal_keys.append((client_id, goal.number))
+            goal_rows.append(
+                {
+                    "client_id": client_id,
+                    "description": goal.description,
+                    "agreed_on": goal.agreed_on,
+                    "status": goal.status,
+                    "closed_on": goal.closed_on,
+                }
+            )
+        for s in client.sessions:
+            session_objs.append(s)
+            session_rows.append(
+                {
+                    "client_id": client_id,
+                    "number": s.number,
+                    "start": s.start,
+                    "duration_minutes": s.duration_minutes,
+                    "format": s.format,
+                    "attendance": s.attendance,
+                    "approach": s.approach,
+                    "notes": s.notes,
+                    "tasks_agreed": s.tasks_agreed,
+                    "client_feedback": s.client_feedback,
+                }
+            )
+    goal_id_by_key = dict(zip(goal_keys, _returning_ids(conn, _goals, goal_rows), strict=True))
+    session_ids = _returning_ids(conn, _sessions, session_rows)
+
+    measurement_rows: list[dict[str, Any]] = []
+    rating_rows: list[dict[str, Any]] = []
+    rupture_rows: list[dict[str, Any]] = []
+    for session_id, row, s in zip(session_ids, session_rows, session_objs, strict=True):
+        measurement_rows.extend(
+            {
+                "session_id": session_id,
+                "instrument_id": m.instrument_id,
+                "instrument_version": m.instrument_version,
+                "respondent": m.respondent,
+                "item_values": list(m.item_values),
+                "taken_at": m.taken_at,
+            }
+            for m in s.measurements
+        )
+        rating_rows.extend(
+            {
+                "session_id": session_id,
+                "goal_id": goal_id_by_key[(row["client_id"], r.goal_number)],
+                "rating": r.rating,
+            }
+            for r in s.goal_ratings
+        )
+        rupture_rows.extend(
+            {
+                "session_id": session_id,
+                "kind": r.kind,
+                "description": r.description,
+                "repair": r.repair,
+                "resolved": r.resolved,
+            }
+            for r in s.ruptures
+        )
+    for table, rows in (
+        (_measurements, measurement_rows),
+        (_ratings, rating_rows),
+        (_ruptures, rupture_rows),
+    ):
+        if rows:
+            conn.execute(insert(table), rows)
+    if summaries is not None:
+        _write_summaries(conn, dict(zip(client_ids, summaries, strict=True)))
+    return client_ids
+
+
+def _summary_row(client_id: int, s: ClientSummaryData) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "sessions_total": s.sessions_total,
+        "attended": s.attended,
+        "cancelled": s.cancelled,
+        "no_show": s.no_show,
+        "last_session": s.last_session,
+        "alliance_instrument": s.alliance_instrument,
+        "alliance_latest": s.alliance_latest,
+        "alliance_taken_at": s.alliance_taken_at,
+        "alerts": s.alerts,
+        "rules_key": s.rules_key,
+    }
+
+
+def _write_summaries(conn: Connection, summaries: dict[int, ClientSummaryData]) -> None:
+    ids = list(summaries)
+    for chunk in _chunks(ids):
+        conn.execute(delete(_summaries).where(_summaries.c.client_id.in_(chunk)))
+    if ids:
+        conn.execute(insert(_summaries), [_summary_row(cid, s) for cid, s in summaries.items()])
+
+
+def replace_summaries(db: Database, summaries: dict[int, ClientSummaryData]) -> None:
+    """Store freshly computed summaries for the given client ids."""
+    with db.engine.begin() as conn:
+        _write_summaries(conn, summaries)
+
+
+def list_client_rows(db: Database, status: ClientStatus | None = None) -> list[ClientListRow]:
+    """Every client (or those with ``status``) with their stored summary, in one query."""
+    query = (
+        select(
+            _clients.c.id,
+            _clients.c.code,
+            _clients.c.given_name,
+            _clients.c.family_name,
+            _clients.c.status,
+            _clients.c.approach,
+            _clients.c.intake_date,
+            _summaries.c.sessions_total,
+            _summaries.c.attended,
+            _summaries.c.cancelled,
+            _summaries.c.no_show,
+            _summaries.c.last_session,
+            _summaries.c.alliance_instrument,
+            _summaries.c.alliance_latest,
+            _summaries.c.alliance_taken_at,
+            _summaries.c.alerts,
+            _summaries.c.rules_key,
+        )
+        .select_from(_clients.outerjoin(_summaries, _summaries.c.client_id == _clients.c.id))
+        .order_by(_clients.c.code)
+    )
+    if status is not None:
+        query = query.where(_clients.c.status == status)
+    rows: list[ClientListRow] = []
+    with db.engine.connect() as conn:
+        for r in conn.execute(query):
+            summary = None
+            if r.rules_key is not None:
+                summary = ClientSummaryData(
+                    sessions_total=r.sessions_total,
+                    attended=r.attended,
+                    cancelled=r.cancelled,
+                    no_show=r.no_show,
+                    last_session=r.last_session,
+                    alliance_instrument=r.alliance_instrument,
+                    alliance_latest=r.alliance_latest,
+                    alliance_taken_at=r.alliance_taken_at,
+                    alerts=list(r.alerts or []),
+                    rules_key=r.rules_key,
+                )
+            rows.append(
+                ClientListRow(
+                    client_id=r.id,
+                    code=r.code,
+                    given_name=r.given_name,
+                    family_name=r.family_name,
+                    status=ClientStatus(r.status),
+                    approach=Approach(r.approach),
+                    intake_date=r.intake_date,
+                    summary=summary,
+                )
+            )
+    return rows
+
+
+def load_facts(
+    db: Database, client_ids: Sequence[int] | None = None
+) -> tuple[list[SessionFactRow], list[MeasurementFactRow]]:
+    """Sessions and measurements (minimal columns) for some or all clients."""
+    session_query = select(
+        _sessions.c.client_id, _sessions.c.number, _sessions.c.start, _sessions.c.attendance
+    )
+    measurement_query = select(
+        _sessions.c.client_id,
+        _sessions.c.number,
+        _measurements.c.instrument_id,
+        _measurements.c.taken_at,
+        _measurements.c.item_values,
+    ).select_from(_measurements.join(_sessions, _sessions.c.id == _measurements.c.session_id))
+    sessions: list[SessionFactRow] = []
+    measurements: list[MeasurementFactRow] = []
+    chunks: Iterable[Sequence[int] | None] = [None] if client_ids is None else _chunks(client_ids)
+    with db.engine.connect() as conn:
+        for chunk in chunks:
+            sq, mq = session_query, measurement_query
+            if chunk is not None:
+                sq = sq.where(_sessions.c.client_id.in_(chunk))
+                mq = mq.where(_sessions.c.client_id.in_(chunk))
+            sessions.extend(
+                SessionFactRow(r[0], r[1], r[2], Attendance(r[3])) for r in conn.execute(sq)
+            )
+            measurements.extend(
+                MeasurementFactRow(r[0], r[1], r[2], r[3], tuple(r[4])) for r in conn.execute(mq)
+            )
+    return sessions, measurements
+
+
+def load_client_trees(db: Database) -> list[ClientData]:
+    """Every client with their whole record, ordered by code (for export)."""
+    with db.engine.connect() as conn:
+        clients: dict[int, ClientData] = {}
+        for r in conn.execute(select(_clients).order_by(_clients.c.code)):
+            clients[r.id] = ClientData(
+                code=r.code,
+                given_name=r.given_name,
+                family_name=r.family_name,
+                approach=Approach(r.approach),
+                intake_date=r.intake_date,
+                status=ClientStatus(r.status),
+                date_of_birth=r.date_of_birth,
+                email=r.email,
+                phone=r.phone,
+                address=r.address,
+                presenting_concern=r.presenting_concern,
+                discharge_date=r.discharge_date,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
+        goal_number: dict[int, int] = {}
+        for r in conn.execute(select(_goals).order_by(_goals.c.client_id, _goals.c.id)):
+            owner = clients[r.client_id]
+            number = len(owner.goals) + 1
+            goal_number[r.id] = number
+            owner.goals.append(
+                GoalData(number, r.description, r.agreed_on, GoalStatus(r.status), r.closed_on)
+            )
+        sessions: dict[int, SessionData] = {}
+        for r in conn.execute(
+            select(_sessions).order_by(_sessions.c.client_id, _sessions.c.number)
+        ):
+            session = SessionData(
+                number=r.number,
+                start=r.start,
+                approach=Approach(r.approach),
+                duration_minutes=r.duration_minutes,
+                format=SessionFormat(r.format),
+                attendance=Attendance(r.attendance),
+                notes=r.notes,
+                tasks_agreed=r.tasks_agreed,
+                client_feedback=r.client_feedback,
+            )
+            sessions[r.id] = session
+            clients[r.client_id].sessions.append(session)
+        for r in conn.execute(select(_measurements).order_by(_measurements.c.id)):
+            sessions[r.session_id].measurements.append(
+                MeasurementData(
+                    instrument_id=r.instrument_id,
+                    instrument_version=r.instrument_version,
+                    item_values=list(r.item_values),
+                    taken_at=r.taken_at,
+                    respondent=Respondent(r.respondent),
+                )
+            )
+        for r in conn.execute(select(_ratings).order_by(_ratings.c.session_id, _ratings.c.goal_id)):
+            sessions[r.session_id].goal_ratings.append(
+                GoalRatingData(goal_number[r.goal_id], r.rating)
+            )
+        for r in conn.execute(select(_ruptures).order_by(_ruptures.c.id)):
+            sessions[r.session_id].ruptures.append(
+                RuptureData(RuptureKind(r.kind), r.description, r.repair, bool(r.resolved))
+            )
+    return list(clients.values())
+
+
+def get_setting(db: Database, key: str) -> Any:
+    """A stored setting's JSON value, or None when unset."""
+    with db.engine.connect() as conn:
+        return conn.execute(select(_settings.c.value).where(_settings.c.key == key)).scalar()
+
+
+def set_setting(db: Database, key: str, value: Any) -> None:
+    """Store a setting (replacing any previous value)."""
+    with db.engine.begin() as conn:
+        conn.execute(delete(_settings).where(_settings.c.key == key))
+        conn.execute(insert(_settings).values(key=key, value=value))
+
+
+def all_settings(db: Database) -> dict[str, Any]:
+    """Every stored setting."""
+    with db.engine.connect() as conn:
+        return {str(k): v for k, v in conn.execute(select(_settings.c.key, _settings.c.value))}
