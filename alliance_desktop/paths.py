@@ -44,6 +44,21 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, ORG_NAME))
 
 
+def config_dir() -> Path:
+    """Folder for user preferences (window layout, last folders)."""
+    home = _home_override()
+    if home is not None:
+        return home / "config"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, ORG_NAME))
+
+
+def settings_file() -> Path:
+    """The INI file holding the GUI's remembered state (QSettings in INI format)."""
+    return config_dir() / "alliance-desktop.ini"
+
+
 def default_database_path() -> Path:
     """The database used when neither ``--db`` nor ``ALLIANCE_DB`` names one."""
     return data_dir() / DEFAULT_DB_NAME

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 __all__ = ["fmt_number", "join_words", "plural"]
@@ -17,7 +18,7 @@ def fmt_number(value: float, decimals: int = 2) -> str:
     Returns:
         ``"11"`` for 11.0, ``"33.9"`` for 33.900000001, ``"-5.5"`` for -5.5.
     """
-    if value != value or value in (float("inf"), float("-inf")):  # NaN or infinity
+    if not math.isfinite(value):
         return str(value)
     if abs(value) >= 1e9:
         return f"{value:.4g}"

@@ -17,5 +17,5 @@ class ScoringError(DomainError):
     """A questionnaire's answers cannot be scored (wrong count, range, grid or missing)."""
 
 
-class InstrumentNotFound(DomainError):  # noqa: N818 - the public name is fixed by the API contract
+class InstrumentNotFound(DomainError):
     """No instrument definition exists under the requested id."""

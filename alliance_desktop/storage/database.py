@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,7 @@ from alliance_desktop.storage.errors import (
     NotADatabase,
     SchemaTooNew,
 )
+from alliance_desktop.storage.files import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -171,18 +172,8 @@ def copy_aside(path: Path, label: str) -> Path:
     with partial.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(partial, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":  # Windows cannot open a directory for fsync.
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def alembic_config(engine_connection: Any | None = None) -> Any:
@@ -211,8 +202,10 @@ def _upgrade(engine: Engine) -> None:
         command.upgrade(alembic_config(conn), "head")
 
 
-def open_database(path: Path, *, create: bool = True) -> Database:
+def open_database(path: Path, *, create: bool = True, migrate: bool = True) -> Database:
     """Open (and if needed create or migrate) the database at ``path``.
+
+    With ``migrate=False`` an older schema is opened as it is (for read-only checks).
 
     Raises:
         DatabaseNotFound: no file and ``create`` is False.
@@ -222,30 +215,25 @@ def open_database(path: Path, *, create: bool = True) -> Database:
     """
     path = Path(path)
     is_new = _check_file(path, create)
+    revision, foreign_tables = (None, False) if is_new else _peek(path)
+    if revision is None and foreign_tables:
+        raise NotADatabase(
+            f"{path} is an SQLite file but not an Alliance Desktop database "
+            "(it has other tables and no schema version). Choose another file."
+        )
+    needs_migration = revision is not None and revision != HEAD_REVISION and migrate
+    if needs_migration and revision not in known_revisions():
+        raise SchemaTooNew(
+            f"{path} was written by a newer version of Alliance Desktop "
+            f"(schema '{revision}'); this version knows up to '{HEAD_REVISION}'. "
+            "Install the newer version to open it. The file has not been changed."
+        )
     engine = make_engine(path)
     try:
-        with engine.connect() as conn:
-            revision = _read_revision(conn)
-            tables = set(inspect(conn).get_table_names())
-    except DatabaseError as exc:
-        engine.dispose()
-        raise _translate(path, exc) from exc
-    try:
         if revision is None:
-            if tables - {"alembic_version"}:
-                raise NotADatabase(
-                    f"{path} is an SQLite file but not an Alliance Desktop database "
-                    "(it has other tables and no schema version). Choose another file."
-                )
             log.info("creating schema in %s", path)
             _upgrade(engine)
-        elif revision != HEAD_REVISION:
-            if revision not in known_revisions():
-                raise SchemaTooNew(
-                    f"{path} was written by a newer version of Alliance Desktop "
-                    f"(schema '{revision}'); this version knows up to '{HEAD_REVISION}'. "
-                    "Install the newer version to open it. The file has not been changed."
-                )
+        elif needs_migration:
             kept = copy_aside(path, f"before-migration-{revision}")
             log.info("migrating %s from %s; copy kept at %s", path, revision, kept)
             _upgrade(engine)
@@ -260,6 +248,37 @@ def open_database(path: Path, *, create: bool = True) -> Database:
                 leftover.unlink(missing_ok=True)
         raise
     return Database(path, engine)
+
+
+def _peek(path: Path) -> tuple[str | None, bool]:
+    """Read the schema revision without changing the file (no pragmas, read-only).
+
+    Returns the revision (None when there is none) and whether tables other than ours
+    exist without a revision, which marks somebody else's database.
+    """
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"Cannot open {path}: {exc}.") from exc
+    try:
+        tables = {
+            str(row[0])
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        revision = None
+        if "alembic_version" in tables:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = str(row[0]) if row else None
+    except sqlite3.DatabaseError as exc:
+        message = str(exc)
+        if "not a database" in message or "malformed" in message:
+            raise NotADatabase(
+                f"{path} is damaged or not a database ({message}). Restore it from a backup."
+            ) from exc
+        raise DatabaseUnavailable(f"Cannot read {path}: {message}.") from exc
+    finally:
+        conn.close()
+    return revision, bool(tables - {"alembic_version"}) and revision is None
 
 
 def _translate(path: Path, exc: DatabaseError) -> Exception:

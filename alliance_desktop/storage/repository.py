@@ -90,6 +90,20 @@ def insert_client_trees(
         return _insert_trees(conn, clients, summaries)
 
 
+def import_everything(
+    db: Database,
+    clients: Sequence[ClientData],
+    summaries: Sequence[ClientSummaryData],
+    settings: dict[str, Any],
+) -> None:
+    """Insert client trees and settings in a single transaction (all or nothing)."""
+    with db.engine.begin() as conn:
+        for key, value in settings.items():
+            conn.execute(delete(_settings).where(_settings.c.key == key))
+            conn.execute(insert(_settings).values(key=key, value=value))
+        _insert_trees(conn, clients, summaries)
+
+
 def _returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     if not rows:
         return []

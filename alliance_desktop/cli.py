@@ -1,0 +1,373 @@
+"""The ``alliance-desktop`` command: the GUI without a sub-command, headless tools with one.
+
+Sub-commands never import PySide6 (a test checks ``sys.modules``), so they run on a server
+or in a script without a display. Every expected problem ends in one line on stderr that says
+what is wrong and what to do, and a non-zero exit; unexpected ones are logged with their
+traceback and reported in one line that points to the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from alliance_desktop import APP_NAME, __version__, paths
+
+EXIT_OK = 0
+EXIT_UNHEALTHY = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE from sysexits.h
+
+log = logging.getLogger("alliance_desktop.cli")
+
+
+class UsageError(Exception):
+    """A command-line mistake; the message is printed as it is."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a mistake in one line instead of usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _iso_date(text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-20"
+        ) from None
+
+
+def _count(low: int, high: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range; use {low} to {high:,}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (public so the README's usage and tests share one truth)."""
+    from alliance_desktop.services.demo import MAX_DEMO_CLIENTS
+
+    db_help = "database file (default: $ALLIANCE_DB, else practice.db in the user's data folder)"
+    common = _Parser(add_help=False)
+    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
+
+    parser = _Parser(
+        prog="alliance-desktop",
+        description=f"{APP_NAME}: clients, sessions and the therapeutic alliance, offline. "
+        "Without a command it opens the application window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--db", metavar="PATH", default=None, help=db_help)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    commands.add_parser("init", parents=[common], help="create the database")
+    commands.add_parser(
+        "check", parents=[common], help="run integrity and foreign-key checks (exit 0 if healthy)"
+    )
+    demo = commands.add_parser(
+        "demo", parents=[common], help="fill an empty database with a synthetic caseload"
+    )
+    demo.add_argument(
+        "--clients",
+        type=_count(1, MAX_DEMO_CLIENTS),
+        required=True,
+        metavar="N",
+        help="how many clients",
+    )
+    demo.add_argument(
+        "--seed", type=_count(0, 2**31), default=1, metavar="S", help="random seed (default 1)"
+    )
+    demo.add_argument(
+        "--as-of",
+        type=_iso_date,
+        default=None,
+        metavar="DATE",
+        help="date the caseload ends (default today); same seed and date give the same data",
+    )
+    clients = commands.add_parser("clients", parents=[common], help="list clients")
+    clients.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    clients.add_argument(
+        "--status",
+        choices=("active", "paused", "discharged", "all"),
+        default="all",
+        help="which clients (default all)",
+    )
+    export = commands.add_parser("export", parents=[common], help="export everything")
+    export.add_argument(
+        "--format",
+        choices=("json", "csv"),
+        default="json",
+        help="json: one lossless file; csv: a new folder with one file per table",
+    )
+    export.add_argument("--out", required=True, metavar="PATH", help="file (json) or folder (csv)")
+    importer = commands.add_parser(
+        "import", parents=[common], help="read a JSON export into an empty database"
+    )
+    importer.add_argument("path", metavar="PATH", help="the export file")
+    return parser
+
+
+def _open(args: argparse.Namespace, *, create: bool, migrate: bool = True) -> Any:
+    from alliance_desktop.storage.database import open_database
+
+    return open_database(paths.database_path(args.db), create=create, migrate=migrate)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    path = paths.database_path(args.db)
+    existed = path.exists()
+    if not existed and path == paths.default_database_path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    db = _open(args, create=True)
+    try:
+        from alliance_desktop.storage import repository
+
+        count = repository.count_clients(db)
+    finally:
+        db.close()
+    if existed:
+        print(f"The database at {path} is ready ({count} clients).")
+    else:
+        print(f"Created a new database at {path}.")
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    db = _open(args, create=False, migrate=False)
+    try:
+        report = db.health()
+    finally:
+        db.close()
+    from alliance_desktop.storage.database import HEAD_REVISION
+
+    print(f"Database:     {db.path}")
+    print(
+        f"Schema:       {report.schema_revision}"
+        + (
+            ""
+            if report.schema_revision == HEAD_REVISION
+            else f" (older; it is migrated to {HEAD_REVISION} when opened)"
+        )
+    )
+    print("Integrity:    " + ("ok" if report.integrity == ["ok"] else "; ".join(report.integrity)))
+    print(
+        "Foreign keys: "
+        + ("ok" if not report.foreign_key_violations else "; ".join(report.foreign_key_violations))
+    )
+    if report.healthy:
+        print("Healthy.")
+        return EXIT_OK
+    print("NOT healthy: restore the latest backup, and keep this file for a report.")
+    return EXIT_UNHEALTHY
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from alliance_desktop.services.demo import generate_demo
+
+    path = paths.database_path(args.db)
+    if not path.exists() and path == paths.default_database_path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    db = _open(args, create=True)
+    try:
+        show_progress = sys.stderr.isatty()
+
+        def progress(done: int, total: int) -> None:
+            if show_progress:
+                print(f"\r{done:,} of {total:,} clients…", end="", file=sys.stderr, flush=True)
+
+        result = generate_demo(
+            db, args.clients, seed=args.seed, as_of=args.as_of, progress=progress
+        )
+        if show_progress:
+            print(file=sys.stderr)
+    finally:
+        db.close()
+    print(
+        f"Added {result.clients:,} demo clients with {result.sessions:,} sessions and "
+        f"{result.measurements:,} measurements to {db.path}."
+    )
+    return EXIT_OK
+
+
+def _client_json(row: Any) -> dict[str, Any]:
+    from alliance_desktop.services.summaries import active_alerts
+
+    summary = row.summary
+    alliance = None
+    if summary is not None and summary.alliance_latest is not None:
+        alliance = {
+            "instrument": summary.alliance_instrument,
+            "score": summary.alliance_latest,
+            "date": summary.alliance_taken_at.date().isoformat(),
+        }
+    return {
+        "code": row.code,
+        "name": row.display_name,
+        "status": str(row.status),
+        "approach": str(row.approach),
+        "intake_date": row.intake_date.isoformat(),
+        "sessions": summary.sessions_total if summary else 0,
+        "attended": summary.attended if summary else 0,
+        "last_session": summary.last_session.date().isoformat()
+        if summary and summary.last_session
+        else None,
+        "alliance_latest": alliance,
+        "alerts": active_alerts(row),
+    }
+
+
+def _cmd_clients(args: argparse.Namespace) -> int:
+    from alliance_desktop.domain.vocabulary import ClientStatus
+    from alliance_desktop.services.summaries import list_clients
+
+    db = _open(args, create=False)
+    try:
+        status = None if args.status == "all" else ClientStatus(args.status)
+        rows = [_client_json(r) for r in list_clients(db, status)]
+    finally:
+        db.close()
+    if args.json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return EXIT_OK
+    if not rows:
+        print(
+            "No clients yet. Add one in the app, or try 'alliance-desktop demo --clients 20' "
+            "on a new --db file."
+        )
+        return EXIT_OK
+    name_width = min(28, max(4, *(len(r["name"]) for r in rows)))
+    print(
+        f"{'CODE':<8} {'NAME':<{name_width}} {'STATUS':<10} {'SESS':>4} {'LAST':<10} "
+        f"{'ALLIANCE':<14} ALERTS"
+    )
+    for r in rows:
+        alliance = r["alliance_latest"]
+        alliance_text = f"{alliance['instrument']} {alliance['score']:g}" if alliance else "-"
+        alerts = r["alerts"]
+        alert_text = f"⚠ {len(alerts)}: {alerts[0]['reason']}" if alerts else ""
+        name = r["name"] if len(r["name"]) <= name_width else r["name"][: name_width - 1] + "…"
+        print(
+            f"{r['code']:<8} {name:<{name_width}} {r['status']:<10} {r['sessions']:>4} "
+            f"{r['last_session'] or '-':<10} {alliance_text:<14} {alert_text}"
+        )
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from alliance_desktop.services.transfer import export_csv, export_json
+
+    target = Path(args.out).expanduser().absolute()
+    db = _open(args, create=False)
+    try:
+        count = export_json(db, target) if args.format == "json" else export_csv(db, target)
+    finally:
+        db.close()
+    print(f"Exported {count:,} clients to {target}.")
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from alliance_desktop.services.transfer import import_contents, read_export
+
+    source = Path(args.path).expanduser().absolute()
+    contents = read_export(source)  # check the whole file before touching any database
+    path = paths.database_path(args.db)
+    if not path.exists() and path == paths.default_database_path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    db = _open(args, create=True)
+    try:
+        count = import_contents(db, contents)
+    finally:
+        db.close()
+    print(f"Imported {count:,} clients from {source} into {db.path}.")
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "init": _cmd_init,
+    "check": _cmd_check,
+    "demo": _cmd_demo,
+    "clients": _cmd_clients,
+    "export": _cmd_export,
+    "import": _cmd_import,
+}
+
+
+def _setup_logging() -> Path | None:
+    """Log warnings and internal errors to a file; return it (None if it cannot be made)."""
+    try:
+        folder = paths.log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        log_file = folder / "alliance-desktop.log"
+        handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return log_file
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from alliance_desktop.domain.errors import DomainError
+    from alliance_desktop.services.errors import ServiceError
+    from alliance_desktop.storage.errors import StorageError
+
+    return (DomainError, ServiceError, StorageError, UsageError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``alliance-desktop`` and ``python -m alliance_desktop``."""
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from alliance_desktop.app import run_gui
+
+        return run_gui(paths.database_path(args.db))
+    log_file = _setup_logging()
+    try:
+        return _COMMANDS[args.command](args)
+    except _expected_errors() as exc:
+        print(f"alliance-desktop {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # The reader went away (e.g. `clients | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print(
+            f"alliance-desktop {args.command}: interrupted; nothing was half-written.",
+            file=sys.stderr,
+        )
+        return 130
+    except Exception as exc:
+        log.exception("internal error in %s", args.command)
+        where = f" Details are in {log_file}." if log_file else ""
+        print(
+            f"alliance-desktop {args.command}: internal error ({type(exc).__name__}: {exc}). "
+            f"This is a bug in Alliance Desktop; please report it.{where}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR

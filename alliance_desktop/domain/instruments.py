@@ -1,0 +1,1004 @@
+"""Instrument definitions as data: items, keys, ranges, bands and published norms with sources."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Literal, get_args
+
+from alliance_desktop.domain._format import fmt_number, join_words
+from alliance_desktop.domain.errors import DomainError, InstrumentNotFound
+
+__all__ = [
+    "ALLIANCE_INSTRUMENT_IDS",
+    "CORE_10",
+    "GBO",
+    "INSTRUMENTS",
+    "ORS",
+    "OUTCOME_INSTRUMENT_IDS",
+    "RELIABLE_CHANGE_Z",
+    "SRS",
+    "WAI_SR",
+    "AlternativeCutoff",
+    "Band",
+    "CutoffComparison",
+    "Instrument",
+    "InstrumentKind",
+    "Item",
+    "Norms",
+    "Respondent",
+    "ScoreMethod",
+    "SessionMoment",
+    "Subscale",
+    "SubscaleTag",
+    "TextPack",
+    "get_instrument",
+    "instrument_from_dict",
+    "instrument_to_dict",
+    "sd_from_reliable_change",
+    "with_text_pack",
+]
+
+InstrumentKind = Literal["alliance", "outcome", "goals"]
+Respondent = Literal["client", "therapist"]
+SessionMoment = Literal["start", "end"]
+SubscaleTag = Literal["goal", "task", "bond"]
+
+#: z for a two-tailed 95% criterion in the reliable change index (Jacobson & Truax 1991).
+RELIABLE_CHANGE_Z = 1.96
+
+#: Totals are reported to one decimal; a derived SD puts the 1.96 boundary half of that
+#: resolution below the published reliable-change points (see ``sd_from_reliable_change``).
+_REPORTING_HALF_STEP = 0.05
+
+
+class ScoreMethod(StrEnum):
+    """How item scores are combined into a total or subscale."""
+
+    SUM = "sum"
+    MEAN = "mean"
+    MEAN_X10 = "mean_x10"
+
+
+class CutoffComparison(StrEnum):
+    """What "below the cut-off" means at the cut-off itself.
+
+    ``LT``: a score strictly less than the cut-off is below it. ``LE``: a score equal to
+    the cut-off also counts as below. Which side of the cut-off is concerning depends on
+    the instrument's direction (``Norms.higher_is_better``).
+    """
+
+    LT = "lt"
+    LE = "le"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One questionnaire item: its number, label, response range and flags.
+
+    Attributes:
+        number: 1-based position in the questionnaire.
+        label: Short label shown when no licensed wording is available, e.g. "Item 1 (Task)".
+        minimum: Lowest allowed response.
+        maximum: Highest allowed response.
+        step: Response grid spacing (1 for Likert items, 0.1 for a 10 cm line read to 1 mm).
+        reverse: True when the item is scored ``minimum + maximum - value``.
+        optional: True when the item may be left blank without pro-rating.
+        risk: True when any keyed score above the item's minimum must be shown at once.
+        text: Item wording when the app may ship it (licence permitting), else None.
+    """
+
+    number: int
+    label: str
+    minimum: float
+    maximum: float
+    step: float
+    reverse: bool = False
+    optional: bool = False
+    risk: bool = False
+    text: str | None = None
+    #: Number of grid steps from minimum to maximum (derived).
+    grid_steps: int = field(init=False, repr=False, compare=False, default=0)
+    #: Decimal places of the grid, used to snap values exactly onto it (derived).
+    grid_decimals: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        """Reject definitions that could never be scored, and derive the grid."""
+        if isinstance(self.number, bool) or not isinstance(self.number, int) or self.number < 1:
+            raise DomainError(f"Item number {self.number!r} is invalid; it must be 1 or more.")
+        if not isinstance(self.label, str) or not self.label.strip():
+            raise DomainError(f"Item {self.number} has no label; every item needs one.")
+        bounds = (self.minimum, self.maximum, self.step)
+        if not all(_is_finite_real(v) for v in bounds):
+            raise DomainError(
+                f"Item {self.number} has a non-numeric range or step; "
+                "minimum, maximum and step must be finite numbers."
+            )
+        if self.minimum >= self.maximum or self.step <= 0:
+            raise DomainError(
+                f"Item {self.number} has minimum {fmt_number(self.minimum)}, maximum "
+                f"{fmt_number(self.maximum)} and step {fmt_number(self.step)}; the minimum must "
+                "be below the maximum and the step above 0."
+            )
+        steps = (self.maximum - self.minimum) / self.step
+        if abs(steps - round(steps)) > 1e-6:
+            raise DomainError(
+                f"Item {self.number}'s range {fmt_number(self.minimum)} to "
+                f"{fmt_number(self.maximum)} is not a whole number of steps of "
+                f"{fmt_number(self.step)}; choose a step that divides the range."
+            )
+        object.__setattr__(self, "grid_steps", round(steps))
+        object.__setattr__(
+            self, "grid_decimals", _decimal_places(self.step) + _decimal_places(self.minimum)
+        )
+
+    def keyed(self, value: float) -> float:
+        """Return the score this response contributes, applying reverse keying.
+
+        Args:
+            value: A validated response on this item's grid.
+
+        Returns:
+            ``value``, or ``minimum + maximum - value`` for a reverse-keyed item.
+        """
+        return self.minimum + self.maximum - value if self.reverse else value
+
+
+@dataclass(frozen=True)
+class Subscale:
+    """A named group of items scored together.
+
+    Attributes:
+        key: Stable key used in ``Score.subscales`` (e.g. "goal", "task", "bond").
+        name: Display name.
+        items: Item numbers in the subscale.
+        method: How the item scores are combined.
+        tag: Alliance component (Bordin) this subscale reflects, or None.
+    """
+
+    key: str
+    name: str
+    items: tuple[int, ...]
+    method: ScoreMethod
+    tag: SubscaleTag | None = None
+
+
+@dataclass(frozen=True)
+class Band:
+    """A labelled score range, e.g. CORE-10 "Mild" 11-15.
+
+    A score belongs to the band with the greatest ``lower`` not above it, so a pro-rated
+    score between whole-number bands (10.6) falls in the lower band ("Low level"), which
+    agrees with a cut-off of "11 or more".
+
+    Attributes:
+        lower: Lowest score in the band.
+        upper: Highest whole score in the band as published.
+        label: Band name.
+    """
+
+    lower: float
+    upper: float
+    label: str
+
+
+@dataclass(frozen=True)
+class AlternativeCutoff:
+    """A cut-off published for another population (e.g. children), kept as data.
+
+    Attributes:
+        population: Who the cut-off applies to.
+        cutoff: The cut-off score.
+        source: Where it was published.
+    """
+
+    population: str
+    cutoff: float
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Norms:
+    """Published reference values used for cut-offs and reliable change, with their source.
+
+    Attributes:
+        sd: Standard deviation used in the reliable change index, or None when no value
+            is published (the instrument then cannot classify change).
+        reliability: Reliability (usually Cronbach's alpha) used in the index.
+        cutoff: Clinical cut-off, or None when none is published.
+        cutoff_comparison: Whether a score equal to the cut-off counts as below it.
+        higher_is_better: Direction of the scale.
+        reliable_change_points: Published reliable change in score points, if any.
+        clinical_mean: Mean of a clinical (dysfunctional) sample.
+        clinical_sd: SD of that sample.
+        functional_mean: Mean of a non-clinical (functional) sample.
+        functional_sd: SD of that sample.
+        alternative_cutoffs: Cut-offs for other populations.
+        source: Citation for every number above, and how any derived value was obtained.
+    """
+
+    sd: float | None
+    reliability: float
+    cutoff: float | None
+    cutoff_comparison: CutoffComparison = CutoffComparison.LT
+    higher_is_better: bool
+    reliable_change_points: float | None = None
+    clinical_mean: float | None = None
+    clinical_sd: float | None = None
+    functional_mean: float | None = None
+    functional_sd: float | None = None
+    alternative_cutoffs: tuple[AlternativeCutoff, ...] = ()
+    source: str
+
+    def __post_init__(self) -> None:
+        """Reject norms that would make the reliable change formula meaningless."""
+        if not _is_finite_real(self.reliability) or not 0 <= self.reliability < 1:
+            raise DomainError(
+                f"Reliability {self.reliability!r} is invalid; it must be at least 0 and below 1."
+            )
+        for name in ("sd", "clinical_sd", "functional_sd"):
+            value = getattr(self, name)
+            if value is not None and (not _is_finite_real(value) or value <= 0):
+                raise DomainError(f"The {name} {value!r} is invalid; it must be above 0.")
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A complete questionnaire definition: the data every score is computed from.
+
+    Attributes:
+        id: Stable identifier, e.g. "CORE-10".
+        version: Definition version.
+        name: Full name.
+        kind: "alliance", "outcome" or "goals".
+        respondent: Who fills it in.
+        timeframe: What the answers refer to, e.g. "the past week".
+        when: Start or end of the session.
+        licence: What the app may ship, and why.
+        items: The items in order.
+        anchors: Response anchors from lowest to highest (empty for visual analogue scales).
+        subscales: Subscales, possibly none.
+        total_method: How items combine into the total.
+        total_min: Lowest possible total.
+        total_max: Highest possible total.
+        max_prorated_items: How many required items may be missing (the total is then
+            pro-rated from the answered items).
+        bands: Labelled score ranges, lowest first.
+        norms: Published reference values, or None.
+        attribution: Attribution that must accompany shipped item text.
+        total_decimals: Decimal places totals are rounded to.
+        source: Citation for the definition itself.
+    """
+
+    id: str
+    version: str
+    name: str
+    kind: InstrumentKind
+    respondent: Respondent
+    timeframe: str
+    when: SessionMoment
+    licence: str
+    items: tuple[Item, ...]
+    anchors: tuple[str, ...]
+    subscales: tuple[Subscale, ...]
+    total_method: ScoreMethod
+    total_min: float
+    total_max: float
+    max_prorated_items: int
+    bands: tuple[Band, ...]
+    norms: Norms | None
+    attribution: str | None = None
+    total_decimals: int = 1
+    source: str = ""
+    #: Fewest values ``score`` accepts: trailing optional items may be left out (derived).
+    min_values: int = field(init=False, repr=False, compare=False, default=0)
+    #: Items a complete total covers, i.e. the non-optional ones (derived).
+    required_items: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        """Check the definition is internally consistent (matters for user-supplied ones)."""
+        if not isinstance(self.id, str) or not self.id.strip():
+            raise DomainError("An instrument needs a non-empty id.")
+        if not self.items:
+            raise DomainError(f"Instrument {self.id} has no items; it needs at least one.")
+        numbers = [item.number for item in self.items]
+        if numbers != list(range(1, len(self.items) + 1)):
+            raise DomainError(
+                f"Instrument {self.id}'s items are numbered {numbers}; they must run 1, 2, 3 "
+                "... in order."
+            )
+        for scale in self.subscales:
+            bad = [n for n in scale.items if not 1 <= n <= len(self.items)]
+            if not scale.items or bad:
+                raise DomainError(
+                    f"Subscale {scale.key} of {self.id} lists items {list(scale.items)}; it must "
+                    f"list at least one item between 1 and {len(self.items)}."
+                )
+        if not self.total_min < self.total_max:
+            raise DomainError(f"Instrument {self.id}'s total minimum must be below its maximum.")
+        if not 0 <= self.max_prorated_items < len(self.items):
+            raise DomainError(
+                f"Instrument {self.id} allows {self.max_prorated_items} pro-rated items; it "
+                f"must be between 0 and {len(self.items) - 1}."
+            )
+        lowers = [band.lower for band in self.bands]
+        if lowers != sorted(lowers):
+            raise DomainError(f"Instrument {self.id}'s bands must be listed lowest first.")
+        if self.total_decimals < 0:
+            raise DomainError(f"Instrument {self.id}'s total decimals must be 0 or more.")
+        required = [item.number for item in self.items if not item.optional]
+        object.__setattr__(self, "min_values", max(required, default=1))
+        object.__setattr__(self, "required_items", len(required) or len(self.items))
+
+    def item(self, number: int) -> Item:
+        """Return the item with this 1-based number.
+
+        Args:
+            number: Item number.
+
+        Returns:
+            The item.
+
+        Raises:
+            DomainError: When the instrument has no such item.
+        """
+        if isinstance(number, bool) or not isinstance(number, int):
+            number_ok = False
+        else:
+            number_ok = 1 <= number <= len(self.items)
+        if not number_ok:
+            raise DomainError(
+                f"{self.id} has no item {number!r}; its items are numbered 1 to {len(self.items)}."
+            )
+        return self.items[number - 1]  # items are validated to be numbered 1..n in order
+
+    def item_name(self, number: int) -> str:
+        """Name an item for a sentence, e.g. "SRS item 2 (Goals and Topics)".
+
+        Args:
+            number: Item number.
+
+        Returns:
+            The instrument id, item number and label.
+        """
+        label = self.item(number).label
+        generic = f"Item {number}"
+        if label == generic:
+            return f"{self.id} item {number}"
+        if label.startswith(generic + " "):
+            return f"{self.id} item {number}{label[len(generic) :]}"
+        return f"{self.id} item {number} ({label})"
+
+    def band_for(self, total: float) -> str | None:
+        """Return the label of the band a total falls in, or None when there are no bands.
+
+        Args:
+            total: A total score.
+
+        Returns:
+            The band label (see ``Band`` for how in-between scores are placed).
+        """
+        label: str | None = None
+        for band in self.bands:
+            if total >= band.lower:
+                label = band.label
+            else:
+                break
+        return label
+
+    @property
+    def has_item_text(self) -> bool:
+        """Whether the definition ships item wording (only where the licence allows)."""
+        return any(item.text is not None for item in self.items)
+
+
+@dataclass(frozen=True)
+class TextPack:
+    """Licensed item wording a user imports for an instrument whose text the app cannot ship.
+
+    Attributes:
+        instrument_id: Instrument the wording belongs to.
+        language: Language tag, e.g. "en".
+        item_texts: One text per item, in item order.
+        anchors: Response anchors in that language, or empty to keep the defaults.
+    """
+
+    instrument_id: str
+    language: str
+    item_texts: tuple[str, ...]
+    anchors: tuple[str, ...] = ()
+
+
+def with_text_pack(instrument: Instrument, pack: TextPack) -> Instrument:
+    """Return a copy of the instrument showing the imported item wording.
+
+    Args:
+        instrument: The definition without wording.
+        pack: The user's licensed text pack.
+
+    Returns:
+        A new instrument whose items carry the pack's text.
+
+    Raises:
+        DomainError: When the pack is for another instrument, has the wrong number of
+            texts, or the instrument already ships wording that must not be altered.
+    """
+    if pack.instrument_id != instrument.id:
+        raise DomainError(
+            f"This text pack is for {pack.instrument_id}, not {instrument.id}; "
+            "import it for the matching instrument."
+        )
+    if instrument.has_item_text:
+        raise DomainError(
+            f"{instrument.id} already ships its licensed wording, which must not be altered; "
+            "a text pack cannot replace it."
+        )
+    if len(pack.item_texts) != len(instrument.items) or not all(
+        isinstance(t, str) and t.strip() for t in pack.item_texts
+    ):
+        raise DomainError(
+            f"The text pack has {len(pack.item_texts)} item texts; {instrument.id} needs "
+            f"{len(instrument.items)}, none of them empty."
+        )
+    if pack.anchors and len(pack.anchors) != len(instrument.anchors):
+        raise DomainError(
+            f"The text pack has {len(pack.anchors)} anchors; {instrument.id} needs "
+            f"{len(instrument.anchors)}."
+        )
+    pairs = zip(instrument.items, pack.item_texts, strict=True)
+    items = tuple(replace(item, text=text) for item, text in pairs)
+    return replace(instrument, items=items, anchors=pack.anchors or instrument.anchors)
+
+
+def sd_from_reliable_change(points: float, reliability: float) -> float:
+    """Derive an SD consistent with a published reliable-change threshold in points.
+
+    Solves ``1.96 * sqrt(2) * SD * sqrt(1 - r) = points`` for SD. Callers pass the
+    published points minus half the one-decimal reporting step, so that a change of
+    exactly the published number of points is reliable under the strict ``|RC| > 1.96``
+    rule ("a change of N or more points") while one reporting step less is not, and
+    float rounding cannot flip the decision at the boundary itself.
+
+    Args:
+        points: Threshold in score points where the index should equal 1.96.
+        reliability: Reliability coefficient, 0 <= r < 1.
+
+    Returns:
+        The standard deviation.
+    """
+    return points / (RELIABLE_CHANGE_Z * math.sqrt(2) * math.sqrt(1 - reliability))
+
+
+def _decimal_places(value: float) -> int:
+    text = f"{value:.10f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _is_finite_real(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Built-in definitions. Every published number lives here, next to its source.
+# --------------------------------------------------------------------------------------------
+
+_SCALE_0_10_STEP = 0.1  # a 10 cm line read to the millimetre (PCOMS scoring)
+
+# WAI-SR: Hatcher & Gillaspy (2006), Psychotherapy Research 16(1):12-25.
+_WAI_SR_SOURCE = (
+    "Hatcher, R. L. & Gillaspy, J. A. (2006). Development and validation of a revised short "
+    "version of the Working Alliance Inventory. Psychotherapy Research, 16(1), 12-25."
+)
+_WAI_SR_KEY: Mapping[str, tuple[int, ...]] = MappingProxyType(
+    {"goal": (4, 6, 8, 11), "task": (1, 2, 10, 12), "bond": (3, 5, 7, 9)}
+)
+_WAI_SR_ANCHORS = ("Seldom", "Sometimes", "Fairly often", "Very often", "Always")
+_WAI_SR_ITEM_TAG = {n: tag for tag, numbers in _WAI_SR_KEY.items() for n in numbers}
+
+WAI_SR = Instrument(
+    id="WAI-SR",
+    version="2006",
+    name="Working Alliance Inventory - Short Revised (client)",
+    kind="alliance",
+    respondent="client",
+    timeframe="the relationship with the therapist so far",
+    when="end",
+    licence=(
+        "Scoring key and subscale structure only. Item wording is not shipped: rights with the "
+        "Society for Psychotherapy Research are unclear (McGill MAPPRO / RMD), so wording comes "
+        "only from a text pack the user imports."
+    ),
+    items=tuple(
+        Item(n, f"Item {n} ({_WAI_SR_ITEM_TAG[n].capitalize()})", 1, 5, 1) for n in range(1, 13)
+    ),
+    anchors=_WAI_SR_ANCHORS,
+    subscales=tuple(
+        Subscale(tag, tag.capitalize(), numbers, ScoreMethod.SUM, tag)  # type: ignore[arg-type]
+        for tag, numbers in _WAI_SR_KEY.items()
+    ),
+    total_method=ScoreMethod.SUM,
+    total_min=12,
+    total_max=60,
+    max_prorated_items=0,
+    bands=(),  # 12-35 / 36-47 / 48-60 is one vendor's convention, not a published cut-off
+    norms=None,  # no published clinical cut-off or reliable-change threshold
+    source=_WAI_SR_SOURCE,
+)
+
+# SRS v3: Duncan, Miller, Sparks, Claud, Reynolds, Brown & Johnson (2003).
+_SRS_SOURCE = (
+    "Duncan, B. L., Miller, S. D., Sparks, J. A., Claud, D. A., Reynolds, L. R., Brown, J. & "
+    "Johnson, L. D. (2003). The Session Rating Scale: Preliminary psychometric properties of a "
+    "'working' alliance measure. Journal of Brief Therapy, 3(1), 3-12."
+)
+_PCOMS_LICENCE = (
+    "PCOMS licence: data entry of scores only. No item wording, no electronic reproduction or "
+    "look-alike form, no on-screen analogue line; dimension names are used as labels "
+    "(as CamCOPS does)."
+)
+# (dimension name, Bordin component it reflects per Duncan et al. 2003)
+_SRS_DIMENSIONS: tuple[tuple[str, SubscaleTag | None], ...] = (
+    ("Relationship", "bond"),
+    ("Goals and Topics", "goal"),
+    ("Approach or Method", "task"),
+    ("Overall", None),
+)
+
+SRS = Instrument(
+    id="SRS",
+    version="3",
+    name="Session Rating Scale (SRS v3)",
+    kind="alliance",
+    respondent="client",
+    timeframe="today's session",
+    when="end",
+    licence=_PCOMS_LICENCE,
+    items=tuple(
+        Item(n, name, 0, 10, _SCALE_0_10_STEP) for n, (name, _) in enumerate(_SRS_DIMENSIONS, 1)
+    ),
+    anchors=(),
+    subscales=tuple(
+        Subscale(tag, name, (n,), ScoreMethod.SUM, tag)
+        for n, (name, tag) in enumerate(_SRS_DIMENSIONS, 1)
+        if tag is not None
+    ),
+    total_method=ScoreMethod.SUM,
+    total_min=0,
+    total_max=40,
+    max_prorated_items=0,
+    bands=(),
+    norms=Norms(
+        sd=None,
+        reliability=0.88,
+        cutoff=36,
+        cutoff_comparison=CutoffComparison.LT,
+        higher_is_better=True,
+        source=(
+            "Cut-off 36 and alpha .88: " + _SRS_SOURCE + " Sources differ between '< 36' and "
+            "'<= 36', so the comparison is a user setting (default '<'). No SD or "
+            "reliable-change threshold is published for the SRS, so change is not classified."
+        ),
+    ),
+    source=_SRS_SOURCE,
+)
+
+# ORS: Miller & Duncan (2000); psychometrics Miller, Duncan, Brown, Sparks & Claud (2003).
+_ORS_SOURCE = (
+    "Miller, S. D. & Duncan, B. L. (2000). The Outcome Rating Scale. Psychometrics: Miller, "
+    "S. D., Duncan, B. L., Brown, J., Sparks, J. A. & Claud, D. A. (2003). The Outcome Rating "
+    "Scale: A preliminary study of the reliability, validity, and feasibility of a brief visual "
+    "analog measure. Journal of Brief Therapy, 2(2), 91-100."
+)
+_ORS_RC_POINTS = 5.0
+_ORS_ALPHA = 0.93
+
+ORS = Instrument(
+    id="ORS",
+    version="2000",
+    name="Outcome Rating Scale (ORS)",
+    kind="outcome",
+    respondent="client",
+    timeframe="the past week",
+    when="start",
+    licence=_PCOMS_LICENCE,
+    items=tuple(
+        Item(n, name, 0, 10, _SCALE_0_10_STEP)
+        for n, name in enumerate(("Individually", "Interpersonally", "Socially", "Overall"), 1)
+    ),
+    anchors=(),
+    subscales=(),
+    total_method=ScoreMethod.SUM,
+    total_min=0,
+    total_max=40,
+    max_prorated_items=0,
+    bands=(),
+    norms=Norms(
+        sd=sd_from_reliable_change(_ORS_RC_POINTS - _REPORTING_HALF_STEP, _ORS_ALPHA),
+        reliability=_ORS_ALPHA,
+        cutoff=25,
+        cutoff_comparison=CutoffComparison.LT,
+        higher_is_better=True,
+        reliable_change_points=_ORS_RC_POINTS,
+        alternative_cutoffs=(
+            AlternativeCutoff(
+                "children (CORS)",
+                32,
+                "Duncan, B. L., Sparks, J. A., Miller, S. D., Bohanske, R. T. & Claud, D. A. "
+                "(2006). Giving youth a voice. Journal of Brief Therapy, 5(2), 71-87.",
+            ),
+        ),
+        source=(
+            "Adult clinical cut-off 25 (< 25 clinical), reliable change 5 points, typical adult "
+            "intake 16-19, alpha .93: " + _ORS_SOURCE + " The SD is derived, not published: "
+            "SD = 4.95 / (1.96 x sqrt(2) x sqrt(1 - .93)) = 6.75, so that a change of 5 points "
+            "or more is reliable and 4.9 is not under the |RC| > 1.96 rule."
+        ),
+    ),
+    source=_ORS_SOURCE,
+)
+
+# CORE-10: Barkham et al. (2013); norms from the CORE-10 User Manual (Connell & Barkham 2007).
+_CORE_10_SOURCE = (
+    "Barkham, M., Bewick, B., Mullin, T., Gilbody, S., Connell, J., Cahill, J., Mellor-Clark, "
+    "J., Richards, D., Unsworth, G. & Evans, C. (2013). The CORE-10: A short measure of "
+    "psychological distress for routine use in the psychological therapies. Counselling and "
+    "Psychotherapy Research, 13(1), 3-13."
+)
+_CORE_10_RC_POINTS = 6.0
+_CORE_10_ALPHA = 0.90
+#: The ten item texts exactly as published; CC BY-ND 4.0 forbids any change to them.
+_CORE_10_TEXTS = (
+    "I have felt tense, anxious or nervous",
+    "I have felt I have someone to turn to for support when needed",
+    "I have felt able to cope when things go wrong",
+    "Talking to people has felt too much for me",
+    "I have felt panic or terror",
+    "I made plans to end my life",
+    "I have had difficulty getting to sleep or staying asleep",
+    "I have felt despairing or hopeless",
+    "I have felt unhappy",
+    "Unwanted images or memories have been distressing me",
+)
+#: Short topic labels for lists and alerts; the full wording above is shown unaltered.
+_CORE_10_LABELS = (
+    "tense, anxious or nervous",
+    "someone to turn to",
+    "able to cope",
+    "talking to people too much",
+    "panic or terror",
+    "plans to end my life",
+    "sleep",
+    "despairing or hopeless",
+    "unhappy",
+    "unwanted images or memories",
+)
+_CORE_10_REVERSED = frozenset({2, 3})  # positively worded items, scored 4 - value
+_CORE_10_RISK = frozenset({6})
+
+CORE_10 = Instrument(
+    id="CORE-10",
+    version="2013",
+    name="Clinical Outcomes in Routine Evaluation - 10 (CORE-10)",
+    kind="outcome",
+    respondent="client",
+    timeframe="the past week",
+    when="start",
+    licence=(
+        "Item wording and scoring licensed CC BY-ND 4.0 by the CORE System Trust (since 2015): "
+        "shipped only unchanged and with the attribution."
+    ),
+    items=tuple(
+        Item(
+            n,
+            label,
+            0,
+            4,
+            1,
+            reverse=n in _CORE_10_REVERSED,
+            risk=n in _CORE_10_RISK,
+            text=text,
+        )
+        for n, (label, text) in enumerate(zip(_CORE_10_LABELS, _CORE_10_TEXTS, strict=True), 1)
+    ),
+    anchors=("Not at all", "Only occasionally", "Sometimes", "Often", "Most or all of the time"),
+    subscales=(),
+    # Clinical score = item mean x 10: the sum of all ten items when complete, and the
+    # pro-rated score when exactly one item is missing.
+    total_method=ScoreMethod.MEAN_X10,
+    total_min=0,
+    total_max=40,
+    max_prorated_items=1,
+    bands=(
+        Band(0, 5, "Healthy"),
+        Band(6, 10, "Low level"),
+        Band(11, 15, "Mild"),
+        Band(16, 20, "Moderate"),
+        Band(21, 25, "Moderately severe"),
+        Band(26, 40, "Severe"),
+    ),
+    norms=Norms(
+        sd=sd_from_reliable_change(_CORE_10_RC_POINTS - _REPORTING_HALF_STEP, _CORE_10_ALPHA),
+        reliability=_CORE_10_ALPHA,
+        cutoff=11,
+        cutoff_comparison=CutoffComparison.LT,  # below 11 is non-clinical: 11 or more is clinical
+        higher_is_better=False,
+        reliable_change_points=_CORE_10_RC_POINTS,
+        clinical_mean=19.7,
+        clinical_sd=7.7,
+        functional_mean=4.7,
+        functional_sd=4.8,
+        source=(
+            "Cut-off 11 (11 or more clinical), reliable change 6 points (90% CI), alpha .90, "
+            "bands: " + _CORE_10_SOURCE + " Reference samples from the CORE-10 User Manual "
+            "v1.0 (Connell & Barkham 2007), as summarised by NovoPsych: primary care "
+            "counselling n = 1835, M 19.7, SD 7.7; general population n = 535, M 4.7, SD 4.8. "
+            "The SD used for reliable change is derived, not published: "
+            "SD = 5.95 / (1.96 x sqrt(2) x sqrt(1 - .90)) = 6.79, so that a change of 6 points "
+            "or more is reliable and 5.9 is not under the |RC| > 1.96 rule (the published 6 "
+            "points rests on a 90% interval)."
+        ),
+    ),
+    attribution=(
+        "CORE-10 © CORE System Trust. Licensed under CC BY-ND 4.0 "
+        "(https://creativecommons.org/licenses/by-nd/4.0/); reproduced without change. "
+        "Barkham et al. (2013), Counselling and Psychotherapy Research 13(1):3-13."
+    ),
+    source=_CORE_10_SOURCE,
+)
+
+# GBO: Law (2019). Whole-number ratings match the published 0-10 scale (eleven points).
+_GBO_SOURCE = "Law, D. (2019). The Goal-Based Outcome (GBO) tool: guidance notes. CC BY-NC-SA 4.0."
+_GBO_MAX_GOALS = 3
+
+GBO = Instrument(
+    id="GBO",
+    version="2019",
+    name="Goal-Based Outcomes (GBO)",
+    kind="goals",
+    respondent="client",
+    timeframe="progress towards each agreed goal now",
+    when="start",
+    licence=(
+        "Method and 0-10 rating, CC BY-NC-SA 4.0 (Law 2019); the goals are the client's own "
+        "words, entered by the therapist."
+    ),
+    items=tuple(
+        Item(n, f"Goal {n}", 0, 10, 1, optional=True) for n in range(1, _GBO_MAX_GOALS + 1)
+    ),
+    anchors=(),
+    subscales=(),
+    total_method=ScoreMethod.MEAN,
+    total_min=0,
+    total_max=10,
+    max_prorated_items=0,
+    bands=(),
+    norms=None,
+    source=_GBO_SOURCE,
+)
+
+INSTRUMENTS: Mapping[str, Instrument] = MappingProxyType(
+    {inst.id: inst for inst in (WAI_SR, SRS, ORS, CORE_10, GBO)}
+)
+ALLIANCE_INSTRUMENT_IDS: tuple[str, ...] = ("SRS", "WAI-SR")
+OUTCOME_INSTRUMENT_IDS: tuple[str, ...] = ("ORS", "CORE-10")
+
+
+def get_instrument(instrument_id: str) -> Instrument:
+    """Return the built-in instrument with this id.
+
+    Args:
+        instrument_id: One of ``INSTRUMENTS``' keys, e.g. "CORE-10".
+
+    Returns:
+        The instrument definition.
+
+    Raises:
+        InstrumentNotFound: When no instrument has that id.
+    """
+    try:
+        return INSTRUMENTS[instrument_id]
+    except (KeyError, TypeError):
+        raise InstrumentNotFound(
+            f"There is no instrument called {instrument_id!r}; the known instruments are "
+            f"{join_words(list(INSTRUMENTS))}."
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Plain-dict form for user-supplied definitions (JSON files in resources/instruments/).
+# --------------------------------------------------------------------------------------------
+
+
+def instrument_to_dict(instrument: Instrument) -> dict[str, Any]:
+    """Convert an instrument to plain JSON-compatible data.
+
+    Args:
+        instrument: The definition.
+
+    Returns:
+        A dict that ``instrument_from_dict`` turns back into an equal instrument.
+    """
+    norms = instrument.norms
+    return {
+        "id": instrument.id,
+        "version": instrument.version,
+        "name": instrument.name,
+        "kind": instrument.kind,
+        "respondent": instrument.respondent,
+        "timeframe": instrument.timeframe,
+        "when": instrument.when,
+        "licence": instrument.licence,
+        "items": [
+            {
+                "number": i.number,
+                "label": i.label,
+                "minimum": i.minimum,
+                "maximum": i.maximum,
+                "step": i.step,
+                "reverse": i.reverse,
+                "optional": i.optional,
+                "risk": i.risk,
+                "text": i.text,
+            }
+            for i in instrument.items
+        ],
+        "anchors": list(instrument.anchors),
+        "subscales": [
+            {
+                "key": s.key,
+                "name": s.name,
+                "items": list(s.items),
+                "method": s.method.value,
+                "tag": s.tag,
+            }
+            for s in instrument.subscales
+        ],
+        "total_method": instrument.total_method.value,
+        "total_min": instrument.total_min,
+        "total_max": instrument.total_max,
+        "max_prorated_items": instrument.max_prorated_items,
+        "bands": [{"lower": b.lower, "upper": b.upper, "label": b.label} for b in instrument.bands],
+        "norms": None
+        if norms is None
+        else {
+            "sd": norms.sd,
+            "reliability": norms.reliability,
+            "cutoff": norms.cutoff,
+            "cutoff_comparison": norms.cutoff_comparison.value,
+            "higher_is_better": norms.higher_is_better,
+            "reliable_change_points": norms.reliable_change_points,
+            "clinical_mean": norms.clinical_mean,
+            "clinical_sd": norms.clinical_sd,
+            "functional_mean": norms.functional_mean,
+            "functional_sd": norms.functional_sd,
+            "alternative_cutoffs": [
+                {"population": a.population, "cutoff": a.cutoff, "source": a.source}
+                for a in norms.alternative_cutoffs
+            ],
+            "source": norms.source,
+        },
+        "attribution": instrument.attribution,
+        "total_decimals": instrument.total_decimals,
+        "source": instrument.source,
+    }
+
+
+def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
+    """Build and validate an instrument from plain data (e.g. a user's JSON definition).
+
+    Args:
+        data: The form produced by ``instrument_to_dict``.
+
+    Returns:
+        The instrument.
+
+    Raises:
+        DomainError: When a field is missing or has a value of the wrong kind.
+    """
+    try:
+        return _instrument_from_dict(data)
+    except DomainError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DomainError(
+            f"The instrument definition is incomplete or malformed ({exc!s}); check it against "
+            "a definition exported by the app."
+        ) from None
+
+
+def _choice(value: object, allowed: Sequence[str], what: str) -> str:
+    if value not in allowed:
+        raise DomainError(f"The {what} {value!r} is not allowed; use one of {join_words(allowed)}.")
+    return str(value)
+
+
+def _opt_float(value: object) -> float | None:
+    return None if value is None else _num(value)
+
+
+def _num(value: object) -> float:
+    if not _is_finite_real(value):
+        raise DomainError(f"The value {value!r} is not a finite number; a number is required.")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
+    items = tuple(
+        Item(
+            number=int(i["number"]),
+            label=str(i["label"]),
+            minimum=_num(i["minimum"]),
+            maximum=_num(i["maximum"]),
+            step=_num(i["step"]),
+            reverse=bool(i.get("reverse", False)),
+            optional=bool(i.get("optional", False)),
+            risk=bool(i.get("risk", False)),
+            text=None if i.get("text") is None else str(i["text"]),
+        )
+        for i in data["items"]
+    )
+    methods = [m.value for m in ScoreMethod]
+    tags: tuple[str, ...] = get_args(SubscaleTag)
+    subscales = tuple(
+        Subscale(
+            key=str(s["key"]),
+            name=str(s["name"]),
+            items=tuple(int(n) for n in s["items"]),
+            method=ScoreMethod(_choice(s["method"], methods, "subscale method")),
+            tag=None if s.get("tag") is None else _choice(s["tag"], tags, "subscale tag"),  # type: ignore[arg-type]
+        )
+        for s in data.get("subscales", ())
+    )
+    raw_norms = data.get("norms")
+    norms = None
+    if raw_norms is not None:
+        norms = Norms(
+            sd=_opt_float(raw_norms.get("sd")),
+            reliability=_num(raw_norms["reliability"]),
+            cutoff=_opt_float(raw_norms.get("cutoff")),
+            cutoff_comparison=CutoffComparison(
+                _choice(
+                    raw_norms.get("cutoff_comparison", "lt"),
+                    [c.value for c in CutoffComparison],
+                    "cut-off comparison",
+                )
+            ),
+            higher_is_better=bool(raw_norms["higher_is_better"]),
+            reliable_change_points=_opt_float(raw_norms.get("reliable_change_points")),
+            clinical_mean=_opt_float(raw_norms.get("clinical_mean")),
+            clinical_sd=_opt_float(raw_norms.get("clinical_sd")),
+            functional_mean=_opt_float(raw_norms.get("functional_mean")),
+            functional_sd=_opt_float(raw_norms.get("functional_sd")),
+            alternative_cutoffs=tuple(
+                AlternativeCutoff(str(a["population"]), _num(a["cutoff"]), str(a["source"]))
+                for a in raw_norms.get("alternative_cutoffs", ())
+            ),
+            source=str(raw_norms["source"]),
+        )
+    return Instrument(
+        id=str(data["id"]),
+        version=str(data["version"]),
+        name=str(data["name"]),
+        kind=_choice(data["kind"], get_args(InstrumentKind), "kind"),  # type: ignore[arg-type]
+        respondent=_choice(data["respondent"], get_args(Respondent), "respondent"),  # type: ignore[arg-type]
+        timeframe=str(data["timeframe"]),
+        when=_choice(data["when"], get_args(SessionMoment), "session moment"),  # type: ignore[arg-type]
+        licence=str(data["licence"]),
+        items=items,
+        anchors=tuple(str(a) for a in data.get("anchors", ())),
+        subscales=subscales,
+        total_method=ScoreMethod(_choice(data["total_method"], methods, "total method")),
+        total_min=_num(data["total_min"]),
+        total_max=_num(data["total_max"]),
+        max_prorated_items=int(data.get("max_prorated_items", 0)),
+        bands=tuple(
+            Band(_num(b["lower"]), _num(b["upper"]), str(b["label"])) for b in data.get("bands", ())
+        ),
+        norms=norms,
+        attribution=None if data.get("attribution") is None else str(data["attribution"]),
+        total_decimals=int(data.get("total_decimals", 1)),
+        source=str(data.get("source", "")),
+    )

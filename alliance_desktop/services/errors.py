@@ -1,0 +1,15 @@
+"""Service errors: bad input or an unusable file, with a message that says what to do."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A request that cannot be carried out as asked; ``str()`` is one sentence for the user."""
+
+
+class InvalidInput(ServiceError):
+    """A value or file the user supplied is wrong (type, range, format)."""
+
+
+class Conflict(ServiceError):
+    """The request clashes with what is already stored (e.g. a non-empty database)."""

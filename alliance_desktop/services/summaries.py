@@ -1,0 +1,170 @@
+"""Per-client summaries (counts, latest alliance score, active alerts) for the client list.
+
+Summaries are derived data stored in ``client_summaries`` by the write path, so the list of
+10,000 clients loads in one query. Every figure comes from the ``domain`` functions that the
+charts and the PDF use. ``rules_key`` ties a stored summary to the alert rules and settings it
+was computed with; when either changes, the rows are recomputed on the next load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from alliance_desktop.domain.alerts import (
+    ALERT_RULES_VERSION,
+    AlertSettings,
+    MeasurementFact,
+    SessionFact,
+    evaluate_alerts,
+)
+from alliance_desktop.domain.errors import DomainError
+from alliance_desktop.domain.instruments import ALLIANCE_INSTRUMENT_IDS, get_instrument
+from alliance_desktop.domain.scoring import score
+from alliance_desktop.domain.vocabulary import Attendance, ClientStatus
+from alliance_desktop.storage import repository
+from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.records import (
+    ClientData,
+    ClientListRow,
+    ClientSummaryData,
+)
+
+ALERT_SETTINGS_KEY = "alert_settings"
+
+
+def load_alert_settings(db: Database) -> AlertSettings:
+    """The practice's alert settings (defaults when none are stored)."""
+    stored = repository.get_setting(db, ALERT_SETTINGS_KEY)
+    return AlertSettings.from_dict(stored) if stored else AlertSettings()
+
+
+def rules_key(settings: AlertSettings) -> str:
+    """A short fingerprint of the rules version and settings a summary was computed with."""
+    payload = json.dumps(
+        {"rules": ALERT_RULES_VERSION, "settings": settings.to_dict()}, sort_keys=True
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    """What a summary needs of one session."""
+
+    number: int
+    start: datetime
+    attendance: Attendance
+
+
+def summarise(
+    sessions: Sequence[SessionLine],
+    measurements: Sequence[MeasurementFact],
+    settings: AlertSettings,
+    key: str,
+) -> ClientSummaryData:
+    """Compute one client's summary from plain facts."""
+    counts = Counter(s.attendance for s in sessions)
+    facts = [SessionFact(s.number, s.start, s.attendance is Attendance.ATTENDED) for s in sessions]
+    last_session = max((s.start for s in facts if s.attended), default=None)
+    alliance_id, alliance_total, alliance_at = _latest_alliance(measurements)
+    alerts = [
+        {
+            "kind": str(a.kind),
+            "instrument_id": a.instrument_id,
+            "session_number": a.session_number,
+            "severity": str(a.severity),
+            "reason": a.reason,
+        }
+        for a in evaluate_alerts(facts, measurements, settings)
+    ]
+    return ClientSummaryData(
+        sessions_total=len(sessions),
+        attended=counts[Attendance.ATTENDED],
+        cancelled=counts[Attendance.CANCELLED],
+        no_show=counts[Attendance.NO_SHOW],
+        last_session=last_session,
+        alliance_instrument=alliance_id,
+        alliance_latest=alliance_total,
+        alliance_taken_at=alliance_at,
+        alerts=alerts,
+        rules_key=key,
+    )
+
+
+def summarise_tree(client: ClientData, settings: AlertSettings, key: str) -> ClientSummaryData:
+    """Summary of a client tree held in memory (demo generation, import)."""
+    lines = [SessionLine(s.number, s.start, s.attendance) for s in client.sessions]
+    facts = [
+        MeasurementFact(m.instrument_id, s.number, m.taken_at, tuple(m.item_values))
+        for s in client.sessions
+        for m in s.measurements
+    ]
+    return summarise(lines, facts, settings, key)
+
+
+def refresh_summaries(db: Database, client_ids: Sequence[int] | None = None) -> int:
+    """Recompute and store summaries for some clients (all when None); return how many."""
+    settings = load_alert_settings(db)
+    key = rules_key(settings)
+    session_rows, measurement_rows = repository.load_facts(db, client_ids)
+    sessions_by_client: dict[int, list[SessionLine]] = defaultdict(list)
+    for s in session_rows:
+        sessions_by_client[s.client_id].append(SessionLine(s.number, s.start, s.attendance))
+    measurements_by_client: dict[int, list[MeasurementFact]] = defaultdict(list)
+    for m in measurement_rows:
+        measurements_by_client[m.client_id].append(
+            MeasurementFact(m.instrument_id, m.session_number, m.taken_at, m.item_values)
+        )
+    ids = (
+        list(client_ids)
+        if client_ids is not None
+        else [row.client_id for row in repository.list_client_rows(db)]
+    )
+    summaries = {
+        cid: summarise(sessions_by_client[cid], measurements_by_client[cid], settings, key)
+        for cid in ids
+    }
+    repository.replace_summaries(db, summaries)
+    return len(summaries)
+
+
+def list_clients(db: Database, status: ClientStatus | None = None) -> list[ClientListRow]:
+    """The client list with current summaries, recomputing any that are missing or stale."""
+    key = rules_key(load_alert_settings(db))
+    rows = repository.list_client_rows(db, status)
+    stale = [r.client_id for r in rows if r.summary is None or r.summary.rules_key != key]
+    if stale:
+        refresh_summaries(db, stale)
+        rows = repository.list_client_rows(db, status)
+    return rows
+
+
+def active_alerts(row: ClientListRow) -> list[dict[str, Any]]:
+    """Alerts that call for action: none for a discharged client, whose therapy has ended."""
+    if row.summary is None or row.status is ClientStatus.DISCHARGED:
+        return []
+    return list(row.summary.alerts)
+
+
+def _latest_alliance(
+    measurements: Iterable[MeasurementFact],
+) -> tuple[str | None, float | None, datetime | None]:
+    """The most recent scoreable alliance measure; SRS wins a tie with WAI-SR (same time)."""
+    candidates = sorted(
+        (m for m in measurements if m.instrument_id in ALLIANCE_INSTRUMENT_IDS),
+        key=lambda m: (m.taken_at, m.instrument_id == "SRS"),
+        reverse=True,
+    )
+    for m in candidates:  # usually the first one scores; only unscoreable rows are skipped
+        try:
+            total = score(get_instrument(m.instrument_id), m.values).total
+        except DomainError:
+            continue
+        if total is not None:
+            return m.instrument_id, total, m.taken_at
+    return None, None, None

@@ -1,0 +1,552 @@
+"""Export the whole practice record (lossless JSON, or CSV tables) and import it back.
+
+The JSON export is the portable, lossless form: a top-level object with format metadata,
+the settings and a ``clients`` array; each client carries its fields, ``goals`` and
+``sessions``; each session its fields, ``measurements``, ``goal_ratings`` and ``ruptures``.
+Derived scores (``scores``) are written for convenience and ignored on import, where they are
+recomputed. Import accepts such a file into an empty database only, checks every field
+first, and writes everything in one transaction, so a bad file changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alliance_desktop import __version__
+from alliance_desktop.domain.alerts import AlertSettings
+from alliance_desktop.domain.errors import DomainError
+from alliance_desktop.domain.instruments import get_instrument
+from alliance_desktop.domain.scoring import score
+from alliance_desktop.domain.vocabulary import (
+    Approach,
+    Attendance,
+    ClientStatus,
+    GoalStatus,
+    Respondent,
+    RuptureKind,
+    SessionFormat,
+)
+from alliance_desktop.services.atomic import atomic_file, atomic_folder
+from alliance_desktop.services.errors import Conflict, InvalidInput
+from alliance_desktop.services.summaries import (
+    ALERT_SETTINGS_KEY,
+    load_alert_settings,
+    rules_key,
+    summarise_tree,
+)
+from alliance_desktop.storage import repository
+from alliance_desktop.storage.database import HEAD_REVISION, Database
+from alliance_desktop.storage.records import (
+    ClientData,
+    GoalData,
+    GoalRatingData,
+    MeasurementData,
+    RuptureData,
+    SessionData,
+)
+
+EXPORT_FORMAT = "alliance-desktop-export"
+EXPORT_FORMAT_VERSION = 1
+MAX_TEXT = 1_000_000  # one megabyte of notes in a field is accepted; more is a mistake
+_E = TypeVar("_E", bound=StrEnum)
+
+
+# ---------------------------------------------------------------------------- export
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes" if not value.second else "seconds")
+    return value.isoformat()
+
+
+def _scores(measurement: MeasurementData) -> dict[str, Any] | None:
+    try:
+        result = score(get_instrument(measurement.instrument_id), measurement.item_values)
+    except DomainError:
+        return None
+    return {"total": result.total, **dict(result.subscales)}
+
+
+def client_to_json(client: ClientData) -> dict[str, Any]:
+    """One client's whole record as a JSON-ready dict (the export's element)."""
+    return {
+        "code": client.code,
+        "given_name": client.given_name,
+        "family_name": client.family_name,
+        "date_of_birth": _iso(client.date_of_birth),
+        "email": client.email,
+        "phone": client.phone,
+        "address": client.address,
+        "presenting_concern": client.presenting_concern,
+        "approach": str(client.approach),
+        "status": str(client.status),
+        "intake_date": _iso(client.intake_date),
+        "discharge_date": _iso(client.discharge_date),
+        "created_at": _iso(client.created_at),
+        "updated_at": _iso(client.updated_at),
+        "goals": [
+            {
+                "number": g.number,
+                "description": g.description,
+                "agreed_on": _iso(g.agreed_on),
+                "status": str(g.status),
+                "closed_on": _iso(g.closed_on),
+            }
+            for g in client.goals
+        ],
+        "sessions": [
+            {
+                "number": s.number,
+                "start": _iso(s.start),
+                "duration_minutes": s.duration_minutes,
+                "format": str(s.format),
+                "attendance": str(s.attendance),
+                "approach": str(s.approach),
+                "notes": s.notes,
+                "tasks_agreed": s.tasks_agreed,
+                "client_feedback": s.client_feedback,
+                "measurements": [
+                    {
+                        "instrument_id": m.instrument_id,
+                        "instrument_version": m.instrument_version,
+                        "respondent": str(m.respondent),
+                        "taken_at": _iso(m.taken_at),
+                        "item_values": list(m.item_values),
+                        "scores": _scores(m),
+                    }
+                    for m in s.measurements
+                ],
+                "goal_ratings": [
+                    {"goal": r.goal_number, "rating": r.rating} for r in s.goal_ratings
+                ],
+                "ruptures": [
+                    {
+                        "kind": str(r.kind),
+                        "description": r.description,
+                        "repair": r.repair,
+                        "resolved": r.resolved,
+                    }
+                    for r in s.ruptures
+                ],
+            }
+            for s in client.sessions
+        ],
+    }
+
+
+def export_document(db: Database) -> dict[str, Any]:
+    """The whole database as the export document."""
+    return {
+        "format": EXPORT_FORMAT,
+        "format_version": EXPORT_FORMAT_VERSION,
+        "app_version": __version__,
+        "schema_revision": HEAD_REVISION,
+        "exported_at": _iso(datetime.now().replace(microsecond=0)),
+        "settings": repository.all_settings(db),
+        "clients": [client_to_json(c) for c in repository.load_client_trees(db)],
+    }
+
+
+def export_json(db: Database, target: Path) -> int:
+    """Write the lossless JSON export atomically; return the number of clients."""
+    document = export_document(db)
+    with atomic_file(target) as handle:
+        json.dump(document, handle, ensure_ascii=False, indent=1)
+        handle.write("\n")
+    return len(document["clients"])
+
+
+CSV_TABLES: dict[str, list[str]] = {
+    "clients.csv": [
+        "code", "given_name", "family_name", "date_of_birth", "email", "phone", "address",
+        "presenting_concern", "approach", "status", "intake_date", "discharge_date",
+        "created_at", "updated_at",
+    ],
+    "goals.csv": ["client_code", "goal", "description", "agreed_on", "status", "closed_on"],
+    "sessions.csv": [
+        "client_code", "session", "start", "duration_minutes", "format", "attendance",
+        "approach", "notes", "tasks_agreed", "client_feedback",
+    ],
+    "measurements.csv": [
+        "client_code", "session", "instrument_id", "instrument_version", "respondent",
+        "taken_at", "total", "goal", "task", "bond", *[f"item_{n}" for n in range(1, 13)],
+    ],
+    "goal_ratings.csv": ["client_code", "session", "goal", "rating"],
+    "ruptures.csv": ["client_code", "session", "kind", "description", "repair", "resolved"],
+}  # fmt: skip
+
+
+def export_csv(db: Database, target: Path) -> int:
+    """Write one CSV file per table into the new folder ``target``; return clients written.
+
+    Files are UTF-8 with a byte-order mark so spreadsheet programs read accented and
+    non-Latin names correctly.
+    """
+    clients = repository.load_client_trees(db)
+    documents = [client_to_json(c) for c in clients]
+    with atomic_folder(target) as folder:
+        writers = {}
+        handles = []
+        try:
+            for name, columns in CSV_TABLES.items():
+                handle = (folder / name).open("w", encoding="utf-8-sig", newline="")
+                handles.append(handle)
+                writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+                writer.writeheader()
+                writers[name] = writer
+            for doc in documents:
+                code = doc["code"]
+                writers["clients.csv"].writerow(doc)
+                for g in doc["goals"]:
+                    writers["goals.csv"].writerow({"client_code": code, "goal": g["number"], **g})
+                for s in doc["sessions"]:
+                    key = {"client_code": code, "session": s["number"]}
+                    writers["sessions.csv"].writerow({**key, **s})
+                    for m in s["measurements"]:
+                        items = {f"item_{i}": v for i, v in enumerate(m["item_values"], start=1)}
+                        writers["measurements.csv"].writerow(
+                            {**key, **m, **(m["scores"] or {}), **items}
+                        )
+                    for r in s["goal_ratings"]:
+                        writers["goal_ratings.csv"].writerow({**key, **r})
+                    for r in s["ruptures"]:
+                        writers["ruptures.csv"].writerow({**key, **r})
+        finally:
+            for handle in handles:
+                handle.close()
+    return len(clients)
+
+
+# ---------------------------------------------------------------------------- import
+
+
+class _Fields:
+    """Typed field readers that name the exact place of a bad value in the file."""
+
+    def __init__(self, obj: Any, where: str) -> None:
+        if not isinstance(obj, dict):
+            raise InvalidInput(f"{where} must be an object.")
+        self.obj: Mapping[str, Any] = obj
+        self.where = where
+
+    def _get(self, key: str, required: bool) -> Any:
+        if key not in self.obj or self.obj[key] is None:
+            if required:
+                raise InvalidInput(f"{self.where}.{key} is missing.")
+            return None
+        return self.obj[key]
+
+    def text(self, key: str, *, required: bool = False, allow_empty: bool = True) -> str | None:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise InvalidInput(f"{self.where}.{key} must be text, not {type(value).__name__}.")
+        if len(value) > MAX_TEXT:
+            raise InvalidInput(f"{self.where}.{key} is longer than {MAX_TEXT:,} characters.")
+        if not allow_empty and not value.strip():
+            raise InvalidInput(f"{self.where}.{key} must not be empty.")
+        return value
+
+    def req_text(self, key: str, *, allow_empty: bool = True) -> str:
+        value = self.text(key, required=True, allow_empty=allow_empty)
+        assert value is not None  # required=True guarantees it
+        return value
+
+    def day(self, key: str, *, required: bool = False) -> date | None:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(
+                f"{self.where}.{key} is {value!r}, not a date; use YYYY-MM-DD, e.g. 2026-11-20."
+            ) from None
+
+    def req_day(self, key: str) -> date:
+        value = self.day(key, required=True)
+        assert value is not None
+        return value
+
+    def moment(self, key: str, *, required: bool = False) -> datetime | None:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        try:
+            if not isinstance(value, str):
+                raise ValueError
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(
+                f"{self.where}.{key} is {value!r}, not a date and time; "
+                "use YYYY-MM-DDTHH:MM, e.g. 2026-11-20T10:00."
+            ) from None
+        if parsed.tzinfo is not None:
+            raise InvalidInput(f"{self.where}.{key} has a time zone; use local time without one.")
+        return parsed
+
+    def req_moment(self, key: str) -> datetime:
+        value = self.moment(key, required=True)
+        assert value is not None
+        return value
+
+    def choice(self, key: str, enum: type[_E], *, default: _E | None = None) -> _E:
+        value = self._get(key, default is None)
+        if value is None:
+            assert default is not None
+            return default
+        try:
+            return enum(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in enum)
+            raise InvalidInput(
+                f"{self.where}.{key} is {value!r}; it must be one of {allowed}."
+            ) from None
+
+    def integer(self, key: str, low: int, high: int, *, default: int | None = None) -> int:
+        value = self._get(key, default is None)
+        if value is None:
+            assert default is not None
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(
+                f"{self.where}.{key} is {value!r}; it must be a whole number from {low} to {high}."
+            )
+        return value
+
+    def number(self, key: str, low: float, high: float) -> float:
+        value = self._get(key, True)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise InvalidInput(f"{self.where}.{key} is {value!r}; it must be from {low} to {high}.")
+        return float(value)
+
+    def flag(self, key: str) -> bool:
+        value = self._get(key, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{self.where}.{key} must be true or false.")
+        return value
+
+    def array(self, key: str) -> list[Any]:
+        value = self._get(key, False)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise InvalidInput(f"{self.where}.{key} must be an array.")
+        return value
+
+
+def _read_measurement(obj: Any, where: str) -> MeasurementData:
+    f = _Fields(obj, where)
+    instrument_id = f.req_text("instrument_id", allow_empty=False)
+    try:
+        instrument = get_instrument(instrument_id)
+    except DomainError as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
+    values = f.array("item_values")
+    try:
+        score(instrument, values)
+    except DomainError as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
+    return MeasurementData(
+        instrument_id=instrument.id,
+        instrument_version=f.text("instrument_version") or instrument.version,
+        item_values=list(values),
+        taken_at=f.req_moment("taken_at"),
+        respondent=f.choice("respondent", Respondent, default=Respondent.CLIENT),
+    )
+
+
+def _read_session(obj: Any, where: str, goal_numbers: set[int]) -> SessionData:
+    f = _Fields(obj, where)
+    session = SessionData(
+        number=f.integer("number", 1, 100_000),
+        start=f.req_moment("start"),
+        approach=f.choice("approach", Approach),
+        duration_minutes=f.integer("duration_minutes", 1, 600, default=50),
+        format=f.choice("format", SessionFormat, default=SessionFormat.IN_PERSON),
+        attendance=f.choice("attendance", Attendance, default=Attendance.ATTENDED),
+        notes=f.text("notes") or "",
+        tasks_agreed=f.text("tasks_agreed") or "",
+        client_feedback=f.text("client_feedback") or "",
+    )
+    session.measurements = [
+        _read_measurement(m, f"{where}.measurements[{i}]")
+        for i, m in enumerate(f.array("measurements"))
+    ]
+    seen: set[int] = set()
+    for i, r in enumerate(f.array("goal_ratings")):
+        rf = _Fields(r, f"{where}.goal_ratings[{i}]")
+        goal = rf.integer("goal", 1, 1000)
+        if goal not in goal_numbers:
+            raise InvalidInput(f"{rf.where}.goal is {goal}, but the client has no goal {goal}.")
+        if goal in seen:
+            raise InvalidInput(f"{rf.where}: goal {goal} is rated twice in one session.")
+        seen.add(goal)
+        session.goal_ratings.append(GoalRatingData(goal, rf.number("rating", 0, 10)))
+    for i, r in enumerate(f.array("ruptures")):
+        rf = _Fields(r, f"{where}.ruptures[{i}]")
+        session.ruptures.append(
+            RuptureData(
+                kind=rf.choice("kind", RuptureKind),
+                description=rf.text("description") or "",
+                repair=rf.text("repair") or "",
+                resolved=rf.flag("resolved"),
+            )
+        )
+    return session
+
+
+def _read_client(obj: Any, where: str, today: date) -> ClientData:
+    f = _Fields(obj, where)
+    code = f.req_text("code", allow_empty=False).strip()
+    if len(code) > 20:
+        raise InvalidInput(f"{where}.code {code!r} is longer than 20 characters.")
+    client = ClientData(
+        code=code,
+        given_name=f.req_text("given_name", allow_empty=False),
+        family_name=f.text("family_name") or "",
+        approach=f.choice("approach", Approach),
+        intake_date=f.req_day("intake_date"),
+        status=f.choice("status", ClientStatus, default=ClientStatus.ACTIVE),
+        date_of_birth=f.day("date_of_birth"),
+        email=f.text("email"),
+        phone=f.text("phone"),
+        address=f.text("address"),
+        presenting_concern=f.text("presenting_concern"),
+        discharge_date=f.day("discharge_date"),
+        created_at=f.moment("created_at"),
+        updated_at=f.moment("updated_at"),
+    )
+    if client.date_of_birth and client.date_of_birth > today:
+        raise InvalidInput(f"{where}.date_of_birth {client.date_of_birth} is in the future.")
+    if client.discharge_date and client.discharge_date < client.intake_date:
+        raise InvalidInput(
+            f"{where}.discharge_date {client.discharge_date} is before the intake date "
+            f"{client.intake_date}."
+        )
+    for i, g in enumerate(f.array("goals")):
+        gf = _Fields(g, f"{where}.goals[{i}]")
+        client.goals.append(
+            GoalData(
+                number=gf.integer("number", 1, 1000, default=i + 1),
+                description=gf.req_text("description", allow_empty=False),
+                agreed_on=gf.req_day("agreed_on"),
+                status=gf.choice("status", GoalStatus, default=GoalStatus.ACTIVE),
+                closed_on=gf.day("closed_on"),
+            )
+        )
+    goal_numbers = {g.number for g in client.goals}
+    if len(goal_numbers) != len(client.goals):
+        raise InvalidInput(f"{where}.goals: two goals share a number.")
+    numbers: set[int] = set()
+    for i, s in enumerate(f.array("sessions")):
+        session = _read_session(s, f"{where}.sessions[{i}]", goal_numbers)
+        if session.number in numbers:
+            raise InvalidInput(f"{where}.sessions[{i}].number {session.number} is used twice.")
+        numbers.add(session.number)
+        client.sessions.append(session)
+    return client
+
+
+@dataclass(frozen=True)
+class ExportContents:
+    """A checked export file: its clients and practice settings."""
+
+    clients: list[ClientData]
+    settings: dict[str, Any]
+
+
+def read_export(path: Path, *, today: date | None = None) -> ExportContents:
+    """Read and check an export file completely; raise InvalidInput naming the first problem."""
+    today = today or date.today()
+    try:
+        with path.open(encoding="utf-8") as handle:
+            document = json.load(handle)
+    except FileNotFoundError:
+        raise InvalidInput(f"There is no file at {path}.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a folder; name an export file (.json).") from None
+    except PermissionError:
+        raise InvalidInput(f"{path} cannot be read: permission refused.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not an Alliance Desktop export (not UTF-8 text).") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{path} is not an Alliance Desktop export (not valid JSON: {exc.msg} at line "
+            f"{exc.lineno})."
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
+        raise InvalidInput(
+            f'{path} is not an Alliance Desktop export (it has no "format": '
+            f"\"{EXPORT_FORMAT}\" field). Export one with 'alliance-desktop export'."
+        )
+    version = document.get("format_version")
+    if version != EXPORT_FORMAT_VERSION:
+        raise InvalidInput(
+            f"{path} uses export format version {version!r}; this version of Alliance "
+            f"Desktop reads version {EXPORT_FORMAT_VERSION}."
+        )
+    raw_clients = document.get("clients")
+    if not isinstance(raw_clients, list):
+        raise InvalidInput(f'{path}: "clients" must be an array.')
+    clients = [_read_client(c, f"clients[{i}]", today) for i, c in enumerate(raw_clients)]
+    codes: set[str] = set()
+    for i, c in enumerate(clients):
+        if c.code in codes:
+            raise InvalidInput(f"clients[{i}].code {c.code!r} is used by another client.")
+        codes.add(c.code)
+    settings = document.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise InvalidInput(f'{path}: "settings" must be an object.')
+    alert_settings = settings.get(ALERT_SETTINGS_KEY)
+    if alert_settings is not None:
+        try:
+            AlertSettings.from_dict(alert_settings)
+        except DomainError as exc:
+            raise InvalidInput(f"settings.{ALERT_SETTINGS_KEY}: {exc}") from None
+    return ExportContents(clients, settings)
+
+
+def import_json(db: Database, path: Path, *, today: date | None = None) -> int:
+    """Import an export file into an empty database; return the number of clients."""
+    return import_contents(db, read_export(path, today=today))
+
+
+def import_contents(db: Database, contents: ExportContents) -> int:
+    """Write checked export contents into an empty database; return the number of clients."""
+    clients = contents.clients
+    existing = repository.count_clients(db)
+    if existing:
+        raise Conflict(
+            f"{db.path} already holds {existing} clients; import reads into an empty database "
+            "only. Use --db with a new file."
+        )
+    stored_alert_settings = contents.settings.get(ALERT_SETTINGS_KEY)
+    settings = (
+        AlertSettings.from_dict(stored_alert_settings)
+        if stored_alert_settings is not None
+        else load_alert_settings(db)
+    )
+    key = rules_key(settings)
+    summaries = [summarise_tree(c, settings, key) for c in clients]
+    repository.import_everything(db, clients, summaries, contents.settings)
+    return len(clients)

@@ -1,0 +1,73 @@
+"""Shared fixtures: every test runs with its own data, config and log folders in tmp_path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+#: The as-of date used for demo data in tests, so generated dates never depend on today.
+DEMO_AS_OF = date(2026, 11, 20)
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point ``paths`` (data, config, logs) at a temporary folder and clear ALLIANCE_DB."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("ALLIANCE_HOME", str(home))
+    monkeypatch.delenv("ALLIANCE_DB", raising=False)
+    return home
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "practice.db"
+
+
+@pytest.fixture
+def new_db(db_path: Path) -> Iterator[object]:
+    """A freshly created, empty database."""
+    from alliance_desktop.storage.database import open_database
+
+    db = open_database(db_path)
+    yield db
+    db.close()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 40-client demo database made once per test run; copy it before changing it."""
+    from alliance_desktop.services.demo import generate_demo
+    from alliance_desktop.storage.database import open_database
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    db = open_database(path)
+    try:
+        generate_demo(db, 40, seed=7, as_of=DEMO_AS_OF)
+        db.checkpoint()
+    finally:
+        db.close()
+    return path
+
+
+@pytest.fixture
+def demo_db_path(demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo database."""
+    import shutil
+
+    target = tmp_path / "demo.db"
+    shutil.copyfile(demo_template, target)
+    return target
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Folder for screenshots and files a person should look at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

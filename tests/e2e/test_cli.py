@@ -1,0 +1,222 @@
+"""The headless commands as a user runs them: a real process on a real database file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO_AS_OF
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "alliance_desktop", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, **(env or {})},
+        timeout=300,
+        check=False,
+    )
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode != 0, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_init_then_check(db_path: Path) -> None:
+    created = run("--db", str(db_path), "init")
+    assert created.returncode == 0, created.stderr
+    assert f"Created a new database at {db_path}" in created.stdout
+    again = run("init", "--db", str(db_path))  # --db after the command works too
+    assert again.returncode == 0 and "is ready (0 clients)" in again.stdout
+    check = run("check", "--db", str(db_path))
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "Integrity:    ok" in check.stdout and "Healthy." in check.stdout
+
+
+def test_db_from_environment_variable(db_path: Path) -> None:
+    result = run("init", env={"ALLIANCE_DB": str(db_path)})
+    assert result.returncode == 0, result.stderr
+    assert db_path.exists()
+
+
+def test_default_database_lives_in_the_data_folder(isolated_home: Path) -> None:
+    result = run("init")
+    assert result.returncode == 0, result.stderr
+    assert (isolated_home / "data" / "practice.db").exists()
+
+
+def test_check_reports_a_damaged_database(demo_db_path: Path) -> None:
+    import sqlite3
+
+    # Break a foreign key behind the app's back (foreign keys are off in a plain connection).
+    with sqlite3.connect(demo_db_path) as conn:
+        conn.execute("UPDATE sessions SET client_id = 999999 WHERE id = 1")
+    conn.close()
+    result = run("check", "--db", str(demo_db_path))
+    assert result.returncode == 1
+    assert "Foreign keys: table sessions row 1 points to a missing row in clients" in result.stdout
+    assert "NOT healthy" in result.stdout
+
+
+def test_check_on_missing_file_does_not_create_it(db_path: Path) -> None:
+    result = run("check", "--db", str(db_path))
+    assert_one_line_error(result, "There is no database at", "alliance-desktop init")
+    assert not db_path.exists()
+
+
+def test_demo_clients_json_contract(db_path: Path) -> None:
+    demo = run("--db", str(db_path), "demo", "--clients", "25", "--seed", "3",
+               "--as-of", DEMO_AS_OF.isoformat())  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    assert "Added 25 demo clients" in demo.stdout
+    listing = run("--db", str(db_path), "clients", "--json")
+    assert listing.returncode == 0, listing.stderr
+    rows = json.loads(listing.stdout)
+    assert len(rows) == 25
+    for row in rows:
+        assert {"code", "name", "status", "sessions", "last_session", "alliance_latest",
+                "alerts"} <= row.keys()  # fmt: skip
+        assert row["status"] in {"active", "paused", "discharged"}
+    with_alliance = [r for r in rows if r["alliance_latest"]]
+    assert with_alliance
+    assert all(r["alliance_latest"]["instrument"] in {"SRS", "WAI-SR"} for r in with_alliance)
+    alerts = [a for r in rows for a in r["alerts"]]
+    assert alerts and all(a["reason"] and a["kind"] for a in alerts)
+    table = run("--db", str(db_path), "clients", "--status", "active")
+    assert table.returncode == 0 and table.stdout.startswith("CODE")
+
+
+def test_demo_refuses_a_database_with_clients(demo_db_path: Path) -> None:
+    before = digest(demo_db_path)
+    result = run("--db", str(demo_db_path), "demo", "--clients", "5")
+    assert_one_line_error(result, "already holds 40 clients")
+    assert digest(demo_db_path) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["demo", "--clients", "0"], "0 is out of range"),
+        (["demo", "--clients", "many"], "'many' is not a whole number"),
+        (["demo", "--clients", "5", "--as-of", "2026-13-01"], "'2026-13-01' is not a date"),
+        (["export", "--format", "xml", "--out", "x"], "invalid choice: 'xml'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_arguments_get_one_line(args: list[str], fragment: str, db_path: Path) -> None:
+    result = run("--db", str(db_path), *args)
+    assert result.returncode == 2
+    assert_one_line_error(result, fragment)
+    assert not db_path.exists()
+
+
+def test_export_import_round_trip(demo_db_path: Path, tmp_path: Path) -> None:
+    export = tmp_path / "export.json"
+    result = run("--db", str(demo_db_path), "export", "--format", "json", "--out", str(export))
+    assert result.returncode == 0, result.stderr
+    copy = tmp_path / "copy.db"
+    imported = run("--db", str(copy), "import", str(export))
+    assert imported.returncode == 0, imported.stderr
+    assert "Imported 40 clients" in imported.stdout
+    export2 = tmp_path / "export2.json"
+    assert run("--db", str(copy), "export", "--out", str(export2)).returncode == 0
+    first, second = json.loads(export.read_text("utf-8")), json.loads(export2.read_text("utf-8"))
+    first.pop("exported_at"), second.pop("exported_at")
+    assert first == second
+    assert run("--db", str(copy), "check").returncode == 0
+
+
+def test_csv_export_writes_a_folder_of_tables(demo_db_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tables"
+    result = run("--db", str(demo_db_path), "export", "--format", "csv", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(["clients.csv", "goals.csv", "sessions.csv", "measurements.csv",
+                            "goal_ratings.csv", "ruptures.csv"])  # fmt: skip
+    clients = (out / "clients.csv").read_text("utf-8-sig").splitlines()
+    assert len(clients) == 41 and clients[0].startswith("code,given_name")
+    again = run("--db", str(demo_db_path), "export", "--format", "csv", "--out", str(out))
+    assert_one_line_error(again, "already exists")
+
+
+def test_import_refuses_bad_files_and_leaves_no_database(tmp_path: Path) -> None:
+    target = tmp_path / "new.db"
+    cases = {
+        "missing.json": (None, "There is no file at"),
+        "garbage.json": ("this is not json", "not valid JSON"),
+        "other.json": ('{"hello": 1}', "is not an Alliance Desktop export"),
+        "date.json": (
+            json.dumps({"format": "alliance-desktop-export", "format_version": 1, "clients": [
+                {"code": "C-1", "given_name": "Zoë", "approach": "cbt",
+                 "intake_date": "2026-02-30"}]}),
+            "clients[0].intake_date is '2026-02-30', not a date",
+        ),
+    }  # fmt: skip
+    for name, (content, fragment) in cases.items():
+        path = tmp_path / name
+        if content is not None:
+            path.write_text(content, encoding="utf-8")
+        result = run("--db", str(target), "import", str(path))
+        assert_one_line_error(result, fragment)
+        assert not target.exists(), name
+
+
+def test_import_into_non_empty_database_is_refused(demo_db_path: Path, tmp_path: Path) -> None:
+    export = tmp_path / "e.json"
+    assert run("--db", str(demo_db_path), "export", "--out", str(export)).returncode == 0
+    before = digest(demo_db_path)
+    result = run("--db", str(demo_db_path), "import", str(export))
+    assert_one_line_error(result, "already holds 40 clients", "empty database")
+    assert digest(demo_db_path) == before
+
+
+def test_export_to_unwritable_place(demo_db_path: Path, tmp_path: Path) -> None:
+    result = run("--db", str(demo_db_path), "export", "--out", str(tmp_path / "no" / "x.json"))
+    assert_one_line_error(result, "does not exist")
+
+
+def test_not_a_database_file(tmp_path: Path) -> None:
+    path = tmp_path / "letter.txt"
+    path.write_text("hello", encoding="utf-8")
+    result = run("--db", str(path), "clients")
+    assert_one_line_error(result, "is not an Alliance Desktop database")
+    assert path.read_text(encoding="utf-8") == "hello"
+
+
+def test_headless_commands_never_import_pyside6(db_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from alliance_desktop import cli\n"
+        f"assert cli.main(['--db', {str(db_path)!r}, 'demo', '--clients', '3']) == 0\n"
+        f"assert cli.main(['--db', {str(db_path)!r}, 'clients', '--json']) == 0\n"
+        f"assert cli.main(['--db', {str(db_path)!r}, 'check']) == 0\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6')))\n"
+        "assert not bad, bad\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def test_version() -> None:
+    from alliance_desktop import __version__
+
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"alliance-desktop {__version__}"

@@ -1,0 +1,170 @@
+"""Opening, creating, refusing and checking practice databases on real SQLite files."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from alliance_desktop.storage import database
+from alliance_desktop.storage.database import HEAD_REVISION, copy_aside, open_database
+from alliance_desktop.storage.errors import (
+    DatabaseNotFound,
+    DatabaseUnavailable,
+    NotADatabase,
+    SchemaTooNew,
+)
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_new_database_has_schema_and_pragmas(db_path: Path) -> None:
+    db = open_database(db_path)
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        report = db.health()
+    finally:
+        db.close()
+    assert report.healthy
+    assert report.schema_revision == HEAD_REVISION
+
+
+def test_head_revision_constant_matches_alembic_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(database.alembic_config())
+    assert scripts.get_heads() == [HEAD_REVISION]
+
+
+def test_schema_of_migrations_matches_models(db_path: Path) -> None:
+    """Alembic's autogenerate finds nothing to add: the revision and the models agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from alliance_desktop.storage.models import Base
+
+    db = open_database(db_path)
+    try:
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        db.close()
+    assert diff == []
+
+
+def test_missing_file_is_not_created_when_create_is_false(db_path: Path) -> None:
+    with pytest.raises(DatabaseNotFound, match="alliance-desktop init"):
+        open_database(db_path, create=False)
+    assert not db_path.exists()
+
+
+def test_missing_folder_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseUnavailable, match="does not exist"):
+        open_database(tmp_path / "nowhere" / "p.db")
+
+
+def test_folder_instead_of_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(NotADatabase, match="is a folder"):
+        open_database(tmp_path)
+
+
+def test_text_file_is_refused_and_left_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("Dear diary, this is not a database.\n", encoding="utf-8")
+    before = digest(path)
+    with pytest.raises(NotADatabase, match="not an SQLite file"):
+        open_database(path)
+    assert digest(path) == before
+
+
+def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+    before = digest(path)
+    with pytest.raises(NotADatabase, match="not an Alliance Desktop database"):
+        open_database(path)
+    assert digest(path) == before
+
+
+def test_newer_schema_is_refused_and_untouched(db_path: Path) -> None:
+    open_database(db_path).close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    conn.close()
+    before = digest(db_path)
+    with pytest.raises(SchemaTooNew, match="newer version") as excinfo:
+        open_database(db_path)
+    assert "0099_from_the_future" in str(excinfo.value)
+    assert "has not been changed" in str(excinfo.value)
+    assert digest(db_path) == before
+    assert not list(db_path.parent.glob("*.bak"))
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("schema_*.db")), ids=lambda p: p.name)
+def test_every_past_schema_opens_and_migrates(fixture: Path, tmp_path: Path) -> None:
+    """One small database per past schema version is kept in tests/fixtures."""
+    path = tmp_path / fixture.name
+    shutil.copyfile(fixture, path)
+    with sqlite3.connect(path) as conn:
+        clients_before = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
+        fixture_revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    conn.close()
+    db = open_database(path)
+    try:
+        report = db.health()
+        from alliance_desktop.storage import repository
+
+        assert repository.count_clients(db) == clients_before > 0
+    finally:
+        db.close()
+    assert report.healthy
+    assert report.schema_revision == HEAD_REVISION
+    copies = list(tmp_path.glob(f"{fixture.name}.before-migration-*.bak"))
+    # A copy is kept exactly when a migration ran.
+    assert len(copies) == (0 if fixture_revision == HEAD_REVISION else 1)
+
+
+def test_fixture_exists_for_head_schema() -> None:
+    assert (FIXTURES / f"schema_{HEAD_REVISION}.db").is_file()
+
+
+def test_copy_aside_includes_uncheckpointed_wal_content(db_path: Path) -> None:
+    """A copy made while the WAL still holds a commit contains that commit (unlike cp)."""
+    db = open_database(db_path)
+    try:
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
+            conn.exec_driver_sql("INSERT INTO settings (key, value) VALUES ('canary', '1')")
+            conn.commit()
+            assert Path(f"{db_path}-wal").stat().st_size > 0
+            copy = copy_aside(db_path, "test")
+    finally:
+        db.close()
+    assert copy.name.startswith("practice.db.test-") and copy.suffix == ".bak"
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT value FROM settings WHERE key = 'canary'").fetchone()
+    conn.close()
+    assert not list(db_path.parent.glob("*.partial"))
+
+
+def test_new_database_is_removed_when_creation_fails(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_upgrade(_engine: object) -> None:
+        raise RuntimeError("simulated failure while creating the schema")
+
+    monkeypatch.setattr(database, "_upgrade", broken_upgrade)
+    with pytest.raises(RuntimeError):
+        open_database(db_path)
+    assert not db_path.exists()
