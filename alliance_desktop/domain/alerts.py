@@ -334,8 +334,8 @@ def evaluate_alerts(
     for drops); risk looks at the latest CORE-10 (or other instrument with a risk item), even
     when that form is otherwise unscoreable; "overdue" counts attended sessions since the last
     scoreable rating. Unscoreable ratings and unknown instruments are skipped, never raised.
-    Work is linear in the number of facts, scoring only the few ratings the rules need
-    (plus each ORS rating, to count them).
+    Work is linear in the number of facts (grouping and sorting), and only the few ratings
+    the rules need are scored.
 
     Args:
         sessions: The client's sessions, in any order.
@@ -509,7 +509,7 @@ def _wai_rules(
             value = validate_item_value(WAI_SR, item, v)  # already scored, so valid
             anchor = WAI_SR.anchors[round(value - item.minimum)] if WAI_SR.anchors else None
             rated = fmt_number(value) + (f" ({anchor})" if anchor else "")
-            low.append(f"{WAI_SR.item_name(item.number)} was rated {rated}")
+            low.append(f"{WAI_SR.item_name(item.number)[len(WAI_SR.id) + 1 :]} rated {rated}")
         if low:
             out.append(
                 Alert(
@@ -517,7 +517,7 @@ def _wai_rules(
                     WAI_SR.id,
                     session,
                     "warning",
-                    f"{join_words(low)} at {_session_phrase(session)}, at or under "
+                    f"WAI-SR {join_words(low)} at {_session_phrase(session)}: at or under "
                     f"{fmt_number(settings.wai_low_item)} — explore that part of the alliance.",
                 )
             )
@@ -525,10 +525,24 @@ def _wai_rules(
 
 
 def _ors_rules(ordered: Sequence[MeasurementFact], settings: AlertSettings) -> list[Alert]:
-    scored = [(m, s) for m in ordered if (s := _try_score(ORS, m)) is not None]
-    if len(scored) < 2:
+    """Not on track: a reliable deterioration from the first ORS at any time, or no reliable
+    improvement once ``ors_not_on_track_after`` ratings exist.
+
+    Scores only the first few ratings (enough to know the threshold count is reached) and
+    the latest, so the cost does not grow with the length of therapy.
+    """
+    need = settings.ors_not_on_track_after
+    head: list[_Scored] = []
+    for m in ordered:
+        result = _try_score(ORS, m)
+        if result is not None:
+            head.append((m, result))
+            if len(head) == need:
+                break
+    tail = _latest_scored(ORS, ordered, 1)
+    if not head or not tail or tail[0][0] is head[0][0]:
         return []
-    (first_m, first), (last_m, last) = scored[0], scored[-1]
+    (first_m, first), (last_m, last) = head[0], tail[0]
     assessment = classify_change(ORS, _total(first), _total(last))
     rc_points = ORS.norms.reliable_change_points if ORS.norms else None
     rc_phrase = f"{_points(rc_points)} or more" if rc_points is not None else "reliable"
@@ -542,13 +556,13 @@ def _ors_rules(ordered: Sequence[MeasurementFact], settings: AlertSettings) -> l
             f"{movement}, a reliable deterioration (reliable change is {rc_phrase}) — review the "
             "work and the alliance with the client."
         )
-    elif len(scored) >= settings.ors_not_on_track_after and assessment.change_class not in (
+    elif len(head) >= need and assessment.change_class not in (
         ChangeClass.IMPROVED,
         ChangeClass.RECOVERED,
     ):
         reason = (
-            f"After {len(scored)} ORS ratings, {movement[0].lower()}{movement[1:]}, short of a "
-            f"reliable improvement ({rc_phrase}) — discuss whether therapy is on track."
+            f"{movement}: after {need} or more ratings that is short of a reliable improvement "
+            f"({rc_phrase}) — discuss whether therapy is on track."
         )
     else:
         return []

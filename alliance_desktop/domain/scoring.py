@@ -140,7 +140,17 @@ def score(instrument: Instrument, values: Sequence[float | None]) -> Score:
             if not item.optional:
                 missing_required.append(item.number)
             continue
-        clean = validate_item_value(instrument, item, value)
+        # Fast path for plain finite numbers on the grid; anything else goes through the
+        # full check, which raises with the right message.
+        if (value.__class__ is float or value.__class__ is int) and value - value == 0:
+            steps = (value - item.minimum) / item.step
+            index = round(steps)
+            if 0 <= index <= item.grid_steps and abs(steps - index) <= GRID_TOLERANCE:
+                clean = round(item.minimum + index * item.step, item.grid_decimals)
+            else:
+                clean = validate_item_value(instrument, item, value)
+        else:
+            clean = validate_item_value(instrument, item, value)
         keyed[item.number] = item.minimum + item.maximum - clean if item.reverse else clean
 
     if not keyed:
@@ -206,9 +216,14 @@ def _combine(method: ScoreMethod, answered: list[float], full_count: int) -> flo
 
 def _round(value: float, decimals: int) -> float:
     """Round half away from zero, after clearing float noise (35.900000001 -> 35.9)."""
-    factor = 10.0**decimals
-    scaled = round(value * factor, 6)
-    return math.floor(abs(scaled) + 0.5) * math.copysign(1.0, scaled) / factor + 0.0
+    factor = _FACTORS[decimals] if decimals < len(_FACTORS) else 10.0**decimals
+    scaled = value * factor
+    if scaled >= 0:
+        return math.floor(scaled + 0.5 + 1e-7) / factor
+    return -math.floor(-scaled + 0.5 + 1e-7) / factor
+
+
+_FACTORS = (1.0, 10.0, 100.0, 1000.0, 10000.0)
 
 
 def is_below_cutoff(value: float, cutoff: float, comparison: CutoffComparison) -> bool:

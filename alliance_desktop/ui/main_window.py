@@ -51,7 +51,11 @@ class MainWindow(QMainWindow):
         file_menu = menu_bar.addMenu("&File")
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setObjectName("quitAction")
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # Platforms without a standard Quit key (Windows, bare X11) get the common Ctrl+Q.
+        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [
+            QKeySequence("Ctrl+Q")
+        ]
+        self.quit_action.setShortcuts(quit_keys)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.quit_action)

@@ -1,0 +1,81 @@
+"""The one dependency rule of ARCHITECTURE.md, checked on the source and in a fresh interpreter."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "alliance_desktop"
+
+# Which of our layers each layer may import (besides itself and the package root).
+ALLOWED = {
+    "domain": set(),
+    "storage": {"domain"},
+    "services": {"domain", "storage"},
+    "reports": {"domain", "services"},
+    "ui": {"services", "domain", "reports"},
+    "cli": {"services", "storage", "reports", "domain", "app"},
+    "paths": set(),
+}
+QT_ALLOWED = {"ui", "app"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _layer(path: Path) -> str:
+    relative = path.relative_to(PACKAGE)
+    return relative.parts[0].removesuffix(".py")
+
+
+SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_layer_imports(path: Path) -> None:
+    layer = _layer(path)
+    for module in _imports(path):
+        root, _, rest = module.partition(".")
+        if root in {"PySide6", "shiboken6"}:
+            assert layer in QT_ALLOWED, f"{path.name} imports {module}"
+        if root != "alliance_desktop" or not rest:
+            continue
+        target = rest.split(".")[0]
+        if target in {layer, "paths"} or layer not in ALLOWED:
+            continue
+        assert target in ALLOWED[layer], f"{layer} must not import {module} ({path.name})"
+
+
+def test_domain_uses_only_the_standard_library() -> None:
+    allowed_roots = set(sys.stdlib_module_names) | {"alliance_desktop", "__future__"}
+    for path in (PACKAGE / "domain").rglob("*.py"):
+        for module in _imports(path):
+            assert module.split(".")[0] in allowed_roots, f"{path.name} imports {module}"
+
+
+def test_core_layers_do_not_load_qt_in_a_fresh_interpreter() -> None:
+    code = (
+        "import sys\n"
+        "import alliance_desktop.cli, alliance_desktop.domain, alliance_desktop.services.demo\n"
+        "import alliance_desktop.services.transfer, alliance_desktop.storage.repository\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6')))\n"
+        "assert not bad, bad\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'reportlab'))\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
