@@ -243,7 +243,7 @@ def _cmd_clients(args: argparse.Namespace) -> int:
     db = _open(args, create=False)
     try:
         status = None if args.status == "all" else ClientStatus(args.status)
-        rows = [_client_json(r) for r in list_clients(db, status)]
+        rows = [_client_json(r) for r in list_clients(db, status, include_alerts=True)]
     finally:
         db.close()
     if args.json:

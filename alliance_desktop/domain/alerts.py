@@ -195,8 +195,12 @@ class AlertSettings:
         object.__setattr__(
             self, "srs_cutoff_comparison", CutoffComparison(self.srs_cutoff_comparison)
         )
+        for name in ("srs_cutoff", "srs_low_item", "srs_drop", "wai_subscale_drop", "wai_low_item"):
+            object.__setattr__(self, name, float(getattr(self, name)))
         kinds = [k.value for k in AlertKind]
-        if isinstance(self.disabled, str) or not all(k in kinds for k in self.disabled):
+        if not isinstance(self.disabled, tuple | list | set | frozenset) or not all(
+            k in kinds for k in self.disabled
+        ):
             raise DomainError(
                 f"The disabled alerts {self.disabled!r} are not all known; each must be one of "
                 f"{join_words(kinds)}."
@@ -572,6 +576,8 @@ def _ors_rules(ordered: Sequence[MeasurementFact], settings: AlertSettings) -> l
 def _risk_rules(instrument: Instrument, latest: MeasurementFact) -> list[Alert]:
     out: list[Alert] = []
     values = latest.values
+    if not isinstance(values, tuple | list):
+        return out
     for item in instrument.items:
         if not item.risk or item.number > len(values) or values[item.number - 1] is None:
             continue

@@ -113,8 +113,10 @@ def score(instrument: Instrument, values: Sequence[float | None]) -> Score:
             count, a value that is not a finite number, out of range or off the response grid,
             or more missing answers than the instrument allows.
     """
-    if values.__class__ is not tuple and values.__class__ is not list and (
-        isinstance(values, str | bytes) or not isinstance(values, Sequence)
+    if (
+        values.__class__ is not tuple
+        and values.__class__ is not list
+        and (isinstance(values, str | bytes) or not isinstance(values, Sequence))
     ):
         raise ScoringError(
             f"{instrument.id} answers must be a list of numbers, one per item; got "

@@ -251,10 +251,10 @@ class _ClientDrawer:
         age_years = rng.randint(18, 75)
         birth = intake - timedelta(days=age_years * 365 + rng.randint(0, 364))
         planned = {
-            Approach.CBT: rng.randint(14, 30),
-            Approach.PSYCHODYNAMIC: rng.randint(25, 70),
-            Approach.HUMANISTIC: rng.randint(16, 40),
-            Approach.INTEGRATIVE: rng.randint(14, 36),
+            Approach.CBT: rng.randint(12, 26),
+            Approach.PSYCHODYNAMIC: rng.randint(20, 60),
+            Approach.HUMANISTIC: rng.randint(14, 34),
+            Approach.INTEGRATIVE: rng.randint(12, 30),
         }[approach]
         course = rng.choices(("responder", "slow", "flat", "worse"), weights=(58, 20, 14, 8))[0]
         dropout_at = rng.randint(2, 7) if rng.random() < 0.15 else None

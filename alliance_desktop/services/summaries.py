@@ -36,6 +36,7 @@ from alliance_desktop.storage.records import (
 )
 
 ALERT_SETTINGS_KEY = "alert_settings"
+_SEVERITY_ORDER = {"urgent": 0, "warning": 1, "info": 2}
 
 
 def load_alert_settings(db: Database) -> AlertSettings:
@@ -72,6 +73,10 @@ def summarise(
     facts = [SessionFact(s.number, s.start, s.attendance is Attendance.ATTENDED) for s in sessions]
     last_session = max((s.start for s in facts if s.attended), default=None)
     alliance_id, alliance_total, alliance_at = _latest_alliance(measurements)
+    found = sorted(
+        evaluate_alerts(facts, measurements, settings),
+        key=lambda a: _SEVERITY_ORDER.get(str(a.severity), len(_SEVERITY_ORDER)),
+    )
     alerts = [
         {
             "kind": str(a.kind),
@@ -80,7 +85,7 @@ def summarise(
             "severity": str(a.severity),
             "reason": a.reason,
         }
-        for a in evaluate_alerts(facts, measurements, settings)
+        for a in found
     ]
     return ClientSummaryData(
         sessions_total=len(sessions),
@@ -91,6 +96,8 @@ def summarise(
         alliance_instrument=alliance_id,
         alliance_latest=alliance_total,
         alliance_taken_at=alliance_at,
+        alert_count=len(alerts),
+        top_alert=found[0].reason if found else None,
         alerts=alerts,
         rules_key=key,
     )
@@ -133,14 +140,16 @@ def refresh_summaries(db: Database, client_ids: Sequence[int] | None = None) -> 
     return len(summaries)
 
 
-def list_clients(db: Database, status: ClientStatus | None = None) -> list[ClientListRow]:
+def list_clients(
+    db: Database, status: ClientStatus | None = None, *, include_alerts: bool = False
+) -> list[ClientListRow]:
     """The client list with current summaries, recomputing any that are missing or stale."""
     key = rules_key(load_alert_settings(db))
-    rows = repository.list_client_rows(db, status)
+    rows = repository.list_client_rows(db, status, include_alerts=include_alerts)
     stale = [r.client_id for r in rows if r.summary is None or r.summary.rules_key != key]
     if stale:
         refresh_summaries(db, stale)
-        rows = repository.list_client_rows(db, status)
+        rows = repository.list_client_rows(db, status, include_alerts=include_alerts)
     return rows
 
 
@@ -148,6 +157,8 @@ def active_alerts(row: ClientListRow) -> list[dict[str, Any]]:
     """Alerts that call for action: none for a discharged client, whose therapy has ended."""
     if row.summary is None or row.status is ClientStatus.DISCHARGED:
         return []
+    if row.summary.alerts is None:
+        raise ValueError("list the clients with include_alerts=True to read their alerts")
     return list(row.summary.alerts)
 
 

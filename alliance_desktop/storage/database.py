@@ -213,7 +213,7 @@ def open_database(path: Path, *, create: bool = True, migrate: bool = True) -> D
         SchemaTooNew: a newer app wrote it; it is left untouched.
         DatabaseUnavailable: permissions, locking or disk problems.
     """
-    path = Path(path)
+    path = Path(path).absolute()
     is_new = _check_file(path, create)
     revision, foreign_tables = (None, False) if is_new else _peek(path)
     if revision is None and foreign_tables:

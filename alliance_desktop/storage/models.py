@@ -224,7 +224,10 @@ class ClientSummary(Base):
     alliance_instrument: Mapped[str | None] = mapped_column(String(40))
     alliance_latest: Mapped[float | None] = mapped_column(Float)
     alliance_taken_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # A list of {"kind", "instrument_id", "session_number", "severity", "reason"} objects.
+    # The list shows the count and the most pressing reason without decoding ``alerts``.
+    alert_count: Mapped[int] = mapped_column(Integer, default=0)
+    top_alert: Mapped[str | None] = mapped_column(Text)
+    # Most pressing first: {"kind", "instrument_id", "session_number", "severity", "reason"}.
     alerts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rules_key: Mapped[str] = mapped_column(String(64))
 

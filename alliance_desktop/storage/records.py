@@ -118,8 +118,11 @@ class ClientSummaryData:
     alliance_instrument: str | None
     alliance_latest: float | None
     alliance_taken_at: datetime | None
-    alerts: list[dict[str, Any]]
+    alert_count: int
+    top_alert: str | None
     rules_key: str
+    #: Every alert, most pressing first; None when the query did not load them.
+    alerts: list[dict[str, Any]] | None
 
 
 @dataclass(frozen=True)

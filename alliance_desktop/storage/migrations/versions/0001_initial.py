@@ -84,6 +84,8 @@ def upgrade() -> None:
         sa.Column("alliance_instrument", sa.String(length=40), nullable=True),
         sa.Column("alliance_latest", sa.Float(), nullable=True),
         sa.Column("alliance_taken_at", sa.DateTime(), nullable=True),
+        sa.Column("alert_count", sa.Integer(), nullable=False),
+        sa.Column("top_alert", sa.Text(), nullable=True),
         sa.Column("alerts", sa.JSON(), nullable=False),
         sa.Column("rules_key", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(

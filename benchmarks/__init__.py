@@ -1,0 +1,1 @@
+"""Reproducible timings of Alliance Desktop on a generated caseload (``make bench``)."""

@@ -1,0 +1,147 @@
+"""Run the benchmarks: ``python -m benchmarks [--clients N] [--seed S]``.
+
+Generates a synthetic caseload (10,000 clients by default, about 200,000 sessions) into a
+temporary folder, then measures what a user waits for. Each row names its target; the table
+is printed as Markdown for the README. Peak memory is measured in separate processes so one
+measurement does not inflate the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+AS_OF = date(2026, 11, 20)
+
+
+def _median_ms(action: Callable[[], object], repeats: int = 7) -> float:
+    action()  # warm-up: first query pays for page cache and statement compilation
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _child(code: str) -> dict[str, float]:
+    """Run ``code`` in a fresh interpreter; it prints a JSON object of figures."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=3600
+    )
+    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+_GENERATE = """
+import json, resource, time
+from datetime import date
+from pathlib import Path
+from alliance_desktop.storage.database import open_database
+from alliance_desktop.services.demo import generate_demo
+start = time.perf_counter()
+db = open_database(Path({path!r}))
+result = generate_demo(db, {clients}, seed={seed}, as_of=date.fromisoformat({as_of!r}))
+db.checkpoint()
+db.close()
+print(json.dumps({{"seconds": time.perf_counter() - start, "sessions": result.sessions,
+                  "measurements": result.measurements,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+_LIST = """
+import json, resource, time
+start = time.perf_counter()
+from pathlib import Path
+from alliance_desktop.storage.database import open_database
+from alliance_desktop.services.summaries import list_clients
+db = open_database(Path({path!r}))
+rows = list_clients(db)
+first = time.perf_counter() - start
+db.close()
+print(json.dumps({{"rows": len(rows), "cold_seconds": first,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="keep the generated database at this path")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="alliance-bench-") as folder:
+        path = args.keep or Path(folder) / "caseload.db"
+        if path.exists():
+            sys.exit(f"{path} exists; choose a new --keep path")
+        print(f"Generating {args.clients:,} clients into {path} …", file=sys.stderr)
+        generated = _child(
+            _GENERATE.format(
+                path=str(path), clients=args.clients, seed=args.seed, as_of=AS_OF.isoformat()
+            )
+        )
+        size_mb = path.stat().st_size / 1e6
+
+        from alliance_desktop.services.summaries import list_clients
+        from alliance_desktop.storage import repository
+        from alliance_desktop.storage.database import open_database
+
+        db = open_database(path)
+        try:
+            list_query_ms = _median_ms(lambda: repository.list_client_rows(db))
+            list_service_ms = _median_ms(lambda: list_clients(db))
+        finally:
+            db.close()
+        listed = _child(_LIST.format(path=str(path)))
+        cli_start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "alliance_desktop", "--db", str(path), "clients", "--json"],
+            capture_output=True,
+            check=True,
+            timeout=600,
+        )
+        cli_seconds = time.perf_counter() - cli_start
+
+    rows = [
+        (
+            "Caseload",
+            f"{args.clients:,} clients, {generated['sessions']:,.0f} sessions, "
+            f"{generated['measurements']:,.0f} measurements",
+            "-",
+        ),
+        ("Generate demo caseload (`demo`)", f"{generated['seconds']:.1f} s", "-"),
+        ("Database size", f"{size_mb:.0f} MB", "-"),
+        ("Peak memory while generating", f"{generated['peak_mb']:.0f} MB", "-"),
+        ("Client-list summary, one query (median of 7)", f"{list_query_ms:.0f} ms", "<= 150 ms"),
+        ("Client list via service incl. staleness check", f"{list_service_ms:.0f} ms", "<= 150 ms"),
+        (
+            "Open database + first list in a fresh process",
+            f"{listed['cold_seconds'] * 1000:.0f} ms",
+            "-",
+        ),
+        ("Peak memory of that process", f"{listed['peak_mb']:.0f} MB", "<= 250 MB"),
+        ("`alliance-desktop clients --json`, whole command", f"{cli_seconds:.2f} s", "-"),
+    ]
+    print("| measure | result | target |")
+    print("|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"\n(benchmark driver peak memory {own:.0f} MB; Python {sys.version.split()[0]})",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    main()
