@@ -314,6 +314,9 @@ _COMMANDS = {
 }
 
 
+_LOG_HANDLER_NAME = "alliance-desktop-file"
+
+
 def _setup_logging() -> Path | None:
     """Log warnings and internal errors to a file; return it (None if it cannot be made)."""
     try:
@@ -324,7 +327,12 @@ def _setup_logging() -> Path | None:
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.set_name(_LOG_HANDLER_NAME)
     root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _LOG_HANDLER_NAME]:
+        # main() called again in one process (tests, scripts): replace, don't stack.
+        root.removeHandler(old)
+        old.close()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     return log_file
@@ -365,8 +373,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         log.exception("internal error in %s", args.command)
         where = f" Details are in {log_file}." if log_file else ""
+        first_line = (str(exc).splitlines() or [""])[0][:200]
         print(
-            f"alliance-desktop {args.command}: internal error ({type(exc).__name__}: {exc}). "
+            f"alliance-desktop {args.command}: internal error ({type(exc).__name__}: "
+            f"{first_line}). "
             f"This is a bug in Alliance Desktop; please report it.{where}",
             file=sys.stderr,
         )

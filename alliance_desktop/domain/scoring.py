@@ -82,6 +82,10 @@ def validate_item_value(instrument: Instrument, item: Item, value: object) -> fl
         raise _value_error(instrument, item, f"{value!r}, which is not a number") from None
     if not math.isfinite(number):
         raise _value_error(instrument, item, f"{value!r}, which is not a finite number")
+    # Range first: a huge finite value divided by the step overflows to infinity.
+    slack = GRID_TOLERANCE * item.step
+    if not item.minimum - slack <= number <= item.maximum + slack:
+        raise _value_error(instrument, item, fmt_number(number, 6))
     steps = (number - item.minimum) / item.step
     index = round(steps)
     if not 0 <= index <= item.grid_steps or abs(steps - index) > GRID_TOLERANCE:
@@ -144,7 +148,9 @@ def score(instrument: Instrument, values: Sequence[float | None]) -> Score:
             continue
         # Fast path for plain finite numbers on the grid; anything else goes through the
         # full check, which raises with the right message.
-        if (value.__class__ is float or value.__class__ is int) and value - value == 0:
+        if (
+            value.__class__ is float or value.__class__ is int
+        ) and item.minimum <= value <= item.maximum:
             steps = (value - item.minimum) / item.step
             index = round(steps)
             if 0 <= index <= item.grid_steps and abs(steps - index) <= GRID_TOLERANCE:

@@ -220,3 +220,20 @@ def test_version() -> None:
 
     result = run("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"alliance-desktop {__version__}"
+
+
+def test_internal_error_is_one_line_and_logged(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], isolated_home: Path
+) -> None:
+    from alliance_desktop import cli
+
+    def broken(_args: object) -> int:
+        raise RuntimeError("simulated bug\nwith a second line")
+
+    monkeypatch.setitem(cli._COMMANDS, "clients", broken)
+    assert cli.main(["clients"]) == cli.EXIT_INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RuntimeError: simulated bug)" in err
+    assert "please report it" in err
+    log_text = (isolated_home / "logs" / "alliance-desktop.log").read_text("utf-8")
+    assert "Traceback" in log_text and "with a second line" in log_text

@@ -212,3 +212,15 @@ def test_invalid_srs_answers(values: object, fragment: str) -> None:
         score(SRS, values)  # type: ignore[arg-type]
     assert isinstance(info.value, DomainError)
     assert str(info.value).endswith(".")
+
+
+def test_huge_finite_value_is_refused_not_overflowed() -> None:
+    """1.8e307 / 0.1 overflows to infinity; the range check must come first."""
+    import pytest
+
+    from alliance_desktop.domain.errors import ScoringError
+    from alliance_desktop.domain.instruments import SRS
+    from alliance_desktop.domain.scoring import score
+
+    with pytest.raises(ScoringError, match="between 0 and 10"):
+        score(SRS, [9.0, 9.0, 9.0, 1.797693134862316e307])
