@@ -108,3 +108,23 @@ def test_empty_qt_return_values_do_not_corrupt_none(qtbot: QtBot) -> None:
             empty += 1
     assert empty == 20_000
     assert QStandardPaths is not None and QSettings is not None
+
+
+def test_unusable_database_gets_a_plain_message(qtbot: QtBot, tmp_path: Path) -> None:
+    not_a_db = tmp_path / "letter.db"
+    not_a_db.write_text("Dear diary", encoding="utf-8")
+    seen: list[str] = []
+
+    def read_and_close() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:  # the box is not up yet
+            QTimer.singleShot(10, read_and_close)
+            return
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        box.accept()
+
+    QTimer.singleShot(0, read_and_close)
+    assert app.run_gui(not_a_db) == 2
+    assert seen and "is not an Alliance Desktop database" in seen[0]
+    assert not_a_db.read_text(encoding="utf-8") == "Dear diary"

@@ -168,3 +168,55 @@ def test_new_database_is_removed_when_creation_fails(
     with pytest.raises(RuntimeError):
         open_database(db_path)
     assert not db_path.exists()
+
+
+def test_migration_copies_the_old_file_aside_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run a real Alembic upgrade from the oldest fixture to a test-only newer revision.
+
+    The shipped schema has one revision, so the migrate branch is exercised with a copy of
+    the migrations folder plus one extra revision that adds a column.
+    """
+    migrations = tmp_path / "migrations"
+    shutil.copytree(database._MIGRATIONS_DIR, migrations)
+    (migrations / "versions" / "0002_test_only.py").write_text(
+        '"""Test-only revision."""\n'
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        'revision = "0002_test_only"\n'
+        f"down_revision = {HEAD_REVISION!r}\n"
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        "def upgrade() -> None:\n"
+        '    with op.batch_alter_table("clients") as batch:\n'
+        '        batch.add_column(sa.Column("pronouns", sa.String(40), nullable=True))\n\n\n'
+        "def downgrade() -> None:\n"
+        '    with op.batch_alter_table("clients") as batch:\n'
+        '        batch.drop_column("pronouns")\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(database, "_MIGRATIONS_DIR", migrations)
+    monkeypatch.setattr(database, "HEAD_REVISION", "0002_test_only")
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURES / f"schema_{HEAD_REVISION}.db", path)
+
+    db = open_database(path)
+    try:
+        report = db.health()
+        with db.engine.connect() as conn:
+            columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(clients)")]
+            clients = conn.exec_driver_sql("SELECT count(*) FROM clients").scalar()
+    finally:
+        db.close()
+    assert report.healthy and report.schema_revision == "0002_test_only"
+    assert "pronouns" in columns and clients == 5
+    (kept,) = tmp_path.glob(f"old.db.before-migration-{HEAD_REVISION}-*.bak")
+    with sqlite3.connect(kept) as conn:  # the copy holds the database as it was
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == (
+            HEAD_REVISION
+        )
+        assert conn.execute("SELECT count(*) FROM clients").fetchone()[0] == 5
+        assert "pronouns" not in [row[1] for row in conn.execute("PRAGMA table_info(clients)")]
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
