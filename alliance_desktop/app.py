@@ -36,6 +36,7 @@ def gui_settings() -> QSettings:
 
 def build_main_window(database_path: Path) -> tuple[MainWindow, Database]:
     """Open the database and build the main window (returned unshown, with the database)."""
+    from alliance_desktop.services.demo import is_demo_database
     from alliance_desktop.storage import repository
     from alliance_desktop.storage.database import open_database
     from alliance_desktop.ui.main_window import MainWindow
@@ -43,7 +44,9 @@ def build_main_window(database_path: Path) -> tuple[MainWindow, Database]:
     if not database_path.exists() and database_path == paths.default_database_path():
         database_path.parent.mkdir(parents=True, exist_ok=True)
     db = open_database(database_path, create=True)
-    window = MainWindow(str(db.path), repository.count_clients(db), gui_settings())
+    window = MainWindow(
+        str(db.path), repository.count_clients(db), gui_settings(), demo=is_demo_database(db)
+    )
     return window, db
 
 

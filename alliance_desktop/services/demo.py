@@ -41,6 +41,7 @@ from alliance_desktop.storage.records import (
 )
 
 MAX_DEMO_CLIENTS = 100_000
+DEMO_SETTING_KEY = "demo_caseload"
 _BATCH = 250
 
 GIVEN_NAMES = (
@@ -545,4 +546,13 @@ def generate_demo(
         measurements += sum(len(s.measurements) for c in batch for s in c.sessions)
         if progress is not None:
             progress(min(clients, batch_start + _BATCH), clients)
+    # Mark the file as demo data so every screen can say so; it never holds real records.
+    repository.set_setting(
+        db, DEMO_SETTING_KEY, {"clients": clients, "seed": seed, "as_of": as_of.isoformat()}
+    )
     return DemoResult(clients, sessions, measurements)
+
+
+def is_demo_database(db: Database) -> bool:
+    """True when the database was filled by ``generate_demo`` (made-up clients only)."""
+    return repository.get_setting(db, DEMO_SETTING_KEY) is not None

@@ -30,16 +30,26 @@ class MainWindow(QMainWindow):
     """The application's one main window."""
 
     def __init__(
-        self, database_label: str, client_count: int, settings: QSettings | None = None
+        self,
+        database_label: str,
+        client_count: int,
+        settings: QSettings | None = None,
+        *,
+        demo: bool = False,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.setWindowTitle(f"{APP_NAME} — {database_label}")
+        demo_mark = " — DEMO DATA (made-up clients)" if demo else ""
+        self.setWindowTitle(f"{APP_NAME} — {database_label}{demo_mark}")
+        self._demo = demo
         self._settings = settings
         self._build_menus()
         self._build_welcome(client_count)
         self.statusBar().setObjectName("statusBar")
-        self.database_status = QLabel(f"{client_count:,} clients · database {database_label}")
+        self.database_status = QLabel(
+            f"{client_count:,} clients · database {database_label}"
+            + (" · demo data, not real clients" if demo else "")
+        )
         self.database_status.setObjectName("databaseStatus")
         self.database_status.setAccessibleName("Database status")
         self.statusBar().addPermanentWidget(self.database_status, 1)
@@ -75,7 +85,7 @@ class MainWindow(QMainWindow):
         page.setObjectName("welcomePage")
         layout = QVBoxLayout(page)
         layout.setContentsMargins(48, 48, 48, 48)
-        text = QLabel(WELCOME_TEXT + self._caseload_sentence(client_count), page)
+        text = QLabel(WELCOME_TEXT + self._caseload_sentence(client_count, self._demo), page)
         text.setObjectName("welcomeText")
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
@@ -86,7 +96,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(page)
 
     @staticmethod
-    def _caseload_sentence(client_count: int) -> str:
+    def _caseload_sentence(client_count: int, demo: bool) -> str:
+        if demo:
+            return (
+                f"<p>This is a <b>demo database</b>: its {client_count:,} clients are made up. "
+                "Keep real records in a database of their own.</p>"
+            )
         if client_count == 0:
             return (
                 "<p>This practice database is empty. To look around with made-up clients, "

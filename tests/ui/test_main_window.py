@@ -22,10 +22,13 @@ def test_window_shows_database_and_client_count(
         qtbot.waitExposed(window)
         status = window.findChild(QLabel, "databaseStatus")
         assert status is not None
-        assert status.text() == f"40 clients · database {demo_db_path}"
+        assert status.text() == (
+            f"40 clients · database {demo_db_path} · demo data, not real clients"
+        )
+        assert "DEMO DATA" in window.windowTitle()
         welcome = window.findChild(QLabel, "welcomeText")
         assert welcome is not None and "agreement on goals" in welcome.text()
-        assert "holds 40 clients" in welcome.text()
+        assert "its 40 clients are made up" in welcome.text()
         titles = [a.text() for a in window.menuBar().actions()]
         assert titles == ["&File", "&Edit", "&Client", "&Session", "&Reports", "&Backup", "&Help"]
         window.grab().save(str(artifacts / "main_window_shell.png"))

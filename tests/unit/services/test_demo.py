@@ -122,3 +122,16 @@ def test_demo_refuses_bad_counts(new_db: Database, count: object) -> None:
     with pytest.raises(InvalidInput, match=r"whole number|between 1 and"):
         generate_demo(new_db, count)  # type: ignore[arg-type]
     assert repository.count_clients(new_db) == 0
+
+
+def test_demo_database_is_marked_and_real_one_is_not(new_db: Database, tmp_path: Path) -> None:
+    from alliance_desktop.services.demo import is_demo_database
+
+    assert not is_demo_database(new_db)
+    generate_demo(new_db, 3, seed=9, as_of=DEMO_AS_OF)
+    assert is_demo_database(new_db)
+    assert repository.get_setting(new_db, "demo_caseload") == {
+        "clients": 3,
+        "seed": 9,
+        "as_of": DEMO_AS_OF.isoformat(),
+    }
