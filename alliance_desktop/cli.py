@@ -127,10 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(args: argparse.Namespace, *, create: bool, migrate: bool = True) -> Any:
+def _open(
+    args: argparse.Namespace, *, create: bool, migrate: bool = True, allow_empty: bool = False
+) -> Any:
     from alliance_desktop.storage.database import open_database
 
-    return open_database(paths.database_path(args.db), create=create, migrate=migrate)
+    return open_database(
+        paths.database_path(args.db), create=create, migrate=migrate, allow_empty_file=allow_empty
+    )
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -138,7 +142,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
     existed = path.exists()
     if not existed and path == paths.default_database_path():
         path.parent.mkdir(parents=True, exist_ok=True)
-    db = _open(args, create=True)
+    existed = existed and path.stat().st_size > 0
+    db = _open(args, create=True, allow_empty=True)
     try:
         from alliance_desktop.storage import repository
 

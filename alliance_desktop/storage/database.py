@@ -7,23 +7,21 @@ create a new database or migrate an old one.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import URL, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from alliance_desktop.storage.errors import (
     DatabaseNotFound,
     DatabaseUnavailable,
+    MigrationFailed,
     NotADatabase,
     SchemaTooNew,
 )
@@ -53,7 +51,7 @@ class HealthReport:
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA foreign_keys = OFF")
         cursor.execute("PRAGMA busy_timeout = 5000")
         cursor.execute("PRAGMA journal_mode = WAL")
         # FULL: a committed session survives a power cut, not only a crash.
@@ -63,24 +61,11 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    """An open practice database: an engine plus a factory of ORM sessions."""
+    """An open practice database: its path and engine. Repositories do the reading and writing."""
 
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
-        self._session_factory = sessionmaker(engine, expire_on_commit=False)
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """An ORM session committed on success and rolled back on any error."""
-        with self._session_factory() as session, session.begin():
-            yield session
-
-    @contextlib.contextmanager
-    def read(self) -> Iterator[Session]:
-        """An ORM session for reading only; nothing is committed."""
-        with self._session_factory() as session:
-            yield session
 
     def health(self) -> HealthReport:
         """Run SQLite's integrity and foreign-key checks."""
@@ -110,14 +95,51 @@ def _read_revision(conn: Any) -> str | None:
     return str(row[0]) if row else None
 
 
+def _url(path: Path) -> URL:
+    # URL.create, not an f-string: '?' or '%' in a file name must not be read as URL syntax.
+    return URL.create("sqlite", database=str(path))
+
+
 def make_engine(path: Path) -> Engine:
-    """An engine on ``path`` with foreign keys on, WAL and synchronous FULL on every connection."""
-    engine = create_engine(f"sqlite:///{path}")
+    """An engine on ``path`` with foreign keys on, WAL and synchronous FULL on every connection.
+
+    ``hide_parameters`` keeps client names and notes out of error messages and logs.
+    """
+    engine = create_engine(_url(path), hide_parameters=True)
     event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
 
 
-def _check_file(path: Path, create: bool) -> bool:
+def _migration_engine(path: Path) -> Engine:
+    """An engine for schema changes: all DDL in one transaction, foreign keys off.
+
+    pysqlite commits DDL as it goes unless the driver's own transaction handling is
+    switched off and BEGIN is issued explicitly (SQLAlchemy's documented recipe); then a
+    failed migration rolls back completely. Foreign keys must be off because Alembic's
+    batch mode rebuilds a table by dropping it, which would cascade-delete every child row.
+    """
+    engine = create_engine(_url(path), hide_parameters=True)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = OFF")
+            cursor.execute("PRAGMA busy_timeout = 5000")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _check_file(path: Path, create: bool, allow_empty_file: bool) -> bool:
     """Validate the target; return True when a new database will be created."""
     if path.is_dir():
         raise NotADatabase(f"{path} is a folder, not a database file. Name a file instead.")
@@ -148,7 +170,17 @@ def _check_file(path: Path, create: bool) -> bool:
             f"{path} is not an Alliance Desktop database (it is not an SQLite file). "
             "Choose the right file with --db."
         )
-    return not header
+    wal = Path(f"{path}-wal")
+    if not header and not (wal.exists() and wal.stat().st_size > 0):
+        if allow_empty_file:
+            return True
+        # An empty file where a database should be is more often damage than intent.
+        raise NotADatabase(
+            f"{path} is empty (0 bytes). If it was your database it has been damaged: "
+            "restore it from a backup. To start a new database there, run "
+            "'alliance-desktop init'."
+        )
+    return False
 
 
 def copy_aside(path: Path, label: str) -> Path:
@@ -159,6 +191,10 @@ def copy_aside(path: Path, label: str) -> Path:
     """
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     target = path.with_name(f"{path.name}.{label}-{stamp}.bak")
+    serial = 1
+    while target.exists():  # two copies in one second must not overwrite each other
+        serial += 1
+        target = path.with_name(f"{path.name}.{label}-{stamp}-{serial}.bak")
     partial = target.with_name(target.name + ".partial")
     source = sqlite3.connect(path)
     try:
@@ -195,17 +231,50 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in scripts.walk_revisions()}
 
 
-def _upgrade(engine: Engine) -> None:
+def _row_counts(conn: Any) -> dict[str, int]:
+    tables = [
+        str(row[0])
+        for row in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {t: int(conn.exec_driver_sql(f'SELECT count(*) FROM "{t}"').scalar()) for t in tables}
+
+
+def _upgrade(path: Path) -> None:
+    """Bring the schema to head in one transaction, or leave the file exactly as it was.
+
+    After the migration, and before it commits, foreign keys must still hold and no table
+    may have lost rows; otherwise everything is rolled back.
+    """
     from alembic import command
 
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "head")
+    engine = _migration_engine(path)
+    try:
+        with engine.begin() as conn:
+            before = _row_counts(conn)
+            command.upgrade(alembic_config(conn), "head")
+            after = _row_counts(conn)
+            lost = [f"{t} {n}→{after[t]}" for t, n in before.items() if after.get(t, 0) < n]
+            violations = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if lost or violations:
+                problem = (
+                    f"rows would be lost ({', '.join(lost)})"
+                    if lost
+                    else (f"{len(violations)} rows would point to missing rows")
+                )
+                raise MigrationFailed(f"the new schema failed its checks: {problem}")
+    finally:
+        engine.dispose()
 
 
-def open_database(path: Path, *, create: bool = True, migrate: bool = True) -> Database:
+def open_database(
+    path: Path, *, create: bool = True, migrate: bool = True, allow_empty_file: bool = False
+) -> Database:
     """Open (and if needed create or migrate) the database at ``path``.
 
     With ``migrate=False`` an older schema is opened as it is (for read-only checks).
+    An existing empty file is refused unless ``allow_empty_file`` (``init``) says to use it.
 
     Raises:
         DatabaseNotFound: no file and ``create`` is False.
@@ -214,7 +283,8 @@ def open_database(path: Path, *, create: bool = True, migrate: bool = True) -> D
         DatabaseUnavailable: permissions, locking or disk problems.
     """
     path = Path(path).absolute()
-    is_new = _check_file(path, create)
+    existed = path.exists()
+    is_new = _check_file(path, create, allow_empty_file)
     revision, foreign_tables = (None, False) if is_new else _peek(path)
     if revision is None and foreign_tables:
         raise NotADatabase(
@@ -228,26 +298,33 @@ def open_database(path: Path, *, create: bool = True, migrate: bool = True) -> D
             f"(schema '{revision}'); this version knows up to '{HEAD_REVISION}'. "
             "Install the newer version to open it. The file has not been changed."
         )
-    engine = make_engine(path)
     try:
         if revision is None:
             log.info("creating schema in %s", path)
-            _upgrade(engine)
+            _upgrade(path)
+            path.chmod(0o600)  # health records: readable by their owner only
         elif needs_migration:
             kept = copy_aside(path, f"before-migration-{revision}")
             log.info("migrating %s from %s; copy kept at %s", path, revision, kept)
-            _upgrade(engine)
+            try:
+                _upgrade(path)
+            except Exception as exc:
+                log.exception("migration of %s failed", path)
+                reason = exc.orig if isinstance(exc, DatabaseError) else exc
+                raise MigrationFailed(
+                    f"Updating {path} to this version of Alliance Desktop failed ({reason}). "
+                    f"The database was left as it was, and a copy is at {kept}. Please "
+                    "report this problem; until then use the previous version of the app."
+                ) from exc
     except DatabaseError as exc:
-        engine.dispose()
         raise _translate(path, exc) from exc
     except BaseException:
-        engine.dispose()
-        if is_new:
-            # Don't leave an empty, half-initialised file behind for the next start to trip on.
+        if is_new and not existed:
+            # Don't leave a half-initialised file behind for the next start to trip on.
             for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
                 leftover.unlink(missing_ok=True)
         raise
-    return Database(path, engine)
+    return Database(path, make_engine(path))
 
 
 def _peek(path: Path) -> tuple[str | None, bool]:

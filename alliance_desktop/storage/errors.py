@@ -21,3 +21,7 @@ class SchemaTooNew(StorageError):
 
 class DatabaseUnavailable(StorageError):
     """The file cannot be opened or written (permissions, locked, disk full, read-only)."""
+
+
+class MigrationFailed(StorageError):
+    """Updating the schema failed; the database was rolled back and a copy kept beside it."""

@@ -14,6 +14,7 @@ from alliance_desktop.storage.database import HEAD_REVISION, copy_aside, open_da
 from alliance_desktop.storage.errors import (
     DatabaseNotFound,
     DatabaseUnavailable,
+    MigrationFailed,
     NotADatabase,
     SchemaTooNew,
 )
@@ -170,14 +171,10 @@ def test_new_database_is_removed_when_creation_fails(
     assert not db_path.exists()
 
 
-def test_migration_copies_the_old_file_aside_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _install_test_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, upgrade_body: str
 ) -> None:
-    """Run a real Alembic upgrade from the oldest fixture to a test-only newer revision.
-
-    The shipped schema has one revision, so the migrate branch is exercised with a copy of
-    the migrations folder plus one extra revision that adds a column.
-    """
+    """Copy the migrations and add a test-only revision after head; make it the head."""
     migrations = tmp_path / "migrations"
     shutil.copytree(database._MIGRATIONS_DIR, migrations)
     (migrations / "versions" / "0002_test_only.py").write_text(
@@ -188,35 +185,118 @@ def test_migration_copies_the_old_file_aside_first(
         f"down_revision = {HEAD_REVISION!r}\n"
         "branch_labels = None\n"
         "depends_on = None\n\n\n"
-        "def upgrade() -> None:\n"
-        '    with op.batch_alter_table("clients") as batch:\n'
-        '        batch.add_column(sa.Column("pronouns", sa.String(40), nullable=True))\n\n\n'
+        "def upgrade() -> None:\n" + upgrade_body + "\n\n"
         "def downgrade() -> None:\n"
-        '    with op.batch_alter_table("clients") as batch:\n'
-        '        batch.drop_column("pronouns")\n',
+        "    pass\n",
         encoding="utf-8",
     )
     monkeypatch.setattr(database, "_MIGRATIONS_DIR", migrations)
     monkeypatch.setattr(database, "HEAD_REVISION", "0002_test_only")
+
+
+def _counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+    conn.close()
+    return counts
+
+
+def test_migration_rebuilding_a_parent_table_keeps_every_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real Alembic upgrade from the head fixture to a test-only newer revision.
+
+    The revision rebuilds ``clients`` (batch mode, as SQLite needs for most changes). With
+    foreign keys on, dropping the old table would cascade-delete every session, goal and
+    measurement; the migration engine must prevent that. A copy is kept beside the file.
+    """
+    _install_test_revision(
+        tmp_path,
+        monkeypatch,
+        '    with op.batch_alter_table("clients", recreate="always") as batch:\n'
+        '        batch.add_column(sa.Column("pronouns", sa.String(40), nullable=True))\n',
+    )
     path = tmp_path / "old.db"
     shutil.copyfile(FIXTURES / f"schema_{HEAD_REVISION}.db", path)
+    before = _counts(path)
+    assert before["sessions"] > 0 and before["measurements"] > 0
 
     db = open_database(path)
     try:
         report = db.health()
         with db.engine.connect() as conn:
             columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(clients)")]
-            clients = conn.exec_driver_sql("SELECT count(*) FROM clients").scalar()
     finally:
         db.close()
     assert report.healthy and report.schema_revision == "0002_test_only"
-    assert "pronouns" in columns and clients == 5
+    assert "pronouns" in columns
+    after = _counts(path)
+    assert {t: n for t, n in after.items() if t != "alembic_version"} == {
+        t: n for t, n in before.items() if t != "alembic_version"
+    }
     (kept,) = tmp_path.glob(f"old.db.before-migration-{HEAD_REVISION}-*.bak")
+    assert _counts(kept) == before
     with sqlite3.connect(kept) as conn:  # the copy holds the database as it was
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == (
             HEAD_REVISION
         )
-        assert conn.execute("SELECT count(*) FROM clients").fetchone()[0] == 5
         assert "pronouns" not in [row[1] for row in conn.execute("PRAGMA table_info(clients)")]
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_failed_migration_rolls_back_completely(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DDL that ran before the failure is undone too, so the next open is not locked out."""
+    _install_test_revision(
+        tmp_path,
+        monkeypatch,
+        '    op.add_column("clients", sa.Column("pronouns", sa.String(40)))\n'
+        '    raise RuntimeError("simulated failure half-way through a migration")\n',
+    )
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURES / f"schema_{HEAD_REVISION}.db", path)
+    before = _counts(path)
+    with pytest.raises(MigrationFailed) as excinfo:
+        open_database(path)
+    message = str(excinfo.value)
+    assert "was left as it was" in message and ".bak" in message
+    assert "simulated failure" in message
+    with sqlite3.connect(path) as conn:
+        assert "pronouns" not in [row[1] for row in conn.execute("PRAGMA table_info(clients)")]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == (
+            HEAD_REVISION
+        )
+    conn.close()
+    assert _counts(path) == before
+    monkeypatch.undo()  # this version of the app opens the file as before
+    open_database(path).close()
+
+
+def test_empty_file_is_refused_unless_initialising(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(NotADatabase, match=r"is empty \(0 bytes\)"):
+        open_database(path)
+    assert path.stat().st_size == 0
+    open_database(path, allow_empty_file=True).close()
+    assert _counts(path)["clients"] == 0
+
+
+@pytest.mark.parametrize("name", ["q?x.db", "p%20c.db", "Zoë's practice #1.db"])
+def test_unusual_file_names_are_used_as_given(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    open_database(path).close()
+    assert path.is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [name]
+
+
+def test_new_database_is_private_to_its_owner(db_path: Path) -> None:
+    open_database(db_path).close()
+    assert db_path.stat().st_mode & 0o077 == 0
