@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from alliance_desktop import APP_ID, APP_NAME, ORG_NAME, __version__, paths
+from alliance_desktop import APP_ID, APP_NAME, ORG_NAME, __version__, diagnostics, paths
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from alliance_desktop.storage.database import Database
@@ -50,11 +55,35 @@ def build_main_window(database_path: Path) -> tuple[MainWindow, Database]:
     return window, db
 
 
+def install_error_reporting(log_file: Path | None) -> Callable[..., None]:
+    """Route uncaught exceptions to the log and a plain message box; return the hook.
+
+    Without it, a bug in a slot prints a traceback to a terminal the therapist never sees.
+    """
+
+    def report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.critical("unexpected error", exc_info=(exc_type, exc, tb))
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        where = f" Details are in {log_file}." if log_file else ""
+        QMessageBox.critical(
+            None,
+            APP_NAME,
+            f"Alliance Desktop hit an internal error ({exc_type.__name__}). What was saved "
+            f"before is safe in the database.{where} Please report this problem.",
+        )
+
+    sys.excepthook = report
+    return report
+
+
 def run_gui(database_path: Path) -> int:
     """Show the main window on ``database_path`` and run the event loop; return the exit code."""
     from alliance_desktop.services.errors import ServiceError
     from alliance_desktop.storage.errors import StorageError
 
+    install_error_reporting(diagnostics.setup_logging())
     app = _application()
     try:
         window, db = build_main_window(database_path)

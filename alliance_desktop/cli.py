@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
-from alliance_desktop import APP_NAME, __version__, paths
+from alliance_desktop import APP_NAME, __version__, diagnostics, paths
 
 EXIT_OK = 0
 EXIT_UNHEALTHY = 1
@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="json: one lossless file; csv: a new folder with one file per table",
     )
     export.add_argument("--out", required=True, metavar="PATH", help="file (json) or folder (csv)")
+    export.add_argument(
+        "--force", action="store_true", help="replace an existing JSON export of that name"
+    )
     importer = commands.add_parser(
         "import", parents=[common], help="read a JSON export into an empty database"
     )
@@ -285,7 +288,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     target = Path(args.out).expanduser().absolute()
     db = _open(args, create=False)
     try:
-        count = export_json(db, target) if args.format == "json" else export_csv(db, target)
+        if args.format == "json":
+            count = export_json(db, target, overwrite=args.force)
+        else:
+            count = export_csv(db, target)
     finally:
         db.close()
     print(f"Exported {count:,} clients to {target}.")
@@ -319,30 +325,6 @@ _COMMANDS = {
 }
 
 
-_LOG_HANDLER_NAME = "alliance-desktop-file"
-
-
-def _setup_logging() -> Path | None:
-    """Log warnings and internal errors to a file; return it (None if it cannot be made)."""
-    try:
-        folder = paths.log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        log_file = folder / "alliance-desktop.log"
-        handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)
-    except OSError:
-        return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.set_name(_LOG_HANDLER_NAME)
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == _LOG_HANDLER_NAME]:
-        # main() called again in one process (tests, scripts): replace, don't stack.
-        root.removeHandler(old)
-        old.close()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return log_file
-
-
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from alliance_desktop.domain.errors import DomainError
     from alliance_desktop.services.errors import ServiceError
@@ -354,11 +336,12 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``alliance-desktop`` and ``python -m alliance_desktop``."""
     args = build_parser().parse_args(argv)
+    diagnostics.keep_files_private()
     if args.command is None:
         from alliance_desktop.app import run_gui
 
         return run_gui(paths.database_path(args.db))
-    log_file = _setup_logging()
+    log_file = diagnostics.setup_logging()
     try:
         return _COMMANDS[args.command](args)
     except _expected_errors() as exc:
@@ -371,7 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         print(
-            f"alliance-desktop {args.command}: interrupted; nothing was half-written.",
+            f"alliance-desktop {args.command}: interrupted. Each step is saved whole or not "
+            "at all, so the database holds only what was complete; run 'check' to confirm.",
             file=sys.stderr,
         )
         return 130

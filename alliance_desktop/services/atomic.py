@@ -27,6 +27,44 @@ def check_target_folder(target: Path) -> None:
         raise InvalidInput(f"The folder {parent} is not writable. Choose another place.")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def refuse_to_clobber(target: Path, protected: list[Path], *, overwrite: bool) -> None:
+    """Refuse to write over a database (ever) or over any existing file (unless asked).
+
+    Args:
+        target: The file about to be written.
+        protected: Files that must never be replaced (the live database and its journals).
+        overwrite: The user asked to replace an existing export.
+    """
+    resolved = target.resolve()
+    guarded = {p.resolve() for p in protected}
+    guarded |= {Path(f"{p}-wal").resolve() for p in protected}
+    guarded |= {Path(f"{p}-shm").resolve() for p in protected}
+    if resolved in guarded:
+        raise InvalidInput(
+            f"{target} is the practice database itself; choose another name for the export."
+        )
+    if not target.exists():
+        return
+    if target.is_dir():
+        raise InvalidInput(f"{target} is a folder; name a file for the export.")
+    try:
+        with target.open("rb") as handle:
+            is_database = handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        is_database = False
+    if is_database:
+        raise InvalidInput(
+            f"{target} is a database file; an export never replaces one. Choose another name."
+        )
+    if not overwrite:
+        raise InvalidInput(
+            f"{target} already exists. Choose a new name, or add --force to replace it."
+        )
+
+
 def describe_os_error(exc: OSError, target: Path) -> str:
     """One sentence for a failed write, naming the place and what to do."""
     reasons = {

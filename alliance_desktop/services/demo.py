@@ -534,6 +534,11 @@ def generate_demo(
     settings = load_alert_settings(db)
     key = rules_key(settings)
     width = max(4, len(str(clients)))
+    # Mark the file as demo data before the first client is written, so even an interrupted
+    # run leaves a database that every screen labels as made up.
+    repository.set_setting(
+        db, DEMO_SETTING_KEY, {"clients": clients, "seed": seed, "as_of": as_of.isoformat()}
+    )
     sessions = measurements = 0
     for batch_start in range(0, clients, _BATCH):
         batch = [
@@ -546,10 +551,6 @@ def generate_demo(
         measurements += sum(len(s.measurements) for c in batch for s in c.sessions)
         if progress is not None:
             progress(min(clients, batch_start + _BATCH), clients)
-    # Mark the file as demo data so every screen can say so; it never holds real records.
-    repository.set_setting(
-        db, DEMO_SETTING_KEY, {"clients": clients, "seed": seed, "as_of": as_of.isoformat()}
-    )
     return DemoResult(clients, sessions, measurements)
 
 

@@ -33,7 +33,7 @@ from alliance_desktop.domain.vocabulary import (
     RuptureKind,
     SessionFormat,
 )
-from alliance_desktop.services.atomic import atomic_file, atomic_folder
+from alliance_desktop.services.atomic import atomic_file, atomic_folder, refuse_to_clobber
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import (
     ALERT_SETTINGS_KEY,
@@ -157,8 +157,12 @@ def export_document(db: Database) -> dict[str, Any]:
     }
 
 
-def export_json(db: Database, target: Path) -> int:
-    """Write the lossless JSON export atomically; return the number of clients."""
+def export_json(db: Database, target: Path, *, overwrite: bool = False) -> int:
+    """Write the lossless JSON export atomically; return the number of clients.
+
+    Never writes over the database; replaces an existing export only with ``overwrite``.
+    """
+    refuse_to_clobber(target, [db.path], overwrite=overwrite)
     document = export_document(db)
     with atomic_file(target) as handle:
         json.dump(document, handle, ensure_ascii=False, indent=1)

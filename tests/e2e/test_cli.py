@@ -237,3 +237,65 @@ def test_internal_error_is_one_line_and_logged(
     assert "please report it" in err
     log_text = (isolated_home / "logs" / "alliance-desktop.log").read_text("utf-8")
     assert "Traceback" in log_text and "with a second line" in log_text
+
+
+def test_export_never_overwrites_the_database(demo_db_path: Path) -> None:
+    before = digest(demo_db_path)
+    for target in (demo_db_path, Path(f"{demo_db_path}-wal")):
+        result = run("--db", str(demo_db_path), "export", "--out", str(target), "--force")
+        assert_one_line_error(result, "is the practice database itself")
+    assert digest(demo_db_path) == before
+    assert run("--db", str(demo_db_path), "check").returncode == 0
+
+
+def test_export_never_overwrites_another_database(demo_db_path: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    assert run("--db", str(other), "init").returncode == 0
+    before = digest(other)
+    result = run("--db", str(demo_db_path), "export", "--out", str(other), "--force")
+    assert_one_line_error(result, "is a database file")
+    assert digest(other) == before
+
+
+def test_export_replaces_an_old_export_only_with_force(demo_db_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "export.json"
+    target.write_text("last week's export", encoding="utf-8")
+    refused = run("--db", str(demo_db_path), "export", "--out", str(target))
+    assert_one_line_error(refused, "already exists", "--force")
+    assert target.read_text(encoding="utf-8") == "last week's export"
+    forced = run("--db", str(demo_db_path), "export", "--out", str(target), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(target.read_text("utf-8"))["format"] == "alliance-desktop-export"
+    assert target.stat().st_mode & 0o077 == 0  # health records: owner-only
+
+
+def test_interrupted_demo_leaves_a_healthy_marked_database(db_path: Path) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alliance_desktop", "--db", str(db_path), "demo",
+         "--clients", "20000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until some clients are committed
+        time.sleep(0.3)
+        try:
+            with sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True) as conn:
+                if conn.execute("SELECT count(*) FROM clients").fetchone()[0] > 0:
+                    break
+        except sqlite3.Error:
+            continue
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.count("\n") == 1 and "interrupted" in err
+    check = run("--db", str(db_path), "check")
+    assert check.returncode == 0, check.stdout
+    listing = json.loads(run("--db", str(db_path), "clients", "--json").stdout)
+    assert 0 < len(listing) < 20000 and len(listing) % 250 == 0  # whole batches only
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT value FROM settings WHERE key='demo_caseload'").fetchone()
+    conn.close()

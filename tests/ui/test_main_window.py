@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
@@ -131,3 +132,39 @@ def test_unusable_database_gets_a_plain_message(qtbot: QtBot, tmp_path: Path) ->
     assert app.run_gui(not_a_db) == 2
     assert seen and "is not an Alliance Desktop database" in seen[0]
     assert not_a_db.read_text(encoding="utf-8") == "Dear diary"
+
+
+def test_uncaught_error_is_logged_and_shown_plainly(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+    import sys
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    log_file = tmp_path / "app.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    logging.getLogger().addHandler(handler)
+    seen: list[str] = []
+
+    def read_and_close() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(10, read_and_close)
+            return
+        seen.append(box.text())
+        box.accept()
+
+    try:
+        hook = app.install_error_reporting(log_file)
+        assert sys.excepthook is hook
+        try:
+            raise ZeroDivisionError("simulated bug in a slot")
+        except ZeroDivisionError as exc:
+            QTimer.singleShot(0, read_and_close)
+            hook(type(exc), exc, exc.__traceback__)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    assert seen and "internal error (ZeroDivisionError)" in seen[0] and str(log_file) in seen[0]
+    text = log_file.read_text("utf-8")
+    assert "Traceback" in text and "simulated bug in a slot" in text

@@ -18,8 +18,12 @@ ALLOWED = {
     "services": {"domain", "storage"},
     "reports": {"domain", "services"},
     "ui": {"services", "domain", "reports"},
-    "cli": {"services", "storage", "reports", "domain", "app"},
+    "cli": {"services", "storage", "reports", "domain", "app", "diagnostics", "paths"},
+    "app": {"ui", "services", "storage", "domain", "diagnostics", "paths"},
+    "diagnostics": {"paths"},
     "paths": set(),
+    "__main__": {"cli"},
+    "__init__": set(),
 }
 QT_ALLOWED = {"ui", "app"}
 
@@ -30,8 +34,12 @@ def _imports(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path.name}: use absolute imports (layer check reads them)"
+            if node.module == "alliance_desktop":
+                found.update(f"alliance_desktop.{alias.name}" for alias in node.names)
+            elif node.module:
+                found.add(node.module)
     return found
 
 
@@ -53,8 +61,9 @@ def test_layer_imports(path: Path) -> None:
         if root != "alliance_desktop" or not rest:
             continue
         target = rest.split(".")[0]
-        if target in {layer, "paths"} or layer not in ALLOWED:
-            continue
+        if target in {layer, "__init__", "__version__"} or target.isupper():
+            continue  # own layer; package constants such as APP_NAME
+        assert layer in ALLOWED, f"{path.name}: add its layer to ALLOWED"
         assert target in ALLOWED[layer], f"{layer} must not import {module} ({path.name})"
 
 
