@@ -360,6 +360,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 130
     except Exception as exc:
+        from alliance_desktop.storage.database import environment_error
+
+        translated = environment_error(paths.database_path(args.db), exc)
+        if translated is not None:  # disk full, locked, drive gone: not a bug
+            log.warning("%s: %s", args.command, translated)
+            print(f"alliance-desktop {args.command}: {translated}", file=sys.stderr)
+            return EXIT_USER_ERROR
         log.exception("internal error in %s", args.command)
         where = f" Details are in {log_file}." if log_file else ""
         first_line = (str(exc).splitlines() or [""])[0][:200]

@@ -20,7 +20,13 @@ from alliance_desktop.domain.instruments import (
     CutoffComparison,
     Instrument,
 )
-from alliance_desktop.domain.scoring import Score, is_below_cutoff, score, validate_item_value
+from alliance_desktop.domain.scoring import (
+    Score,
+    in_clinical_range,
+    is_below_cutoff,
+    score,
+    validate_item_value,
+)
 
 __all__ = [
     "ALERT_RULES_VERSION",
@@ -34,7 +40,7 @@ __all__ = [
 ]
 
 #: Bump whenever a rule or its wording changes: callers cache alerts keyed on it.
-ALERT_RULES_VERSION = "1"
+ALERT_RULES_VERSION = "2"
 
 Severity = Literal["urgent", "warning", "info"]
 _SEVERITY_ORDER: Mapping[str, int] = {"urgent": 0, "warning": 1, "info": 2}
@@ -530,7 +536,8 @@ def _wai_rules(
 
 def _ors_rules(ordered: Sequence[MeasurementFact], settings: AlertSettings) -> list[Alert]:
     """Not on track: a reliable deterioration from the first ORS at any time, or no reliable
-    improvement once ``ors_not_on_track_after`` ratings exist.
+    improvement once ``ors_not_on_track_after`` ratings exist for a client who started in the
+    clinical range (under 25).
 
     Scores only the first few ratings (enough to know the threshold count is reached) and
     the latest, so the cost does not grow with the length of therapy.
@@ -560,9 +567,12 @@ def _ors_rules(ordered: Sequence[MeasurementFact], settings: AlertSettings) -> l
             f"{movement}, a reliable deterioration (reliable change is {rc_phrase}) — review the "
             "work and the alliance with the client."
         )
-    elif len(head) >= need and assessment.change_class not in (
-        ChangeClass.IMPROVED,
-        ChangeClass.RECOVERED,
+    elif (
+        len(head) >= need
+        and assessment.change_class not in (ChangeClass.IMPROVED, ChangeClass.RECOVERED)
+        # A client who started in the non-clinical range has little room for a reliable
+        # gain; flagging them every session would only train the therapist to ignore alerts.
+        and in_clinical_range(ORS, _total(first)) is not False
     ):
         reason = (
             f"{movement}: after {need} or more ratings that is short of a reliable improvement "

@@ -7,16 +7,18 @@ create a new database or migrate an old one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, text
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from alliance_desktop.storage.errors import (
     DatabaseNotFound,
@@ -24,6 +26,7 @@ from alliance_desktop.storage.errors import (
     MigrationFailed,
     NotADatabase,
     SchemaTooNew,
+    StorageError,
 )
 from alliance_desktop.storage.files import fsync_dir
 
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 
 #: The newest schema revision this version writes. A test keeps it equal to Alembic's head.
 HEAD_REVISION = "0001_initial"
+_NO_BEGIN = "NONE"  # execution option value: run outside any transaction (checkpoints)
 SQLITE_HEADER = b"SQLite format 3\x00"
 _MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -48,24 +52,34 @@ class HealthReport:
         return self.integrity == ["ok"] and not self.foreign_key_violations
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 5000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        # FULL: a committed session survives a power cut, not only a crash.
-        cursor.execute("PRAGMA synchronous = FULL")
-    finally:
-        cursor.close()
-
-
 class Database:
-    """An open practice database: its path and engine. Repositories do the reading and writing."""
+    """An open practice database: its path and engine. Repositories do the reading and writing.
+
+    Use ``read()`` for queries that must agree with each other (one snapshot) and
+    ``write()`` for changes (one transaction, all or nothing).
+    """
 
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection whose queries all see one consistent snapshot; nothing is written."""
+        with self.engine.connect() as conn:
+            yield conn  # the first query begins the read transaction; closing ends it
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction, committed on success and rolled back on any error.
+
+        It takes the write lock at the start (BEGIN IMMEDIATE), so a second writer waits
+        (up to the busy timeout) instead of failing half-way through its work.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
 
     def health(self) -> HealthReport:
         """Run SQLite's integrity and foreign-key checks."""
@@ -81,6 +95,7 @@ class Database:
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the main file (before copying or closing)."""
         with self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin=_NO_BEGIN)  # a checkpoint cannot run in one
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
@@ -100,23 +115,14 @@ def _url(path: Path) -> URL:
     return URL.create("sqlite", database=str(path))
 
 
-def make_engine(path: Path) -> Engine:
-    """An engine on ``path`` with foreign keys on, WAL and synchronous FULL on every connection.
+def _build_engine(path: Path, *, foreign_keys: bool) -> Engine:
+    """An SQLite engine whose transactions are real SQLite transactions.
 
+    pysqlite by default starts a transaction only before INSERT/UPDATE/DELETE, so a series
+    of SELECTs can see different states of the file and DDL commits as it goes. Following
+    SQLAlchemy's documented recipe, the driver's own handling is switched off and BEGIN is
+    issued when SQLAlchemy begins: DEFERRED for reads, IMMEDIATE where ``write()`` asks.
     ``hide_parameters`` keeps client names and notes out of error messages and logs.
-    """
-    engine = create_engine(_url(path), hide_parameters=True)
-    event.listen(engine, "connect", _set_sqlite_pragmas)
-    return engine
-
-
-def _migration_engine(path: Path) -> Engine:
-    """An engine for schema changes: all DDL in one transaction, foreign keys off.
-
-    pysqlite commits DDL as it goes unless the driver's own transaction handling is
-    switched off and BEGIN is issued explicitly (SQLAlchemy's documented recipe); then a
-    failed migration rolls back completely. Foreign keys must be off because Alembic's
-    batch mode rebuilds a table by dropping it, which would cascade-delete every child row.
     """
     engine = create_engine(_url(path), hide_parameters=True)
 
@@ -125,18 +131,36 @@ def _migration_engine(path: Path) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA foreign_keys = OFF")
-            cursor.execute("PRAGMA busy_timeout = 5000")
+            cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+            cursor.execute("PRAGMA busy_timeout = 10000")
             cursor.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed session survives a power cut, not only a crash.
             cursor.execute("PRAGMA synchronous = FULL")
         finally:
             cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode != _NO_BEGIN:
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def make_engine(path: Path) -> Engine:
+    """The everyday engine: foreign keys on, WAL, synchronous FULL, real transactions."""
+    return _build_engine(path, foreign_keys=True)
+
+
+def _migration_engine(path: Path) -> Engine:
+    """The engine for schema changes: the same, but with foreign keys off.
+
+    Alembic's batch mode rebuilds a table by dropping it, which with foreign keys on would
+    cascade-delete every child row. All the DDL runs in one transaction, so a failed
+    migration rolls back completely.
+    """
+    return _build_engine(path, foreign_keys=False)
 
 
 def _check_file(path: Path, create: bool, allow_empty_file: bool) -> bool:
@@ -251,7 +275,7 @@ def _upgrade(path: Path) -> None:
 
     engine = _migration_engine(path)
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, conn.execution_options(sqlite_begin="IMMEDIATE").begin():
             before = _row_counts(conn)
             command.upgrade(alembic_config(conn), "head")
             after = _row_counts(conn)
@@ -358,8 +382,19 @@ def _peek(path: Path) -> tuple[str | None, bool]:
     return revision, bool(tables - {"alembic_version"}) and revision is None
 
 
-def _translate(path: Path, exc: DatabaseError) -> Exception:
-    message = str(exc.orig) if exc.orig is not None else str(exc)
+def environment_error(path: Path, exc: BaseException) -> StorageError | None:
+    """The user-facing error for a database failure that is the environment's fault.
+
+    Returns None for anything else (a bug), which callers then report as such.
+    """
+    if not isinstance(exc, DatabaseError) or isinstance(exc, IntegrityError):
+        return None
+    translated = _translate(path, exc)
+    return None if translated.__class__ is StorageError else translated
+
+
+def _translate(path: Path, exc: DatabaseError) -> StorageError:
+    message = (str(exc.orig) if exc.orig is not None else str(exc)).splitlines()[0]
     lowered = message.lower()
     if "not a database" in lowered or "malformed" in lowered:
         return NotADatabase(
@@ -372,5 +407,12 @@ def _translate(path: Path, exc: DatabaseError) -> Exception:
     if "locked" in lowered or "busy" in lowered:
         return DatabaseUnavailable(f"{path} is in use by another program. Close it and try again.")
     if "full" in lowered:
-        return DatabaseUnavailable(f"The disk holding {path} is full. Free some space.")
-    return DatabaseUnavailable(f"Cannot open {path}: {message}.")
+        return DatabaseUnavailable(
+            f"The disk holding {path} is full. Free some space and try again; what was "
+            "saved before is intact."
+        )
+    if "unable to open" in lowered or "disk i/o" in lowered:
+        return DatabaseUnavailable(
+            f"Cannot use {path} ({message}). Check that the drive is connected and writable."
+        )
+    return StorageError(f"Database error on {path}: {message}.")

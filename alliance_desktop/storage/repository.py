@@ -67,13 +67,13 @@ def _chunks(values: Sequence[int]) -> Iterator[Sequence[int]]:
 
 def count_clients(db: Database) -> int:
     """Number of clients in the database."""
-    with db.engine.connect() as conn:
+    with db.read() as conn:
         return int(conn.execute(select(func.count()).select_from(_clients)).scalar_one())
 
 
 def existing_codes(db: Database) -> set[str]:
     """Every client code in use."""
-    with db.engine.connect() as conn:
+    with db.read() as conn:
         return {str(code) for code in conn.execute(select(_clients.c.code)).scalars()}
 
 
@@ -86,7 +86,7 @@ def insert_client_trees(
 
     ``summaries`` (same order as ``clients``) are stored alongside when given.
     """
-    with db.engine.begin() as conn:
+    with db.write() as conn:
         return _insert_trees(conn, clients, summaries)
 
 
@@ -97,7 +97,7 @@ def import_everything(
     settings: dict[str, Any],
 ) -> None:
     """Insert client trees and settings in a single transaction (all or nothing)."""
-    with db.engine.begin() as conn:
+    with db.write() as conn:
         for key, value in settings.items():
             conn.execute(delete(_settings).where(_settings.c.key == key))
             conn.execute(insert(_settings).values(key=key, value=value))
@@ -248,7 +248,7 @@ def _write_summaries(conn: Connection, summaries: dict[int, ClientSummaryData]) 
 
 def replace_summaries(db: Database, summaries: dict[int, ClientSummaryData]) -> None:
     """Store freshly computed summaries for the given client ids."""
-    with db.engine.begin() as conn:
+    with db.write() as conn:
         _write_summaries(conn, summaries)
 
 
@@ -280,7 +280,7 @@ def list_client_rows(
     statuses = {m.value: m for m in ClientStatus}
     approaches = {m.value: m for m in Approach}
     rows: list[ClientListRow] = []
-    with db.engine.connect() as conn:
+    with db.read() as conn:
         for r in conn.execute(query):
             # Positional unpacking: attribute access on 10,000 rows costs tens of ms.
             (cid, code, given, family, status_value, approach_value, intake) = r[:7]
@@ -332,7 +332,7 @@ def load_facts(
     sessions: list[SessionFactRow] = []
     measurements: list[MeasurementFactRow] = []
     chunks: Iterable[Sequence[int] | None] = [None] if client_ids is None else _chunks(client_ids)
-    with db.engine.connect() as conn:
+    with db.read() as conn:
         for chunk in chunks:
             sq, mq = session_query, measurement_query
             if chunk is not None:
@@ -349,7 +349,7 @@ def load_facts(
 
 def load_client_trees(db: Database) -> list[ClientData]:
     """Every client with their whole record, ordered by code (for export)."""
-    with db.engine.connect() as conn:
+    with db.read() as conn:
         clients: dict[int, ClientData] = {}
         for r in conn.execute(select(_clients).order_by(_clients.c.code)):
             clients[r.id] = ClientData(
@@ -416,18 +416,18 @@ def load_client_trees(db: Database) -> list[ClientData]:
 
 def get_setting(db: Database, key: str) -> Any:
     """A stored setting's JSON value, or None when unset."""
-    with db.engine.connect() as conn:
+    with db.read() as conn:
         return conn.execute(select(_settings.c.value).where(_settings.c.key == key)).scalar()
 
 
 def set_setting(db: Database, key: str, value: Any) -> None:
     """Store a setting (replacing any previous value)."""
-    with db.engine.begin() as conn:
+    with db.write() as conn:
         conn.execute(delete(_settings).where(_settings.c.key == key))
         conn.execute(insert(_settings).values(key=key, value=value))
 
 
 def all_settings(db: Database) -> dict[str, Any]:
     """Every stored setting."""
-    with db.engine.connect() as conn:
+    with db.read() as conn:
         return {str(k): v for k, v in conn.execute(select(_settings.c.key, _settings.c.value))}

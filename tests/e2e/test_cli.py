@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -299,3 +300,64 @@ def test_interrupted_demo_leaves_a_healthy_marked_database(db_path: Path) -> Non
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT value FROM settings WHERE key='demo_caseload'").fetchone()
     conn.close()
+
+
+def test_full_disk_gives_one_line_and_a_healthy_database(tmpfs: Any) -> None:
+    volume = tmpfs("full", "400k")
+    path = volume / "practice.db"
+    result = run("--db", str(path), "demo", "--clients", "400")
+    assert_one_line_error(result, "is full")
+    if path.exists():  # the schema fitted; whatever else was saved is whole
+        check = run("--db", str(path), "check")
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_full_disk_during_import_leaves_no_half_database(tmpfs: Any, demo_db_path: Path) -> None:
+    export = demo_db_path.parent / "e.json"
+    assert run("--db", str(demo_db_path), "export", "--out", str(export)).returncode == 0
+    volume = tmpfs("full", "300k")
+    path = volume / "practice.db"
+    result = run("--db", str(path), "import", str(export))
+    assert_one_line_error(result, "full")
+    if path.exists():
+        listing = run("--db", str(path), "clients", "--json")
+        assert listing.returncode == 0 and json.loads(listing.stdout) == []
+
+
+def test_export_to_a_full_or_read_only_drive(tmpfs: Any, demo_db_path: Path) -> None:
+    full = tmpfs("stick", "64k")
+    result = run("--db", str(demo_db_path), "export", "--out", str(full / "e.json"))
+    assert_one_line_error(result, "the disk is full")
+    assert list(full.iterdir()) == []  # no partial file left behind
+    read_only = tmpfs("locked", "1m", read_only=True)
+    result = run("--db", str(demo_db_path), "export", "--out", str(read_only / "e.json"))
+    assert_one_line_error(result, "is not writable")
+
+
+def test_export_while_demo_is_writing_is_consistent(db_path: Path, tmp_path: Path) -> None:
+    """Each export sees one snapshot of the database, even while another process writes."""
+    import time
+
+    assert run("--db", str(db_path), "init").returncode == 0
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "alliance_desktop", "--db", str(db_path), "demo",
+         "--clients", "3000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    exports = 0
+    try:
+        while writer.poll() is None and exports < 6:
+            out = tmp_path / f"e{exports}.json"
+            result = run("--db", str(db_path), "export", "--out", str(out))
+            assert result.returncode == 0, result.stderr
+            document = json.loads(out.read_text("utf-8"))
+            for client in document["clients"]:
+                numbers = {g["number"] for g in client["goals"]}
+                for session in client["sessions"]:
+                    assert {r["goal"] for r in session["goal_ratings"]} <= numbers
+            exports += 1
+            time.sleep(0.2)
+    finally:
+        writer.communicate(timeout=120)
+    assert exports >= 1
+    assert writer.returncode == 0
