@@ -13,17 +13,25 @@ import json
 import logging
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
 from alliance_desktop import APP_NAME, __version__, diagnostics, paths
+from alliance_desktop.services.errors import clients_phrase
 
 EXIT_OK = 0
 EXIT_UNHEALTHY = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE from sysexits.h
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+# Dates a practice record can sensibly carry (a demo reaches back three years from --as-of).
+_EARLIEST_DATE = date(1950, 1, 1)
+_LATEST_DATE = date(2100, 12, 31)
+# Commands that write; after an interruption they say what state the database is in.
+_WRITING_COMMANDS = {"init", "demo", "import"}
 
 log = logging.getLogger("alliance_desktop.cli")
 
@@ -39,15 +47,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: {message} (see '{self.prog} --help')\n")
 
 
+def _db_path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a file name (it was empty)")
+    return text
+
+
 def _iso_date(text: str) -> date:
     try:
         if len(text) != 10:
             raise ValueError
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-20"
         ) from None
+    if not _EARLIEST_DATE <= value <= _LATEST_DATE:
+        raise argparse.ArgumentTypeError(
+            f"{text} is out of range; use a date from {_EARLIEST_DATE} to {_LATEST_DATE}"
+        )
+    return value
 
 
 def _count(low: int, high: int) -> Any:
@@ -69,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     db_help = "database file (default: $ALLIANCE_DB, else practice.db in the user's data folder)"
     common = _Parser(add_help=False)
-    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
+    common.add_argument(
+        "--db", metavar="PATH", type=_db_path, default=argparse.SUPPRESS, help=db_help
+    )
 
     parser = _Parser(
         prog="alliance-desktop",
@@ -77,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command it opens the application window.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--db", metavar="PATH", default=None, help=db_help)
+    parser.add_argument("--db", metavar="PATH", type=_db_path, default=None, help=db_help)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     commands.add_parser("init", parents=[common], help="create the database")
@@ -154,29 +175,44 @@ def _cmd_init(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if existed:
-        print(f"The database at {path} is ready ({count} clients).")
+        print(f"The database at {path} is ready ({clients_phrase(count)}).")
     else:
         print(f"Created a new database at {path}.")
     return EXIT_OK
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    db = _open(args, create=False, migrate=False)
-    try:
-        report = db.health()
-    finally:
-        db.close()
-    from alliance_desktop.storage.database import HEAD_REVISION
-
-    print(f"Database:     {db.path}")
-    print(
-        f"Schema:       {report.schema_revision}"
-        + (
-            ""
-            if report.schema_revision == HEAD_REVISION
-            else f" (older; it is migrated to {HEAD_REVISION} when opened)"
-        )
+    from alliance_desktop.storage.database import (
+        HEAD_REVISION,
+        SQLITE_HEADER,
+        HealthReport,
+        known_revisions,
     )
+    from alliance_desktop.storage.errors import NotADatabase
+
+    path = paths.database_path(args.db)
+    try:
+        db = _open(args, create=False, migrate=False)
+    except NotADatabase as exc:
+        with path.open("rb") as handle:
+            if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                raise  # not a database at all: a usage problem, not damage
+        report = HealthReport([f"damaged ({exc})"], [], None)
+    else:
+        try:
+            report = db.health()
+        finally:
+            db.close()
+
+    revision = report.schema_revision
+    if revision is None or revision == HEAD_REVISION:
+        schema_note = ""
+    elif revision in known_revisions():
+        schema_note = f" (older; it is migrated to {HEAD_REVISION} when next opened)"
+    else:
+        schema_note = " (written by a newer version of Alliance Desktop; this one cannot open it)"
+    print(f"Database:     {path}")
+    print(f"Schema:       {revision or 'unreadable'}{schema_note}")
     print("Integrity:    " + ("ok" if report.integrity == ["ok"] else "; ".join(report.integrity)))
     print(
         "Foreign keys: "
@@ -211,8 +247,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     finally:
         db.close()
     print(
-        f"Added {result.clients:,} demo clients with {result.sessions:,} sessions and "
-        f"{result.measurements:,} measurements to {db.path}."
+        f"Added {clients_phrase(result.clients).replace('client', 'demo client')} with "
+        f"{result.sessions:,} sessions and {result.measurements:,} measurements to {db.path}."
     )
     return EXIT_OK
 
@@ -264,27 +300,47 @@ def _cmd_clients(args: argparse.Namespace) -> int:
             "on a new --db file."
         )
         return EXIT_OK
-    name_width = min(28, max(4, *(len(r["name"]) for r in rows)))
-    print(
-        f"{'CODE':<8} {'NAME':<{name_width}} {'STATUS':<10} {'SESS':>4} {'LAST':<10} "
-        f"{'ALLIANCE':<14} ALERTS"
-    )
-    for r in rows:
-        alliance = r["alliance_latest"]
-        alliance_text = f"{alliance['instrument']} {alliance['score']:g}" if alliance else "-"
-        alerts = r["alerts"]
-        alert_text = f"⚠ {len(alerts)}: {alerts[0]['reason']}" if alerts else ""
-        name = r["name"] if len(r["name"]) <= name_width else r["name"][: name_width - 1] + "…"
-        print(
-            f"{r['code']:<8} {name:<{name_width}} {r['status']:<10} {r['sessions']:>4} "
-            f"{r['last_session'] or '-':<10} {alliance_text:<14} {alert_text}"
-        )
+    _print_client_table(rows)
     return EXIT_OK
+
+
+def _printable(text: str) -> str:
+    """Text safe for one terminal line: control characters (newline, escape) become spaces."""
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
+def _print_client_table(rows: list[dict[str, Any]]) -> None:
+    names = [_printable(r["name"]) for r in rows]
+    name_width = min(28, max(4, *(len(n) for n in names)))
+    code_width = max(4, *(len(r["code"]) for r in rows))
+    print(
+        f"{'CODE':<{code_width}}  {'NAME':<{name_width}}  {'STATUS':<10}  {'SEEN':>4}  "
+        f"{'MISSED':>6}  {'LAST SEEN':<10}  {'ALLIANCE':<12}  ALERTS"
+    )
+    for r, name in zip(rows, names, strict=True):
+        alliance = r["alliance_latest"]
+        alliance_text = f"{alliance['instrument']} {alliance['score']:.1f}" if alliance else "-"
+        alerts = r["alerts"]
+        alert_text = ""
+        if alerts:
+            count = f"{len(alerts)} alert{'s' if len(alerts) > 1 else ''}"
+            alert_text = f"⚠ {count}: {_printable(alerts[0]['reason'])}"
+        shown = name if len(name) <= name_width else name[: name_width - 1] + "…"
+        missed = r["sessions"] - r["attended"]
+        print(
+            f"{r['code']:<{code_width}}  {shown:<{name_width}}  {r['status']:<10}  "
+            f"{r['attended']:>4}  {missed:>6}  {r['last_session'] or '-':<10}  "
+            f"{alliance_text:<12}  {alert_text}"
+        )
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from alliance_desktop.services.transfer import export_csv, export_json
 
+    if args.format == "json" and args.out.endswith(("/", os.sep)):
+        raise UsageError(
+            f"--out {args.out} names a folder; name the export file, e.g. export.json."
+        )
     target = Path(args.out).expanduser().absolute()
     db = _open(args, create=False)
     try:
@@ -294,7 +350,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             count = export_csv(db, target)
     finally:
         db.close()
-    print(f"Exported {count:,} clients to {target}.")
+    print(f"Exported {clients_phrase(count)} to {target}.")
     return EXIT_OK
 
 
@@ -311,7 +367,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         count = import_contents(db, contents)
     finally:
         db.close()
-    print(f"Imported {count:,} clients from {source} into {db.path}.")
+    print(f"Imported {clients_phrase(count)} from {source} into {db.path}.")
     return EXIT_OK
 
 
@@ -335,6 +391,14 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``alliance-desktop`` and ``python -m alliance_desktop``."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before a command started (while loading)
+        print("alliance-desktop: interrupted before anything was changed.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     diagnostics.keep_files_private()
     if args.command is None:
@@ -353,12 +417,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
-        print(
-            f"alliance-desktop {args.command}: interrupted. Each step is saved whole or not "
-            "at all, so the database holds only what was complete; run 'check' to confirm.",
-            file=sys.stderr,
-        )
-        return 130
+        if args.command in _WRITING_COMMANDS:
+            message = (
+                "interrupted. Each step is saved whole or not at all, so the database holds "
+                "only what was complete; run 'check' to confirm."
+            )
+        else:
+            message = "interrupted; nothing was changed and no file was left half-written."
+        print(f"alliance-desktop {args.command}: {message}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:
         from alliance_desktop.storage.database import environment_error
 

@@ -27,7 +27,7 @@ from alliance_desktop.domain.vocabulary import (
     RuptureKind,
     SessionFormat,
 )
-from alliance_desktop.services.errors import Conflict, InvalidInput
+from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
 from alliance_desktop.services.summaries import load_alert_settings, rules_key, summarise_tree
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
@@ -526,9 +526,16 @@ def generate_demo(
         )
     existing = repository.count_clients(db)
     if existing:
+        if is_demo_database(db):
+            raise Conflict(
+                f"{db.path} already holds a demo caseload of {clients_phrase(existing)} "
+                "(perhaps from an interrupted run). Delete that file and run demo again, "
+                "or use a new --db."
+            )
         raise Conflict(
-            f"{db.path} already holds {existing} clients; a demo caseload is only written to "
-            "an empty database, so it never mixes with real records. Use --db with a new file."
+            f"{db.path} already holds {clients_phrase(existing)}; a demo caseload is only "
+            "written to an empty database, so it never mixes with real records. "
+            "Use --db with a new file."
         )
     as_of = as_of or date.today()
     settings = load_alert_settings(db)

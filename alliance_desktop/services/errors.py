@@ -13,3 +13,8 @@ class InvalidInput(ServiceError):
 
 class Conflict(ServiceError):
     """The request clashes with what is already stored (e.g. a non-empty database)."""
+
+
+def clients_phrase(count: int) -> str:
+    """``"1 client"`` or ``"2,500 clients"`` for messages."""
+    return f"{count:,} client{'' if count == 1 else 's'}"

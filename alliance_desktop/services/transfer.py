@@ -34,7 +34,7 @@ from alliance_desktop.domain.vocabulary import (
     SessionFormat,
 )
 from alliance_desktop.services.atomic import atomic_file, atomic_folder, refuse_to_clobber
-from alliance_desktop.services.errors import Conflict, InvalidInput
+from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
 from alliance_desktop.services.summaries import (
     ALERT_SETTINGS_KEY,
     load_alert_settings,
@@ -65,6 +65,8 @@ def _iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
+        if value.microsecond:
+            return value.isoformat()
         return value.isoformat(timespec="minutes" if not value.second else "seconds")
     return value.isoformat()
 
@@ -190,6 +192,26 @@ CSV_TABLES: dict[str, list[str]] = {
 }  # fmt: skip
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _SafeCsvWriter(csv.DictWriter):  # type: ignore[type-arg]
+    """A DictWriter that stops spreadsheets from running text cells as formulas.
+
+    A note such as ``=HYPERLINK(...)`` would otherwise become a live formula when the CSV
+    is opened (OWASP "CSV injection"); such text cells get a leading apostrophe. Numbers
+    (a negative change, say) are written as they are.
+    """
+
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        return super().writerow(
+            {
+                k: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_STARTS) else v
+                for k, v in rowdict.items()
+            }
+        )
+
+
 def export_csv(db: Database, target: Path) -> int:
     """Write one CSV file per table into the new folder ``target``; return clients written.
 
@@ -205,7 +227,7 @@ def export_csv(db: Database, target: Path) -> int:
             for name, columns in CSV_TABLES.items():
                 handle = (folder / name).open("w", encoding="utf-8-sig", newline="")
                 handles.append(handle)
-                writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+                writer = _SafeCsvWriter(handle, fieldnames=columns, extrasaction="ignore")
                 writer.writeheader()
                 writers[name] = writer
             for doc in documents:
@@ -250,20 +272,27 @@ class _Fields:
             return None
         return self.obj[key]
 
-    def text(self, key: str, *, required: bool = False, allow_empty: bool = True) -> str | None:
+    def text(
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        allow_empty: bool = True,
+        max_length: int = MAX_TEXT,
+    ) -> str | None:
         value = self._get(key, required)
         if value is None:
             return None
         if not isinstance(value, str):
             raise InvalidInput(f"{self.where}.{key} must be text, not {type(value).__name__}.")
-        if len(value) > MAX_TEXT:
-            raise InvalidInput(f"{self.where}.{key} is longer than {MAX_TEXT:,} characters.")
+        if len(value) > max_length:
+            raise InvalidInput(f"{self.where}.{key} is longer than {max_length:,} characters.")
         if not allow_empty and not value.strip():
             raise InvalidInput(f"{self.where}.{key} must not be empty.")
         return value
 
-    def req_text(self, key: str, *, allow_empty: bool = True) -> str:
-        value = self.text(key, required=True, allow_empty=allow_empty)
+    def req_text(self, key: str, *, allow_empty: bool = True, max_length: int = MAX_TEXT) -> str:
+        value = self.text(key, required=True, allow_empty=allow_empty, max_length=max_length)
         assert value is not None  # required=True guarantees it
         return value
 
@@ -426,14 +455,14 @@ def _read_client(obj: Any, where: str, today: date) -> ClientData:
         raise InvalidInput(f"{where}.code {code!r} is longer than 20 characters.")
     client = ClientData(
         code=code,
-        given_name=f.req_text("given_name", allow_empty=False),
-        family_name=f.text("family_name") or "",
+        given_name=f.req_text("given_name", allow_empty=False, max_length=200),
+        family_name=f.text("family_name", max_length=200) or "",
         approach=f.choice("approach", Approach),
         intake_date=f.req_day("intake_date"),
         status=f.choice("status", ClientStatus, default=ClientStatus.ACTIVE),
         date_of_birth=f.day("date_of_birth"),
-        email=f.text("email"),
-        phone=f.text("phone"),
+        email=f.text("email", max_length=320),
+        phone=f.text("phone", max_length=50),
         address=f.text("address"),
         presenting_concern=f.text("presenting_concern"),
         discharge_date=f.day("discharge_date"),
@@ -464,6 +493,11 @@ def _read_client(obj: Any, where: str, today: date) -> ClientData:
     numbers: set[int] = set()
     for i, s in enumerate(f.array("sessions")):
         session = _read_session(s, f"{where}.sessions[{i}]", goal_numbers)
+        if session.start.date() < client.intake_date:
+            raise InvalidInput(
+                f"{where}.sessions[{i}].start {session.start:%Y-%m-%d} is before the intake "
+                f"date {client.intake_date}."
+            )
         if session.number in numbers:
             raise InvalidInput(f"{where}.sessions[{i}].number {session.number} is used twice.")
         numbers.add(session.number)
@@ -483,7 +517,8 @@ def read_export(path: Path, *, today: date | None = None) -> ExportContents:
     """Read and check an export file completely; raise InvalidInput naming the first problem."""
     today = today or date.today()
     try:
-        with path.open(encoding="utf-8") as handle:
+        # utf-8-sig: Windows editors (Notepad) save UTF-8 with a byte-order mark.
+        with path.open(encoding="utf-8-sig") as handle:
             document = json.load(handle)
     except FileNotFoundError:
         raise InvalidInput(f"There is no file at {path}.") from None
@@ -541,8 +576,8 @@ def import_contents(db: Database, contents: ExportContents) -> int:
     existing = repository.count_clients(db)
     if existing:
         raise Conflict(
-            f"{db.path} already holds {existing} clients; import reads into an empty database "
-            "only. Use --db with a new file."
+            f"{db.path} already holds {clients_phrase(existing)}; import reads into an empty "
+            "database only. Use --db with a new file."
         )
     stored_alert_settings = contents.settings.get(ALERT_SETTINGS_KEY)
     settings = (

@@ -82,14 +82,20 @@ class Database:
                 yield conn
 
     def health(self) -> HealthReport:
-        """Run SQLite's integrity and foreign-key checks."""
-        with self.engine.connect() as conn:
-            integrity = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA integrity_check")]
-            violations = [
-                f"table {row[0]} row {row[1]} points to a missing row in {row[2]}"
-                for row in conn.exec_driver_sql("PRAGMA foreign_key_check")
-            ]
-            revision = _read_revision(conn)
+        """Run SQLite's integrity and foreign-key checks; damage is reported, not raised."""
+        revision = None
+        try:
+            with self.engine.connect() as conn:
+                revision = _read_revision(conn)
+                integrity = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+                violations = [
+                    f"table {row[0]} row {row[1]} points to a missing row in {row[2]}"
+                    for row in conn.exec_driver_sql("PRAGMA foreign_key_check")
+                ]
+        except DatabaseError as exc:
+            if environment_error(self.path, exc) is not None and not _is_damage(exc):
+                raise
+            return HealthReport([f"damaged ({_first_line(exc)})"], [], revision)
         return HealthReport(integrity, violations, revision)
 
     def checkpoint(self) -> None:
@@ -372,6 +378,11 @@ def _peek(path: Path) -> tuple[str | None, bool]:
             revision = str(row[0]) if row else None
     except sqlite3.DatabaseError as exc:
         message = str(exc)
+        if "unable to open" in message and not os.access(path.parent, os.W_OK):
+            raise DatabaseUnavailable(
+                f"{path} is on a read-only drive or folder, and the database must write "
+                "beside itself even to be read. Copy it to a writable folder first."
+            ) from exc
         if "not a database" in message or "malformed" in message:
             raise NotADatabase(
                 f"{path} is damaged or not a database ({message}). Restore it from a backup."
@@ -380,6 +391,15 @@ def _peek(path: Path) -> tuple[str | None, bool]:
     finally:
         conn.close()
     return revision, bool(tables - {"alembic_version"}) and revision is None
+
+
+def _first_line(exc: DatabaseError) -> str:
+    return (str(exc.orig) if exc.orig is not None else str(exc)).splitlines()[0]
+
+
+def _is_damage(exc: DatabaseError) -> bool:
+    lowered = _first_line(exc).lower()
+    return "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered
 
 
 def environment_error(path: Path, exc: BaseException) -> StorageError | None:
@@ -394,7 +414,7 @@ def environment_error(path: Path, exc: BaseException) -> StorageError | None:
 
 
 def _translate(path: Path, exc: DatabaseError) -> StorageError:
-    message = (str(exc.orig) if exc.orig is not None else str(exc)).splitlines()[0]
+    message = _first_line(exc)
     lowered = message.lower()
     if "not a database" in lowered or "malformed" in lowered:
         return NotADatabase(

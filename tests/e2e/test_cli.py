@@ -104,11 +104,20 @@ def test_demo_clients_json_contract(db_path: Path) -> None:
     assert table.returncode == 0 and table.stdout.startswith("CODE")
 
 
-def test_demo_refuses_a_database_with_clients(demo_db_path: Path) -> None:
-    before = digest(demo_db_path)
-    result = run("--db", str(demo_db_path), "demo", "--clients", "5")
-    assert_one_line_error(result, "already holds 40 clients")
-    assert digest(demo_db_path) == before
+def test_demo_refuses_a_database_with_clients(db_path: Path, tmp_path: Path) -> None:
+    document = {
+        "format": "alliance-desktop-export",
+        "format_version": 1,
+        "clients": [{"code": "C-1", "given_name": "Zoë", "approach": "cbt",
+                     "intake_date": "2026-01-05"}],
+    }  # fmt: skip
+    source = tmp_path / "real.json"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    assert run("--db", str(db_path), "import", str(source)).returncode == 0
+    before = digest(db_path)
+    result = run("--db", str(db_path), "demo", "--clients", "5")
+    assert_one_line_error(result, "already holds 1 client;", "never mixes with real records")
+    assert digest(db_path) == before
 
 
 @pytest.mark.parametrize(
@@ -361,3 +370,70 @@ def test_export_while_demo_is_writing_is_consistent(db_path: Path, tmp_path: Pat
         writer.communicate(timeout=120)
     assert exports >= 1
     assert writer.returncode == 0
+
+
+def test_check_names_a_newer_schema(db_path: Path) -> None:
+    import sqlite3
+
+    assert run("--db", str(db_path), "init").returncode == 0
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_future'")
+    conn.close()
+    result = run("--db", str(db_path), "check")
+    assert "0099_future (written by a newer version of Alliance Desktop" in result.stdout
+    assert "older" not in result.stdout
+
+
+def test_check_reports_a_corrupted_file_as_unhealthy(demo_db_path: Path) -> None:
+    data = bytearray(demo_db_path.read_bytes())
+    data[20480 : 20480 + 3000] = b"\xa5" * 3000  # scribble over a few pages
+    demo_db_path.write_bytes(bytes(data))
+    result = run("--db", str(demo_db_path), "check")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "NOT healthy" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_database_on_read_only_drive_is_explained(tmpfs: Any, demo_db_path: Path) -> None:
+    import shutil
+
+    from tests.e2e.conftest import remount_read_only
+
+    volume = tmpfs("stick", "4m")
+    shutil.copyfile(demo_db_path, volume / "practice.db")
+    remount_read_only(volume)
+    result = run("--db", str(volume / "practice.db"), "clients")
+    assert_one_line_error(result, "read-only drive or folder", "Copy it to a writable folder")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--db", "", "demo", "--clients", "2"], "--db: needs a file name"),
+        (["demo", "--db", " ", "--clients", "2"], "--db: needs a file name"),
+        (["demo", "--clients", "2", "--as-of", "0001-01-01"], "out of range"),
+        (["demo", "--clients", "2", "--as-of", "9999-12-31"], "out of range"),
+    ],
+)
+def test_more_bad_arguments(args: list[str], fragment: str, isolated_home: Path) -> None:
+    result = run(*args)
+    assert_one_line_error(result, fragment)
+    assert not (isolated_home / "data" / "practice.db").exists()
+
+
+def test_export_out_naming_a_folder(demo_db_path: Path, tmp_path: Path) -> None:
+    result = run("--db", str(demo_db_path), "export", "--out", f"{tmp_path}/newname/")
+    assert_one_line_error(result, "names a folder")
+    assert not (tmp_path / "newname").exists()
+
+
+def test_second_demo_on_a_demo_database_explains(demo_db_path: Path) -> None:
+    result = run("--db", str(demo_db_path), "demo", "--clients", "3")
+    assert_one_line_error(result, "already holds a demo caseload", "Delete that file")
+
+
+def test_plural_and_singular_in_messages(db_path: Path, tmp_path: Path) -> None:
+    result = run("--db", str(db_path), "demo", "--clients", "1")
+    assert result.returncode == 0 and "Added 1 demo client with" in result.stdout
+    out = tmp_path / "one.json"
+    result = run("--db", str(db_path), "export", "--out", str(out))
+    assert "Exported 1 client to" in result.stdout

@@ -111,10 +111,12 @@ def test_generate_demo_writes_clients_and_summaries(db_path: Path) -> None:
 
 
 def test_demo_refuses_non_empty_database(new_db: Database) -> None:
-    generate_demo(new_db, 2, as_of=DEMO_AS_OF)
-    with pytest.raises(Conflict, match="already holds 2 clients"):
+    real = draw_many(2)  # stands in for real records: written without the demo marker
+    repository.insert_client_trees(new_db, real)
+    with pytest.raises(Conflict, match="already holds 2 clients; a demo caseload is only"):
         generate_demo(new_db, 2)
     assert repository.count_clients(new_db) == 2
+    assert repository.get_setting(new_db, "demo_caseload") is None
 
 
 @pytest.mark.parametrize("count", [0, -1, 100_001, True, 2.5])

@@ -176,7 +176,7 @@ def test_duplicate_session_numbers_are_refused(new_db: Database, tmp_path: Path)
 def test_import_into_non_empty_database_is_refused(new_db: Database, tmp_path: Path) -> None:
     path = write(tmp_path, minimal_document())
     import_json(new_db, path)
-    with pytest.raises(Conflict, match="already holds 1 clients"):
+    with pytest.raises(Conflict, match="already holds 1 client;"):
         import_json(new_db, path)
     assert repository.count_clients(new_db) == 1
 
@@ -201,3 +201,50 @@ def test_failed_write_leaves_database_empty(
         import_json(new_db, write(tmp_path, minimal_document()))
     assert calls["n"] >= 2
     assert repository.count_clients(new_db) == 0
+
+
+def test_export_with_byte_order_mark_imports(new_db: Database, tmp_path: Path) -> None:
+    """Notepad on Windows saves UTF-8 with a byte-order mark."""
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps(minimal_document(), ensure_ascii=False), encoding="utf-8-sig")
+    assert import_json(new_db, path) == 1
+
+
+@pytest.mark.parametrize(
+    ("dotted", "value", "message"),
+    [
+        (f"{S}.start", "2026-03-01T10:00", "is before the intake date 2026-03-04"),
+        ("clients.0.given_name", "Z" * 201, "given_name is longer than 200 characters"),
+        ("clients.0.phone", "0" * 51, "phone is longer than 50 characters"),
+    ],
+)
+def test_values_the_schema_cannot_hold_are_refused(
+    new_db: Database, tmp_path: Path, dotted: str, value: Any, message: str
+) -> None:
+    document = minimal_document()
+    _set(document, dotted, value)
+    with pytest.raises(InvalidInput, match=message):
+        import_json(new_db, write(tmp_path, document))
+    assert repository.count_clients(new_db) == 0
+
+
+def test_csv_cells_cannot_become_formulas(new_db: Database, tmp_path: Path) -> None:
+    from alliance_desktop.services.transfer import export_csv
+
+    document = minimal_document()
+    document["clients"][0]["given_name"] = '=HYPERLINK("http://example.invalid","click")'
+    document["clients"][0]["sessions"][0]["notes"] = "+1 felt better"
+    import_json(new_db, write(tmp_path, document))
+    out = tmp_path / "tables"
+    export_csv(new_db, out)
+    import csv
+
+    with (out / "clients.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (client,) = list(csv.DictReader(handle))
+    assert client["given_name"].startswith("'=HYPERLINK")
+    with (out / "sessions.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (session,) = list(csv.DictReader(handle))
+    assert session["notes"] == "'+1 felt better"
+    with (out / "measurements.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (measurement,) = list(csv.DictReader(handle))
+    assert measurement["total"] == "35.5" and measurement["item_3"] == "8.5"
