@@ -249,6 +249,8 @@ class _ClientDrawer:
         # Recent intakes are more common than old ones (people finish and leave).
         days_ago = int(3 * 365 * rng.random() ** 1.3) + 7
         intake = self.as_of - timedelta(days=days_ago)
+        if intake.weekday() >= 5:  # a practice sees clients Monday to Friday
+            intake += timedelta(days=7 - intake.weekday())
         age_years = rng.randint(18, 75)
         birth = intake - timedelta(days=age_years * 365 + rng.randint(0, 364))
         planned = {
@@ -274,7 +276,7 @@ class _ClientDrawer:
         )
         goal_count = rng.choice((1, 2, 2, 3))
         client.goals = [
-            GoalData(number=n + 1, description=text, agreed_on=intake + timedelta(days=7))
+            GoalData(number=n + 1, description=text, agreed_on=intake)
             for n, text in enumerate(rng.sample(GOALS, goal_count))
         ]
         self._sessions(client, planned=planned, course=course, dropout_at=dropout_at, paused=paused)
@@ -339,7 +341,7 @@ class _ClientDrawer:
                 40,
             )
             rupture = rng.random() < (0.09 if path.srs_base < 34 else 0.045)
-            srs_total = _clip(path.srs_base + 0.12 * attended + rng.gauss(0, 0.8), 0, 39.6)
+            srs_total = _clip(path.srs_base + 0.1 * attended + rng.gauss(0, 0.6), 0, 39.6)
             if rupture:
                 srs_total -= rng.uniform(3, 7)
             if path.always_perfect:
@@ -373,6 +375,7 @@ class _ClientDrawer:
             last_start=last_start,
             paused=paused,
             dropped_out=dropout_at is not None,
+            course=course,
         )
 
     def _trajectory(self, course: str, goals: int) -> _Trajectory:
@@ -388,9 +391,11 @@ class _ClientDrawer:
             ors_start=ors_start,
             ors_target=ors_target,
             # About one client in eight starts with a weak alliance.
-            srs_base=rng.gauss(32.5, 2) if rng.random() < 0.12 else rng.gauss(36.5, 1.8),
+            # SRS has a ceiling effect: most clients rate 36-40 (Duncan et al. 2003).
+            srs_base=rng.gauss(32.5, 2) if rng.random() < 0.12 else rng.gauss(37.4, 1.2),
             always_perfect=rng.random() < 0.04,
-            risky=rng.random() < 0.04,
+            # Item 6 above 0 in early CORE-10s: rare, but the one alert that is urgent.
+            risky=rng.random() < 0.08,
             gbo_start=tuple(rng.uniform(0.5, 4) for _ in range(goals)),
             gbo_gain={"responder": 6.0, "slow": 4.0, "flat": 1.0, "worse": -0.5}[course],
         )
@@ -432,7 +437,7 @@ class _ClientDrawer:
         if attended >= 3 and (attended - 3) % 5 == 0:
             level = _clip((srs_total / 40) * 5 + rng.gauss(0, 0.3), 1, 5)
             values: list[float | None] = [
-                float(round(_clip(level + rng.gauss(0, 0.6), 1, 5))) for _ in range(12)
+                float(round(_clip(level + rng.gauss(0, 0.45), 1, 5))) for _ in range(12)
             ]
             session.measurements.append(MeasurementData(WAI_SR.id, WAI_SR.version, values, end))
         if client.approach is Approach.CBT and (attended - 1) % 6 == 0:
@@ -461,7 +466,7 @@ class _ClientDrawer:
         if perfect:
             return [10.0, 10.0, 10.0, 10.0]
         share = total / 4
-        return [round(_clip(share + self.rng.gauss(0, 0.5), 0, 10), 1) for _ in range(4)]
+        return [round(_clip(share + self.rng.gauss(0, 0.3), 0, 10), 1) for _ in range(4)]
 
     def _core10(self, ors_total: float, risky: bool) -> list[float | None]:
         """CORE-10 raw answers consistent with the ORS level (reverse items stored raw)."""
@@ -474,6 +479,14 @@ class _ClientDrawer:
             values.append(float(4 - problem if item.reverse else problem))
         return values
 
+    def _final_goal_status(self, course: str, index: int, dropped_out: bool) -> GoalStatus:
+        """How a goal stood at discharge: met by most who improved, rarely by the others."""
+        if dropped_out or course == "worse":
+            return GoalStatus.DROPPED
+        if course == "responder" or (course == "slow" and index == 0):
+            return GoalStatus.ACHIEVED
+        return self.rng.choice((GoalStatus.REVISED, GoalStatus.DROPPED, GoalStatus.ACHIEVED))
+
     def _close(
         self,
         client: ClientData,
@@ -482,15 +495,15 @@ class _ClientDrawer:
         last_start: datetime | None,
         paused: bool,
         dropped_out: bool,
+        course: str,
     ) -> None:
         if finished and last_start is not None:
             client.status = ClientStatus.DISCHARGED
             client.discharge_date = last_start.date() + timedelta(days=dropped_out * 14)
             if client.discharge_date >= self.as_of:
                 client.discharge_date = last_start.date()
-            final = GoalStatus.DROPPED if dropped_out else GoalStatus.ACHIEVED
-            for goal in client.goals:
-                goal.status = final
+            for index, goal in enumerate(client.goals):
+                goal.status = self._final_goal_status(course, index, dropped_out)
                 goal.closed_on = client.discharge_date
         elif paused:
             client.status = ClientStatus.PAUSED

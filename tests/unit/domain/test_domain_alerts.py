@@ -251,6 +251,19 @@ def test_ors_reliable_deterioration_fires_at_any_time() -> None:
     )
 
 
+def test_no_stall_alert_for_a_client_who_started_in_the_healthy_range() -> None:
+    """Starting at or above the ORS cut-off of 25 leaves little room for a reliable gain."""
+    started_well = [ors(1, 25), ors(2, 26), ors(3, 27), ors(4, 27.5)]
+    assert not of_kind(evaluate_alerts(sessions(4), started_well), AlertKind.NOT_ON_TRACK)
+    started_just_under = [ors(1, 24.9), ors(2, 26), ors(3, 27), ors(4, 27.5)]
+    assert of_kind(evaluate_alerts(sessions(4), started_just_under), AlertKind.NOT_ON_TRACK)
+    # A reliable deterioration is flagged whatever the start.
+    (alert,) = of_kind(
+        evaluate_alerts(sessions(2), [ors(1, 33), ors(2, 28)]), AlertKind.NOT_ON_TRACK
+    )
+    assert "reliable deterioration" in alert.reason
+
+
 # --- robustness, order, settings ---------------------------------------------------------
 
 

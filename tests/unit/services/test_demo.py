@@ -137,3 +137,36 @@ def test_demo_database_is_marked_and_real_one_is_not(new_db: Database, tmp_path:
         "seed": 9,
         "as_of": DEMO_AS_OF.isoformat(),
     }
+
+
+def test_sessions_fall_on_weekdays_and_goals_are_agreed_at_the_start() -> None:
+    clients = draw_many(200)
+    assert all(s.start.weekday() < 5 for c in clients for s in c.sessions)
+    for c in clients:
+        first = c.sessions[0].start.date() if c.sessions else c.intake_date
+        assert all(g.agreed_on <= first for g in c.goals)
+
+
+def test_goal_outcomes_follow_the_course_of_therapy() -> None:
+    from alliance_desktop.domain.vocabulary import GoalStatus
+
+    clients = draw_many(300)
+    closed = [g.status for c in clients if c.status is ClientStatus.DISCHARGED for g in c.goals]
+    counts = Counter(closed)
+    assert counts[GoalStatus.ACHIEVED] > counts[GoalStatus.DROPPED] > 0
+    assert counts[GoalStatus.REVISED] > 0
+
+
+def test_core10_risk_item_shows_up_sometimes() -> None:
+    from alliance_desktop.domain.instruments import CORE_10
+
+    forms = [
+        m.item_values
+        for c in draw_many(300)
+        for s in c.sessions
+        for m in s.measurements
+        if m.instrument_id == CORE_10.id
+    ]
+    risk_index = next(i for i, item in enumerate(CORE_10.items) if item.risk)
+    flagged = [f for f in forms if (f[risk_index] or 0) > 0]
+    assert 0.01 < len(flagged) / len(forms) < 0.15
