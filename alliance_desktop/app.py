@@ -46,8 +46,7 @@ def build_main_window(database_path: Path) -> tuple[MainWindow, Database]:
     from alliance_desktop.storage.database import open_database
     from alliance_desktop.ui.main_window import MainWindow
 
-    if not database_path.exists() and database_path == paths.default_database_path():
-        database_path.parent.mkdir(parents=True, exist_ok=True)
+    paths.prepare_database_folder(database_path)
     db = open_database(database_path, create=True)
     window = MainWindow(
         str(db.path), repository.count_clients(db), gui_settings(), demo=is_demo_database(db)

@@ -164,8 +164,7 @@ def _open(
 def _cmd_init(args: argparse.Namespace) -> int:
     path = paths.database_path(args.db)
     existed = path.exists()
-    if not existed and path == paths.default_database_path():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    paths.prepare_database_folder(path)
     existed = existed and path.stat().st_size > 0
     db = _open(args, create=True, allow_empty=True)
     try:
@@ -228,9 +227,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from alliance_desktop.services.demo import generate_demo
 
-    path = paths.database_path(args.db)
-    if not path.exists() and path == paths.default_database_path():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    paths.prepare_database_folder(paths.database_path(args.db))
     db = _open(args, create=True)
     try:
         show_progress = sys.stderr.isatty()
@@ -359,9 +356,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     source = Path(args.path).expanduser().absolute()
     contents = read_export(source)  # check the whole file before touching any database
-    path = paths.database_path(args.db)
-    if not path.exists() and path == paths.default_database_path():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    paths.prepare_database_folder(paths.database_path(args.db))
     db = _open(args, create=True)
     try:
         count = import_contents(db, contents)

@@ -74,6 +74,16 @@ def database_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return default_database_path()
 
 
+def prepare_database_folder(path: Path) -> None:
+    """Create the app's own data folder (owner-only) when ``path`` is the default database.
+
+    A folder the user named with ``--db`` is never created: a typo there should be reported,
+    not silently become a new, empty practice.
+    """
+    if path == default_database_path() and not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def resources_dir() -> Path:
     """The ``resources/`` folder shipped beside the package (icons, fonts, instrument data)."""
     return Path(__file__).resolve().parent.parent / "resources"

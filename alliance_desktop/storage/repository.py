@@ -281,7 +281,7 @@ def list_client_rows(
     approaches = {m.value: m for m in Approach}
     rows: list[ClientListRow] = []
     with db.read() as conn:
-        for r in conn.execute(query):
+        for r in conn.execute(query).all():
             # Positional unpacking: attribute access on 10,000 rows costs tens of ms.
             (cid, code, given, family, status_value, approach_value, intake) = r[:7]
             summary = None

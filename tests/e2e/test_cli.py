@@ -60,7 +60,10 @@ def test_db_from_environment_variable(db_path: Path) -> None:
 def test_default_database_lives_in_the_data_folder(isolated_home: Path) -> None:
     result = run("init")
     assert result.returncode == 0, result.stderr
-    assert (isolated_home / "data" / "practice.db").exists()
+    database = isolated_home / "data" / "practice.db"
+    assert database.exists()
+    assert database.stat().st_mode & 0o077 == 0  # health records: owner-only
+    assert database.parent.stat().st_mode & 0o077 == 0
 
 
 def test_check_reports_a_damaged_database(demo_db_path: Path) -> None:

@@ -13,6 +13,21 @@ from pytestqt.qtbot import QtBot
 from alliance_desktop import __version__, app
 
 
+def read_next_message_box(seen: list[str]) -> None:
+    """Schedule reading and accepting the next modal message box (it blocks until closed)."""
+
+    def read_and_close() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:  # not up yet
+            QTimer.singleShot(10, read_and_close)
+            return
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        box.accept()
+
+    QTimer.singleShot(0, read_and_close)
+
+
 def test_window_shows_database_and_client_count(
     qtbot: QtBot, demo_db_path: Path, artifacts: Path
 ) -> None:
@@ -52,15 +67,8 @@ def test_about_box_names_version_and_licence(qtbot: QtBot, db_path: Path) -> Non
     window, db = app.build_main_window(db_path)
     qtbot.addWidget(window)
     seen: list[str] = []
-
-    def read_and_close() -> None:
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox)
-        seen.append(box.text())
-        box.accept()
-
     try:
-        QTimer.singleShot(0, read_and_close)
+        read_next_message_box(seen)
         window.about_action.trigger()
     finally:
         db.close()
@@ -118,17 +126,7 @@ def test_unusable_database_gets_a_plain_message(qtbot: QtBot, tmp_path: Path) ->
     not_a_db = tmp_path / "letter.db"
     not_a_db.write_text("Dear diary", encoding="utf-8")
     seen: list[str] = []
-
-    def read_and_close() -> None:
-        box = QApplication.activeModalWidget()
-        if box is None:  # the box is not up yet
-            QTimer.singleShot(10, read_and_close)
-            return
-        assert isinstance(box, QMessageBox)
-        seen.append(box.text())
-        box.accept()
-
-    QTimer.singleShot(0, read_and_close)
+    read_next_message_box(seen)
     assert app.run_gui(not_a_db) == 2
     assert seen and "is not an Alliance Desktop database" in seen[0]
     assert not_a_db.read_text(encoding="utf-8") == "Dear diary"
@@ -145,22 +143,13 @@ def test_uncaught_error_is_logged_and_shown_plainly(
     handler = logging.FileHandler(log_file, encoding="utf-8")
     logging.getLogger().addHandler(handler)
     seen: list[str] = []
-
-    def read_and_close() -> None:
-        box = QApplication.activeModalWidget()
-        if box is None:
-            QTimer.singleShot(10, read_and_close)
-            return
-        seen.append(box.text())
-        box.accept()
-
     try:
         hook = app.install_error_reporting(log_file)
         assert sys.excepthook is hook
         try:
             raise ZeroDivisionError("simulated bug in a slot")
         except ZeroDivisionError as exc:
-            QTimer.singleShot(0, read_and_close)
+            read_next_message_box(seen)
             hook(type(exc), exc, exc.__traceback__)
     finally:
         logging.getLogger().removeHandler(handler)
