@@ -9,12 +9,13 @@ traceback and reported in one line that points to the log.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -151,14 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(
+@contextlib.contextmanager
+def _opened(
     args: argparse.Namespace, *, create: bool, migrate: bool = True, allow_empty: bool = False
-) -> Any:
+) -> Iterator[Any]:
+    """The database named by ``--db`` (or the default), closed when the command ends."""
     from alliance_desktop.storage.database import open_database
 
-    return open_database(
+    db = open_database(
         paths.database_path(args.db), create=create, migrate=migrate, allow_empty_file=allow_empty
     )
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -166,13 +173,10 @@ def _cmd_init(args: argparse.Namespace) -> int:
     existed = path.exists()
     paths.prepare_database_folder(path)
     existed = existed and path.stat().st_size > 0
-    db = _open(args, create=True, allow_empty=True)
-    try:
+    with _opened(args, create=True, allow_empty=True) as db:
         from alliance_desktop.storage import repository
 
         count = repository.count_clients(db)
-    finally:
-        db.close()
     if existed:
         print(f"The database at {path} is ready ({clients_phrase(count)}).")
     else:
@@ -191,17 +195,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     path = paths.database_path(args.db)
     try:
-        db = _open(args, create=False, migrate=False)
+        with _opened(args, create=False, migrate=False) as db:
+            report = db.health()
     except NotADatabase as exc:
         with path.open("rb") as handle:
             if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
                 raise  # not a database at all: a usage problem, not damage
         report = HealthReport([f"damaged ({exc})"], [], None)
-    else:
-        try:
-            report = db.health()
-        finally:
-            db.close()
 
     revision = report.schema_revision
     if revision is None or revision == HEAD_REVISION:
@@ -228,8 +228,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from alliance_desktop.services.demo import generate_demo
 
     paths.prepare_database_folder(paths.database_path(args.db))
-    db = _open(args, create=True)
-    try:
+    with _opened(args, create=True) as db:
         show_progress = sys.stderr.isatty()
 
         def progress(done: int, total: int) -> None:
@@ -241,8 +240,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         )
         if show_progress:
             print(file=sys.stderr)
-    finally:
-        db.close()
     print(
         f"Added {clients_phrase(result.clients).replace('client', 'demo client')} with "
         f"{result.sessions:,} sessions and {result.measurements:,} measurements to {db.path}."
@@ -281,12 +278,9 @@ def _cmd_clients(args: argparse.Namespace) -> int:
     from alliance_desktop.domain.vocabulary import ClientStatus
     from alliance_desktop.services.summaries import list_clients
 
-    db = _open(args, create=False)
-    try:
+    with _opened(args, create=False) as db:
         status = None if args.status == "all" else ClientStatus(args.status)
         rows = [_client_json(r) for r in list_clients(db, status, include_alerts=True)]
-    finally:
-        db.close()
     if args.json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -339,14 +333,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
             f"--out {args.out} names a folder; name the export file, e.g. export.json."
         )
     target = Path(args.out).expanduser().absolute()
-    db = _open(args, create=False)
-    try:
+    with _opened(args, create=False) as db:
         if args.format == "json":
             count = export_json(db, target, overwrite=args.force)
         else:
             count = export_csv(db, target)
-    finally:
-        db.close()
     print(f"Exported {clients_phrase(count)} to {target}.")
     return EXIT_OK
 
@@ -357,11 +348,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     source = Path(args.path).expanduser().absolute()
     contents = read_export(source)  # check the whole file before touching any database
     paths.prepare_database_folder(paths.database_path(args.db))
-    db = _open(args, create=True)
-    try:
+    with _opened(args, create=True) as db:
         count = import_contents(db, contents)
-    finally:
-        db.close()
     print(f"Imported {clients_phrase(count)} from {source} into {db.path}.")
     return EXIT_OK
 
