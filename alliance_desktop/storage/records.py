@@ -162,3 +162,48 @@ class MeasurementFactRow:
     instrument_id: str
     taken_at: datetime
     item_values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class ClientFields:
+    """The editable fields of a client (what the client dialog shows)."""
+
+    code: str
+    given_name: str
+    family_name: str
+    approach: Approach
+    intake_date: date
+    status: ClientStatus = ClientStatus.ACTIVE
+    date_of_birth: date | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    presenting_concern: str | None = None
+    discharge_date: date | None = None
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    """A stored goal with its id and its first and latest GBO ratings."""
+
+    goal_id: int
+    description: str
+    agreed_on: date
+    status: GoalStatus
+    closed_on: date | None
+    first_rating: float | None
+    latest_rating: float | None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One session with its raw measurements, for a client's session list."""
+
+    session_id: int
+    number: int
+    start: datetime
+    duration_minutes: int
+    attendance: Attendance
+    format: SessionFormat
+    measurements: tuple[tuple[str, tuple[float | None, ...]], ...]  # (instrument id, values)
+    ruptures: int

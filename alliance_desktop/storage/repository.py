@@ -7,10 +7,10 @@ sessions move in seconds; everything here is dialect-neutral SQL.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from alliance_desktop.domain.vocabulary import (
     Approach,
@@ -35,15 +35,18 @@ from alliance_desktop.storage.models import (
 )
 from alliance_desktop.storage.records import (
     ClientData,
+    ClientFields,
     ClientListRow,
     ClientSummaryData,
     GoalData,
     GoalRatingData,
+    GoalRow,
     MeasurementData,
     MeasurementFactRow,
     RuptureData,
     SessionData,
     SessionFactRow,
+    SessionRow,
 )
 
 _tables = Base.metadata.tables
@@ -262,12 +265,25 @@ def list_client_rows(
     """
     s = _summaries.c
     columns = [
-        _clients.c.id, _clients.c.code, _clients.c.given_name, _clients.c.family_name,
-        _clients.c.status, _clients.c.approach, _clients.c.intake_date,
-        s.sessions_total, s.attended, s.cancelled, s.no_show, s.last_session,
-        s.alliance_instrument, s.alliance_latest, s.alliance_taken_at,
-        s.alert_count, s.top_alert, s.rules_key,
-    ]  # fmt: skip
+        _clients.c.id,
+        _clients.c.code,
+        _clients.c.given_name,
+        _clients.c.family_name,
+        _clients.c.status,
+        _clients.c.approach,
+        _clients.c.intake_date,
+        s.sessions_total,
+        s.attended,
+        s.cancelled,
+        s.no_show,
+        s.last_session,
+        s.alliance_instrument,
+        s.alliance_latest,
+        s.alliance_taken_at,
+        s.alert_count,
+        s.top_alert,
+        s.rules_key,
+    ]
     if include_alerts:
         columns.append(s.alerts)
     query = (
@@ -431,3 +447,196 @@ def all_settings(db: Database) -> dict[str, Any]:
     """Every stored setting."""
     with db.read() as conn:
         return {str(k): v for k, v in conn.execute(select(_settings.c.key, _settings.c.value))}
+
+
+# ---------------------------------------------------------------------------- one client
+
+
+def _fields_row(f: ClientFields) -> dict[str, Any]:
+    return {
+        "code": f.code,
+        "given_name": f.given_name,
+        "family_name": f.family_name,
+        "date_of_birth": f.date_of_birth,
+        "email": f.email,
+        "phone": f.phone,
+        "address": f.address,
+        "presenting_concern": f.presenting_concern,
+        "approach": f.approach,
+        "status": f.status,
+        "intake_date": f.intake_date,
+        "discharge_date": f.discharge_date,
+    }
+
+
+def client_id_for_code(db: Database, code: str) -> int | None:
+    """The id of the client with this code (exact match), or None."""
+    with db.read() as conn:
+        value = conn.execute(select(_clients.c.id).where(_clients.c.code == code)).scalar()
+    return int(value) if value is not None else None
+
+
+def code_taken(db: Database, code: str, *, except_client: int | None = None) -> bool:
+    """Whether another client already uses ``code`` (compared without regard to case)."""
+    query = select(func.count()).where(func.lower(_clients.c.code) == code.lower())
+    if except_client is not None:
+        query = query.where(_clients.c.id != except_client)
+    with db.read() as conn:
+        return bool(conn.execute(query.select_from(_clients)).scalar_one())
+
+
+def get_client_fields(db: Database, client_id: int) -> ClientFields | None:
+    """A client's editable fields, or None when there is no such client."""
+    with db.read() as conn:
+        r = conn.execute(select(_clients).where(_clients.c.id == client_id)).first()
+    if r is None:
+        return None
+    return ClientFields(
+        code=r.code,
+        given_name=r.given_name,
+        family_name=r.family_name,
+        approach=Approach(r.approach),
+        intake_date=r.intake_date,
+        status=ClientStatus(r.status),
+        date_of_birth=r.date_of_birth,
+        email=r.email,
+        phone=r.phone,
+        address=r.address,
+        presenting_concern=r.presenting_concern,
+        discharge_date=r.discharge_date,
+    )
+
+
+def insert_client(db: Database, fields: ClientFields) -> int:
+    """Store a new client; return its id."""
+    now = datetime.now().replace(microsecond=0)
+    with db.write() as conn:
+        row = {**_fields_row(fields), "created_at": now, "updated_at": now}
+        return _returning_ids(conn, _clients, [row])[0]
+
+
+def update_client(db: Database, client_id: int, fields: ClientFields) -> None:
+    """Replace a client's editable fields."""
+    now = datetime.now().replace(microsecond=0)
+    with db.write() as conn:
+        conn.execute(
+            update(_clients)
+            .where(_clients.c.id == client_id)
+            .values(**_fields_row(fields), updated_at=now)
+        )
+
+
+def delete_client(db: Database, client_id: int) -> None:
+    """Delete a client and, through ON DELETE CASCADE, everything recorded about them."""
+    with db.write() as conn:
+        conn.execute(delete(_clients).where(_clients.c.id == client_id))
+
+
+def list_goals(db: Database, client_id: int) -> list[GoalRow]:
+    """A client's goals in the order agreed, each with its first and latest rating."""
+    ratings = (
+        select(_ratings.c.goal_id, _ratings.c.rating)
+        .select_from(_ratings.join(_sessions, _sessions.c.id == _ratings.c.session_id))
+        .where(_sessions.c.client_id == client_id)
+        .order_by(_sessions.c.number)
+    )
+    with db.read() as conn:
+        goals = conn.execute(
+            select(_goals).where(_goals.c.client_id == client_id).order_by(_goals.c.id)
+        ).all()
+        by_goal: dict[int, list[float]] = {}
+        for goal_id, rating in conn.execute(ratings):
+            by_goal.setdefault(goal_id, []).append(rating)
+    return [
+        GoalRow(
+            goal_id=g.id,
+            description=g.description,
+            agreed_on=g.agreed_on,
+            status=GoalStatus(g.status),
+            closed_on=g.closed_on,
+            first_rating=by_goal[g.id][0] if by_goal.get(g.id) else None,
+            latest_rating=by_goal[g.id][-1] if by_goal.get(g.id) else None,
+        )
+        for g in goals
+    ]
+
+
+def insert_goal(db: Database, client_id: int, description: str, agreed_on: date) -> int:
+    """Add an active goal; return its id."""
+    with db.write() as conn:
+        row = {
+            "client_id": client_id,
+            "description": description,
+            "agreed_on": agreed_on,
+            "status": GoalStatus.ACTIVE,
+            "closed_on": None,
+        }
+        return _returning_ids(conn, _goals, [row])[0]
+
+
+def update_goal(
+    db: Database,
+    goal_id: int,
+    *,
+    description: str,
+    agreed_on: date,
+    status: GoalStatus,
+    closed_on: date | None,
+) -> None:
+    """Replace a goal's fields."""
+    with db.write() as conn:
+        conn.execute(
+            update(_goals)
+            .where(_goals.c.id == goal_id)
+            .values(
+                description=description, agreed_on=agreed_on, status=status, closed_on=closed_on
+            )
+        )
+
+
+def goal_owner(db: Database, goal_id: int) -> int | None:
+    """The client id a goal belongs to, or None when there is no such goal."""
+    with db.read() as conn:
+        value = conn.execute(select(_goals.c.client_id).where(_goals.c.id == goal_id)).scalar()
+    return int(value) if value is not None else None
+
+
+def list_sessions(db: Database, client_id: int) -> list[SessionRow]:
+    """A client's sessions in order, each with its raw measurements and rupture count."""
+    with db.read() as conn:
+        sessions = conn.execute(
+            select(_sessions).where(_sessions.c.client_id == client_id).order_by(_sessions.c.number)
+        ).all()
+        ids = [s.id for s in sessions]
+        measures: dict[int, list[tuple[str, tuple[float | None, ...]]]] = {}
+        ruptures: dict[int, int] = {}
+        for chunk in _chunks(ids):
+            for sid, instrument, values in conn.execute(
+                select(
+                    _measurements.c.session_id,
+                    _measurements.c.instrument_id,
+                    _measurements.c.item_values,
+                )
+                .where(_measurements.c.session_id.in_(chunk))
+                .order_by(_measurements.c.id)
+            ):
+                measures.setdefault(sid, []).append((instrument, tuple(values)))
+            for sid, count in conn.execute(
+                select(_ruptures.c.session_id, func.count())
+                .where(_ruptures.c.session_id.in_(chunk))
+                .group_by(_ruptures.c.session_id)
+            ):
+                ruptures[sid] = int(count)
+    return [
+        SessionRow(
+            session_id=s.id,
+            number=s.number,
+            start=s.start,
+            duration_minutes=s.duration_minutes,
+            attendance=Attendance(s.attendance),
+            format=SessionFormat(s.format),
+            measurements=tuple(measures.get(s.id, [])),
+            ruptures=ruptures.get(s.id, 0),
+        )
+        for s in sessions
+    ]

@@ -1,0 +1,307 @@
+"""Client and goal use cases: validate, create, edit, discharge, delete; goals (GBO).
+
+The GUI and (later) the CLI call these; each write returns a ``Change`` saying what changed,
+which the UI broadcasts so every view refreshes only what it shows. Validation returns one
+message per field, worded for the person typing, so a dialog can show it beside the field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from alliance_desktop.domain.errors import DomainError
+from alliance_desktop.domain.instruments import get_instrument
+from alliance_desktop.domain.scoring import score
+from alliance_desktop.domain.vocabulary import Attendance, ClientStatus, GoalStatus
+from alliance_desktop.services.errors import Conflict, InvalidInput
+from alliance_desktop.services.summaries import list_clients, refresh_summaries
+from alliance_desktop.storage import repository
+from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.records import (
+    ClientFields,
+    ClientListRow,
+    GoalRow,
+)
+
+MAX_ACTIVE_GOALS = 3  # Goal-Based Outcomes: up to three goals agreed with the client
+MAX_CODE_LENGTH = 20
+MAX_NAME_LENGTH = 200
+MAX_GOAL_LENGTH = 2000
+EARLIEST_BIRTH = date(1900, 1, 1)
+# An intake may be booked ahead, but not absurdly far (a mistyped year is the usual cause).
+INTAKE_DAYS_AHEAD = 366
+_CODE_PATTERN = re.compile(r"^[\w.\-/# ]+$")
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_PATTERN = re.compile(r"^[0-9+()\-./ ]{3,50}$")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write changed, for the application-wide ``dataChanged`` signal."""
+
+    kind: str  # "client_added", "client_changed", "client_deleted", "goals_changed"
+    client_id: int
+
+
+class ClientInvalid(InvalidInput):
+    """A client form with problems; ``errors`` maps each field name to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class SessionOverview:
+    """One line of the session list: the session and its measure totals."""
+
+    session_id: int
+    number: int
+    start: datetime
+    attendance: Attendance
+    scores: dict[str, float] = field(default_factory=dict)
+    ruptures: int = 0
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """Everything the detail area shows about one client."""
+
+    client_id: int
+    fields: ClientFields
+    goals: list[GoalRow]
+    sessions: list[SessionOverview]
+    row: ClientListRow | None
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
+
+
+def validate_client(
+    db: Database,
+    fields: ClientFields,
+    *,
+    client_id: int | None = None,
+    today: date | None = None,
+) -> dict[str, str]:
+    """Problems with a client form, one message per field (empty when it is valid)."""
+    today = today or date.today()
+    errors: dict[str, str] = {}
+    code = fields.code.strip()
+    if not code:
+        errors["code"] = "Enter a client code, e.g. C-0042; it is printed on reports."
+    elif len(code) > MAX_CODE_LENGTH:
+        errors["code"] = f"Keep the code to {MAX_CODE_LENGTH} characters or fewer."
+    elif not _CODE_PATTERN.match(code):
+        errors["code"] = "Use letters, digits, spaces and - . / # in the code."
+    elif repository.code_taken(db, code, except_client=client_id):
+        errors["code"] = f"Another client already has the code {code}; choose another."
+    if not fields.given_name.strip():
+        errors["given_name"] = "Enter the client's first name."
+    for key, value in (("given_name", fields.given_name), ("family_name", fields.family_name)):
+        if len(value) > MAX_NAME_LENGTH:
+            errors[key] = f"Keep the name to {MAX_NAME_LENGTH} characters or fewer."
+        elif _has_control_characters(value):
+            errors[key] = "The name contains a line break or control character; remove it."
+    if fields.date_of_birth is not None:
+        if fields.date_of_birth > today:
+            errors["date_of_birth"] = "The date of birth is in the future; check the year."
+        elif fields.date_of_birth < EARLIEST_BIRTH:
+            errors["date_of_birth"] = "The date of birth is before 1900; check the year."
+    if fields.intake_date > today + timedelta(days=INTAKE_DAYS_AHEAD):
+        errors["intake_date"] = "The intake date is more than a year ahead; check the year."
+    elif fields.date_of_birth and fields.intake_date < fields.date_of_birth:
+        errors["intake_date"] = "The intake date is before the date of birth."
+    if fields.discharge_date is not None:
+        if fields.discharge_date < fields.intake_date:
+            errors["discharge_date"] = (
+                f"Discharge ({fields.discharge_date}) cannot be before intake "
+                f"({fields.intake_date})."
+            )
+        elif fields.status is not ClientStatus.DISCHARGED:
+            errors["discharge_date"] = (
+                "A discharge date is set but the status is not Discharged; change one of them."
+            )
+    elif fields.status is ClientStatus.DISCHARGED:
+        errors["discharge_date"] = "Enter the date of discharge."
+    if fields.email and not _EMAIL_PATTERN.match(fields.email.strip()):
+        errors["email"] = "This does not look like an e-mail address (name@example.org)."
+    if fields.phone and not _PHONE_PATTERN.match(fields.phone.strip()):
+        errors["phone"] = "Use digits, spaces and + ( ) - . / in the phone number."
+    return errors
+
+
+def _clean(fields: ClientFields) -> ClientFields:
+    def blank_to_none(value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    return ClientFields(
+        code=fields.code.strip(),
+        given_name=fields.given_name.strip(),
+        family_name=fields.family_name.strip(),
+        approach=fields.approach,
+        intake_date=fields.intake_date,
+        status=fields.status,
+        date_of_birth=fields.date_of_birth,
+        email=blank_to_none(fields.email),
+        phone=blank_to_none(fields.phone),
+        address=blank_to_none(fields.address),
+        presenting_concern=blank_to_none(fields.presenting_concern),
+        discharge_date=fields.discharge_date,
+    )
+
+
+def next_client_code(db: Database) -> str:
+    """A suggestion for a new client's code: C- and one more than the highest number used."""
+    highest = 0
+    for row in repository.list_client_rows(db):
+        match = re.fullmatch(r"C-(\d+)", row.code)
+        if match:
+            highest = max(highest, int(match.group(1)))
+    return f"C-{highest + 1:04d}"
+
+
+def create_client(db: Database, fields: ClientFields, *, today: date | None = None) -> Change:
+    """Validate and store a new client. Raises ClientInvalid with every problem."""
+    errors = validate_client(db, fields, today=today)
+    if errors:
+        raise ClientInvalid(errors)
+    client_id = repository.insert_client(db, _clean(fields))
+    refresh_summaries(db, [client_id])
+    return Change("client_added", client_id)
+
+
+def _require_client(db: Database, client_id: int) -> ClientFields:
+    fields = repository.get_client_fields(db, client_id)
+    if fields is None:
+        raise InvalidInput("That client no longer exists; it may have been deleted.")
+    return fields
+
+
+def update_client(
+    db: Database, client_id: int, fields: ClientFields, *, today: date | None = None
+) -> Change:
+    """Validate and save a client's edited fields."""
+    _require_client(db, client_id)
+    errors = validate_client(db, fields, client_id=client_id, today=today)
+    if errors:
+        raise ClientInvalid(errors)
+    repository.update_client(db, client_id, _clean(fields))
+    refresh_summaries(db, [client_id])
+    return Change("client_changed", client_id)
+
+
+def discharge_client(db: Database, client_id: int, on: date) -> Change:
+    """Mark a client discharged on a date; their record is kept."""
+    current = _require_client(db, client_id)
+    changed = replace(current, status=ClientStatus.DISCHARGED, discharge_date=on)
+    return update_client(db, client_id, changed)
+
+
+def delete_client(db: Database, client_id: int) -> Change:
+    """Delete a client and everything recorded about them. Cannot be undone."""
+    _require_client(db, client_id)
+    repository.delete_client(db, client_id)
+    return Change("client_deleted", client_id)
+
+
+def client_record(db: Database, client_id: int) -> ClientRecord:
+    """Fields, goals, sessions with their scores, and the list summary of one client."""
+    fields = _require_client(db, client_id)
+    sessions = []
+    for s in repository.list_sessions(db, client_id):
+        totals: dict[str, float] = {}
+        for instrument_id, values in s.measurements:
+            try:
+                total = score(get_instrument(instrument_id), values).total
+            except DomainError:
+                continue  # an unscoreable stored form is shown without a total
+            if total is not None:
+                totals[instrument_id] = total
+        sessions.append(
+            SessionOverview(s.session_id, s.number, s.start, s.attendance, totals, s.ruptures)
+        )
+    rows = [r for r in list_clients(db, include_alerts=True) if r.client_id == client_id]
+    return ClientRecord(
+        client_id=client_id,
+        fields=fields,
+        goals=repository.list_goals(db, client_id),
+        sessions=sessions,
+        row=rows[0] if rows else None,
+    )
+
+
+# ---------------------------------------------------------------------------- goals
+
+
+def _check_goal_text(description: str) -> str:
+    text = description.strip()
+    if not text:
+        raise InvalidInput(
+            "Describe the goal in the client's words, e.g. 'Sleep through the night'."
+        )
+    if len(text) > MAX_GOAL_LENGTH:
+        raise InvalidInput(f"Keep the goal to {MAX_GOAL_LENGTH} characters or fewer.")
+    return text
+
+
+def add_goal(db: Database, client_id: int, description: str, agreed_on: date) -> Change:
+    """Agree a new goal with the client (at most three active at a time)."""
+    fields = _require_client(db, client_id)
+    text = _check_goal_text(description)
+    if agreed_on < fields.intake_date:
+        raise InvalidInput(f"The goal cannot be agreed before the intake ({fields.intake_date}).")
+    active = [g for g in repository.list_goals(db, client_id) if g.status is GoalStatus.ACTIVE]
+    if len(active) >= MAX_ACTIVE_GOALS:
+        raise Conflict(
+            f"{fields.given_name} already has {MAX_ACTIVE_GOALS} active goals. Mark one "
+            "achieved, revised or dropped before adding another."
+        )
+    repository.insert_goal(db, client_id, text, agreed_on)
+    return Change("goals_changed", client_id)
+
+
+def _require_goal(db: Database, goal_id: int) -> tuple[int, GoalRow]:
+    owner = repository.goal_owner(db, goal_id)
+    if owner is None:
+        raise InvalidInput("That goal no longer exists.")
+    goal = next(g for g in repository.list_goals(db, owner) if g.goal_id == goal_id)
+    return owner, goal
+
+
+def edit_goal(db: Database, goal_id: int, description: str, agreed_on: date) -> Change:
+    """Change a goal's wording or agreement date."""
+    owner, goal = _require_goal(db, goal_id)
+    repository.update_goal(
+        db,
+        goal_id,
+        description=_check_goal_text(description),
+        agreed_on=agreed_on,
+        status=goal.status,
+        closed_on=goal.closed_on,
+    )
+    return Change("goals_changed", owner)
+
+
+def set_goal_status(db: Database, goal_id: int, status: GoalStatus, on: date) -> Change:
+    """Mark a goal achieved, revised or dropped (closed on ``on``), or active again."""
+    owner, goal = _require_goal(db, goal_id)
+    if status is GoalStatus.ACTIVE and goal.status is not GoalStatus.ACTIVE:
+        active = [g for g in repository.list_goals(db, owner) if g.status is GoalStatus.ACTIVE]
+        if len(active) >= MAX_ACTIVE_GOALS:
+            raise Conflict(f"There are already {MAX_ACTIVE_GOALS} active goals; close one first.")
+    if status is not GoalStatus.ACTIVE and on < goal.agreed_on:
+        raise InvalidInput(f"The goal cannot close before it was agreed ({goal.agreed_on}).")
+    repository.update_goal(
+        db,
+        goal_id,
+        description=goal.description,
+        agreed_on=goal.agreed_on,
+        status=status,
+        closed_on=None if status is GoalStatus.ACTIVE else on,
+    )
+    return Change("goals_changed", owner)
