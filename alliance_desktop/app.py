@@ -17,7 +17,6 @@ from alliance_desktop import APP_ID, APP_NAME, ORG_NAME, __version__, diagnostic
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from alliance_desktop.storage.database import Database
     from alliance_desktop.ui.main_window import MainWindow
 
 
@@ -39,19 +38,14 @@ def gui_settings() -> QSettings:
     return QSettings(str(paths.settings_file()), QSettings.Format.IniFormat)
 
 
-def build_main_window(database_path: Path) -> tuple[MainWindow, Database]:
-    """Open the database and build the main window (returned unshown, with the database)."""
-    from alliance_desktop.services.demo import is_demo_database
-    from alliance_desktop.storage import repository
+def build_main_window(database_path: Path) -> MainWindow:
+    """Open the database and build the main window on it (returned unshown)."""
     from alliance_desktop.storage.database import open_database
     from alliance_desktop.ui.main_window import MainWindow
 
     paths.prepare_database_folder(database_path)
     db = open_database(database_path, create=True)
-    window = MainWindow(
-        str(db.path), repository.count_clients(db), gui_settings(), demo=is_demo_database(db)
-    )
-    return window, db
+    return MainWindow(db, gui_settings())
 
 
 def install_error_reporting(log_file: Path | None) -> Callable[..., None]:
@@ -85,7 +79,7 @@ def run_gui(database_path: Path) -> int:
     install_error_reporting(diagnostics.setup_logging())
     app = _application()
     try:
-        window, db = build_main_window(database_path)
+        window = build_main_window(database_path)
     except (StorageError, ServiceError) as exc:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 2
@@ -93,4 +87,7 @@ def run_gui(database_path: Path) -> int:
     try:
         return app.exec()
     finally:
-        db.close()
+        from alliance_desktop.ui.background import wait_for_background_work
+
+        wait_for_background_work()
+        window.db.close()  # the window may have switched to another database

@@ -1,22 +1,51 @@
-"""The main window shell: menus, a welcome page, and a status bar naming the database.
+"""The main window: client list on the left, the selected client (or a start page) on the right.
 
-The client list, client record and session editor arrive in later issues; this window is
-their frame. It remembers its size and position between runs.
+It wires widgets to services: each write returns a ``Change`` that is emitted on
+``AppEvents.dataChanged``; the window then reloads the list (off the UI thread) and the
+record on show. Window size, splitter, last tab and filters are remembered in QSettings.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from alliance_desktop import APP_NAME, __version__
+from alliance_desktop import APP_NAME, __version__, paths
+from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
+from alliance_desktop.services import clients as client_service
+from alliance_desktop.services import settings as settings_service
+from alliance_desktop.services.clients import Change, ClientInvalid
+from alliance_desktop.services.demo import generate_demo, is_demo_database
+from alliance_desktop.services.errors import ServiceError
+from alliance_desktop.services.summaries import list_clients
+from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.errors import StorageError
+from alliance_desktop.storage.records import ClientListRow
+from alliance_desktop.ui.background import run_in_background
+from alliance_desktop.ui.client_detail import ClientDetail
+from alliance_desktop.ui.client_list import ClientListPanel
+from alliance_desktop.ui.dialogs import ClientDialog, DateDialog, GoalDialog, confirm_delete
+from alliance_desktop.ui.events import AppEvents
+from alliance_desktop.ui.preferences import PreferencesDialog
+
+log = logging.getLogger(__name__)
 
 WELCOME_TEXT = (
     "<h2>Welcome to Alliance Desktop</h2>"
@@ -24,91 +53,476 @@ WELCOME_TEXT = (
     "<b>collaboration on tasks</b> and the <b>emotional bond</b>. Rating them session by "
     "session shows a rupture early, while there is still time to repair it.</p>"
 )
+DEMO_CLIENTS = 60
+PAGE_FIRST_RUN, PAGE_OVERVIEW, PAGE_CLIENT = range(3)
+
+
+def _shortcut(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
+    """The platform's shortcut, or a common fallback where the platform has none."""
+    return QKeySequence.keyBindings(standard) or [QKeySequence(fallback)]
 
 
 class MainWindow(QMainWindow):
-    """The application's one main window."""
+    """The application's one main window, on one open database at a time."""
 
-    def __init__(
-        self,
-        database_label: str,
-        client_count: int,
-        settings: QSettings | None = None,
-        *,
-        demo: bool = False,
-    ) -> None:
+    def __init__(self, db: Database, settings: QSettings | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        demo_mark = " — DEMO DATA (made-up clients)" if demo else ""
-        self.setWindowTitle(f"{APP_NAME} — {database_label}{demo_mark}")
-        self._demo = demo
+        self.db = db
+        self.events = AppEvents(self)
         self._settings = settings
+        self._loading = False
+        self._reload_again = False
+        self._pending_select: int | None = None
+        self._build_actions()
         self._build_menus()
-        self._build_welcome(client_count)
+        self._build_central()
         self.statusBar().setObjectName("statusBar")
-        self.database_status = QLabel(
-            f"{client_count:,} clients · database {database_label}"
-            + (" · demo data, not real clients" if demo else "")
-        )
+        self.database_status = QLabel(self)
         self.database_status.setObjectName("databaseStatus")
         self.database_status.setAccessibleName("Database status")
         self.statusBar().addPermanentWidget(self.database_status, 1)
-        self.resize(1100, 700)
-        self._restore_geometry()
+        self.events.dataChanged.connect(self._data_changed)
+        self.resize(1280, 780)
+        self._restore_state()
+        self._database_opened()
+
+    # -- building ------------------------------------------------------------------------
+
+    def _action(
+        self, text: str, name: str, slot: Any, keys: list[QKeySequence] | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if keys:
+            action.setShortcuts(keys)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_client_action = self._action(
+            "&New client…",
+            "newClientAction",
+            self.new_client,
+            _shortcut(QKeySequence.StandardKey.New, "Ctrl+N"),
+        )
+        self.edit_client_action = self._action(
+            "&Edit client…",
+            "editClientAction",
+            self.edit_selected_client,
+            [QKeySequence("Ctrl+E")],
+        )
+        self.discharge_action = self._action(
+            "Disc&harge client…", "dischargeAction", self.discharge_selected_client
+        )
+        self.delete_action = self._action(
+            "&Delete client…",
+            "deleteClientAction",
+            self.delete_selected_client,
+            [QKeySequence("Ctrl+Shift+Delete")],
+        )
+        self.new_goal_action = self._action(
+            "New &goal…", "newGoalAction", self.new_goal_for_selected, [QKeySequence("Ctrl+G")]
+        )
+        self.find_action = self._action(
+            "&Find client",
+            "findAction",
+            self.focus_filter,
+            _shortcut(QKeySequence.StandardKey.Find, "Ctrl+F"),
+        )
+        self.preferences_action = self._action(
+            "&Preferences…",
+            "preferencesAction",
+            self.edit_preferences,
+            _shortcut(QKeySequence.StandardKey.Preferences, "Ctrl+,"),
+        )
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.open_demo_action = self._action(
+            "Open &demo caseload", "openDemoAction", self.open_demo_caseload
+        )
+        self.quit_action = self._action(
+            "&Quit", "quitAction", self.close, _shortcut(QKeySequence.StandardKey.Quit, "Ctrl+Q")
+        )
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.about_action = self._action(f"&About {APP_NAME}", "aboutAction", self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _build_menus(self) -> None:
-        menu_bar = self.menuBar()
-        file_menu = menu_bar.addMenu("&File")
-        self.quit_action = QAction("&Quit", self)
-        self.quit_action.setObjectName("quitAction")
-        # Platforms without a standard Quit key (Windows, bare X11) get the common Ctrl+Q.
-        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [
-            QKeySequence("Ctrl+Q")
-        ]
-        self.quit_action.setShortcuts(quit_keys)
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.quit_action.triggered.connect(self.close)
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_demo_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.preferences_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        for title in ("&Edit", "&Client", "&Session", "&Reports", "&Backup"):
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.find_action)
+        client_menu = bar.addMenu("&Client")
+        for action in (self.new_client_action, self.edit_client_action, self.new_goal_action):
+            client_menu.addAction(action)
+        client_menu.addSeparator()
+        client_menu.addAction(self.discharge_action)
+        client_menu.addAction(self.delete_action)
+        for title in ("&Session", "&Reports", "&Backup"):
             # Filled by the issues that build these parts; shown now so the layout is stable.
-            menu = menu_bar.addMenu(title)
-            menu.setEnabled(False)
-        help_menu = menu_bar.addMenu("&Help")
-        self.about_action = QAction(f"&About {APP_NAME}", self)
-        self.about_action.setObjectName("aboutAction")
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self.about_action.triggered.connect(self.show_about)
+            bar.addMenu(title).setEnabled(False)
+        help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.new_client_action)
+        toolbar.addAction(self.find_action)
 
-    def _build_welcome(self, client_count: int) -> None:
+    def _build_central(self) -> None:
+        self.client_list = ClientListPanel(self)
+        self.detail = ClientDetail(self)
+        self.stack = QStackedWidget(self)
+        self.stack.setObjectName("rightPane")
+        self.stack.addWidget(self._build_first_run())
+        self.overview_label = QLabel(self)
+        self.overview_label.setObjectName("caseloadOverview")
+        self.overview_label.setWordWrap(True)
+        self.overview_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.overview_label.setMargin(24)
+        self.stack.addWidget(self.overview_label)
+        self.stack.addWidget(self.detail)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.client_list)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([700, 560])
+        self.setCentralWidget(self.splitter)
+
+        self.client_list.clientSelected.connect(self._client_selected)
+        self.client_list.clientActivated.connect(self.edit_client)
+        self.detail.editRequested.connect(self.edit_client)
+        self.detail.dischargeRequested.connect(self.discharge_client)
+        self.detail.deleteRequested.connect(self.delete_client)
+        self.detail.addGoalRequested.connect(self.new_goal)
+        self.detail.editGoalRequested.connect(self.edit_goal)
+        self.detail.goalStatusRequested.connect(self.set_goal_status)
+
+    def _build_first_run(self) -> QWidget:
         page = QWidget(self)
-        page.setObjectName("welcomePage")
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(48, 48, 48, 48)
-        text = QLabel(WELCOME_TEXT + self._caseload_sentence(client_count, self._demo), page)
+        page.setObjectName("firstRunPage")
+        text = QLabel(
+            WELCOME_TEXT + "<p>Start by adding your first client, or look around with a demo "
+            "caseload of made-up clients first (it opens in a separate database, so it never "
+            "mixes with your records).</p>",
+            page,
+        )
         text.setObjectName("welcomeText")
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
-        text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        text.setMaximumWidth(720)
+        text.setMaximumWidth(640)
+        add_first = QPushButton("&Add your first client", page)
+        add_first.setObjectName("addFirstClientButton")
+        add_first.clicked.connect(self.new_client)
+        demo = QPushButton("Open a &demo caseload", page)
+        demo.setObjectName("openDemoButton")
+        demo.clicked.connect(self.open_demo_caseload)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add_first)
+        buttons.addWidget(demo)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(36, 36, 36, 36)
         layout.addWidget(text)
+        layout.addLayout(buttons)
         layout.addStretch(1)
-        self.setCentralWidget(page)
+        return page
 
-    @staticmethod
-    def _caseload_sentence(client_count: int, demo: bool) -> str:
-        if demo:
-            return (
-                f"<p>This is a <b>demo database</b>: its {client_count:,} clients are made up. "
-                "Keep real records in a database of their own.</p>"
-            )
-        if client_count == 0:
-            return (
-                "<p>This practice database is empty. To look around with made-up clients, "
-                "run <code>alliance-desktop demo --clients 50 --db demo.db</code> and open "
-                "<code>alliance-desktop --db demo.db</code>.</p>"
-            )
-        return f"<p>This practice database holds {client_count:,} clients.</p>"
+    # -- database and list ---------------------------------------------------------------
+
+    def _database_opened(self) -> None:
+        demo = is_demo_database(self.db)
+        self.setWindowTitle(
+            f"{APP_NAME} — {self.db.path}" + (" — DEMO DATA (made-up clients)" if demo else "")
+        )
+        self._demo = demo
+        self.reload_clients()
+
+    def switch_database(self, path: Path) -> None:
+        """Close the current database and open another (the demo caseload, say)."""
+        try:
+            new_db = open_database(path)
+        except (StorageError, ServiceError) as exc:
+            self._complain(str(exc))
+            return
+        old = self.db
+        self.db = new_db
+        old.close()
+        self.detail.record = None
+        self._database_opened()
+
+    def reload_clients(self, select: int | None = None) -> None:
+        """Reload the client list off the UI thread (coalescing requests while one runs)."""
+        if select is not None:
+            self._pending_select = select
+        if self._loading:
+            self._reload_again = True
+            return
+        self._loading = True
+        self.statusBar().showMessage("Loading clients…")
+        db = self.db
+        run_in_background(lambda: list_clients(db), self._clients_loaded, self._load_failed)
+
+    def _clients_loaded(self, rows: list[ClientListRow]) -> None:
+        self._loading = False
+        if self._reload_again:
+            self._reload_again = False
+            self.reload_clients()
+            return
+        self.statusBar().clearMessage()
+        self.client_list.set_rows(rows)
+        if self._pending_select is not None:
+            self.client_list.select_client(self._pending_select)
+            self._pending_select = None
+        self._update_status(rows)
+        self._show_right_side()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self.statusBar().clearMessage()
+        self._report(exc)
+
+    def _update_status(self, rows: list[ClientListRow]) -> None:
+        active = sum(1 for r in rows if r.status is ClientStatus.ACTIVE)
+        with_alerts = sum(
+            1
+            for r in rows
+            if r.status is not ClientStatus.DISCHARGED and r.summary and r.summary.alert_count
+        )
+        self.database_status.setText(
+            f"{len(rows):,} clients ({active:,} active) · database {self.db.path}"
+            + (" · demo data, not real clients" if self._demo else "")
+        )
+        self.overview_label.setText(
+            f"<h2>Caseload</h2><p>{active:,} active clients, {with_alerts:,} of them with "
+            "alerts.</p><p>Select a client on the left to see their record, or press "
+            f"{self.find_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)} "
+            "to find one.</p>"
+        )
+
+    def _show_right_side(self) -> None:
+        if self.client_list.model.rowCount() == 0:
+            self.stack.setCurrentIndex(PAGE_FIRST_RUN)
+        elif self.client_list.selected_client_id() is None:
+            self.stack.setCurrentIndex(PAGE_OVERVIEW)
+
+    def _client_selected(self, client_id: int | None) -> None:
+        if client_id is None:
+            self._show_right_side()
+            return
+        self.show_client(client_id)
+
+    def show_client(self, client_id: int) -> None:
+        try:
+            record = client_service.client_record(self.db, client_id)
+        except (ServiceError, StorageError) as exc:
+            self._complain(str(exc))
+            return
+        self.detail.show_record(record)
+        self.stack.setCurrentIndex(PAGE_CLIENT)
+
+    def _data_changed(self, change: Change) -> None:
+        if change.kind == "client_deleted":
+            self.detail.record = None
+            self.reload_clients()
+            return
+        self.reload_clients(select=change.client_id)
+        if self.detail.record is None or self.detail.record.client_id == change.client_id:
+            self.show_client(change.client_id)
+
+    # -- client actions ------------------------------------------------------------------
+
+    def selected_client(self) -> int | None:
+        return self.client_list.selected_client_id()
+
+    def focus_filter(self) -> None:
+        self.client_list.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.client_list.filter_edit.selectAll()
+
+    def new_client(self) -> None:
+        dialog = ClientDialog(self, suggested_code=client_service.next_client_code(self.db))
+        self._run_client_dialog(dialog, None)
+
+    def edit_selected_client(self) -> None:
+        client_id = self.selected_client()
+        if client_id is not None:
+            self.edit_client(client_id)
+
+    def edit_client(self, client_id: int) -> None:
+        try:
+            record = client_service.client_record(self.db, client_id)
+        except ServiceError as exc:
+            self._complain(str(exc))
+            return
+        self._run_client_dialog(ClientDialog(self, initial=record.fields), client_id)
+
+    def _run_client_dialog(self, dialog: ClientDialog, client_id: int | None) -> None:
+        """Keep the dialog open until the input is valid or the user cancels."""
+        while dialog.exec() == ClientDialog.DialogCode.Accepted:
+            fields, problems = dialog.fields()
+            if fields is not None:
+                try:
+                    if client_id is None:
+                        change = client_service.create_client(self.db, fields)
+                    else:
+                        change = client_service.update_client(self.db, client_id, fields)
+                except ClientInvalid as exc:
+                    problems = exc.errors
+                except (ServiceError, StorageError) as exc:
+                    self._complain(str(exc))
+                    return
+                else:
+                    self.events.dataChanged.emit(change)
+                    return
+            dialog.errors.show(problems)
+
+    def discharge_selected_client(self) -> None:
+        client_id = self.selected_client()
+        if client_id is not None:
+            self.discharge_client(client_id)
+
+    def discharge_client(self, client_id: int) -> None:
+        record = client_service.client_record(self.db, client_id)
+        name = f"{record.fields.code} {record.fields.given_name} {record.fields.family_name}"
+        dialog = DateDialog(
+            self,
+            "Discharge client",
+            f"Discharge {name.strip()}? The record is kept and can be reopened by editing "
+            "the status.",
+            date.today(),
+        )
+        while dialog.exec() == DateDialog.DialogCode.Accepted:
+            try:
+                change = client_service.discharge_client(self.db, client_id, dialog.value())
+            except ClientInvalid as exc:
+                dialog.error.setText(f"⚠ {exc}")
+                continue
+            except (ServiceError, StorageError) as exc:
+                self._complain(str(exc))
+                return
+            self.events.dataChanged.emit(change)
+            return
+
+    def delete_selected_client(self) -> None:
+        client_id = self.selected_client()
+        if client_id is not None:
+            self.delete_client(client_id)
+
+    def delete_client(self, client_id: int) -> None:
+        record = client_service.client_record(self.db, client_id)
+        f = record.fields
+        name = f"{f.given_name} {f.family_name}".strip()
+        if not confirm_delete(self, f.code, name, len(record.sessions)):
+            return
+        try:
+            change = client_service.delete_client(self.db, client_id)
+        except (ServiceError, StorageError) as exc:
+            self._complain(str(exc))
+            return
+        self.statusBar().showMessage(f"Deleted {f.code} {name}.", 8000)
+        self.events.dataChanged.emit(change)
+
+    # -- goals ---------------------------------------------------------------------------
+
+    def new_goal_for_selected(self) -> None:
+        client_id = self.selected_client()
+        if client_id is not None:
+            self.new_goal(client_id)
+
+    def new_goal(self, client_id: int) -> None:
+        dialog = GoalDialog(self)
+        while dialog.exec() == GoalDialog.DialogCode.Accepted:
+            description, agreed_on = dialog.values()
+            try:
+                change = client_service.add_goal(self.db, client_id, description, agreed_on)
+            except ServiceError as exc:
+                dialog.show_error(str(exc))
+                continue
+            self.events.dataChanged.emit(change)
+            return
+
+    def edit_goal(self, goal_id: int) -> None:
+        record = self.detail.record
+        goal = next((g for g in record.goals if g.goal_id == goal_id), None) if record else None
+        if goal is None:
+            return
+        dialog = GoalDialog(self, description=goal.description, agreed_on=goal.agreed_on)
+        while dialog.exec() == GoalDialog.DialogCode.Accepted:
+            description, agreed_on = dialog.values()
+            try:
+                change = client_service.edit_goal(self.db, goal_id, description, agreed_on)
+            except ServiceError as exc:
+                dialog.show_error(str(exc))
+                continue
+            self.events.dataChanged.emit(change)
+            return
+
+    def set_goal_status(self, goal_id: int, status: GoalStatus) -> None:
+        try:
+            change = client_service.set_goal_status(self.db, goal_id, status, date.today())
+        except (ServiceError, StorageError) as exc:
+            self._complain(str(exc))
+            return
+        self.events.dataChanged.emit(change)
+
+    # -- preferences, demo, about --------------------------------------------------------
+
+    def edit_preferences(self) -> None:
+        dialog = PreferencesDialog(
+            self,
+            settings_service.load_practice(self.db),
+            settings_service.load_alert_settings(self.db),
+        )
+        if dialog.exec() != PreferencesDialog.DialogCode.Accepted:
+            return
+        try:
+            settings_service.save_practice(self.db, dialog.practice())
+            settings_service.save_alert_settings(self.db, dialog.alerts())
+        except (ServiceError, StorageError) as exc:
+            self._complain(str(exc))
+            return
+        self.reload_clients()  # alert settings may have changed every summary
+
+    def open_demo_caseload(self) -> None:
+        """Open (creating it the first time) a separate demo database beside the real one."""
+        path = paths.data_dir() / "demo.db"
+        if path.exists():
+            self.switch_database(path)
+            return
+        paths.prepare_database_folder(paths.default_database_path())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        progress = QProgressDialog("Creating a demo caseload of made-up clients…", "", 0, 0, self)
+        progress.setObjectName("demoProgress")
+        progress.setCancelButton(None)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+
+        def work() -> Path:
+            demo_db = open_database(path)
+            try:
+                generate_demo(demo_db, DEMO_CLIENTS)
+            finally:
+                demo_db.close()
+            return path
+
+        def done(created: Path) -> None:
+            progress.close()
+            self.switch_database(created)
+
+        def failed(exc: BaseException) -> None:
+            progress.close()
+            path.unlink(missing_ok=True)
+            self._report(exc)
+
+        run_in_background(work, done, failed)
 
     def show_about(self) -> None:
         QMessageBox.about(
@@ -120,15 +534,51 @@ class MainWindow(QMainWindow):
             "CORE-10 item wording © CORE System Trust, CC BY-ND 4.0.",
         )
 
-    def _restore_geometry(self) -> None:
+    # -- errors --------------------------------------------------------------------------
+
+    def _complain(self, message: str) -> None:
+        QMessageBox.warning(self, APP_NAME, message)
+
+    def _report(self, exc: BaseException) -> None:
+        if isinstance(exc, (ServiceError, StorageError)):
+            self._complain(str(exc))
+        else:
+            log.error("unexpected error", exc_info=exc)
+            self._complain(
+                f"Something went wrong ({type(exc).__name__}). What was saved before is safe. "
+                "Details are in the log; please report this problem."
+            )
+
+    # -- remembered state ----------------------------------------------------------------
+
+    def _restore_state(self) -> None:
         if self._settings is None:
             return
         geometry = self._settings.value("mainWindow/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+        splitter = self._settings.value("mainWindow/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        tab = self._settings.value("mainWindow/clientTab")
+        if tab is not None:
+            self.detail.tabs.setCurrentIndex(int(tab))
+        status = self._settings.value("clientList/status")
+        if status is not None:
+            value = None if status == "all" else ClientStatus(str(status))
+            self.client_list.set_status(value)
+        header = self._settings.value("clientList/header")
+        if isinstance(header, QByteArray):
+            self.client_list.table.horizontalHeader().restoreState(header)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._settings is not None:
-            self._settings.setValue("mainWindow/geometry", self.saveGeometry())
-            self._settings.sync()
+            s = self._settings
+            s.setValue("mainWindow/geometry", self.saveGeometry())
+            s.setValue("mainWindow/splitter", self.splitter.saveState())
+            s.setValue("mainWindow/clientTab", self.detail.tabs.currentIndex())
+            status = self.client_list.status()
+            s.setValue("clientList/status", status.value if status else "all")
+            s.setValue("clientList/header", self.client_list.table.horizontalHeader().saveState())
+            s.sync()
         super().closeEvent(event)

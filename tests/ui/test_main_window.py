@@ -1,143 +1,401 @@
-"""The main-window shell, driven as a user would with pytest-qt (offscreen)."""
+"""The main window driven as a therapist would, then checked in the database."""
 
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from alliance_desktop import __version__, app
+from alliance_desktop.domain.instruments import CutoffComparison
+from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
+from alliance_desktop.services import settings as settings_service
+from alliance_desktop.storage import repository
+from alliance_desktop.ui.background import wait_for_background_work
+from alliance_desktop.ui.dialogs import ClientDialog, DateDialog, GoalDialog
+from alliance_desktop.ui.main_window import PAGE_CLIENT, PAGE_FIRST_RUN, MainWindow
+from alliance_desktop.ui.preferences import PreferencesDialog
+from tests.ui.helpers import handle_modals, read_message
 
 
-def read_next_message_box(seen: list[str]) -> None:
-    """Schedule reading and accepting the next modal message box (it blocks until closed)."""
-
-    def read_and_close() -> None:
-        box = QApplication.activeModalWidget()
-        if box is None:  # not up yet
-            QTimer.singleShot(10, read_and_close)
-            return
-        assert isinstance(box, QMessageBox)
-        seen.append(box.text())
-        box.accept()
-
-    QTimer.singleShot(0, read_and_close)
+def wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not window._loading and window.statusBar().currentMessage() == "")
+    wait_for_background_work()
+    qtbot.waitUntil(lambda: not window._loading)
 
 
-def test_window_shows_database_and_client_count(
-    qtbot: QtBot, demo_db_path: Path, artifacts: Path
+@pytest.fixture
+def open_window(qtbot: QtBot) -> Iterator[object]:
+    windows: list[MainWindow] = []
+
+    def opener(path: Path) -> MainWindow:
+        window = app.build_main_window(path)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        wait_loaded(qtbot, window)
+        windows.append(window)
+        return window
+
+    yield opener
+    wait_for_background_work()
+    for window in windows:
+        window.db.close()
+
+
+def fill_client(code: str, given: str, family: str = "", *, born: str = "") -> object:
+    def handler(dialog: QWidget) -> None:
+        assert isinstance(dialog, ClientDialog)
+        dialog.code.setText(code)
+        dialog.given_name.setText(given)
+        dialog.family_name.setText(family)
+        dialog.date_of_birth.setText(born)
+        dialog.findChild(QPushButton, "saveClientButton").click()
+
+    return handler
+
+
+def test_first_run_then_add_the_first_client(
+    qtbot: QtBot, open_window: object, db_path: Path, artifacts: Path
 ) -> None:
-    window, db = app.build_main_window(demo_db_path)
-    qtbot.addWidget(window)
-    try:
-        window.show()
-        qtbot.waitExposed(window)
-        status = window.findChild(QLabel, "databaseStatus")
-        assert status is not None
-        assert status.text() == (
-            f"40 clients · database {demo_db_path} · demo data, not real clients"
-        )
-        assert "DEMO DATA" in window.windowTitle()
-        welcome = window.findChild(QLabel, "welcomeText")
-        assert welcome is not None and "agreement on goals" in welcome.text()
-        assert "its 40 clients are made up" in welcome.text()
-        titles = [a.text() for a in window.menuBar().actions()]
-        assert titles == ["&File", "&Edit", "&Client", "&Session", "&Reports", "&Backup", "&Help"]
-        window.grab().save(str(artifacts / "main_window_shell.png"))
-    finally:
-        db.close()
+    window = open_window(db_path)  # type: ignore[operator]
+    assert window.stack.currentIndex() == PAGE_FIRST_RUN
+    welcome = window.findChild(QLabel, "welcomeText")
+    assert "agreement on goals" in welcome.text() and "emotional bond" in welcome.text()
+    window.grab().save(str(artifacts / "first_run.png"))
+
+    seen = handle_modals(
+        [
+            fill_client("C-0001", "Zoë", "Łukasiewicz", born="2999-01-01"),  # future: refused
+            fill_client("C-0001", "Zoë", "Łukasiewicz", born="1990-05-17"),
+        ]
+    )
+    window.findChild(QPushButton, "addFirstClientButton").click()
+    assert seen == ["ClientDialog", "ClientDialog"]
+    wait_loaded(qtbot, window)
+    (row,) = repository.list_client_rows(window.db)
+    assert (row.code, row.given_name, row.family_name) == ("C-0001", "Zoë", "Łukasiewicz")
+    assert repository.get_client_fields(window.db, row.client_id).date_of_birth == date(1990, 5, 17)
+    assert window.stack.currentIndex() == PAGE_CLIENT
+    assert window.client_list.selected_client_id() == row.client_id
 
 
-def test_empty_database_explains_how_to_start(qtbot: QtBot, db_path: Path) -> None:
-    window, db = app.build_main_window(db_path)
-    qtbot.addWidget(window)
-    try:
-        welcome = window.findChild(QLabel, "welcomeText")
-        assert welcome is not None and "alliance-desktop demo" in welcome.text()
-        assert db_path.exists()
-    finally:
-        db.close()
+def test_invalid_input_is_shown_beside_the_field_and_nothing_saved(
+    qtbot: QtBot, open_window: object, demo_db_path: Path
+) -> None:
+    window = open_window(demo_db_path)  # type: ignore[operator]
+    before = repository.count_clients(window.db)
+    existing = repository.list_client_rows(window.db)[0].code
+    messages: dict[str, str] = {}
+
+    def duplicate(dialog: QWidget) -> None:
+        assert isinstance(dialog, ClientDialog)
+        dialog.code.setText(existing)
+        dialog.given_name.setText("")
+        dialog.discharge.setText("31/12/2026")
+        dialog.findChild(QPushButton, "saveClientButton").click()
+
+    def look_then_cancel(dialog: QWidget) -> None:
+        assert isinstance(dialog, ClientDialog)
+        messages["discharge"] = dialog.errors.message("discharge_date")
+        dialog.discharge.clear()
+        dialog.findChild(QPushButton, "saveClientButton").click()
+
+    def look_again_then_cancel(dialog: QWidget) -> None:
+        assert isinstance(dialog, ClientDialog)
+        messages["code"] = dialog.errors.message("code")
+        messages["given"] = dialog.errors.message("given_name")
+        dialog.reject()
+
+    handle_modals([duplicate, look_then_cancel, look_again_then_cancel])
+    window.new_client_action.trigger()
+    assert "not a date" in messages["discharge"]
+    assert "already has the code" in messages["code"]
+    assert "first name" in messages["given"]
+    assert repository.count_clients(window.db) == before
 
 
-def test_about_box_names_version_and_licence(qtbot: QtBot, db_path: Path) -> None:
-    window, db = app.build_main_window(db_path)
-    qtbot.addWidget(window)
+def test_find_is_accent_and_case_insensitive(
+    qtbot: QtBot, open_window: object, db_path: Path
+) -> None:
+    window = open_window(db_path)  # type: ignore[operator]
+    for code, given, family in (
+        ("C-1", "Zoë", "Łukasiewicz"),
+        ("C-2", "Omar", "Bakr"),
+        ("C-3", "Ёлка", "Петрова"),
+    ):
+        handle_modals([fill_client(code, given, family)])
+        window.new_client_action.trigger()
+        wait_loaded(qtbot, window)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    window.find_action.trigger()
+    qtbot.waitUntil(window.client_list.filter_edit.hasFocus)
+    for typed, expected in (
+        ("zoe", "Zoë Łukasiewicz"),
+        ("LUKAS", "Zoë Łukasiewicz"),
+        ("ёлка", "Ёлка Петрова"),
+        ("c-2", "Omar Bakr"),
+    ):
+        window.client_list.filter_edit.clear()
+        if typed.isascii():
+            qtbot.keyClicks(window.client_list.filter_edit, typed)
+        else:  # QTest cannot synthesise key presses outside Latin-1; type as an input method
+            window.client_list.filter_edit.insert(typed)
+        proxy = window.client_list.proxy
+        assert [proxy.index(r, 1).data() for r in range(proxy.rowCount())] == [expected]
+
+
+def test_edit_discharge_and_status_filter(
+    qtbot: QtBot, open_window: object, demo_db_path: Path
+) -> None:
+    window = open_window(demo_db_path)  # type: ignore[operator]
+    row = next(r for r in repository.list_client_rows(window.db) if r.status is ClientStatus.ACTIVE)
+    assert window.client_list.select_client(row.client_id)
+
+    def rename(dialog: QWidget) -> None:
+        assert isinstance(dialog, ClientDialog)
+        assert dialog.code.text() == row.code
+        dialog.given_name.setText("Łukasz")
+        dialog.findChild(QPushButton, "saveClientButton").click()
+
+    handle_modals([rename])
+    window.edit_client_action.trigger()
+    wait_loaded(qtbot, window)
+    assert repository.get_client_fields(window.db, row.client_id).given_name == "Łukasz"
+    assert "Łukasz" in window.detail.header.text()
+
+    def discharge_today(dialog: QWidget) -> None:
+        assert isinstance(dialog, DateDialog)
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+
+    handle_modals([discharge_today])
+    window.discharge_action.trigger()
+    wait_loaded(qtbot, window)
+    fields = repository.get_client_fields(window.db, row.client_id)
+    assert fields.status is ClientStatus.DISCHARGED and fields.discharge_date == date.today()
+    # The active list no longer shows them; "Discharged" does.
+    proxy = window.client_list.proxy
+    window.client_list.set_status(ClientStatus.ACTIVE)
+    codes = {proxy.index(r, 0).data() for r in range(proxy.rowCount())}
+    assert row.code not in codes
+    window.client_list.set_status(ClientStatus.DISCHARGED)
+    codes = {proxy.index(r, 0).data() for r in range(proxy.rowCount())}
+    assert row.code in codes
+
+
+def test_delete_names_the_client_and_defaults_to_cancel(
+    qtbot: QtBot, open_window: object, demo_db_path: Path
+) -> None:
+    window = open_window(demo_db_path)  # type: ignore[operator]
+    row = repository.list_client_rows(window.db, ClientStatus.ACTIVE)[0]
+    window.client_list.select_client(row.client_id)
+    texts: list[str] = []
+
+    def press_enter(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        texts.append(box.text() + " " + box.informativeText())
+        assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+        box.defaultButton().click()
+
+    handle_modals([press_enter])
+    window.delete_action.trigger()
+    assert row.code in texts[0] and row.given_name in texts[0]
+    assert "cannot be undone" in texts[0]
+    assert repository.client_id_for_code(window.db, row.code) == row.client_id
+
+    def confirm(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        delete = next(b for b in box.buttons() if b.text() == "Delete permanently")
+        delete.click()
+
+    handle_modals([confirm])
+    window.delete_action.trigger()
+    wait_loaded(qtbot, window)
+    assert repository.client_id_for_code(window.db, row.code) is None
+    assert window.db.health().healthy
+
+
+def test_goals_add_edit_close_and_the_three_goal_limit(
+    qtbot: QtBot, open_window: object, db_path: Path
+) -> None:
+    window = open_window(db_path)  # type: ignore[operator]
+    handle_modals([fill_client("C-7", "Noa")])
+    window.new_client_action.trigger()
+    wait_loaded(qtbot, window)
+    client_id = repository.client_id_for_code(window.db, "C-7")
+    assert client_id is not None
+
+    def goal(text: str) -> object:
+        def handler(dialog: QWidget) -> None:
+            assert isinstance(dialog, GoalDialog)
+            dialog.description.setPlainText(text)
+            dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+
+        return handler
+
+    errors: list[str] = []
+
+    def read_error_and_cancel(dialog: QWidget) -> None:
+        assert isinstance(dialog, GoalDialog)
+        errors.append(dialog.error.text())
+        dialog.reject()
+
+    for text in ("Sleep through the night", "Go back to work", "See a friend each week"):
+        handle_modals([goal(text)])
+        window.new_goal_action.trigger()
+    handle_modals([goal("A fourth goal"), read_error_and_cancel])
+    window.new_goal_action.trigger()
+    assert "already has 3 active goals" in errors[0]
+    assert len(repository.list_goals(window.db, client_id)) == 3
+
+    window.detail.tabs.setCurrentIndex(1)
+    window.detail.select_goal_row(0)
+    window.detail.goal_status_buttons[GoalStatus.ACHIEVED].click()
+    goals = repository.list_goals(window.db, client_id)
+    assert goals[0].status is GoalStatus.ACHIEVED and goals[0].closed_on == date.today()
+    window.detail.select_goal_row(1)
+    handle_modals([goal("Go back to work three days a week")])
+    window.detail.edit_goal_button.click()
+    assert repository.list_goals(window.db, client_id)[1].description == (
+        "Go back to work three days a week"
+    )
+    assert window.detail.goals_table.item(1, 0).text() == "Go back to work three days a week"
+
+
+def test_preferences_are_saved_in_the_database(
+    qtbot: QtBot, open_window: object, db_path: Path
+) -> None:
+    window = open_window(db_path)  # type: ignore[operator]
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, PreferencesDialog)
+        dialog.practice_name.setText("Riverside Therapy")
+        dialog.clinician.setText("Dr Ada Nwosu")
+        dialog.credentials.setText("DClinPsy")
+        dialog.instrument_boxes["CORE-10"].setChecked(True)
+        dialog.srs_comparison.setCurrentIndex(1)
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+
+    handle_modals([fill])
+    window.preferences_action.trigger()
+    practice = settings_service.load_practice(window.db)
+    assert (practice.practice_name, practice.clinician_name, practice.credentials) == (
+        "Riverside Therapy",
+        "Dr Ada Nwosu",
+        "DClinPsy",
+    )
+    assert "CORE-10" in practice.default_instruments
+    alerts = settings_service.load_alert_settings(window.db)
+    assert alerts.srs_cutoff_comparison is CutoffComparison.LE
+
+
+def test_about_box_names_version_and_licence(open_window: object, db_path: Path) -> None:
+    window = open_window(db_path)  # type: ignore[operator]
     seen: list[str] = []
-    try:
-        read_next_message_box(seen)
-        window.about_action.trigger()
-    finally:
-        db.close()
-    assert seen and __version__ in seen[0] and "General Public License" in seen[0]
+    handle_modals([read_message(seen)])
+    window.about_action.trigger()
+    assert __version__ in seen[0] and "General Public License" in seen[0]
 
 
-def test_window_geometry_is_remembered(qtbot: QtBot, db_path: Path, isolated_home: Path) -> None:
-    window, db = app.build_main_window(db_path)
-    qtbot.addWidget(window)
-    window.show()
-    window.resize(700, 500)  # within the offscreen platform's 800x600 virtual screen
+def test_layout_and_filters_are_remembered(
+    qtbot: QtBot, open_window: object, demo_db_path: Path, isolated_home: Path
+) -> None:
+    window = open_window(demo_db_path)  # type: ignore[operator]
+    window.resize(795, 540)  # within the offscreen platform's 800x600 virtual screen
+    size = (window.size().width(), window.size().height())
+    assert size != (1280, 780)
+    window.splitter.setSizes([300, 500])
+    sizes = window.splitter.sizes()
+    window.client_list.set_status(ClientStatus.DISCHARGED)
+    window.detail.tabs.setCurrentIndex(2)
     window.close()
-    db.close()
     assert (isolated_home / "config" / "alliance-desktop.ini").exists()
-    again, db2 = app.build_main_window(db_path)
-    qtbot.addWidget(again)
+    again = open_window(demo_db_path)  # type: ignore[operator]
+    assert (again.size().width(), again.size().height()) == size
+    assert again.client_list.status() is ClientStatus.DISCHARGED
+    assert again.detail.tabs.currentIndex() == 2
+    assert again.splitter.sizes() == sizes
+
+
+def test_every_action_has_a_shortcut_or_menu_and_controls_have_names(
+    open_window: object, db_path: Path
+) -> None:
+    window = open_window(db_path)  # type: ignore[operator]
+    for action in (
+        window.new_client_action,
+        window.find_action,
+        window.quit_action,
+        window.preferences_action,
+        window.edit_client_action,
+    ):
+        assert not action.shortcut().isEmpty(), action.text()
+    assert window.new_client_action.objectName() == "newClientAction"
+    for name in ("clientTable", "clientFilter", "statusFilter", "clientDetail"):
+        widget = window.findChild(QWidget, name)
+        assert widget is not None and widget.accessibleName(), name
+
+
+def test_demo_caseload_opens_in_its_own_database(
+    qtbot: QtBot, open_window: object, db_path: Path, isolated_home: Path
+) -> None:
+    window = open_window(db_path)  # type: ignore[operator]
+    window.findChild(QPushButton, "openDemoButton").click()
+    qtbot.waitUntil(lambda: window.db.path.name == "demo.db", timeout=30_000)
+    wait_loaded(qtbot, window)
+    assert window.db.path == isolated_home / "data" / "demo.db"
+    assert "DEMO DATA" in window.windowTitle()
+    assert window.client_list.model.rowCount() == 60
+    assert "demo data, not real clients" in window.database_status.text()
+    assert db_path.exists()  # the real database is untouched and still empty
+    from alliance_desktop.storage.database import open_database
+
+    real = open_database(db_path)
     try:
-        assert (again.size().width(), again.size().height()) == (700, 500)
+        assert repository.count_clients(real) == 0
     finally:
-        db2.close()
+        real.close()
 
 
-def test_quit_has_a_shortcut_and_closes_the_window(qtbot: QtBot, db_path: Path) -> None:
-    window, db = app.build_main_window(db_path)
-    qtbot.addWidget(window)
-    try:
-        window.show()
-        qtbot.waitExposed(window)
-        assert not window.quit_action.shortcut().isEmpty()
-        window.quit_action.trigger()
-        assert not window.isVisible()
-    finally:
-        db.close()
-
-
-def test_empty_qt_return_values_do_not_corrupt_none(qtbot: QtBot) -> None:
-    """Regression guard for the PySide6 6.12.0 / Python 3.11 ``none_dealloc`` abort.
-
-    Each call hands an empty value back from Qt; on the broken release the process aborts
-    after a few thousand of them (ARCHITECTURE.md). This test makes 10,000 of each.
-    """
-    model = QStandardItemModel(3, 3)
-    index = model.index(1, 1)
-    empty = 0
-    for _ in range(10_000):
-        if model.headerData(7, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) is None:
-            empty += 1
-        if index.data(Qt.ItemDataRole.DecorationRole) is None:
-            empty += 1
-    assert empty == 20_000
-    assert QStandardPaths is not None and QSettings is not None
+def test_screenshots_of_the_demo_caseload(
+    qtbot: QtBot, open_window: object, demo_db_path: Path, artifacts: Path
+) -> None:
+    window = open_window(demo_db_path)  # type: ignore[operator]
+    window.resize(1280, 780)
+    window.grab().save(str(artifacts / "main_window_list.png"))
+    rows = repository.list_client_rows(window.db, ClientStatus.ACTIVE)
+    alerted = next(r for r in rows if r.summary and r.summary.alert_count)
+    window.client_list.select_client(alerted.client_id)
+    assert window.stack.currentIndex() == PAGE_CLIENT
+    assert window.findChildren(QLabel, "alertText")
+    window.grab().save(str(artifacts / "main_window_client.png"))
+    window.detail.tabs.setCurrentIndex(1)
+    window.grab().save(str(artifacts / "main_window_goals.png"))
+    window.detail.tabs.setCurrentIndex(2)
+    window.grab().save(str(artifacts / "main_window_sessions.png"))
+    assert window.detail.sessions_table.rowCount() == alerted.summary.sessions_total
 
 
 def test_unusable_database_gets_a_plain_message(qtbot: QtBot, tmp_path: Path) -> None:
     not_a_db = tmp_path / "letter.db"
     not_a_db.write_text("Dear diary", encoding="utf-8")
     seen: list[str] = []
-    read_next_message_box(seen)
+    handle_modals([read_message(seen)])
     assert app.run_gui(not_a_db) == 2
-    assert seen and "is not an Alliance Desktop database" in seen[0]
+    assert "is not an Alliance Desktop database" in seen[0]
     assert not_a_db.read_text(encoding="utf-8") == "Dear diary"
 
 
 def test_uncaught_error_is_logged_and_shown_plainly(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import logging
-    import sys
-
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
     log_file = tmp_path / "app.log"
     handler = logging.FileHandler(log_file, encoding="utf-8")
@@ -149,11 +407,24 @@ def test_uncaught_error_is_logged_and_shown_plainly(
         try:
             raise ZeroDivisionError("simulated bug in a slot")
         except ZeroDivisionError as exc:
-            read_next_message_box(seen)
+            handle_modals([read_message(seen)])
             hook(type(exc), exc, exc.__traceback__)
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
-    assert seen and "internal error (ZeroDivisionError)" in seen[0] and str(log_file) in seen[0]
+    assert "internal error (ZeroDivisionError)" in seen[0] and str(log_file) in seen[0]
     text = log_file.read_text("utf-8")
     assert "Traceback" in text and "simulated bug in a slot" in text
+
+
+def test_empty_qt_return_values_do_not_corrupt_none() -> None:
+    """Regression guard for the PySide6 6.12.0 / Python 3.11 ``none_dealloc`` abort."""
+    from PySide6.QtGui import QStandardItemModel
+
+    model = QStandardItemModel(3, 3)
+    index = model.index(1, 1)
+    empty = 0
+    for _ in range(10_000):
+        empty += model.headerData(7, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) is None
+        empty += index.data(Qt.ItemDataRole.DecorationRole) is None
+    assert empty == 20_000

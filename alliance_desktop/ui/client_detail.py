@@ -1,0 +1,384 @@
+"""The selected client on the right of the main window: summary, alerts, goals, sessions.
+
+The widget only displays a ``ClientRecord`` and announces what the user asked for; the main
+window calls the services. Alerts carry an icon, a word and a sentence, never colour alone.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alliance_desktop.domain.vocabulary import (
+    APPROACH_LABELS,
+    Attendance,
+    ClientStatus,
+    GoalStatus,
+)
+from alliance_desktop.services.clients import ClientRecord
+from alliance_desktop.ui.client_list import STATUS_LABELS
+
+ATTENDANCE_LABELS = {
+    Attendance.ATTENDED: "Attended",
+    Attendance.CANCELLED: "Cancelled",
+    Attendance.NO_SHOW: "No-show",
+}
+GOAL_STATUS_LABELS = {
+    GoalStatus.ACTIVE: "Active",
+    GoalStatus.ACHIEVED: "Achieved",
+    GoalStatus.REVISED: "Revised",
+    GoalStatus.DROPPED: "Dropped",
+}
+SESSION_MEASURES = ("ORS", "SRS", "WAI-SR", "CORE-10")
+SEVERITY_WORDS = {"urgent": "Urgent", "warning": "Alert", "info": "Note"}
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def _item(text: str, *, right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    if right:
+        item.setTextAlignment(_RIGHT)
+    return item
+
+
+def _table(parent: QWidget, name: str, headers: list[str], accessible: str) -> QTableWidget:
+    table = QTableWidget(0, len(headers), parent)
+    table.setObjectName(name)
+    table.setAccessibleName(accessible)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+class ClientDetail(QWidget):
+    """Shows one client. Signals carry the client or goal id the user acted on."""
+
+    editRequested = Signal(int)
+    dischargeRequested = Signal(int)
+    deleteRequested = Signal(int)
+    addGoalRequested = Signal(int)
+    editGoalRequested = Signal(int)
+    goalStatusRequested = Signal(int, object)  # goal id, GoalStatus
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("clientDetail")
+        self.setAccessibleName("Selected client")
+        self.record: ClientRecord | None = None
+
+        self.header = QLabel(self)
+        self.header.setObjectName("clientHeader")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        self.edit_button = QPushButton("&Edit…", self)
+        self.edit_button.setObjectName("editClientButton")
+        self.discharge_button = QPushButton("Disc&harge…", self)
+        self.discharge_button.setObjectName("dischargeClientButton")
+        self.delete_button = QPushButton("&Delete…", self)
+        self.delete_button.setObjectName("deleteClientButton")
+        actions = QHBoxLayout()
+        actions.addWidget(self.edit_button)
+        actions.addWidget(self.discharge_button)
+        actions.addStretch(1)
+        actions.addWidget(self.delete_button)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("clientTabs")
+        self.tabs.addTab(self._build_overview(), "&Overview")
+        self.tabs.addTab(self._build_goals(), "&Goals")
+        self.tabs.addTab(self._build_sessions(), "Se&ssions")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 8, 8)
+        layout.addWidget(self.header)
+        layout.addLayout(actions)
+        layout.addWidget(self.tabs, 1)
+
+        self.edit_button.clicked.connect(lambda: self._emit_client(self.editRequested))
+        self.discharge_button.clicked.connect(lambda: self._emit_client(self.dischargeRequested))
+        self.delete_button.clicked.connect(lambda: self._emit_client(self.deleteRequested))
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build_overview(self) -> QWidget:
+        page = QWidget(self)
+        page.setObjectName("overviewTab")
+        form = QFormLayout()
+        self.overview: dict[str, QLabel] = {}
+        for key, label in (
+            ("approach", "Approach"),
+            ("status", "Status"),
+            ("intake", "Intake"),
+            ("born", "Date of birth"),
+            ("contact", "Contact"),
+            ("concern", "Presenting concern"),
+            ("sessions", "Sessions"),
+            ("scores", "Latest scores"),
+        ):
+            value = QLabel(page)
+            value.setObjectName(f"{key}Value")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setAccessibleName(label)
+            self.overview[key] = value
+            form.addRow(f"{label}:", value)
+        self.alerts_heading = QLabel("<b>Active alerts</b>", page)
+        self.alerts_box = QVBoxLayout()
+        self.goals_summary = QLabel(page)
+        self.goals_summary.setObjectName("goalsSummary")
+        self.goals_summary.setWordWrap(True)
+        layout = QVBoxLayout(page)
+        layout.addLayout(form)
+        layout.addSpacing(8)
+        layout.addWidget(self.alerts_heading)
+        layout.addLayout(self.alerts_box)
+        layout.addSpacing(8)
+        layout.addWidget(QLabel("<b>Goals</b>", page))
+        layout.addWidget(self.goals_summary)
+        layout.addStretch(1)
+        return page
+
+    def _build_goals(self) -> QWidget:
+        page = QWidget(self)
+        page.setObjectName("goalsTab")
+        self.goals_table = _table(
+            page, "goalsTable", ["Goal", "Agreed", "Status", "First → latest rating"], "Goals"
+        )
+        self.goals_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.goals_table.horizontalHeader().setStretchLastSection(False)
+        buttons = QHBoxLayout()
+        self.add_goal_button = QPushButton("&New goal…", page)
+        self.add_goal_button.setObjectName("addGoalButton")
+        self.edit_goal_button = QPushButton("Edit &goal…", page)
+        self.edit_goal_button.setObjectName("editGoalButton")
+        buttons.addWidget(self.add_goal_button)
+        buttons.addWidget(self.edit_goal_button)
+        buttons.addStretch(1)
+        self.goal_status_buttons: dict[GoalStatus, QPushButton] = {}
+        for status, text in (
+            (GoalStatus.ACHIEVED, "&Achieved"),
+            (GoalStatus.REVISED, "&Revised"),
+            (GoalStatus.DROPPED, "Dr&opped"),
+            (GoalStatus.ACTIVE, "Re&open"),
+        ):
+            button = QPushButton(text, page)
+            button.setObjectName(f"goal{status.value.title()}Button")
+            button.setToolTip(f"Mark the selected goal {GOAL_STATUS_LABELS[status].lower()}")
+            button.clicked.connect(lambda _=False, s=status: self._emit_goal_status(s))
+            self.goal_status_buttons[status] = button
+            buttons.addWidget(button)
+        self.add_goal_button.clicked.connect(lambda: self._emit_client(self.addGoalRequested))
+        self.edit_goal_button.clicked.connect(self._emit_edit_goal)
+        self.goals_table.itemSelectionChanged.connect(self._update_goal_buttons)
+        self.goals_table.itemDoubleClicked.connect(lambda _item: self._emit_edit_goal())
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.goals_table)
+        layout.addLayout(buttons)
+        return page
+
+    def _build_sessions(self) -> QWidget:
+        page = QWidget(self)
+        page.setObjectName("sessionsTab")
+        self.sessions_table = _table(
+            page,
+            "sessionsTable",
+            ["#", "Date", "Attendance", *SESSION_MEASURES, "Rupture"],
+            "Sessions",
+        )
+        self.sessions_note = QLabel(
+            "Recording and editing sessions arrives with the session editor.", page
+        )
+        self.sessions_note.setWordWrap(True)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.sessions_table)
+        layout.addWidget(self.sessions_note)
+        return page
+
+    # -- showing -------------------------------------------------------------------------
+
+    def show_record(self, record: ClientRecord) -> None:
+        """Display ``record``, keeping the current tab and the selected goal if it remains."""
+        selected_goal = self.selected_goal_id()
+        self.record = record
+        f = record.fields
+        name = f"{f.given_name} {f.family_name}".strip()
+        summary = record.row.summary if record.row else None
+        alerts = (
+            (summary.alerts or [])
+            if summary is not None and f.status is not ClientStatus.DISCHARGED
+            else []
+        )
+        alert_note = ""
+        if alerts:
+            alert_note = f" · ⚠ {len(alerts)} alert{'s' if len(alerts) > 1 else ''}"
+        self.header.setText(
+            f"<span style='font-size:15pt'><b>{escape(f.code)}</b>&nbsp;&nbsp;{escape(name)}"
+            f"</span><br>{escape(APPROACH_LABELS[f.approach])} · "
+            f"{escape(STATUS_LABELS[f.status])} · since {f.intake_date.isoformat()}"
+            f"{alert_note}"
+        )
+        self.discharge_button.setEnabled(f.status is not ClientStatus.DISCHARGED)
+        self._fill_overview(record, alerts)
+        self._fill_goals(record, selected_goal)
+        self._fill_sessions(record)
+
+    def _fill_overview(self, record: ClientRecord, alerts: list[dict[str, object]]) -> None:
+        f = record.fields
+        o = self.overview
+        o["approach"].setText(APPROACH_LABELS[f.approach])
+        status = STATUS_LABELS[f.status]
+        if f.discharge_date:
+            status += f" on {f.discharge_date.isoformat()}"
+        o["status"].setText(status)
+        o["intake"].setText(f.intake_date.isoformat())
+        o["born"].setText(f.date_of_birth.isoformat() if f.date_of_birth else "—")
+        contact = " · ".join(x for x in (f.email, f.phone, f.address) if x)
+        o["contact"].setText(contact or "—")
+        o["concern"].setText(f.presenting_concern or "—")
+        counts = {a: 0 for a in Attendance}
+        for s in record.sessions:
+            counts[s.attendance] += 1
+        o["sessions"].setText(
+            f"{counts[Attendance.ATTENDED]} attended · {counts[Attendance.CANCELLED]} "
+            f"cancelled · {counts[Attendance.NO_SHOW]} no-show"
+        )
+        latest: dict[str, tuple[float, str]] = {}
+        for s in record.sessions:
+            for instrument, total in s.scores.items():
+                latest[instrument] = (total, s.start.date().isoformat())
+        o["scores"].setText(
+            " · ".join(f"{name} {total:g} ({day})" for name, (total, day) in sorted(latest.items()))
+            or "No measures recorded yet."
+        )
+        while self.alerts_box.count():
+            taken = self.alerts_box.takeAt(0)
+            child = taken.widget() if taken is not None else None
+            if child is not None:
+                child.deleteLater()
+        icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        for alert in alerts:
+            row = QWidget(self)
+            row.setObjectName("alertRow")
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            picture = QLabel(row)
+            picture.setPixmap(icon.pixmap(16, 16))
+            word = SEVERITY_WORDS.get(str(alert.get("severity")), "Alert")
+            text = QLabel(f"<b>{word}:</b> {escape(str(alert.get('reason', '')))}", row)
+            text.setWordWrap(True)
+            text.setObjectName("alertText")
+            text.setAccessibleName(f"{word}: {alert.get('reason', '')}")
+            line.addWidget(picture, 0, Qt.AlignmentFlag.AlignTop)
+            line.addWidget(text, 1)
+            self.alerts_box.addWidget(row)
+        if not alerts:
+            none = QLabel("None.", self)
+            none.setObjectName("noAlerts")
+            self.alerts_box.addWidget(none)
+        goal_lines = [
+            f"{GOAL_STATUS_LABELS[g.status]}: {escape(g.description)}"
+            + (
+                f" (rated {g.first_rating:g} → {g.latest_rating:g})"
+                if g.first_rating is not None and g.latest_rating is not None
+                else ""
+            )
+            for g in record.goals
+        ]
+        self.goals_summary.setText(
+            "<br>".join(goal_lines) if goal_lines else "No goals agreed yet."
+        )
+
+    def _fill_goals(self, record: ClientRecord, keep_selected: int | None) -> None:
+        table = self.goals_table
+        table.setRowCount(len(record.goals))
+        for row, g in enumerate(record.goals):
+            description = _item(g.description)
+            description.setData(Qt.ItemDataRole.UserRole, g.goal_id)
+            description.setToolTip(g.description)
+            table.setItem(row, 0, description)
+            table.setItem(row, 1, _item(g.agreed_on.isoformat()))
+            status = GOAL_STATUS_LABELS[g.status]
+            if g.closed_on:
+                status += f" {g.closed_on.isoformat()}"
+            table.setItem(row, 2, _item(status))
+            ratings = (
+                f"{g.first_rating:g} → {g.latest_rating:g}"
+                if g.first_rating is not None and g.latest_rating is not None
+                else "not rated yet"
+            )
+            table.setItem(row, 3, _item(ratings, right=True))
+            if g.goal_id == keep_selected:
+                table.selectRow(row)
+        self._update_goal_buttons()
+
+    def _fill_sessions(self, record: ClientRecord) -> None:
+        table = self.sessions_table
+        table.setRowCount(len(record.sessions))
+        for row, s in enumerate(reversed(record.sessions)):  # newest first
+            table.setItem(row, 0, _item(str(s.number), right=True))
+            table.setItem(row, 1, _item(s.start.strftime("%Y-%m-%d %H:%M")))
+            table.setItem(row, 2, _item(ATTENDANCE_LABELS[s.attendance]))
+            for column, instrument in enumerate(SESSION_MEASURES, start=3):
+                value = s.scores.get(instrument)
+                table.setItem(row, column, _item("" if value is None else f"{value:g}", right=True))
+            table.setItem(row, 3 + len(SESSION_MEASURES), _item("Yes" if s.ruptures else ""))
+
+    # -- goal selection ------------------------------------------------------------------
+
+    def selected_goal_id(self) -> int | None:
+        rows = self.goals_table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.goals_table.item(rows[0].row(), 0)
+        value = item.data(Qt.ItemDataRole.UserRole) if item else None
+        return int(value) if value is not None else None
+
+    def select_goal_row(self, row: int) -> None:
+        self.goals_table.selectRow(row)
+
+    def _selected_goal_status(self) -> GoalStatus | None:
+        goal_id = self.selected_goal_id()
+        if self.record is None or goal_id is None:
+            return None
+        return next((g.status for g in self.record.goals if g.goal_id == goal_id), None)
+
+    def _update_goal_buttons(self) -> None:
+        status = self._selected_goal_status()
+        self.edit_goal_button.setEnabled(status is not None)
+        for target, button in self.goal_status_buttons.items():
+            button.setEnabled(status is not None and status is not target)
+
+    def _emit_client(self, signal: SignalInstance) -> None:
+        if self.record is not None:
+            signal.emit(self.record.client_id)
+
+    def _emit_edit_goal(self) -> None:
+        goal_id = self.selected_goal_id()
+        if goal_id is not None:
+            self.editGoalRequested.emit(goal_id)
+
+    def _emit_goal_status(self, status: GoalStatus) -> None:
+        goal_id = self.selected_goal_id()
+        if goal_id is not None:
+            self.goalStatusRequested.emit(goal_id, status)

@@ -1,0 +1,106 @@
+"""Preferences: the practice and clinician printed on reports, default measures, alert rules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alliance_desktop.domain.alerts import AlertSettings
+from alliance_desktop.domain.instruments import INSTRUMENTS, CutoffComparison
+from alliance_desktop.services.settings import PracticeSettings
+
+
+class PreferencesDialog(QDialog):
+    """Edits practice settings and the SRS cut-off comparison; the caller saves them."""
+
+    def __init__(
+        self, parent: QWidget | None, practice: PracticeSettings, alerts: AlertSettings
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("preferencesDialog")
+        self.setWindowTitle("Preferences")
+        self.setMinimumWidth(440)
+        self._alerts = alerts
+
+        practice_form = QFormLayout()
+        self.practice_name = QLineEdit(practice.practice_name, self)
+        self.practice_name.setObjectName("practiceNameEdit")
+        self.practice_name.setAccessibleName("Practice name")
+        self.clinician = QLineEdit(practice.clinician_name, self)
+        self.clinician.setObjectName("clinicianEdit")
+        self.clinician.setAccessibleName("Clinician name")
+        self.credentials = QLineEdit(practice.credentials, self)
+        self.credentials.setObjectName("credentialsEdit")
+        self.credentials.setAccessibleName("Credentials")
+        self.credentials.setPlaceholderText("e.g. MSc, UKCP registered psychotherapist")
+        practice_form.addRow("&Practice name:", self.practice_name)
+        practice_form.addRow("&Clinician:", self.clinician)
+        practice_form.addRow("C&redentials:", self.credentials)
+
+        measures = QGroupBox("Measures recorded by default", self)
+        row = QHBoxLayout(measures)
+        self.instrument_boxes: dict[str, QCheckBox] = {}
+        for instrument_id in INSTRUMENTS:
+            box = QCheckBox(instrument_id, measures)
+            box.setObjectName(f"default{instrument_id.replace('-', '')}Check")
+            box.setChecked(instrument_id in practice.default_instruments)
+            box.setToolTip(INSTRUMENTS[instrument_id].name)
+            self.instrument_boxes[instrument_id] = box
+            row.addWidget(box)
+
+        alert_form = QFormLayout()
+        self.srs_comparison = QComboBox(self)
+        self.srs_comparison.setObjectName("srsComparisonCombo")
+        self.srs_comparison.setAccessibleName("When the SRS counts as under the cut-off")
+        cutoff = f"{alerts.srs_cutoff:g}"
+        self.srs_comparison.addItem(f"Under {cutoff} (< {cutoff})", CutoffComparison.LT.value)
+        self.srs_comparison.addItem(f"{cutoff} or under (≤ {cutoff})", CutoffComparison.LE.value)
+        self.srs_comparison.setCurrentIndex(
+            self.srs_comparison.findData(alerts.srs_cutoff_comparison.value)
+        )
+        alert_form.addRow("SRS &alert when the total is:", self.srs_comparison)
+        note = QLabel(
+            "Sources differ on whether an SRS of exactly 36 is under the cut-off; choose the "
+            "rule your service uses. Alerts for every client are recomputed.",
+            self,
+        )
+        note.setWordWrap(True)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(practice_form)
+        layout.addWidget(measures)
+        layout.addLayout(alert_form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def practice(self) -> PracticeSettings:
+        return PracticeSettings(
+            practice_name=self.practice_name.text(),
+            clinician_name=self.clinician.text(),
+            credentials=self.credentials.text(),
+            default_instruments=tuple(
+                i for i, box in self.instrument_boxes.items() if box.isChecked()
+            ),
+        )
+
+    def alerts(self) -> AlertSettings:
+        comparison = CutoffComparison(self.srs_comparison.currentData())
+        return replace(self._alerts, srs_cutoff_comparison=comparison)

@@ -1,0 +1,49 @@
+"""Helpers for driving modal dialogs, which block the test until they are closed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+
+def handle_modals(handlers: Sequence[Callable[[QWidget], None]]) -> list[str]:
+    """Answer the next modal windows in turn; returns a log of their class names.
+
+    Each handler receives the modal widget once it is shown and must close it (accept,
+    reject or click a button). A dialog that re-opens itself after a failed save is a new
+    modal session and gets the next handler.
+    """
+    queue = list(handlers)
+    seen: list[str] = []
+
+    def poll() -> None:
+        if not queue:
+            return
+        modal = QApplication.activeModalWidget()
+        if modal is None or modal.property("handledByTest"):
+            QTimer.singleShot(10, poll)
+            return
+        handler = queue.pop(0)
+        seen.append(type(modal).__name__)
+
+        def run() -> None:
+            handler(modal)
+            QTimer.singleShot(10, poll)
+
+        QTimer.singleShot(0, run)
+
+    QTimer.singleShot(0, poll)
+    return seen
+
+
+def read_message(into: list[str]) -> Callable[[QWidget], None]:
+    """A handler that records a message box's text and accepts it."""
+
+    def handler(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        into.append(box.text() + "\n" + box.informativeText())
+        box.accept()
+
+    return handler
