@@ -40,7 +40,7 @@ def gui_settings() -> QSettings:
 
 def build_main_window(database_path: Path) -> MainWindow:
     """Open the database and build the main window on it (returned unshown)."""
-    from alliance_desktop.storage.database import open_database
+    from alliance_desktop.services.database import open_database
     from alliance_desktop.ui.main_window import MainWindow
 
     paths.prepare_database_folder(database_path)
@@ -73,8 +73,8 @@ def install_error_reporting(log_file: Path | None) -> Callable[..., None]:
 
 def run_gui(database_path: Path) -> int:
     """Show the main window on ``database_path`` and run the event loop; return the exit code."""
+    from alliance_desktop.services.database import StorageError
     from alliance_desktop.services.errors import ServiceError
-    from alliance_desktop.storage.errors import StorageError
 
     install_error_reporting(diagnostics.setup_logging())
     app = _application()

@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.domain.vocabulary import APPROACH_LABELS, ClientStatus
+from alliance_desktop.services.database import ClientListRow
 from alliance_desktop.services.text import fold
-from alliance_desktop.storage.records import ClientListRow
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

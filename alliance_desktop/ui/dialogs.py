@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.domain.vocabulary import APPROACH_LABELS, Approach, ClientStatus
-from alliance_desktop.storage.records import ClientFields
+from alliance_desktop.services.database import ClientFields
 from alliance_desktop.ui.client_list import STATUS_LABELS
 
 ISO_HINT = "YYYY-MM-DD"

@@ -32,12 +32,15 @@ from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
 from alliance_desktop.services import clients as client_service
 from alliance_desktop.services import settings as settings_service
 from alliance_desktop.services.clients import Change, ClientInvalid
+from alliance_desktop.services.database import (
+    ClientListRow,
+    Database,
+    StorageError,
+    open_database,
+)
 from alliance_desktop.services.demo import generate_demo, is_demo_database
 from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.services.summaries import list_clients
-from alliance_desktop.storage.database import Database, open_database
-from alliance_desktop.storage.errors import StorageError
-from alliance_desktop.storage.records import ClientListRow
 from alliance_desktop.ui.background import run_in_background
 from alliance_desktop.ui.client_detail import ClientDetail
 from alliance_desktop.ui.client_list import ClientListPanel

@@ -17,7 +17,7 @@ ALLOWED = {
     "storage": {"domain"},
     "services": {"domain", "storage"},
     "reports": {"domain", "services"},
-    "ui": {"services", "domain", "reports"},
+    "ui": {"services", "domain", "reports", "paths"},  # paths: where the demo database lives
     "cli": {"services", "storage", "reports", "domain", "app", "diagnostics", "paths"},
     "app": {"ui", "services", "storage", "domain", "diagnostics", "paths"},
     "diagnostics": {"paths"},
