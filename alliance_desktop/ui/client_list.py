@@ -1,8 +1,11 @@
-"""The client list: a table model, a filtering proxy, and the panel that holds them.
+"""The client list: a table model, the proxy the view talks to, and the panel around them.
 
-Sorting happens in the model (a Python sort of 10,000 rows takes a few milliseconds, while
-QSortFilterProxyModel comparing through Python ``data()`` calls took a quarter of a second);
-the proxy only filters, on text folded once per row, so a keystroke stays under 16 ms.
+Measured on 10,000 clients, QSortFilterProxyModel's own machinery is too slow when every
+comparison or filter test calls back into Python: sorting took 250 ms, and a filter
+keystroke 20-35 ms with ``filterAcceptsRow`` in Python. So the model sorts and filters its
+rows itself, in one Python pass each (a few milliseconds), and resets; the proxy is the
+view's model and the one place the view asks to filter or sort, forwarding both to the model,
+and its own C++ filter (empty) passes every row without calling Python.
 """
 
 from __future__ import annotations
@@ -59,6 +62,16 @@ STATUS_LABELS = {
 CLIENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 _ALL = "all"
 
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.ToolTipRole,
+        CLIENT_ID_ROLE,
+    }
+)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
@@ -83,33 +96,60 @@ class ClientTableModel(QAbstractTableModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[ClientListRow] = []
-        self._keys: list[str] = []
+        self._all: list[ClientListRow] = []  # every client, in the current sort order
+        self._all_keys: list[str] = []  # folded "code name" per client, for finding
+        self._rows: list[ClientListRow] = []  # the ones that pass the filter, shown
+        self._needle = ""
+        self._status: ClientStatus | None = ClientStatus.ACTIVE
+        # Display strings per row, made on first paint: a repaint asks for every visible
+        # cell several times, and Python formatting each time cost milliseconds.
+        self._cells: dict[int, tuple[str, ...]] = {}
         self._warning_icon = QIcon()
 
     # -- loading -------------------------------------------------------------------------
 
     def set_rows(self, rows: Sequence[ClientListRow]) -> None:
-        """Replace every row (after a load or a change)."""
+        """Replace every client (after a load or a change); the filter stays as it was."""
         self.beginResetModel()
-        self._rows = list(rows)
-        self._keys = [fold(f"{r.code} {r.display_name}") for r in self._rows]
+        self._all = list(rows)
+        self._all_keys = [fold(f"{r.code} {r.display_name}") for r in self._all]
+        self._apply_filter()
         self.endResetModel()
+
+    def set_filter(self, needle: str, status: ClientStatus | None) -> None:
+        """Show only clients whose folded code or name contains ``needle``, of ``status``."""
+        if (needle, status) == (self._needle, self._status):
+            return
+        self.beginResetModel()
+        self._needle, self._status = needle, status
+        self._apply_filter()
+        self.endResetModel()
+
+    def _apply_filter(self) -> None:
+        needle, status = self._needle, self._status
+        self._rows = [
+            row
+            for row, key in zip(self._all, self._all_keys, strict=True)
+            if (status is None or row.status is status) and needle in key
+        ]
+        self._cells.clear()
+
+    def total_count(self) -> int:
+        """Clients loaded, whatever the filter."""
+        return len(self._all)
+
+    def has_client(self, client_id: int) -> bool:
+        return any(row.client_id == client_id for row in self._all)
 
     def row_at(self, row: int) -> ClientListRow:
         return self._rows[row]
 
     def row_for_client(self, client_id: int) -> int | None:
+        """The shown row of a client, or None when the filter hides them."""
         for number, row in enumerate(self._rows):
             if row.client_id == client_id:
                 return number
         return None
-
-    def matches(self, row: int, needle: str, status: ClientStatus | None) -> bool:
-        """Whether source row ``row`` passes the filter (``needle`` already folded)."""
-        if status is not None and self._rows[row].status is not status:
-            return False
-        return not needle or needle in self._keys[row]
 
     # -- Qt model contract ---------------------------------------------------------------
 
@@ -132,12 +172,17 @@ class ClientTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if role not in _ROLES or not index.isValid():
             return None
-        row = self._rows[index.row()]
-        key = COLUMNS[index.column()][0]
+        number = index.row()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._display(row, key)
+            cells = self._cells.get(number)
+            if cells is None:
+                row = self._rows[number]
+                cells = self._cells[number] = tuple(self._display(row, k) for k, _ in COLUMNS)
+            return cells[index.column()]
+        row = self._rows[number]
+        key = COLUMNS[index.column()][0]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if key in NUMERIC_COLUMNS else _LEFT
         if role == CLIENT_ID_ROLE:
@@ -191,12 +236,13 @@ class ClientTableModel(QAbstractTableModel):
         old_persistent = self.persistentIndexList()
         old_ids = [self._rows[i.row()].client_id for i in old_persistent]
         pairs = sorted(
-            zip(self._rows, self._keys, strict=True),
+            zip(self._all, self._all_keys, strict=True),
             key=lambda pair: key(pair[0]),
             reverse=order == Qt.SortOrder.DescendingOrder,
         )
-        self._rows = [p[0] for p in pairs]
-        self._keys = [p[1] for p in pairs]
+        self._all = [p[0] for p in pairs]
+        self._all_keys = [p[1] for p in pairs]
+        self._apply_filter()
         where = {r.client_id: n for n, r in enumerate(self._rows)}
         self.changePersistentIndexList(
             old_persistent,
@@ -229,7 +275,7 @@ _SORT_KEYS: dict[str, Callable[[ClientListRow], Any]] = {
 
 
 class ClientFilterProxy(QSortFilterProxyModel):
-    """Filters by folded text over code and name, and by status; sorting is the model's."""
+    """The view's model: asks the client model to filter and sort (see the module docstring)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -237,24 +283,26 @@ class ClientFilterProxy(QSortFilterProxyModel):
         self._status: ClientStatus | None = ClientStatus.ACTIVE
         self.setDynamicSortFilter(False)
 
+    def _client_model(self) -> ClientTableModel:
+        model = self.sourceModel()
+        assert isinstance(model, ClientTableModel)
+        return model
+
+    def setSourceModel(self, source: Any) -> None:
+        super().setSourceModel(source)
+        if isinstance(source, ClientTableModel):
+            source.set_filter(self._needle, self._status)
+
     def set_filter(self, text: str | None = None, status: Any = ...) -> None:
         """Change the text (``None`` keeps it) and/or the status (``...`` keeps it)."""
-        self.beginFilterChange()
         if text is not None:
             self._needle = fold(text.strip())
         if status is not ...:
             self._status = status
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
-        model = self.sourceModel()
-        assert isinstance(model, ClientTableModel)
-        return model.matches(source_row, self._needle, self._status)
+        self._client_model().set_filter(self._needle, self._status)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        model = self.sourceModel()
-        if isinstance(model, ClientTableModel):
-            model.sort(column, order)
+        self._client_model().sort(column, order)
 
 
 class ClientListPanel(QWidget):
@@ -309,9 +357,11 @@ class ClientListPanel(QWidget):
             self.table.setColumnWidth(column, width)
         rows = self.table.verticalHeader()
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)  # compact, readable rows
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
 
         self.count_label = QLabel(self)
         self.count_label.setObjectName("clientCount")
+        self._last_selected: int | None = None
 
         top = QHBoxLayout()
         top.addWidget(show_label)
@@ -330,9 +380,6 @@ class ClientListPanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.activated.connect(self._activated)
         self.proxy.modelReset.connect(self._update_count)
-        self.proxy.rowsInserted.connect(self._update_count)
-        self.proxy.rowsRemoved.connect(self._update_count)
-        self.proxy.layoutChanged.connect(self._update_count)
 
     # -- public --------------------------------------------------------------------------
 
@@ -355,14 +402,15 @@ class ClientListPanel(QWidget):
 
     def select_client(self, client_id: int) -> bool:
         """Select a client (showing all statuses if needed); False when there is none."""
-        source_row = self.model.row_for_client(client_id)
-        if source_row is None:
+        if not self.model.has_client(client_id):
             return False
-        proxy_index = self.proxy.mapFromSource(self.model.index(source_row, 0))
-        if not proxy_index.isValid():
+        source_row = self.model.row_for_client(client_id)
+        if source_row is None:  # hidden by the filter: show everyone
             self.status_filter.setCurrentIndex(self.status_filter.count() - 1)
             self.filter_edit.clear()
-            proxy_index = self.proxy.mapFromSource(self.model.index(source_row, 0))
+            source_row = self.model.row_for_client(client_id)
+            assert source_row is not None
+        proxy_index = self.proxy.mapFromSource(self.model.index(source_row, 0))
         self.table.selectRow(proxy_index.row())
         self.table.scrollTo(proxy_index)
         return True
@@ -379,15 +427,26 @@ class ClientListPanel(QWidget):
     # -- reactions -----------------------------------------------------------------------
 
     def _text_changed(self, text: str) -> None:
-        self.proxy.set_filter(text=text)
-        self._update_count()
+        self._refilter(text=text)
 
     def _status_changed(self, _index: int) -> None:
-        self.proxy.set_filter(status=self.status())
+        self._refilter(status=self.status())
+
+    def _refilter(self, **change: Any) -> None:
+        # The model resets when filtering; keep the selected client selected if still shown.
+        selected = self._last_selected
+        self.proxy.set_filter(**change)
+        if selected is not None and self.model.row_for_client(selected) is not None:
+            self.select_client(selected)
+        else:
+            self._selection_changed()
         self._update_count()
 
     def _selection_changed(self, *_args: object) -> None:
-        self.clientSelected.emit(self.selected_client_id())
+        current = self.selected_client_id()
+        if current != self._last_selected:  # a reset and reselect is not a new choice
+            self._last_selected = current
+            self.clientSelected.emit(current)
 
     def _activated(self, index: QModelIndex) -> None:
         value = index.data(CLIENT_ID_ROLE)
@@ -395,7 +454,7 @@ class ClientListPanel(QWidget):
             self.clientActivated.emit(int(value))
 
     def _update_count(self, *_args: object) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        shown, total = self.proxy.rowCount(), self.model.total_count()
         self.count_label.setText(
             f"{shown:,} of {total:,} clients shown" if shown != total else f"{total:,} clients"
         )

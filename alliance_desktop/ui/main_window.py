@@ -312,7 +312,7 @@ class MainWindow(QMainWindow):
         )
 
     def _show_right_side(self) -> None:
-        if self.client_list.model.rowCount() == 0:
+        if self.client_list.model.total_count() == 0:
             self.stack.setCurrentIndex(PAGE_FIRST_RUN)
         elif self.client_list.selected_client_id() is None:
             self.stack.setCurrentIndex(PAGE_OVERVIEW)

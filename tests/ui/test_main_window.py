@@ -352,7 +352,7 @@ def test_demo_caseload_opens_in_its_own_database(
     wait_loaded(qtbot, window)
     assert window.db.path == isolated_home / "data" / "demo.db"
     assert "DEMO DATA" in window.windowTitle()
-    assert window.client_list.model.rowCount() == 60
+    assert window.client_list.model.total_count() == 60
     assert "demo data, not real clients" in window.database_status.text()
     assert db_path.exists()  # the real database is untouched and still empty
     from alliance_desktop.storage.database import open_database
