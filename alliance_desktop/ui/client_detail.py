@@ -163,10 +163,13 @@ class ClientDetail(QWidget):
         page = QWidget(self)
         page.setObjectName("goalsTab")
         self.goals_table = _table(
-            page, "goalsTable", ["Goal", "Agreed", "Status", "First → latest rating"], "Goals"
+            page, "goalsTable", ["Goal", "Agreed", "Status", "Rating (first → latest)"], "Goals"
         )
-        self.goals_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.goals_table.horizontalHeader().setStretchLastSection(False)
+        header = self.goals_table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         buttons = QHBoxLayout()
         self.add_goal_button = QPushButton("&New goal…", page)
         self.add_goal_button.setObjectName("addGoalButton")
