@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: Bump whenever a rule or its wording changes: callers cache alerts keyed on it.
-ALERT_RULES_VERSION = "2"
+ALERT_RULES_VERSION = "3"
 
 Severity = Literal["urgent", "warning", "info"]
 _SEVERITY_ORDER: Mapping[str, int] = {"urgent": 0, "warning": 1, "info": 2}
@@ -408,7 +408,7 @@ def _srs_rules(
     ):
         where = "at or under" if le else "under"
         if fall > _EPS:
-            what = f"SRS fell {fmt_number(fall)} points to {fmt_number(total)}"
+            what = f"SRS fell {_points(fall)} to {fmt_number(total)}"
         else:
             what = f"SRS was {fmt_number(total)} at {_session_phrase(session)}"
         out.append(

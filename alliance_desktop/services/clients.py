@@ -17,7 +17,7 @@ from alliance_desktop.domain.instruments import get_instrument
 from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus, GoalStatus
 from alliance_desktop.services.errors import Conflict, InvalidInput
-from alliance_desktop.services.summaries import list_clients, refresh_summaries
+from alliance_desktop.services.summaries import client_row, refresh_summaries
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import (
@@ -30,6 +30,8 @@ MAX_ACTIVE_GOALS = 3  # Goal-Based Outcomes: up to three goals agreed with the c
 MAX_CODE_LENGTH = 20
 MAX_NAME_LENGTH = 200
 MAX_GOAL_LENGTH = 2000
+MAX_ADDRESS_LENGTH = 1000
+MAX_CONCERN_LENGTH = 10_000  # a summary of why they came; session notes hold the detail
 EARLIEST_BIRTH = date(1900, 1, 1)
 # An intake may be booked ahead, but not absurdly far (a mistyped year is the usual cause).
 INTAKE_DAYS_AHEAD = 366
@@ -114,7 +116,11 @@ def validate_client(
             errors["date_of_birth"] = "The date of birth is before 1900; check the year."
     if fields.intake_date > today + timedelta(days=INTAKE_DAYS_AHEAD):
         errors["intake_date"] = "The intake date is more than a year ahead; check the year."
-    elif fields.date_of_birth and fields.intake_date < fields.date_of_birth:
+    elif (
+        fields.date_of_birth
+        and "date_of_birth" not in errors  # one mistake, one message
+        and fields.intake_date < fields.date_of_birth
+    ):
         errors["intake_date"] = "The intake date is before the date of birth."
     if fields.discharge_date is not None:
         if fields.discharge_date < fields.intake_date:
@@ -132,6 +138,13 @@ def validate_client(
         errors["email"] = "This does not look like an e-mail address (name@example.org)."
     if fields.phone and not _PHONE_PATTERN.match(fields.phone.strip()):
         errors["phone"] = "Use digits, spaces and + ( ) - . / in the phone number."
+    if fields.address and len(fields.address) > MAX_ADDRESS_LENGTH:
+        errors["address"] = f"Keep the address to {MAX_ADDRESS_LENGTH:,} characters or fewer."
+    if fields.presenting_concern and len(fields.presenting_concern) > MAX_CONCERN_LENGTH:
+        errors["presenting_concern"] = (
+            f"Keep the presenting concern to {MAX_CONCERN_LENGTH:,} characters or fewer; "
+            "put longer notes in the session notes."
+        )
     return errors
 
 
@@ -225,13 +238,12 @@ def client_record(db: Database, client_id: int) -> ClientRecord:
         sessions.append(
             SessionOverview(s.session_id, s.number, s.start, s.attendance, totals, s.ruptures)
         )
-    rows = [r for r in list_clients(db, include_alerts=True) if r.client_id == client_id]
     return ClientRecord(
         client_id=client_id,
         fields=fields,
         goals=repository.list_goals(db, client_id),
         sessions=sessions,
-        row=rows[0] if rows else None,
+        row=client_row(db, client_id),
     )
 
 
@@ -249,12 +261,20 @@ def _check_goal_text(description: str) -> str:
     return text
 
 
-def add_goal(db: Database, client_id: int, description: str, agreed_on: date) -> Change:
+def _check_agreed_on(fields: ClientFields, agreed_on: date, today: date) -> None:
+    if agreed_on < fields.intake_date:
+        raise InvalidInput(f"The goal cannot be agreed before the intake ({fields.intake_date}).")
+    if agreed_on > today:
+        raise InvalidInput("The goal cannot be agreed in the future; use today or an earlier date.")
+
+
+def add_goal(
+    db: Database, client_id: int, description: str, agreed_on: date, *, today: date | None = None
+) -> Change:
     """Agree a new goal with the client (at most three active at a time)."""
     fields = _require_client(db, client_id)
     text = _check_goal_text(description)
-    if agreed_on < fields.intake_date:
-        raise InvalidInput(f"The goal cannot be agreed before the intake ({fields.intake_date}).")
+    _check_agreed_on(fields, agreed_on, today or date.today())
     active = [g for g in repository.list_goals(db, client_id) if g.status is GoalStatus.ACTIVE]
     if len(active) >= MAX_ACTIVE_GOALS:
         raise Conflict(
@@ -273,9 +293,14 @@ def _require_goal(db: Database, goal_id: int) -> tuple[int, GoalRow]:
     return owner, goal
 
 
-def edit_goal(db: Database, goal_id: int, description: str, agreed_on: date) -> Change:
-    """Change a goal's wording or agreement date."""
+def edit_goal(
+    db: Database, goal_id: int, description: str, agreed_on: date, *, today: date | None = None
+) -> Change:
+    """Change a goal's wording or agreement date (checked as when it was added)."""
     owner, goal = _require_goal(db, goal_id)
+    _check_agreed_on(_require_client(db, owner), agreed_on, today or date.today())
+    if goal.closed_on is not None and agreed_on > goal.closed_on:
+        raise InvalidInput(f"The goal was closed on {goal.closed_on}; it cannot be agreed later.")
     repository.update_goal(
         db,
         goal_id,

@@ -55,6 +55,10 @@ def load_practice(db: Database) -> PracticeSettings:
 
 def save_practice(db: Database, settings: PracticeSettings) -> None:
     """Check and store the practice settings."""
+    repository.set_setting(db, PRACTICE_KEY, _checked_practice(settings))
+
+
+def _checked_practice(settings: PracticeSettings) -> dict[str, Any]:
     for label, value in (
         ("practice name", settings.practice_name),
         ("clinician name", settings.clinician_name),
@@ -73,16 +77,26 @@ def save_practice(db: Database, settings: PracticeSettings) -> None:
         settings.credentials.strip(),
         tuple(dict.fromkeys(settings.default_instruments)),
     )
-    repository.set_setting(db, PRACTICE_KEY, cleaned.to_dict())
+    return cleaned.to_dict()
+
+
+def save_preferences(db: Database, practice: PracticeSettings, alerts: AlertSettings) -> None:
+    """Check both, then store both in one transaction (all or nothing)."""
+    repository.set_settings(
+        db, {PRACTICE_KEY: _checked_practice(practice), ALERT_SETTINGS_KEY: _checked_alerts(alerts)}
+    )
 
 
 def save_alert_settings(db: Database, settings: AlertSettings) -> None:
     """Store alert settings; client summaries are recomputed on the next list load."""
+    repository.set_setting(db, ALERT_SETTINGS_KEY, _checked_alerts(settings))
+
+
+def _checked_alerts(settings: AlertSettings) -> dict[str, Any]:
     try:
-        checked = AlertSettings.from_dict(settings.to_dict())
+        return AlertSettings.from_dict(settings.to_dict()).to_dict()
     except DomainError as exc:
         raise InvalidInput(str(exc)) from None
-    repository.set_setting(db, ALERT_SETTINGS_KEY, checked.to_dict())
 
 
 __all__ = [
@@ -91,4 +105,5 @@ __all__ = [
     "load_practice",
     "save_alert_settings",
     "save_practice",
+    "save_preferences",
 ]

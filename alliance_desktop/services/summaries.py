@@ -33,6 +33,8 @@ from alliance_desktop.storage.records import (
     ClientData,
     ClientListRow,
     ClientSummaryData,
+    MeasurementFactRow,
+    SessionFactRow,
 )
 
 ALERT_SETTINGS_KEY = "alert_settings"
@@ -118,26 +120,36 @@ def refresh_summaries(db: Database, client_ids: Sequence[int] | None = None) -> 
     """Recompute and store summaries for some clients (all when None); return how many."""
     settings = load_alert_settings(db)
     key = rules_key(settings)
-    session_rows, measurement_rows = repository.load_facts(db, client_ids)
-    sessions_by_client: dict[int, list[SessionLine]] = defaultdict(list)
-    for s in session_rows:
-        sessions_by_client[s.client_id].append(SessionLine(s.number, s.start, s.attendance))
-    measurements_by_client: dict[int, list[MeasurementFact]] = defaultdict(list)
-    for m in measurement_rows:
-        measurements_by_client[m.client_id].append(
-            MeasurementFact(m.instrument_id, m.session_number, m.taken_at, m.item_values)
-        )
-    ids = (
-        list(client_ids)
-        if client_ids is not None
-        else [row.client_id for row in repository.list_client_rows(db)]
-    )
-    summaries = {
-        cid: summarise(sessions_by_client[cid], measurements_by_client[cid], settings, key)
-        for cid in ids
-    }
-    repository.replace_summaries(db, summaries)
-    return len(summaries)
+
+    def compute(
+        ids: list[int],
+        session_rows: list[SessionFactRow],
+        measurement_rows: list[MeasurementFactRow],
+    ) -> dict[int, ClientSummaryData]:
+        sessions_by_client: dict[int, list[SessionLine]] = defaultdict(list)
+        for s in session_rows:
+            sessions_by_client[s.client_id].append(SessionLine(s.number, s.start, s.attendance))
+        measurements_by_client: dict[int, list[MeasurementFact]] = defaultdict(list)
+        for m in measurement_rows:
+            measurements_by_client[m.client_id].append(
+                MeasurementFact(m.instrument_id, m.session_number, m.taken_at, m.item_values)
+            )
+        return {
+            cid: summarise(sessions_by_client[cid], measurements_by_client[cid], settings, key)
+            for cid in ids
+        }
+
+    return repository.recompute_summaries(db, client_ids, compute)
+
+
+def client_row(db: Database, client_id: int) -> ClientListRow | None:
+    """One client's list row with current alerts (recomputing just that client if stale)."""
+    key = rules_key(load_alert_settings(db))
+    rows = repository.list_client_rows(db, include_alerts=True, client_id=client_id)
+    if rows and (rows[0].summary is None or rows[0].summary.rules_key != key):
+        refresh_summaries(db, [client_id])
+        rows = repository.list_client_rows(db, include_alerts=True, client_id=client_id)
+    return rows[0] if rows else None
 
 
 def list_clients(

@@ -6,7 +6,7 @@ sessions move in seconds; everything here is dialect-neutral SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -256,7 +256,11 @@ def replace_summaries(db: Database, summaries: dict[int, ClientSummaryData]) -> 
 
 
 def list_client_rows(
-    db: Database, status: ClientStatus | None = None, *, include_alerts: bool = False
+    db: Database,
+    status: ClientStatus | None = None,
+    *,
+    include_alerts: bool = False,
+    client_id: int | None = None,
 ) -> list[ClientListRow]:
     """Every client (or those with ``status``) with their stored summary, in one query.
 
@@ -293,6 +297,8 @@ def list_client_rows(
     )
     if status is not None:
         query = query.where(_clients.c.status == status)
+    if client_id is not None:
+        query = query.where(_clients.c.id == client_id)
     statuses = {m.value: m for m in ClientStatus}
     approaches = {m.value: m for m in Approach}
     rows: list[ClientListRow] = []
@@ -331,10 +337,42 @@ def list_client_rows(
     return rows
 
 
+def recompute_summaries(
+    db: Database,
+    client_ids: Sequence[int] | None,
+    compute: Callable[
+        [list[int], list[SessionFactRow], list[MeasurementFactRow]],
+        dict[int, ClientSummaryData],
+    ],
+) -> int:
+    """Read the facts, compute summaries and store them in one write transaction.
+
+    Holding the write lock from the read to the write means no session saved meanwhile can
+    be overwritten by a summary computed from older facts. Returns how many were stored.
+    """
+    with db.write() as conn:
+        ids = (
+            list(client_ids)
+            if client_ids is not None
+            else [int(i) for i in conn.execute(select(_clients.c.id)).scalars()]
+        )
+        sessions, measurements = _load_facts(conn, None if client_ids is None else ids)
+        summaries = compute(ids, sessions, measurements)
+        _write_summaries(conn, summaries)
+    return len(summaries)
+
+
 def load_facts(
     db: Database, client_ids: Sequence[int] | None = None
 ) -> tuple[list[SessionFactRow], list[MeasurementFactRow]]:
     """Sessions and measurements (minimal columns) for some or all clients."""
+    with db.read() as conn:
+        return _load_facts(conn, client_ids)
+
+
+def _load_facts(
+    conn: Connection, client_ids: Sequence[int] | None
+) -> tuple[list[SessionFactRow], list[MeasurementFactRow]]:
     session_query = select(
         _sessions.c.client_id, _sessions.c.number, _sessions.c.start, _sessions.c.attendance
     )
@@ -348,18 +386,17 @@ def load_facts(
     sessions: list[SessionFactRow] = []
     measurements: list[MeasurementFactRow] = []
     chunks: Iterable[Sequence[int] | None] = [None] if client_ids is None else _chunks(client_ids)
-    with db.read() as conn:
-        for chunk in chunks:
-            sq, mq = session_query, measurement_query
-            if chunk is not None:
-                sq = sq.where(_sessions.c.client_id.in_(chunk))
-                mq = mq.where(_sessions.c.client_id.in_(chunk))
-            sessions.extend(
-                SessionFactRow(r[0], r[1], r[2], Attendance(r[3])) for r in conn.execute(sq)
-            )
-            measurements.extend(
-                MeasurementFactRow(r[0], r[1], r[2], r[3], tuple(r[4])) for r in conn.execute(mq)
-            )
+    for chunk in chunks:
+        sq, mq = session_query, measurement_query
+        if chunk is not None:
+            sq = sq.where(_sessions.c.client_id.in_(chunk))
+            mq = mq.where(_sessions.c.client_id.in_(chunk))
+        sessions.extend(
+            SessionFactRow(r[0], r[1], r[2], Attendance(r[3])) for r in conn.execute(sq)
+        )
+        measurements.extend(
+            MeasurementFactRow(r[0], r[1], r[2], r[3], tuple(r[4])) for r in conn.execute(mq)
+        )
     return sessions, measurements
 
 
@@ -441,6 +478,14 @@ def set_setting(db: Database, key: str, value: Any) -> None:
     with db.write() as conn:
         conn.execute(delete(_settings).where(_settings.c.key == key))
         conn.execute(insert(_settings).values(key=key, value=value))
+
+
+def set_settings(db: Database, values: dict[str, Any]) -> None:
+    """Store several settings in one transaction."""
+    with db.write() as conn:
+        for key, value in values.items():
+            conn.execute(delete(_settings).where(_settings.c.key == key))
+            conn.execute(insert(_settings).values(key=key, value=value))
 
 
 def all_settings(db: Database) -> dict[str, Any]:

@@ -13,10 +13,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QStyle,
     QTableWidget,
     QTableWidgetItem,
@@ -67,6 +69,7 @@ def _table(parent: QWidget, name: str, headers: list[str], accessible: str) -> Q
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setTabKeyNavigation(False)  # Tab moves on to the buttons, not cell to cell
     table.horizontalHeader().setStretchLastSection(True)
     return table
 
@@ -91,9 +94,10 @@ class ClientDetail(QWidget):
         self.header.setObjectName("clientHeader")
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
-        self.edit_button = QPushButton("&Edit…", self)
+        # Alt+letters avoid the menus' F, E, C, S, R, B and H (see client_list.py).
+        self.edit_button = QPushButton("Edi&t…", self)
         self.edit_button.setObjectName("editClientButton")
-        self.discharge_button = QPushButton("Disc&harge…", self)
+        self.discharge_button = QPushButton("Disch&arge…", self)
         self.discharge_button.setObjectName("dischargeClientButton")
         self.delete_button = QPushButton("&Delete…", self)
         self.delete_button.setObjectName("deleteClientButton")
@@ -106,8 +110,8 @@ class ClientDetail(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("clientTabs")
         self.tabs.addTab(self._build_overview(), "&Overview")
-        self.tabs.addTab(self._build_goals(), "&Goals")
-        self.tabs.addTab(self._build_sessions(), "Se&ssions")
+        self.tabs.addTab(self._build_goals(), "Goa&ls")
+        self.tabs.addTab(self._build_sessions(), "Sess&ions")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 8, 8)
@@ -157,7 +161,12 @@ class ClientDetail(QWidget):
         layout.addWidget(QLabel("<b>Goals</b>", page))
         layout.addWidget(self.goals_summary)
         layout.addStretch(1)
-        return page
+        scroll = QScrollArea(self)  # a long presenting concern or many alerts can scroll
+        scroll.setObjectName("overviewScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
+        return scroll
 
     def _build_goals(self) -> QWidget:
         page = QWidget(self)
@@ -171,19 +180,19 @@ class ClientDetail(QWidget):
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         buttons = QHBoxLayout()
-        self.add_goal_button = QPushButton("&New goal…", page)
+        self.add_goal_button = QPushButton("New &goal…", page)
         self.add_goal_button.setObjectName("addGoalButton")
-        self.edit_goal_button = QPushButton("Edit &goal…", page)
+        self.edit_goal_button = QPushButton("Edit goal…", page)
         self.edit_goal_button.setObjectName("editGoalButton")
         buttons.addWidget(self.add_goal_button)
         buttons.addWidget(self.edit_goal_button)
         buttons.addStretch(1)
         self.goal_status_buttons: dict[GoalStatus, QPushButton] = {}
         for status, text in (
-            (GoalStatus.ACHIEVED, "&Achieved"),
-            (GoalStatus.REVISED, "&Revised"),
-            (GoalStatus.DROPPED, "Dr&opped"),
-            (GoalStatus.ACTIVE, "Re&open"),
+            (GoalStatus.ACHIEVED, "Achieved"),
+            (GoalStatus.REVISED, "Revised"),
+            (GoalStatus.DROPPED, "Dropped"),
+            (GoalStatus.ACTIVE, "Reopen"),
         ):
             button = QPushButton(text, page)
             button.setObjectName(f"goal{status.value.title()}Button")

@@ -264,13 +264,13 @@ def _summary_key(attribute: str, missing: Any) -> Callable[[ClientListRow], Any]
 
 _SORT_KEYS: dict[str, Callable[[ClientListRow], Any]] = {
     "code": lambda r: r.code.casefold(),
-    "name": lambda r: (fold(r.family_name), fold(r.given_name)),
+    "name": lambda r: fold(r.display_name),  # sorted as shown: given then family name
     "approach": lambda r: APPROACH_LABELS[r.approach],
     "status": lambda r: list(ClientStatus).index(r.status),
     "sessions": _summary_key("attended", 0),
     "last": _summary_key("last_session", date.min),
     "alliance": _summary_key("alliance_latest", 0.0),
-    "alerts": lambda r: -(r.summary.alert_count if r.summary else 0),
+    "alerts": lambda r: r.summary.alert_count if r.summary else 0,
 }
 
 
@@ -333,9 +333,10 @@ class ClientListPanel(QWidget):
         self.filter_edit.setPlaceholderText("Find by code or name…")
         self.filter_edit.setAccessibleName("Find client by code or name")
         self.filter_edit.setClearButtonEnabled(True)
-        find_label = QLabel("&Find:", self)
+        # Alt+letters are unique in the window: the menus own F, E, C, S, R, B and H.
+        find_label = QLabel("Fi&nd:", self)
         find_label.setBuddy(self.filter_edit)
-        show_label = QLabel("&Show:", self)
+        show_label = QLabel("Sho&w:", self)
         show_label.setBuddy(self.status_filter)
 
         self.table = QTableView(self)
@@ -345,6 +346,7 @@ class ClientListPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table, as reading order expects
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().setVisible(False)
@@ -400,12 +402,18 @@ class ClientListPanel(QWidget):
         value = rows[0].data(CLIENT_ID_ROLE)
         return int(value) if value is not None else None
 
-    def select_client(self, client_id: int) -> bool:
-        """Select a client (showing all statuses if needed); False when there is none."""
+    def select_client(self, client_id: int, *, reveal: bool = False) -> bool:
+        """Select a client; False when the filters hide them (or they do not exist).
+
+        With ``reveal`` the find text and status filter are cleared when they hide the
+        client; otherwise the therapist's filters are left as they set them.
+        """
         if not self.model.has_client(client_id):
             return False
         source_row = self.model.row_for_client(client_id)
-        if source_row is None:  # hidden by the filter: show everyone
+        if source_row is None:
+            if not reveal:
+                return False
             self.status_filter.setCurrentIndex(self.status_filter.count() - 1)
             self.filter_edit.clear()
             source_row = self.model.row_for_client(client_id)

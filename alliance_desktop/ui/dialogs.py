@@ -6,6 +6,7 @@ service call that saves is made by the caller, so nothing is saved until it is v
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt
@@ -28,6 +29,7 @@ from alliance_desktop.services.database import ClientFields
 from alliance_desktop.ui.client_list import STATUS_LABELS
 
 ISO_HINT = "YYYY-MM-DD"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def to_qdate(value: date) -> QDate:
@@ -59,7 +61,11 @@ class OptionalDateEdit(QLineEdit):
     def value(self) -> date | None:
         """The date, None when empty; raises ValueError when the text is not a date."""
         text = self.text().strip()
-        return date.fromisoformat(text) if text else None
+        if not text:
+            return None
+        if not _ISO_DATE.fullmatch(text):  # fromisoformat also takes 20260101 and 2026-W01-1
+            raise ValueError(text)
+        return date.fromisoformat(text)
 
 
 class FieldErrors:
@@ -68,6 +74,7 @@ class FieldErrors:
     def __init__(self, form: QFormLayout) -> None:
         self._form = form
         self._labels: dict[str, QLabel] = {}
+        self._fields: dict[str, QWidget] = {}
 
     def add(self, key: str, field: QWidget, label: str) -> None:
         message = QLabel("", field.parentWidget())
@@ -76,14 +83,21 @@ class FieldErrors:
         message.setVisible(False)
         message.setAccessibleName(f"{label.replace('&', '')} problem")
         self._labels[key] = message
+        self._fields[key] = field
         self._form.addRow(label, field)
         self._form.addRow("", message)
 
     def show(self, errors: dict[str, str]) -> None:
+        """Show each field's message; put the cursor in the first field with a problem."""
+        first: QWidget | None = None
         for key, label in self._labels.items():
             text = errors.get(key, "")
             label.setText(f"⚠ {text}" if text else "")
             label.setVisible(bool(text))
+            if text and first is None:
+                first = self._fields[key]
+        if first is not None:
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def message(self, key: str) -> str:
         return self._labels[key].text()

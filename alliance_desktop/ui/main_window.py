@@ -7,7 +7,9 @@ record on show. Window size, splitter, last tab and filters are remembered in QS
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -76,7 +78,9 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._loading = False
         self._reload_again = False
-        self._pending_select: int | None = None
+        self._pending_select: tuple[int, bool] | None = None
+        self._notice = ""  # a message for the status bar once the list has reloaded
+        self._practice_path = db.path
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -144,6 +148,9 @@ class MainWindow(QMainWindow):
         self.open_demo_action = self._action(
             "Open &demo caseload", "openDemoAction", self.open_demo_caseload
         )
+        self.open_practice_action = self._action(
+            "Back to my &practice database", "openPracticeAction", self.open_practice_database
+        )
         self.quit_action = self._action(
             "&Quit", "quitAction", self.close, _shortcut(QKeySequence.StandardKey.Quit, "Ctrl+Q")
         )
@@ -155,6 +162,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_demo_action)
+        file_menu.addAction(self.open_practice_action)
         file_menu.addSeparator()
         file_menu.addAction(self.preferences_action)
         file_menu.addSeparator()
@@ -247,6 +255,8 @@ class MainWindow(QMainWindow):
             f"{APP_NAME} — {self.db.path}" + (" — DEMO DATA (made-up clients)" if demo else "")
         )
         self._demo = demo
+        self.open_practice_action.setEnabled(self.db.path != self._practice_path)
+        self.open_demo_action.setEnabled(not demo)
         self.reload_clients()
 
     def switch_database(self, path: Path) -> None:
@@ -262,15 +272,20 @@ class MainWindow(QMainWindow):
         self.detail.record = None
         self._database_opened()
 
-    def reload_clients(self, select: int | None = None) -> None:
-        """Reload the client list off the UI thread (coalescing requests while one runs)."""
+    def reload_clients(self, select: int | None = None, *, reveal: bool = False) -> None:
+        """Reload the client list off the UI thread (coalescing requests while one runs).
+
+        ``select`` is selected afterwards if the filters show it; with ``reveal`` (a new
+        client) the filters are cleared when they would hide it.
+        """
         if select is not None:
-            self._pending_select = select
+            self._pending_select = (select, reveal)
         if self._loading:
             self._reload_again = True
             return
         self._loading = True
-        self.statusBar().showMessage("Loading clients…")
+        if self.client_list.model.total_count() == 0:  # first load: say something is coming
+            self.statusBar().showMessage("Loading clients…")
         db = self.db
         run_in_background(lambda: list_clients(db), self._clients_loaded, self._load_failed)
 
@@ -281,9 +296,13 @@ class MainWindow(QMainWindow):
             self.reload_clients()
             return
         self.statusBar().clearMessage()
+        if self._notice:
+            self.statusBar().showMessage(self._notice, 8000)
+            self._notice = ""
         self.client_list.set_rows(rows)
         if self._pending_select is not None:
-            self.client_list.select_client(self._pending_select)
+            client_id, reveal = self._pending_select
+            self.client_list.select_client(client_id, reveal=reveal)
             self._pending_select = None
         self._update_status(rows)
         self._show_right_side()
@@ -324,24 +343,32 @@ class MainWindow(QMainWindow):
         self.show_client(client_id)
 
     def show_client(self, client_id: int) -> None:
-        try:
+        with self._guarded():
             record = client_service.client_record(self.db, client_id)
-        except (ServiceError, StorageError) as exc:
-            self._complain(str(exc))
-            return
-        self.detail.show_record(record)
-        self.stack.setCurrentIndex(PAGE_CLIENT)
+            self.detail.show_record(record)
+            self.stack.setCurrentIndex(PAGE_CLIENT)
 
     def _data_changed(self, change: Change) -> None:
         if change.kind == "client_deleted":
+            # Leave the deleted client at once, before the list has reloaded.
+            self.client_list.table.clearSelection()
             self.detail.record = None
+            self.stack.setCurrentIndex(PAGE_OVERVIEW)
             self.reload_clients()
             return
-        self.reload_clients(select=change.client_id)
+        self.reload_clients(select=change.client_id, reveal=change.kind == "client_added")
         if self.detail.record is None or self.detail.record.client_id == change.client_id:
             self.show_client(change.client_id)
 
     # -- client actions ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """Show a service's or the database's message instead of letting it escape a slot."""
+        try:
+            yield
+        except (ServiceError, StorageError) as exc:
+            self._complain(str(exc))
 
     def selected_client(self) -> int | None:
         return self.client_list.selected_client_id()
@@ -351,8 +378,9 @@ class MainWindow(QMainWindow):
         self.client_list.filter_edit.selectAll()
 
     def new_client(self) -> None:
-        dialog = ClientDialog(self, suggested_code=client_service.next_client_code(self.db))
-        self._run_client_dialog(dialog, None)
+        with self._guarded():
+            code = client_service.next_client_code(self.db)
+            self._run_client_dialog(ClientDialog(self, suggested_code=code), None)
 
     def edit_selected_client(self) -> None:
         client_id = self.selected_client()
@@ -360,12 +388,9 @@ class MainWindow(QMainWindow):
             self.edit_client(client_id)
 
     def edit_client(self, client_id: int) -> None:
-        try:
+        with self._guarded():
             record = client_service.client_record(self.db, client_id)
-        except ServiceError as exc:
-            self._complain(str(exc))
-            return
-        self._run_client_dialog(ClientDialog(self, initial=record.fields), client_id)
+            self._run_client_dialog(ClientDialog(self, initial=record.fields), client_id)
 
     def _run_client_dialog(self, dialog: ClientDialog, client_id: int | None) -> None:
         """Keep the dialog open until the input is valid or the user cancels."""
@@ -379,9 +404,6 @@ class MainWindow(QMainWindow):
                         change = client_service.update_client(self.db, client_id, fields)
                 except ClientInvalid as exc:
                     problems = exc.errors
-                except (ServiceError, StorageError) as exc:
-                    self._complain(str(exc))
-                    return
                 else:
                     self.events.dataChanged.emit(change)
                     return
@@ -393,26 +415,24 @@ class MainWindow(QMainWindow):
             self.discharge_client(client_id)
 
     def discharge_client(self, client_id: int) -> None:
-        record = client_service.client_record(self.db, client_id)
-        name = f"{record.fields.code} {record.fields.given_name} {record.fields.family_name}"
-        dialog = DateDialog(
-            self,
-            "Discharge client",
-            f"Discharge {name.strip()}? The record is kept and can be reopened by editing "
-            "the status.",
-            date.today(),
-        )
-        while dialog.exec() == DateDialog.DialogCode.Accepted:
-            try:
-                change = client_service.discharge_client(self.db, client_id, dialog.value())
-            except ClientInvalid as exc:
-                dialog.error.setText(f"⚠ {exc}")
-                continue
-            except (ServiceError, StorageError) as exc:
-                self._complain(str(exc))
+        with self._guarded():
+            record = client_service.client_record(self.db, client_id)
+            f = record.fields
+            name = f"{f.code} {f.given_name} {f.family_name}".strip()
+            dialog = DateDialog(
+                self,
+                "Discharge client",
+                f"Discharge {name}? The record is kept; to reopen it, edit the status.",
+                date.today(),
+            )
+            while dialog.exec() == DateDialog.DialogCode.Accepted:
+                try:
+                    change = client_service.discharge_client(self.db, client_id, dialog.value())
+                except ClientInvalid as exc:
+                    dialog.error.setText(f"⚠ {exc}")
+                    continue
+                self.events.dataChanged.emit(change)
                 return
-            self.events.dataChanged.emit(change)
-            return
 
     def delete_selected_client(self) -> None:
         client_id = self.selected_client()
@@ -420,18 +440,15 @@ class MainWindow(QMainWindow):
             self.delete_client(client_id)
 
     def delete_client(self, client_id: int) -> None:
-        record = client_service.client_record(self.db, client_id)
-        f = record.fields
-        name = f"{f.given_name} {f.family_name}".strip()
-        if not confirm_delete(self, f.code, name, len(record.sessions)):
-            return
-        try:
+        with self._guarded():
+            record = client_service.client_record(self.db, client_id)
+            f = record.fields
+            name = f"{f.given_name} {f.family_name}".strip()
+            if not confirm_delete(self, f.code, name, len(record.sessions)):
+                return
             change = client_service.delete_client(self.db, client_id)
-        except (ServiceError, StorageError) as exc:
-            self._complain(str(exc))
-            return
-        self.statusBar().showMessage(f"Deleted {f.code} {name}.", 8000)
-        self.events.dataChanged.emit(change)
+            self._notice = f"Deleted {f.code} {name}."
+            self.events.dataChanged.emit(change)
 
     # -- goals ---------------------------------------------------------------------------
 
@@ -446,7 +463,7 @@ class MainWindow(QMainWindow):
             description, agreed_on = dialog.values()
             try:
                 change = client_service.add_goal(self.db, client_id, description, agreed_on)
-            except ServiceError as exc:
+            except (ServiceError, StorageError) as exc:
                 dialog.show_error(str(exc))
                 continue
             self.events.dataChanged.emit(change)
@@ -462,37 +479,39 @@ class MainWindow(QMainWindow):
             description, agreed_on = dialog.values()
             try:
                 change = client_service.edit_goal(self.db, goal_id, description, agreed_on)
-            except ServiceError as exc:
+            except (ServiceError, StorageError) as exc:
                 dialog.show_error(str(exc))
                 continue
             self.events.dataChanged.emit(change)
             return
 
     def set_goal_status(self, goal_id: int, status: GoalStatus) -> None:
-        try:
+        with self._guarded():
             change = client_service.set_goal_status(self.db, goal_id, status, date.today())
-        except (ServiceError, StorageError) as exc:
-            self._complain(str(exc))
-            return
-        self.events.dataChanged.emit(change)
+            self.events.dataChanged.emit(change)
 
-    # -- preferences, demo, about --------------------------------------------------------
+    # -- preferences, databases, about ---------------------------------------------------
 
     def edit_preferences(self) -> None:
-        dialog = PreferencesDialog(
-            self,
-            settings_service.load_practice(self.db),
-            settings_service.load_alert_settings(self.db),
-        )
-        if dialog.exec() != PreferencesDialog.DialogCode.Accepted:
-            return
-        try:
-            settings_service.save_practice(self.db, dialog.practice())
-            settings_service.save_alert_settings(self.db, dialog.alerts())
-        except (ServiceError, StorageError) as exc:
-            self._complain(str(exc))
-            return
-        self.reload_clients()  # alert settings may have changed every summary
+        with self._guarded():
+            dialog = PreferencesDialog(
+                self,
+                settings_service.load_practice(self.db),
+                settings_service.load_alert_settings(self.db),
+            )
+            while dialog.exec() == PreferencesDialog.DialogCode.Accepted:
+                try:
+                    settings_service.save_preferences(self.db, dialog.practice(), dialog.alerts())
+                except ServiceError as exc:  # keep what was typed; say what is wrong
+                    dialog.show_error(str(exc))
+                    continue
+                self.reload_clients()  # alert settings may have changed every summary
+                return
+
+    def open_practice_database(self) -> None:
+        """Go back from the demo (or another file) to the database the app was started on."""
+        if self.db.path != self._practice_path:
+            self.switch_database(self._practice_path)
 
     def open_demo_caseload(self) -> None:
         """Open (creating it the first time) a separate demo database beside the real one."""

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from alliance_desktop.domain.alerts import AlertSettings
 from alliance_desktop.domain.instruments import INSTRUMENTS, CutoffComparison
-from alliance_desktop.services.settings import PracticeSettings
+from alliance_desktop.services.settings import MAX_FIELD, PracticeSettings
 
 
 class PreferencesDialog(QDialog):
@@ -46,6 +46,8 @@ class PreferencesDialog(QDialog):
         self.credentials.setObjectName("credentialsEdit")
         self.credentials.setAccessibleName("Credentials")
         self.credentials.setPlaceholderText("e.g. MSc, UKCP registered psychotherapist")
+        for edit in (self.practice_name, self.clinician, self.credentials):
+            edit.setMaxLength(MAX_FIELD)
         practice_form.addRow("&Practice name:", self.practice_name)
         practice_form.addRow("&Clinician:", self.clinician)
         practice_form.addRow("C&redentials:", self.credentials)
@@ -79,6 +81,9 @@ class PreferencesDialog(QDialog):
         )
         note.setWordWrap(True)
 
+        self.error = QLabel("", self)
+        self.error.setObjectName("preferencesError")
+        self.error.setWordWrap(True)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -89,7 +94,11 @@ class PreferencesDialog(QDialog):
         layout.addWidget(measures)
         layout.addLayout(alert_form)
         layout.addWidget(note)
+        layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(f"⚠ {message}" if message else "")
 
     def practice(self) -> PracticeSettings:
         return PracticeSettings(

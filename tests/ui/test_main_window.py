@@ -26,7 +26,7 @@ from tests.ui.helpers import handle_modals, read_message
 
 
 def wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: not window._loading and window.statusBar().currentMessage() == "")
+    """Wait until the client list has been (re)loaded in the background and shown."""
     wait_for_background_work()
     qtbot.waitUntil(lambda: not window._loading)
 
@@ -218,7 +218,10 @@ def test_delete_names_the_client_and_defaults_to_cancel(
 
     handle_modals([confirm])
     window.delete_action.trigger()
+    # The record is left at once, before the list reloads, so nothing acts on a ghost.
+    assert window.detail.record is None and window.stack.currentIndex() != PAGE_CLIENT
     wait_loaded(qtbot, window)
+    assert window.statusBar().currentMessage() == f"Deleted {row.code} {row.display_name}."
     assert repository.client_id_for_code(window.db, row.code) is None
     assert window.db.health().healthy
 
@@ -428,3 +431,99 @@ def test_empty_qt_return_values_do_not_corrupt_none() -> None:
         empty += model.headerData(7, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) is None
         empty += index.data(Qt.ItemDataRole.DecorationRole) is None
     assert empty == 20_000
+
+
+def test_keyboard_paths_are_unique_and_tab_leaves_tables(
+    open_window: object, demo_db_path: Path
+) -> None:
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QTableView, QTabWidget
+
+    window = open_window(demo_db_path)  # type: ignore[operator]
+    window.client_list.select_client(repository.list_client_rows(window.db)[0].client_id)
+    letters: list[str] = []
+    texts = [a.text() for a in window.menuBar().actions()]
+    texts += [b.text() for b in window.findChildren(QAbstractButton) if b.isVisibleTo(window)]
+    texts += [lb.text() for lb in window.findChildren(QLabel) if lb.buddy() is not None]
+    for tabs in window.findChildren(QTabWidget):
+        texts += [tabs.tabText(i) for i in range(tabs.count())]
+    for text in texts:
+        match = re.search(r"&([^&])", text)
+        if match:
+            letters.append(match.group(1).lower())
+    duplicates = {x for x in letters if letters.count(x) > 1}
+    assert not duplicates, (duplicates, texts)
+    for table in window.findChildren(QTableView):
+        assert not table.tabKeyNavigation(), table.objectName()
+
+
+def test_discharge_keeps_the_therapists_filters(
+    qtbot: QtBot, open_window: object, demo_db_path: Path
+) -> None:
+    window = open_window(demo_db_path)  # type: ignore[operator]
+    row = repository.list_client_rows(window.db, ClientStatus.ACTIVE)[0]
+    window.client_list.select_client(row.client_id)
+
+    def ok(dialog: QWidget) -> None:
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+
+    handle_modals([ok])
+    window.discharge_action.trigger()
+    wait_loaded(qtbot, window)
+    assert window.client_list.status() is ClientStatus.ACTIVE
+    assert window.detail.record is not None and window.detail.record.client_id == row.client_id
+    assert "Discharged" in window.detail.header.text()
+
+
+def test_a_failed_preferences_save_keeps_what_was_typed(
+    qtbot: QtBot, open_window: object, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alliance_desktop.services.errors import InvalidInput
+
+    window = open_window(db_path)  # type: ignore[operator]
+
+    def refuse(*_args: object) -> None:
+        raise InvalidInput("The disk said no.")
+
+    monkeypatch.setattr(settings_service, "save_preferences", refuse)
+    seen: dict[str, str] = {}
+
+    def type_and_save(dialog: QWidget) -> None:
+        assert isinstance(dialog, PreferencesDialog)
+        dialog.practice_name.setText("Riverside Therapy")
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+
+    def look_and_cancel(dialog: QWidget) -> None:
+        assert isinstance(dialog, PreferencesDialog)
+        seen["error"] = dialog.error.text()
+        seen["typed"] = dialog.practice_name.text()
+        dialog.reject()
+
+    handle_modals([type_and_save, look_and_cancel])
+    window.preferences_action.trigger()
+    assert seen == {"error": "⚠ The disk said no.", "typed": "Riverside Therapy"}
+
+
+def test_back_from_the_demo_to_the_practice_database(
+    qtbot: QtBot, open_window: object, db_path: Path
+) -> None:
+    window = open_window(db_path)  # type: ignore[operator]
+    assert not window.open_practice_action.isEnabled()
+    window.open_demo_action.trigger()
+    qtbot.waitUntil(lambda: window.db.path.name == "demo.db", timeout=30_000)
+    wait_loaded(qtbot, window)
+    assert window.open_practice_action.isEnabled() and not window.open_demo_action.isEnabled()
+    window.open_practice_action.trigger()
+    wait_loaded(qtbot, window)
+    assert window.db.path == db_path
+    assert "DEMO" not in window.windowTitle()
+    assert window.stack.currentIndex() == PAGE_FIRST_RUN
+
+
+def test_dates_must_be_written_in_full(qtbot: QtBot) -> None:
+    dialog = ClientDialog(None)
+    qtbot.addWidget(dialog)
+    dialog.date_of_birth.setText("19900517")
+    fields, problems = dialog.fields()
+    assert fields is None and "not a date; use YYYY-MM-DD" in problems["date_of_birth"]

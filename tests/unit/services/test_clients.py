@@ -155,3 +155,62 @@ def test_record_of_a_demo_client_has_scores_and_goal_progress(demo_db_path: obje
     attended = [s for s in record.sessions if s.scores]
     assert attended and all("SRS" in s.scores and "ORS" in s.scores for s in attended)
     assert any(g.first_rating is not None and g.latest_rating is not None for g in record.goals)
+
+
+def test_goal_edits_are_checked_like_new_goals(new_db: Database) -> None:
+    client_id = clients.create_client(new_db, ZOE, today=TODAY).client_id
+    with pytest.raises(InvalidInput, match="in the future"):
+        clients.add_goal(new_db, client_id, "Sleep", date(2027, 1, 1), today=TODAY)
+    clients.add_goal(new_db, client_id, "Sleep", date(2026, 3, 11), today=TODAY)
+    goal = repository.list_goals(new_db, client_id)[0]
+    with pytest.raises(InvalidInput, match="before the intake"):
+        clients.edit_goal(new_db, goal.goal_id, "Sleep", date(1990, 1, 1), today=TODAY)
+    with pytest.raises(InvalidInput, match="in the future"):
+        clients.edit_goal(new_db, goal.goal_id, "Sleep", date(2030, 1, 1), today=TODAY)
+    clients.set_goal_status(new_db, goal.goal_id, GoalStatus.ACHIEVED, date(2026, 6, 1))
+    with pytest.raises(InvalidInput, match="closed on 2026-06-01"):
+        clients.edit_goal(new_db, goal.goal_id, "Sleep", date(2026, 7, 1), today=TODAY)
+    assert repository.list_goals(new_db, client_id)[0].agreed_on == date(2026, 3, 11)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"presenting_concern": "x" * 1_000_000}, "presenting_concern"),
+        ({"address": "1 Long Road\n" * 200}, "address"),
+    ],
+)
+def test_very_long_text_is_refused_with_a_reason(
+    new_db: Database, changes: dict[str, str], field: str
+) -> None:
+    with pytest.raises(ClientInvalid) as excinfo:
+        clients.create_client(new_db, replace(ZOE, **changes), today=TODAY)  # type: ignore[arg-type]
+    assert "characters or fewer" in excinfo.value.errors[field]
+    assert repository.count_clients(new_db) == 0
+
+
+def test_future_birth_date_gives_one_message(new_db: Database) -> None:
+    errors = clients.validate_client(
+        new_db, replace(ZOE, date_of_birth=date(2999, 1, 1)), today=TODAY
+    )
+    assert list(errors) == ["date_of_birth"]
+
+
+def test_one_record_recomputes_only_its_own_stale_summary(demo_db_path: object) -> None:
+    from alliance_desktop.domain.alerts import AlertSettings
+    from alliance_desktop.domain.instruments import CutoffComparison
+    from alliance_desktop.services import settings as settings_service
+
+    db = open_database(demo_db_path)  # type: ignore[arg-type]
+    try:
+        rows = repository.list_client_rows(db)
+        old_key = rows[0].summary.rules_key  # type: ignore[union-attr]
+        settings_service.save_alert_settings(
+            db, AlertSettings(srs_cutoff_comparison=CutoffComparison.LE)
+        )
+        record = clients.client_record(db, rows[0].client_id)
+        assert record.row is not None and record.row.summary.rules_key != old_key  # type: ignore[union-attr]
+        others = repository.list_client_rows(db)[1:]
+        assert all(r.summary.rules_key == old_key for r in others)  # type: ignore[union-attr]
+    finally:
+        db.close()
