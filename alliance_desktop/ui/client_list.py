@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -82,6 +82,10 @@ def alert_words(count: int, top: str | None) -> str:
     return f"{label}: {top}" if top else label
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _alliance_text(row: ClientListRow) -> str:
     s = row.summary
     if s is None or s.alliance_latest is None:
@@ -102,7 +106,7 @@ class ClientTableModel(QAbstractTableModel):
         # Display strings per client, made on first paint and kept across filtering: a
         # repaint asks for every visible cell several times, and formatting cost milliseconds.
         self._cells: dict[int, tuple[str, ...]] = {}
-        self._warning_icon = QIcon()
+        self._warning_icon: QPixmap | None = None  # made on first use (needs a QGuiApplication)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -214,13 +218,16 @@ class ClientTableModel(QAbstractTableModel):
         if key == "alliance":
             return _alliance_text(row)
         if key == "alerts" and s is not None and row.status is not ClientStatus.DISCHARGED:
-            return alert_words(s.alert_count, s.top_alert)
+            # A short cell reads better in a list; the tooltip and the record show it whole.
+            return _shorten(alert_words(s.alert_count, s.top_alert), 60)
         return ""
 
-    def _icon(self) -> QIcon:
-        if self._warning_icon.isNull():
+    def _icon(self) -> QPixmap:
+        # A ready 16 px pixmap, so painting a row does not scale the icon again.
+        if self._warning_icon is None:
             style = QApplication.style()
-            self._warning_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            self._warning_icon = icon.pixmap(16, 16)
         return self._warning_icon
 
     # -- sorting (in Python; see the module docstring) -----------------------------------
