@@ -400,26 +400,31 @@ def _load_facts(
     return sessions, measurements
 
 
+def _client_field_values(r: Any) -> dict[str, Any]:
+    """The editable fields of a ``clients`` row, typed (shared by ClientFields and ClientData)."""
+    return {
+        "code": r.code,
+        "given_name": r.given_name,
+        "family_name": r.family_name,
+        "approach": Approach(r.approach),
+        "intake_date": r.intake_date,
+        "status": ClientStatus(r.status),
+        "date_of_birth": r.date_of_birth,
+        "email": r.email,
+        "phone": r.phone,
+        "address": r.address,
+        "presenting_concern": r.presenting_concern,
+        "discharge_date": r.discharge_date,
+    }
+
+
 def load_client_trees(db: Database) -> list[ClientData]:
     """Every client with their whole record, ordered by code (for export)."""
     with db.read() as conn:
         clients: dict[int, ClientData] = {}
         for r in conn.execute(select(_clients).order_by(_clients.c.code)):
             clients[r.id] = ClientData(
-                code=r.code,
-                given_name=r.given_name,
-                family_name=r.family_name,
-                approach=Approach(r.approach),
-                intake_date=r.intake_date,
-                status=ClientStatus(r.status),
-                date_of_birth=r.date_of_birth,
-                email=r.email,
-                phone=r.phone,
-                address=r.address,
-                presenting_concern=r.presenting_concern,
-                discharge_date=r.discharge_date,
-                created_at=r.created_at,
-                updated_at=r.updated_at,
+                **_client_field_values(r), created_at=r.created_at, updated_at=r.updated_at
             )
         goal_number: dict[int, int] = {}
         for r in conn.execute(select(_goals).order_by(_goals.c.client_id, _goals.c.id)):
@@ -534,22 +539,7 @@ def get_client_fields(db: Database, client_id: int) -> ClientFields | None:
     """A client's editable fields, or None when there is no such client."""
     with db.read() as conn:
         r = conn.execute(select(_clients).where(_clients.c.id == client_id)).first()
-    if r is None:
-        return None
-    return ClientFields(
-        code=r.code,
-        given_name=r.given_name,
-        family_name=r.family_name,
-        approach=Approach(r.approach),
-        intake_date=r.intake_date,
-        status=ClientStatus(r.status),
-        date_of_birth=r.date_of_birth,
-        email=r.email,
-        phone=r.phone,
-        address=r.address,
-        presenting_concern=r.presenting_concern,
-        discharge_date=r.discharge_date,
-    )
+    return None if r is None else ClientFields(**_client_field_values(r))
 
 
 def insert_client(db: Database, fields: ClientFields) -> int:
