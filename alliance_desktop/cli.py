@@ -16,7 +16,7 @@ import os
 import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -32,7 +32,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 _EARLIEST_DATE = date(1950, 1, 1)
 _LATEST_DATE = date(2100, 12, 31)
 # Commands that write; after an interruption they say what state the database is in.
-_WRITING_COMMANDS = {"init", "demo", "import"}
+_WRITING_COMMANDS = {"init", "demo", "import", "session"}
 
 log = logging.getLogger("alliance_desktop.cli")
 
@@ -68,6 +68,43 @@ def _iso_date(text: str) -> date:
             f"{text} is out of range; use a date from {_EARLIEST_DATE} to {_LATEST_DATE}"
         )
     return value
+
+
+_MEASURE_FLAGS = {"srs": "SRS", "ors": "ORS", "wai-sr": "WAI-SR", "core-10": "CORE-10"}
+
+
+def _iso_moment(text: str) -> datetime:
+    try:
+        if len(text) == 10:
+            value = datetime.fromisoformat(text + "T00:00")
+        elif len(text) in (16, 19) and text[10] == "T":
+            value = datetime.fromisoformat(text)
+        else:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date and time; use YYYY-MM-DDTHH:MM, e.g. 2026-11-20T10:00"
+        ) from None
+    if not _EARLIEST_DATE <= value.date() <= _LATEST_DATE:
+        raise argparse.ArgumentTypeError(f"{text} is out of range")
+    return value
+
+
+def _numbers(text: str) -> list[float | None]:
+    values: list[float | None] = []
+    for raw in text.split(","):
+        part = raw.strip()
+        if part in ("", "-"):
+            values.append(None)  # a missing item
+            continue
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is not a number; give the item values separated by commas, "
+                "e.g. 9,9,8.5,9"
+            ) from None
+    return values
 
 
 def _count(low: int, high: int) -> Any:
@@ -149,6 +186,38 @@ def build_parser() -> argparse.ArgumentParser:
         "import", parents=[common], help="read a JSON export into an empty database"
     )
     importer.add_argument("path", metavar="PATH", help="the export file")
+
+    session = commands.add_parser("session", help="record or list a client's sessions")
+    session_commands = session.add_subparsers(
+        dest="session_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    add = session_commands.add_parser(
+        "add", parents=[common], help="record a session (checked as in the app)"
+    )
+    add.add_argument("code", metavar="CLIENT_CODE")
+    add.add_argument("--json", metavar="FILE", help="the session as JSON (the export's shape)")
+    add.add_argument(
+        "--date",
+        type=_iso_moment,
+        metavar="WHEN",
+        help="start, e.g. 2026-11-20T10:00 (default: now)",
+    )
+    add.add_argument("--duration", type=_count(1, 600), metavar="MIN", help="minutes (50)")
+    add.add_argument("--attendance", choices=("attended", "cancelled", "no_show"))
+    add.add_argument("--format", choices=("in_person", "video", "phone"))
+    add.add_argument("--notes", metavar="TEXT")
+    add.add_argument("--tasks", metavar="TEXT", help="tasks or homework agreed")
+    add.add_argument("--feedback", metavar="TEXT", help="the client's feedback, in their words")
+    for flag, instrument in _MEASURE_FLAGS.items():
+        add.add_argument(
+            f"--{flag}",
+            type=_numbers,
+            metavar="V,V,…",
+            help=f"{instrument} item values, comma-separated",
+        )
+    listing = session_commands.add_parser("list", parents=[common], help="list sessions")
+    listing.add_argument("code", metavar="CLIENT_CODE")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
@@ -354,6 +423,88 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_session(args: argparse.Namespace) -> int:
+    return _cmd_session_add(args) if args.session_command == "add" else _cmd_session_list(args)
+
+
+def _read_json_file(path_text: str) -> Any:
+    path = Path(path_text).expanduser()
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise UsageError(f"There is no file at {path}.") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} cannot be read as a JSON file ({type(exc).__name__}).") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}.") from None
+
+
+def _cmd_session_add(args: argparse.Namespace) -> int:
+    from alliance_desktop.services import sessions
+    from alliance_desktop.storage import repository
+
+    document: dict[str, Any] = {}
+    if args.json:
+        loaded = _read_json_file(args.json)
+        if not isinstance(loaded, dict):
+            raise UsageError(f"{args.json} must hold one session as a JSON object.")
+        document = loaded
+    start = args.date or document.get("start") or datetime.now().replace(second=0, microsecond=0)
+    overrides = {
+        "start": start.isoformat(timespec="minutes") if isinstance(start, datetime) else start,
+        "duration_minutes": args.duration,
+        "attendance": args.attendance,
+        "format": args.format,
+        "notes": args.notes,
+        "tasks_agreed": args.tasks,
+        "client_feedback": args.feedback,
+    }
+    document.update({k: v for k, v in overrides.items() if v is not None})
+    with _opened(args, create=False) as db:
+        client_id = sessions.client_for_code(db, args.code)
+        client = repository.load_client_tree(db, client_id)
+        assert client is not None
+        session = sessions.parse_session(document, client, where=args.json or "session")
+        for flag, instrument in _MEASURE_FLAGS.items():
+            values = getattr(args, flag.replace("-", "_"))
+            if values is not None:
+                session.measurements = [
+                    m for m in session.measurements if m.instrument_id != instrument
+                ]
+                session.measurements.append(
+                    sessions.measurement_from_values(instrument, values, session.start)
+                )
+        added = sessions.record_session(db, client_id, session)
+    print(f"Recorded session {added.number} for {client.code} on {session.start:%Y-%m-%d %H:%M}.")
+    return EXIT_OK
+
+
+def _cmd_session_list(args: argparse.Namespace) -> int:
+    from alliance_desktop.services import sessions
+    from alliance_desktop.storage import repository
+
+    with _opened(args, create=False) as db:
+        client = repository.load_client_tree(db, sessions.client_for_code(db, args.code))
+        assert client is not None
+    rows = [sessions.session_to_json(s) for s in client.sessions]
+    if args.json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return EXIT_OK
+    if not rows:
+        print(f"{client.code} has no sessions yet.")
+        return EXIT_OK
+    print(f"{'#':>3}  {'START':<16}  {'ATTENDANCE':<10}  MEASURES")
+    for row in rows:
+        measures = ", ".join(
+            f"{m['instrument_id']} {m['total']:g}" if m["total"] is not None else m["instrument_id"]
+            for m in row["measurements"]
+        )
+        start = row["start"].replace("T", " ")
+        print(f"{row['number']:>3}  {start:<16}  {row['attendance']:<10}  {measures}")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "init": _cmd_init,
     "check": _cmd_check,
@@ -361,6 +512,7 @@ _COMMANDS = {
     "clients": _cmd_clients,
     "export": _cmd_export,
     "import": _cmd_import,
+    "session": _cmd_session,
 }
 
 

@@ -448,6 +448,11 @@ def _read_session(obj: Any, where: str, goal_numbers: set[int]) -> SessionData:
     return session
 
 
+def read_session_object(obj: Any, where: str, goal_numbers: set[int]) -> SessionData:
+    """Check and read one session object in the export's shape (shared with ``session add``)."""
+    return _read_session(obj, where, goal_numbers)
+
+
 def _read_client(obj: Any, where: str, today: date) -> ClientData:
     f = _Fields(obj, where)
     code = f.req_text("code", allow_empty=False).strip()

@@ -418,16 +418,34 @@ def _client_field_values(r: Any) -> dict[str, Any]:
     }
 
 
-def load_client_trees(db: Database) -> list[ClientData]:
-    """Every client with their whole record, ordered by code (for export)."""
+def load_client_trees(db: Database, *, client_id: int | None = None) -> list[ClientData]:
+    """Every client (or one) with their whole record, ordered by code (for export)."""
+    one = client_id is not None
     with db.read() as conn:
         clients: dict[int, ClientData] = {}
-        for r in conn.execute(select(_clients).order_by(_clients.c.code)):
+        client_query = select(_clients).order_by(_clients.c.code)
+        if one:
+            client_query = client_query.where(_clients.c.id == client_id)
+        for r in conn.execute(client_query):
             clients[r.id] = ClientData(
                 **_client_field_values(r), created_at=r.created_at, updated_at=r.updated_at
             )
+        goal_query = select(_goals).order_by(_goals.c.client_id, _goals.c.id)
+        session_query = select(_sessions).order_by(_sessions.c.client_id, _sessions.c.number)
+        measurement_query = select(_measurements).order_by(_measurements.c.id)
+        rating_query = select(_ratings).order_by(_ratings.c.session_id, _ratings.c.goal_id)
+        rupture_query = select(_ruptures).order_by(_ruptures.c.id)
+        if one:
+            own_sessions = select(_sessions.c.id).where(_sessions.c.client_id == client_id)
+            goal_query = goal_query.where(_goals.c.client_id == client_id)
+            session_query = session_query.where(_sessions.c.client_id == client_id)
+            measurement_query = measurement_query.where(
+                _measurements.c.session_id.in_(own_sessions)
+            )
+            rating_query = rating_query.where(_ratings.c.session_id.in_(own_sessions))
+            rupture_query = rupture_query.where(_ruptures.c.session_id.in_(own_sessions))
         goal_number: dict[int, int] = {}
-        for r in conn.execute(select(_goals).order_by(_goals.c.client_id, _goals.c.id)):
+        for r in conn.execute(goal_query):
             owner = clients[r.client_id]
             number = len(owner.goals) + 1
             goal_number[r.id] = number
@@ -435,9 +453,7 @@ def load_client_trees(db: Database) -> list[ClientData]:
                 GoalData(number, r.description, r.agreed_on, GoalStatus(r.status), r.closed_on)
             )
         sessions: dict[int, SessionData] = {}
-        for r in conn.execute(
-            select(_sessions).order_by(_sessions.c.client_id, _sessions.c.number)
-        ):
+        for r in conn.execute(session_query):
             session = SessionData(
                 number=r.number,
                 start=r.start,
@@ -451,7 +467,7 @@ def load_client_trees(db: Database) -> list[ClientData]:
             )
             sessions[r.id] = session
             clients[r.client_id].sessions.append(session)
-        for r in conn.execute(select(_measurements).order_by(_measurements.c.id)):
+        for r in conn.execute(measurement_query):
             sessions[r.session_id].measurements.append(
                 MeasurementData(
                     instrument_id=r.instrument_id,
@@ -461,11 +477,11 @@ def load_client_trees(db: Database) -> list[ClientData]:
                     respondent=Respondent(r.respondent),
                 )
             )
-        for r in conn.execute(select(_ratings).order_by(_ratings.c.session_id, _ratings.c.goal_id)):
+        for r in conn.execute(rating_query):
             sessions[r.session_id].goal_ratings.append(
                 GoalRatingData(goal_number[r.goal_id], r.rating)
             )
-        for r in conn.execute(select(_ruptures).order_by(_ruptures.c.id)):
+        for r in conn.execute(rupture_query):
             sessions[r.session_id].ruptures.append(
                 RuptureData(RuptureKind(r.kind), r.description, r.repair, bool(r.resolved))
             )
@@ -675,3 +691,107 @@ def list_sessions(db: Database, client_id: int) -> list[SessionRow]:
         )
         for s in sessions
     ]
+
+
+def session_starts(db: Database, client_id: int) -> list[datetime]:
+    """When each of a client's sessions started (for clash checks)."""
+    with db.read() as conn:
+        return list(
+            conn.execute(
+                select(_sessions.c.start).where(_sessions.c.client_id == client_id)
+            ).scalars()
+        )
+
+
+def insert_session(
+    db: Database, client_id: int, session: SessionData, goal_ids: dict[int, int]
+) -> tuple[int, int]:
+    """Store one session with its measures, ratings and ruptures; return (id, number).
+
+    Sessions are numbered in the order they took place: a session entered late, between two
+    others, takes its place and the later ones move up by one. ``goal_ids`` maps the goal
+    numbers used in ``session.goal_ratings`` to goal ids. Everything happens in one write
+    transaction, so a failure leaves nothing behind.
+    """
+    with db.write() as conn:
+        earlier = conn.execute(
+            select(func.count())
+            .select_from(_sessions)
+            .where(_sessions.c.client_id == client_id, _sessions.c.start < session.start)
+        ).scalar_one()
+        number = int(earlier) + 1
+        later = (_sessions.c.client_id == client_id) & (_sessions.c.number >= number)
+        # Two steps through negative numbers: a unique (client, number) index is checked
+        # row by row, so adding 1 in place would collide on the way.
+        conn.execute(update(_sessions).where(later).values(number=-(_sessions.c.number + 1)))
+        conn.execute(
+            update(_sessions)
+            .where((_sessions.c.client_id == client_id) & (_sessions.c.number < 0))
+            .values(number=-_sessions.c.number)
+        )
+        (session_id,) = _returning_ids(
+            conn,
+            _sessions,
+            [
+                {
+                    "client_id": client_id,
+                    "number": number,
+                    "start": session.start,
+                    "duration_minutes": session.duration_minutes,
+                    "format": session.format,
+                    "attendance": session.attendance,
+                    "approach": session.approach,
+                    "notes": session.notes,
+                    "tasks_agreed": session.tasks_agreed,
+                    "client_feedback": session.client_feedback,
+                }
+            ],
+        )
+        if session.measurements:
+            conn.execute(
+                insert(_measurements),
+                [
+                    {
+                        "session_id": session_id,
+                        "instrument_id": m.instrument_id,
+                        "instrument_version": m.instrument_version,
+                        "respondent": m.respondent,
+                        "item_values": list(m.item_values),
+                        "taken_at": m.taken_at,
+                    }
+                    for m in session.measurements
+                ],
+            )
+        if session.goal_ratings:
+            conn.execute(
+                insert(_ratings),
+                [
+                    {
+                        "session_id": session_id,
+                        "goal_id": goal_ids[r.goal_number],
+                        "rating": r.rating,
+                    }
+                    for r in session.goal_ratings
+                ],
+            )
+        if session.ruptures:
+            conn.execute(
+                insert(_ruptures),
+                [
+                    {
+                        "session_id": session_id,
+                        "kind": r.kind,
+                        "description": r.description,
+                        "repair": r.repair,
+                        "resolved": r.resolved,
+                    }
+                    for r in session.ruptures
+                ],
+            )
+    return session_id, number
+
+
+def load_client_tree(db: Database, client_id: int) -> ClientData | None:
+    """One client with their whole record (the session list in full), or None."""
+    trees = load_client_trees(db, client_id=client_id)
+    return trees[0] if trees else None

@@ -86,8 +86,17 @@ def test_check_on_missing_file_does_not_create_it(db_path: Path) -> None:
 
 
 def test_demo_clients_json_contract(db_path: Path) -> None:
-    demo = run("--db", str(db_path), "demo", "--clients", "25", "--seed", "3",
-               "--as-of", DEMO_AS_OF.isoformat())  # fmt: skip
+    demo = run(
+        "--db",
+        str(db_path),
+        "demo",
+        "--clients",
+        "25",
+        "--seed",
+        "3",
+        "--as-of",
+        DEMO_AS_OF.isoformat(),
+    )
     assert demo.returncode == 0, demo.stderr
     assert "Added 25 demo clients" in demo.stdout
     listing = run("--db", str(db_path), "clients", "--json")
@@ -95,8 +104,15 @@ def test_demo_clients_json_contract(db_path: Path) -> None:
     rows = json.loads(listing.stdout)
     assert len(rows) == 25
     for row in rows:
-        assert {"code", "name", "status", "sessions", "last_session", "alliance_latest",
-                "alerts"} <= row.keys()  # fmt: skip
+        assert {
+            "code",
+            "name",
+            "status",
+            "sessions",
+            "last_session",
+            "alliance_latest",
+            "alerts",
+        } <= row.keys()
         assert row["status"] in {"active", "paused", "discharged"}
     with_alliance = [r for r in rows if r["alliance_latest"]]
     assert with_alliance
@@ -111,9 +127,10 @@ def test_demo_refuses_a_database_with_clients(db_path: Path, tmp_path: Path) -> 
     document = {
         "format": "alliance-desktop-export",
         "format_version": 1,
-        "clients": [{"code": "C-1", "given_name": "Zoë", "approach": "cbt",
-                     "intake_date": "2026-01-05"}],
-    }  # fmt: skip
+        "clients": [
+            {"code": "C-1", "given_name": "Zoë", "approach": "cbt", "intake_date": "2026-01-05"}
+        ],
+    }
     source = tmp_path / "real.json"
     source.write_text(json.dumps(document), encoding="utf-8")
     assert run("--db", str(db_path), "import", str(source)).returncode == 0
@@ -161,8 +178,16 @@ def test_csv_export_writes_a_folder_of_tables(demo_db_path: Path, tmp_path: Path
     result = run("--db", str(demo_db_path), "export", "--format", "csv", "--out", str(out))
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(["clients.csv", "goals.csv", "sessions.csv", "measurements.csv",
-                            "goal_ratings.csv", "ruptures.csv"])  # fmt: skip
+    assert names == sorted(
+        [
+            "clients.csv",
+            "goals.csv",
+            "sessions.csv",
+            "measurements.csv",
+            "goal_ratings.csv",
+            "ruptures.csv",
+        ]
+    )
     clients = (out / "clients.csv").read_text("utf-8-sig").splitlines()
     assert len(clients) == 41 and clients[0].startswith("code,given_name")
     again = run("--db", str(demo_db_path), "export", "--format", "csv", "--out", str(out))
@@ -176,12 +201,23 @@ def test_import_refuses_bad_files_and_leaves_no_database(tmp_path: Path) -> None
         "garbage.json": ("this is not json", "not valid JSON"),
         "other.json": ('{"hello": 1}', "is not an Alliance Desktop export"),
         "date.json": (
-            json.dumps({"format": "alliance-desktop-export", "format_version": 1, "clients": [
-                {"code": "C-1", "given_name": "Zoë", "approach": "cbt",
-                 "intake_date": "2026-02-30"}]}),
+            json.dumps(
+                {
+                    "format": "alliance-desktop-export",
+                    "format_version": 1,
+                    "clients": [
+                        {
+                            "code": "C-1",
+                            "given_name": "Zoë",
+                            "approach": "cbt",
+                            "intake_date": "2026-02-30",
+                        }
+                    ],
+                }
+            ),
             "clients[0].intake_date is '2026-02-30', not a date",
         ),
-    }  # fmt: skip
+    }
     for name, (content, fragment) in cases.items():
         path = tmp_path / name
         if content is not None:
@@ -223,8 +259,9 @@ def test_headless_commands_never_import_pyside6(db_path: Path) -> None:
         "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6')))\n"
         "assert not bad, bad\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -288,10 +325,20 @@ def test_interrupted_demo_leaves_a_healthy_marked_database(db_path: Path) -> Non
     import time
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "alliance_desktop", "--db", str(db_path), "demo",
-         "--clients", "20000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "alliance_desktop",
+            "--db",
+            str(db_path),
+            "demo",
+            "--clients",
+            "20000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until some clients are committed
         time.sleep(0.3)
@@ -352,10 +399,20 @@ def test_export_while_demo_is_writing_is_consistent(db_path: Path, tmp_path: Pat
 
     assert run("--db", str(db_path), "init").returncode == 0
     writer = subprocess.Popen(
-        [sys.executable, "-m", "alliance_desktop", "--db", str(db_path), "demo",
-         "--clients", "3000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "alliance_desktop",
+            "--db",
+            str(db_path),
+            "demo",
+            "--clients",
+            "3000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     exports = 0
     try:
         while writer.poll() is None and exports < 6:
@@ -440,3 +497,85 @@ def test_plural_and_singular_in_messages(db_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "one.json"
     result = run("--db", str(db_path), "export", "--out", str(out))
     assert "Exported 1 client to" in result.stdout
+
+
+def test_session_add_and_list_from_the_command_line(db_path: Path, tmp_path: Path) -> None:
+    document = {
+        "format": "alliance-desktop-export",
+        "format_version": 1,
+        "clients": [
+            {
+                "code": "C-1",
+                "given_name": "Zoë",
+                "approach": "cbt",
+                "intake_date": "2026-10-01",
+                "goals": [{"number": 1, "description": "Sleep", "agreed_on": "2026-10-01"}],
+            }
+        ],
+    }
+    source = tmp_path / "c.json"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    assert run("--db", str(db_path), "import", str(source)).returncode == 0
+    added = run(
+        "--db",
+        str(db_path),
+        "session",
+        "add",
+        "C-1",
+        "--date",
+        "2026-11-02T10:00",
+        "--srs",
+        "9,9,8.5,9",
+        "--ors",
+        "5,6,5.5,6",
+        "--notes",
+        "Zoë talked about sleep",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "Recorded session 1 for C-1 on 2026-11-02 10:00." in added.stdout
+    session_file = tmp_path / "s.json"
+    session_file.write_text(
+        json.dumps(
+            {
+                "start": "2026-11-09T10:00",
+                "goal_ratings": [{"goal": 1, "rating": 4}],
+                "ruptures": [{"kind": "confrontation", "repair": "named it"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert (
+        run(
+            "--db",
+            str(db_path),
+            "session",
+            "add",
+            "C-1",
+            "--json",
+            str(session_file),
+            "--srs",
+            "8,8,8,8",
+        ).returncode
+        == 0
+    )
+    listing = run("--db", str(db_path), "session", "list", "C-1", "--json")
+    rows = json.loads(listing.stdout)
+    assert [r["number"] for r in rows] == [1, 2]
+    srs = rows[0]["measurements"][0]
+    assert (srs["instrument_id"], srs["total"]) == ("SRS", 35.5)
+    assert set(srs["subscales"]) == {"goal", "task", "bond"}
+    assert rows[1]["goal_ratings"] == [{"goal": 1, "rating": 4.0}]
+    assert rows[1]["ruptures"][0]["kind"] == "confrontation"
+    before = digest(db_path)
+    for args, fragment in (
+        (["--srs", "9,11,9,9", "--date", "2026-11-16T10:00"], "between 0 and 10"),
+        (["--date", "2026-11-02T10:00"], "two sessions cannot start at the same time"),
+        (["--date", "2026-13-01T10:00"], "not a date and time"),
+        (["--date", "2026-09-01T10:00"], "before C-1's intake"),
+    ):
+        result = run("--db", str(db_path), "session", "add", "C-1", *args)
+        assert_one_line_error(result, fragment)
+    assert_one_line_error(
+        run("--db", str(db_path), "session", "list", "C-404"), "no client with the code 'C-404'"
+    )
+    assert digest(db_path) == before

@@ -1,0 +1,139 @@
+"""Recording a session: checks against the client's record, numbering, all-or-nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+
+from alliance_desktop.domain.vocabulary import Approach
+from alliance_desktop.services import clients, sessions
+from alliance_desktop.services.errors import InvalidInput
+from alliance_desktop.storage import repository
+from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.records import ClientFields
+
+NOW = datetime(2026, 11, 25, 18, 0)
+SRS = {"instrument_id": "SRS", "taken_at": "2026-11-02T10:50", "item_values": [9, 9, 8.5, 9]}
+
+
+@pytest.fixture
+def client_id(new_db: Database) -> int:
+    fields = ClientFields("C-1", "Zoë", "Łukasiewicz", Approach.CBT, date(2026, 10, 1))
+    cid = clients.create_client(new_db, fields, today=date(2026, 11, 25)).client_id
+    clients.add_goal(
+        new_db, cid, "Sleep through the night", date(2026, 10, 1), today=date(2026, 11, 25)
+    )
+    return cid
+
+
+def add(db: Database, cid: int, document: dict[str, Any]) -> sessions.SessionAdded:
+    client = repository.load_client_tree(db, cid)
+    assert client is not None
+    return sessions.record_session(db, cid, sessions.parse_session(document, client), now=NOW)
+
+
+def test_session_is_stored_whole_and_numbered_in_time_order(
+    new_db: Database, client_id: int
+) -> None:
+    first = add(
+        new_db,
+        client_id,
+        {
+            "start": "2026-11-02T10:00",
+            "measurements": [SRS],
+            "goal_ratings": [{"goal": 1, "rating": 3}],
+            "ruptures": [{"kind": "withdrawal", "resolved": True}],
+        },
+    )
+    assert first.number == 1
+    later = add(new_db, client_id, {"start": "2026-11-09T10:00"})
+    earlier = add(new_db, client_id, {"start": "2026-10-26T10:00", "attendance": "cancelled"})
+    assert (later.number, earlier.number) == (2, 1)
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None
+    assert [(s.number, s.start.day) for s in tree.sessions] == [(1, 26), (2, 2), (3, 9)]
+    stored = tree.sessions[1]
+    assert stored.measurements[0].item_values == [9, 9, 8.5, 9]
+    assert stored.goal_ratings[0].rating == 3 and stored.ruptures[0].resolved
+    summary = repository.list_client_rows(new_db, client_id=client_id)[0].summary
+    assert summary is not None and (summary.attended, summary.cancelled) == (2, 1)
+    assert new_db.health().healthy
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"start": "2026-09-30T10:00"}, "before C-1's intake"),
+        ({"start": "2026-12-01T10:00"}, "in the future"),
+        (
+            {"start": "2026-11-20T10:00", "measurements": [{**SRS, "item_values": [9, 11, 9, 9]}]},
+            "between 0 and 10",
+        ),
+        ({"start": "2026-11-20T10:00", "measurements": [SRS, SRS]}, "recorded twice"),
+        (
+            {"start": "2026-11-20T10:00", "attendance": "no_show", "measurements": [SRS]},
+            "cannot carry measures",
+        ),
+        (
+            {"start": "2026-11-20T10:00", "goal_ratings": [{"goal": 2, "rating": 5}]},
+            "client has no goal 2",
+        ),
+        (
+            {"start": "2026-11-20T10:00", "goal_ratings": [{"goal": 1, "rating": 11}]},
+            "from 0 to 10",
+        ),
+        ({"start": "20/11/2026"}, "not a date and time"),
+        ({"start": "2026-11-20T10:00", "notes": "x" * 1_000_001}, "longer than"),
+    ],
+)
+def test_bad_sessions_are_refused_and_nothing_is_stored(
+    new_db: Database, client_id: int, document: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        add(new_db, client_id, document)
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None and tree.sessions == []
+
+
+def test_a_one_megabyte_note_is_kept(new_db: Database, client_id: int) -> None:
+    add(new_db, client_id, {"start": "2026-11-20T10:00", "notes": "ü" * 1_000_000})
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None and len(tree.sessions[0].notes) == 1_000_000
+
+
+def test_two_sessions_cannot_start_together(new_db: Database, client_id: int) -> None:
+    add(new_db, client_id, {"start": "2026-11-20T10:00"})
+    with pytest.raises(InvalidInput, match="already has session 1 at 2026-11-20 10:00"):
+        add(new_db, client_id, {"start": "2026-11-20T10:00"})
+
+
+def test_closed_goals_cannot_be_rated(new_db: Database, client_id: int) -> None:
+    from alliance_desktop.domain.vocabulary import GoalStatus
+
+    goal = repository.list_goals(new_db, client_id)[0]
+    clients.set_goal_status(new_db, goal.goal_id, GoalStatus.ACHIEVED, date(2026, 11, 1))
+    with pytest.raises(InvalidInput, match="not an active goal"):
+        add(
+            new_db,
+            client_id,
+            {"start": "2026-11-20T10:00", "goal_ratings": [{"goal": 1, "rating": 8}]},
+        )
+
+
+def test_session_json_has_totals_and_goal_task_bond(new_db: Database, client_id: int) -> None:
+    wai = {
+        "instrument_id": "WAI-SR",
+        "taken_at": "2026-11-20T10:50",
+        "item_values": [4, 4, 5, 4, 4, 5, 4, 4, 5, 4, 4, 4],
+    }
+    add(new_db, client_id, {"start": "2026-11-20T10:00", "measurements": [SRS, wai]})
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None
+    (row,) = [sessions.session_to_json(s) for s in tree.sessions]
+    srs, wai_row = row["measurements"]
+    assert srs["total"] == 35.5 and srs["item_values"] == [9, 9, 8.5, 9]
+    # WAI-SR keys: goal = items 4, 6, 8, 11; task = 1, 2, 10, 12; bond = 3, 5, 7, 9.
+    assert wai_row["subscales"] == {"goal": 17.0, "task": 16.0, "bond": 18.0}
+    assert wai_row["total"] == 51
