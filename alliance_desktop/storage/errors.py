@@ -23,5 +23,9 @@ class DatabaseUnavailable(StorageError):
     """The file cannot be opened or written (permissions, locked, disk full, read-only)."""
 
 
+class SessionClash(StorageError):
+    """Another session of the same client starts at the same moment (found on write)."""
+
+
 class MigrationFailed(StorageError):
     """Updating the schema failed; the database was rolled back and a copy kept beside it."""

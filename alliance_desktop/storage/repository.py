@@ -22,6 +22,7 @@ from alliance_desktop.domain.vocabulary import (
     SessionFormat,
 )
 from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.errors import SessionClash
 from alliance_desktop.storage.models import (
     Base,
     Client,
@@ -714,6 +715,18 @@ def insert_session(
     transaction, so a failure leaves nothing behind.
     """
     with db.write() as conn:
+        # Checked again inside the write lock: two programs may have passed the service's
+        # check at the same moment.
+        clash = conn.execute(
+            select(_sessions.c.number).where(
+                _sessions.c.client_id == client_id, _sessions.c.start == session.start
+            )
+        ).scalar()
+        if clash is not None:
+            raise SessionClash(
+                f"Session {clash} already starts at {session.start:%Y-%m-%d %H:%M}; two "
+                "sessions cannot start at the same time. Nothing was saved."
+            )
         earlier = conn.execute(
             select(func.count())
             .select_from(_sessions)

@@ -137,3 +137,17 @@ def test_session_json_has_totals_and_goal_task_bond(new_db: Database, client_id:
     # WAI-SR keys: goal = items 4, 6, 8, 11; task = 1, 2, 10, 12; bond = 3, 5, 7, 9.
     assert wai_row["subscales"] == {"goal": 17.0, "task": 16.0, "bond": 18.0}
     assert wai_row["total"] == 51
+
+
+def test_the_clash_check_is_repeated_inside_the_write(new_db: Database, client_id: int) -> None:
+    """Two programs can pass the service's check at once; the write itself refuses the second."""
+    from alliance_desktop.storage.errors import SessionClash
+
+    client = repository.load_client_tree(new_db, client_id)
+    assert client is not None
+    session = sessions.parse_session({"start": "2026-11-20T10:00"}, client)
+    repository.insert_session(new_db, client_id, session, {})
+    with pytest.raises(SessionClash, match="already starts at 2026-11-20 10:00"):
+        repository.insert_session(new_db, client_id, session, {})
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None and len(tree.sessions) == 1
