@@ -23,6 +23,22 @@ from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientData, MeasurementData, SessionData
 
+SESSION_KEYS = frozenset(
+    {
+        "number",
+        "start",
+        "duration_minutes",
+        "format",
+        "attendance",
+        "approach",
+        "notes",
+        "tasks_agreed",
+        "client_feedback",
+        "measurements",
+        "goal_ratings",
+        "ruptures",
+    }
+)
 #: A session is recorded after it happens; a start further ahead than this is a typo.
 FUTURE_LIMIT = timedelta(days=1)
 
@@ -37,7 +53,7 @@ class SessionAdded(Change):
 
 def client_for_code(db: Database, code: str) -> int:
     """The id of the client with ``code``; InvalidInput naming the code when there is none."""
-    client_id = repository.client_id_for_code(db, code.strip())
+    client_id = repository.client_id_for_code(db, code.strip(), ignore_case=True)
     if client_id is None:
         raise InvalidInput(
             f"There is no client with the code {code!r}. List them with 'alliance-desktop clients'."
@@ -49,6 +65,13 @@ def parse_session(obj: Any, client: ClientData, *, where: str = "session") -> Se
     """Read a session object (the export's shape; ``number`` is ignored and assigned)."""
     if not isinstance(obj, dict):
         raise InvalidInput(f"{where} must be a JSON object.")
+    unknown = sorted(set(obj) - SESSION_KEYS)
+    if unknown:  # a misspelt key would otherwise drop what was typed without a word
+        raise InvalidInput(
+            f"{where} has unknown field{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(k) for k in unknown)}; the fields are "
+            f"{', '.join(sorted(SESSION_KEYS))}."
+        )
     with_defaults = {"number": 1, "approach": str(client.approach), **obj}
     return read_session_object(with_defaults, where, {g.number for g in client.goals})
 

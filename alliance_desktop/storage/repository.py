@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from alliance_desktop.domain.vocabulary import (
     Approach,
@@ -536,10 +536,12 @@ def _fields_row(f: ClientFields) -> dict[str, Any]:
     }
 
 
-def client_id_for_code(db: Database, code: str) -> int | None:
-    """The id of the client with this code (exact match), or None."""
+def client_id_for_code(db: Database, code: str, *, ignore_case: bool = False) -> int | None:
+    """The id of the client with this code, or None (codes are unique regardless of case)."""
+    column = func.lower(_clients.c.code) if ignore_case else _clients.c.code
+    wanted = code.lower() if ignore_case else code
     with db.read() as conn:
-        value = conn.execute(select(_clients.c.id).where(_clients.c.code == code)).scalar()
+        value = conn.execute(select(_clients.c.id).where(column == wanted)).scalar()
     return int(value) if value is not None else None
 
 
@@ -709,9 +711,9 @@ def insert_session(
 ) -> tuple[int, int]:
     """Store one session with its measures, ratings and ruptures; return (id, number).
 
-    Sessions are numbered in the order they took place: a session entered late, between two
-    others, takes its place and the later ones move up by one. ``goal_ids`` maps the goal
-    numbers used in ``session.goal_ratings`` to goal ids. Everything happens in one write
+    Sessions are numbered 1, 2, 3 … in the order they took place: a session entered late,
+    between two others, takes its place and the later ones move up by one. ``goal_ids`` maps
+    the goal numbers used in ``session.goal_ratings`` to goal ids. Everything happens in one write
     transaction, so a failure leaves nothing behind.
     """
     with db.write() as conn:
@@ -727,28 +729,15 @@ def insert_session(
                 f"Session {clash} already starts at {session.start:%Y-%m-%d %H:%M}; two "
                 "sessions cannot start at the same time. Nothing was saved."
             )
-        earlier = conn.execute(
-            select(func.count())
-            .select_from(_sessions)
-            .where(_sessions.c.client_id == client_id, _sessions.c.start < session.start)
-        ).scalar_one()
-        number = int(earlier) + 1
-        later = (_sessions.c.client_id == client_id) & (_sessions.c.number >= number)
-        # Two steps through negative numbers: a unique (client, number) index is checked
-        # row by row, so adding 1 in place would collide on the way.
-        conn.execute(update(_sessions).where(later).values(number=-(_sessions.c.number + 1)))
-        conn.execute(
-            update(_sessions)
-            .where((_sessions.c.client_id == client_id) & (_sessions.c.number < 0))
-            .values(number=-_sessions.c.number)
-        )
+        # Stored first under a number no session can have, then every session of the client
+        # is renumbered by start time (so gaps or an odd order from an import are mended too).
         (session_id,) = _returning_ids(
             conn,
             _sessions,
             [
                 {
                     "client_id": client_id,
-                    "number": number,
+                    "number": _UNNUMBERED,
                     "start": session.start,
                     "duration_minutes": session.duration_minutes,
                     "format": session.format,
@@ -801,7 +790,36 @@ def insert_session(
                     for r in session.ruptures
                 ],
             )
+        number = _renumber_by_start(conn, client_id, session_id)
     return session_id, number
+
+
+_UNNUMBERED = -1_000_000_000  # below any -rank the renumbering passes through
+
+
+def _renumber_by_start(conn: Connection, client_id: int, new_session_id: int) -> int:
+    """Number a client's sessions 1..n by start time; return the new session's number.
+
+    Two steps through negative numbers: the unique (client, number) index is checked row
+    by row, so numbering in place could collide on the way.
+    """
+    ids = list(
+        conn.execute(
+            select(_sessions.c.id)
+            .where(_sessions.c.client_id == client_id)
+            .order_by(_sessions.c.start, _sessions.c.id)
+        ).scalars()
+    )
+    conn.execute(
+        update(_sessions).where(_sessions.c.id == bindparam("sid")).values(number=bindparam("n")),
+        [{"sid": sid, "n": -(rank + 1)} for rank, sid in enumerate(ids)],
+    )
+    conn.execute(
+        update(_sessions)
+        .where(_sessions.c.client_id == client_id, _sessions.c.number < 0)
+        .values(number=-_sessions.c.number)
+    )
+    return ids.index(new_session_id) + 1
 
 
 def load_client_tree(db: Database, client_id: int) -> ClientData | None:

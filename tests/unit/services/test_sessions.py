@@ -151,3 +151,34 @@ def test_the_clash_check_is_repeated_inside_the_write(new_db: Database, client_i
         repository.insert_session(new_db, client_id, session, {})
     tree = repository.load_client_tree(new_db, client_id)
     assert tree is not None and len(tree.sessions) == 1
+
+
+def test_numbers_follow_start_times_even_after_gaps(new_db: Database, client_id: int) -> None:
+    """An import may bring numbers with gaps (1, 2, 10); a new session mends the order."""
+    from alliance_desktop.storage.records import SessionData
+
+    client = repository.load_client_tree(new_db, client_id)
+    assert client is not None
+    for number, day in ((1, 2), (2, 9), (10, 16)):
+        with new_db.write() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO sessions (client_id, number, start, duration_minutes, format,"
+                " attendance, approach, notes, tasks_agreed, client_feedback)"
+                " VALUES (?, ?, ?, 50, 'in_person', 'attended', 'cbt', '', '', '')",
+                (client_id, number, f"2026-11-{day:02d} 10:00:00.000000"),
+            )
+    added = add(new_db, client_id, {"start": "2026-11-12T10:00"})
+    assert added.number == 3
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None
+    assert [(s.number, s.start.day) for s in tree.sessions] == [(1, 2), (2, 9), (3, 12), (4, 16)]
+    assert isinstance(tree.sessions[0], SessionData)
+
+
+def test_unknown_fields_are_named_not_dropped(new_db: Database, client_id: int) -> None:
+    with pytest.raises(InvalidInput, match="unknown fields 'note', 'srs'"):
+        add(new_db, client_id, {"start": "2026-11-20T10:00", "note": "lost", "srs": [1, 1, 1, 1]})
+
+
+def test_client_code_is_found_regardless_of_case(new_db: Database, client_id: int) -> None:
+    assert sessions.client_for_code(new_db, " c-1 ") == client_id
