@@ -40,6 +40,17 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
         assert fragment in lines[0], lines[0]
 
 
+def one_client_export(**client: object) -> str:
+    """An export file's text holding one client (Zoë, CBT, C-1) with ``client`` overriding."""
+    fields = {"code": "C-1", "given_name": "Zoë", "approach": "cbt", "intake_date": "2026-10-01"}
+    document = {
+        "format": "alliance-desktop-export",
+        "format_version": 1,
+        "clients": [{**fields, **client}],
+    }
+    return json.dumps(document, ensure_ascii=False)
+
+
 def test_init_then_check(db_path: Path) -> None:
     created = run("--db", str(db_path), "init")
     assert created.returncode == 0, created.stderr
@@ -124,15 +135,8 @@ def test_demo_clients_json_contract(db_path: Path) -> None:
 
 
 def test_demo_refuses_a_database_with_clients(db_path: Path, tmp_path: Path) -> None:
-    document = {
-        "format": "alliance-desktop-export",
-        "format_version": 1,
-        "clients": [
-            {"code": "C-1", "given_name": "Zoë", "approach": "cbt", "intake_date": "2026-01-05"}
-        ],
-    }
     source = tmp_path / "real.json"
-    source.write_text(json.dumps(document), encoding="utf-8")
+    source.write_text(one_client_export(), encoding="utf-8")
     assert run("--db", str(db_path), "import", str(source)).returncode == 0
     before = digest(db_path)
     result = run("--db", str(db_path), "demo", "--clients", "5")
@@ -201,20 +205,7 @@ def test_import_refuses_bad_files_and_leaves_no_database(tmp_path: Path) -> None
         "garbage.json": ("this is not json", "not valid JSON"),
         "other.json": ('{"hello": 1}', "is not an Alliance Desktop export"),
         "date.json": (
-            json.dumps(
-                {
-                    "format": "alliance-desktop-export",
-                    "format_version": 1,
-                    "clients": [
-                        {
-                            "code": "C-1",
-                            "given_name": "Zoë",
-                            "approach": "cbt",
-                            "intake_date": "2026-02-30",
-                        }
-                    ],
-                }
-            ),
+            one_client_export(intake_date="2026-02-30"),
             "clients[0].intake_date is '2026-02-30', not a date",
         ),
     }
@@ -500,21 +491,9 @@ def test_plural_and_singular_in_messages(db_path: Path, tmp_path: Path) -> None:
 
 
 def test_session_add_and_list_from_the_command_line(db_path: Path, tmp_path: Path) -> None:
-    document = {
-        "format": "alliance-desktop-export",
-        "format_version": 1,
-        "clients": [
-            {
-                "code": "C-1",
-                "given_name": "Zoë",
-                "approach": "cbt",
-                "intake_date": "2026-10-01",
-                "goals": [{"number": 1, "description": "Sleep", "agreed_on": "2026-10-01"}],
-            }
-        ],
-    }
+    goal = {"number": 1, "description": "Sleep", "agreed_on": "2026-10-01"}
     source = tmp_path / "c.json"
-    source.write_text(json.dumps(document), encoding="utf-8")
+    source.write_text(one_client_export(goals=[goal]), encoding="utf-8")
     assert run("--db", str(db_path), "import", str(source)).returncode == 0
     added = run(
         "--db",
