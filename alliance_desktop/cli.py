@@ -74,10 +74,10 @@ _MEASURE_FLAGS = {"srs": "SRS", "ors": "ORS", "wai-sr": "WAI-SR", "core-10": "CO
 
 
 def _iso_moment(text: str) -> datetime:
+    if len(text) == 10:  # a session at midnight is nearly always a forgotten time
+        raise argparse.ArgumentTypeError(f"{text!r} has no time of day; add it, e.g. {text}T10:00")
     try:
-        if len(text) == 10:
-            value = datetime.fromisoformat(text + "T00:00")
-        elif len(text) in (16, 19) and text[10] == "T":
+        if len(text) in (16, 19) and text[10] == "T":
             value = datetime.fromisoformat(text)
         else:
             raise ValueError
@@ -475,6 +475,8 @@ def _cmd_session_add(args: argparse.Namespace) -> int:
                     sessions.measurement_from_values(instrument, values, session.start)
                 )
         added = sessions.record_session(db, client_id, session)
+    for warning in sessions.session_warnings(session, client):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"Recorded session {added.number} for {client.code} on {session.start:%Y-%m-%d %H:%M}.")
     return EXIT_OK
 

@@ -1,4 +1,4 @@
-"""Recording a session: check it whole, then store it whole (the CLI now, the editor next).
+"""Recording a session: check it whole, then store it whole (the CLI and the editor).
 
 A session is read from the same JSON shape as a session in the export (so a script can
 write one), checked against the client's record (intake, other sessions, goals, instrument
@@ -8,7 +8,7 @@ ranges), numbered in the order sessions took place, and stored in one transactio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from alliance_desktop.domain.errors import DomainError
@@ -16,11 +16,12 @@ from alliance_desktop.domain.instruments import get_instrument
 from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.vocabulary import Attendance, GoalStatus
 from alliance_desktop.services.clients import Change
-from alliance_desktop.services.errors import InvalidInput
+from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import refresh_summaries
 from alliance_desktop.services.transfer import read_session_object
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.errors import RecordGone
 from alliance_desktop.storage.records import ClientData, MeasurementData, SessionData
 
 SESSION_KEYS = frozenset(
@@ -41,6 +42,10 @@ SESSION_KEYS = frozenset(
 )
 #: A session is recorded after it happens; a start further ahead than this is a typo.
 FUTURE_LIMIT = timedelta(days=1)
+#: A questionnaire may be filled in a day before the session (ORS in the waiting room the
+#: evening before) or up to a week after it (a WAI-SR completed at home).
+MEASURE_WINDOW_BEFORE = timedelta(days=1)
+MEASURE_WINDOW_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -73,64 +78,188 @@ def parse_session(obj: Any, client: ClientData, *, where: str = "session") -> Se
             f"{', '.join(sorted(SESSION_KEYS))}."
         )
     with_defaults = {"number": 1, "approach": str(client.approach), **obj}
+    if isinstance(obj.get("measurements"), list) and "start" in obj:
+        # A measure is taken in the session unless the file says otherwise.
+        with_defaults["measurements"] = [
+            {"taken_at": obj["start"], **m} if isinstance(m, dict) else m
+            for m in obj["measurements"]
+        ]
     return read_session_object(with_defaults, where, {g.number for g in client.goals})
 
 
 def check_session(session: SessionData, client: ClientData, *, now: datetime | None = None) -> None:
-    """Refuse a session that does not fit the client's record, naming the problem."""
+    """Refuse a session that does not fit the client's record, naming the first problem."""
+    problems = session_problems(session, client, now=now)
+    if problems:
+        raise InvalidInput(next(iter(problems.values())))
+
+
+def session_problems(
+    session: SessionData, client: ClientData, *, now: datetime | None = None
+) -> dict[str, str]:
+    """What is wrong with a session against the client's record, by field (empty when fine).
+
+    ``client.sessions`` holds the *other* sessions (without the one being edited). Keys are
+    ``start``, ``attendance``, ``measure_<instrument id>`` and ``goal_<number>``, so the
+    editor can show each message beside its field; the CLI prints the first.
+    """
     now = now or datetime.now()
-    if session.start.date() < client.intake_date:
-        raise InvalidInput(
-            f"The session on {session.start:%Y-%m-%d} is before {client.code}'s intake "
-            f"({client.intake_date}); check the date."
+    problems: dict[str, str] = {}
+    day = session.start.date()
+    if day < client.intake_date:
+        problems["start"] = (
+            f"The session on {day} is before {client.code}'s intake ({client.intake_date}); "
+            "check the date."
         )
-    if session.start > now + FUTURE_LIMIT:
-        raise InvalidInput(
+    elif session.start > now + FUTURE_LIMIT:
+        problems["start"] = (
             f"The session start {session.start:%Y-%m-%d %H:%M} is in the future; sessions are "
             "recorded after they take place."
         )
-    for other in client.sessions:
-        if other.start == session.start:
-            raise InvalidInput(
-                f"{client.code} already has session {other.number} at "
-                f"{other.start:%Y-%m-%d %H:%M}; two sessions cannot start at the same time."
-            )
+    elif clash := _clash(session, client.sessions):
+        problems["start"] = f"{client.code} already has {clash}; check the date and time."
     if session.attendance is not Attendance.ATTENDED and (
         session.measurements or session.goal_ratings or session.ruptures
     ):
         word = "cancelled" if session.attendance is Attendance.CANCELLED else "a no-show"
-        raise InvalidInput(
+        problems["attendance"] = (
             f"The session was {word}, so it cannot carry measures, goal ratings or ruptures."
         )
     seen: set[str] = set()
     for m in session.measurements:
+        key = f"measure_{m.instrument_id}"
         if m.instrument_id in seen:
-            raise InvalidInput(f"{m.instrument_id} is recorded twice in one session.")
+            problems[key] = f"{m.instrument_id} is recorded twice in one session."
+            continue
         seen.add(m.instrument_id)
-    active = {g.number for g in client.goals if g.status is GoalStatus.ACTIVE}
+        if problem := _measurement_problem(m, session):
+            problems.setdefault(key, problem)
     for r in session.goal_ratings:
-        if r.goal_number not in active:
-            raise InvalidInput(
-                f"Goal {r.goal_number} is not an active goal of {client.code}; rate active "
-                "goals only."
-            )
+        if problem := _goal_problem(r.goal_number, client, day):
+            problems.setdefault(f"goal_{r.goal_number}", problem)
+    return problems
+
+
+def _clash(session: SessionData, others: list[SessionData]) -> str | None:
+    """The other session this one collides with, in words, or None.
+
+    Two sessions may not start at the same moment. Two *attended* sessions may not overlap
+    either; a cancelled or missed appointment may sit under the one that replaced it.
+    """
+    end = session.start + timedelta(minutes=session.duration_minutes)
+    for other in others:
+        other_end = other.start + timedelta(minutes=other.duration_minutes)
+        span = f"session {other.number} ({other.start:%Y-%m-%d %H:%M} to {other_end:%H:%M})"
+        if other.start == session.start:
+            return f"{span} at the same time"
+        attended = Attendance.ATTENDED
+        if (
+            session.attendance is attended
+            and other.attendance is attended
+            and session.start < other_end
+            and other.start < end
+        ):
+            return f"{span}, which overlaps this one"
+    return None
+
+
+def _measurement_problem(m: MeasurementData, session: SessionData) -> str | None:
+    try:
+        instrument = get_instrument(m.instrument_id)
+        score(instrument, m.item_values)
+    except DomainError as exc:
+        return str(exc)
+    if m.instrument_version != instrument.version:
+        return (
+            f"{instrument.id} version {m.instrument_version!r} is not one this app scores; it "
+            f"scores version {instrument.version!r}."
+        )
+    earliest = session.start - MEASURE_WINDOW_BEFORE
+    latest = session.start + timedelta(minutes=session.duration_minutes) + MEASURE_WINDOW_AFTER
+    if not earliest <= m.taken_at <= latest:
+        return (
+            f"{instrument.id} was taken at {m.taken_at:%Y-%m-%d %H:%M}, too far from the session "
+            f"({session.start:%Y-%m-%d %H:%M}); it must be within a day before and a week after."
+        )
+    return None
+
+
+def _goal_problem(number: int, client: ClientData, day: date) -> str | None:
+    """A goal may be rated in a session between the day it was agreed and the day it closed."""
+    goal = next((g for g in client.goals if g.number == number), None)
+    if goal is None:
+        return f"{client.code} has no goal {number}."
+    if day < goal.agreed_on:
+        return f"Goal {number} was agreed on {goal.agreed_on}, after this session."
+    if goal.status is not GoalStatus.ACTIVE and goal.closed_on and goal.closed_on < day:
+        return f"Goal {number} was closed on {goal.closed_on}, before this session."
+    return None
+
+
+def session_warnings(session: SessionData, client: ClientData) -> list[str]:
+    """Things worth a second look that do not stop a save."""
+    warnings = []
+    if client.discharge_date is not None and session.start.date() > client.discharge_date:
+        warnings.append(
+            f"{client.code} was discharged on {client.discharge_date}, before this session; "
+            "reopen the client if they have come back."
+        )
+    return warnings
+
+
+def save_session(
+    db: Database,
+    client_id: int,
+    session: SessionData,
+    *,
+    session_id: int | None = None,
+    now: datetime | None = None,
+) -> SessionAdded:
+    """Check a new (or, with ``session_id``, an edited) session against the record and store it.
+
+    The check runs inside the write transaction, against the record as it is at that moment.
+    """
+
+    def check(client: ClientData) -> None:
+        check_session(session, client, now=now)
+
+    try:
+        saved_id, number = repository.save_session(
+            db, client_id, session, replacing=session_id, check=check
+        )
+    except RecordGone as exc:
+        raise Conflict(str(exc)) from None
+    refresh_summaries(db, [client_id])
+    kind = "session_added" if session_id is None else "session_changed"
+    return SessionAdded(kind, client_id, saved_id, number)
 
 
 def record_session(
     db: Database, client_id: int, session: SessionData, *, now: datetime | None = None
 ) -> SessionAdded:
-    """Check and store a session; return what was added."""
+    """Check and store a new session; return what was added."""
+    return save_session(db, client_id, session, now=now)
+
+
+def delete_session(db: Database, client_id: int, session_id: int) -> Change:
+    """Delete one session and everything recorded in it; the later ones are renumbered."""
+    try:
+        repository.delete_session(db, client_id, session_id)
+    except RecordGone as exc:
+        raise Conflict(str(exc)) from None
+    refresh_summaries(db, [client_id])
+    return Change("session_deleted", client_id)
+
+
+def load_session(db: Database, client_id: int, session_id: int) -> tuple[ClientData, SessionData]:
+    """A client's record and one of its sessions (for the editor)."""
     client = repository.load_client_tree(db, client_id)
     if client is None:
-        raise InvalidInput("That client no longer exists; it may have been deleted.")
-    check_session(session, client, now=now)
-    goal_ids = {
-        number: goal.goal_id
-        for number, goal in enumerate(repository.list_goals(db, client_id), start=1)
-    }
-    session_id, number = repository.insert_session(db, client_id, session, goal_ids)
-    refresh_summaries(db, [client_id])
-    return SessionAdded("session_added", client_id, session_id, number)
+        raise Conflict("That client no longer exists; it may have been deleted.")
+    for session in client.sessions:
+        if session.session_id == session_id:
+            return client, session
+    raise Conflict("That session no longer exists; it may have been deleted.")
 
 
 def measurement_from_values(

@@ -29,3 +29,7 @@ class SessionClash(StorageError):
 
 class MigrationFailed(StorageError):
     """Updating the schema failed; the database was rolled back and a copy kept beside it."""
+
+
+class RecordGone(StorageError):
+    """The client, session or goal being written was deleted meanwhile (by another window)."""

@@ -239,3 +239,21 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class SessionDraft(Base):
+    """What was typed in the session editor and not yet saved, kept so a crash loses nothing.
+
+    ``content`` is the editor's form exactly as typed (it may not be valid yet). A draft goes
+    with its client (and with the session it edits) when either is deleted.
+    """
+
+    __tablename__ = "session_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    saved_at: Mapped[datetime] = mapped_column(DateTime)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)

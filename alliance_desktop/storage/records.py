@@ -78,6 +78,8 @@ class SessionData:
     measurements: list[MeasurementData] = field(default_factory=list)
     goal_ratings: list[GoalRatingData] = field(default_factory=list)
     ruptures: list[RuptureData] = field(default_factory=list)
+    #: Database id when loaded from storage; not part of the record's value.
+    session_id: int | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -209,3 +211,15 @@ class SessionRow:
     format: SessionFormat
     measurements: tuple[tuple[str, tuple[float | None, ...]], ...]  # (instrument id, values)
     ruptures: int
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    """An unsaved session editor draft: whose it is and what was typed (as JSON)."""
+
+    draft_id: int
+    client_id: int
+    client_code: str
+    session_id: int | None
+    saved_at: datetime
+    content: dict[str, Any]

@@ -22,7 +22,7 @@ from alliance_desktop.domain.vocabulary import (
     SessionFormat,
 )
 from alliance_desktop.storage.database import Database
-from alliance_desktop.storage.errors import SessionClash
+from alliance_desktop.storage.errors import RecordGone, SessionClash
 from alliance_desktop.storage.models import (
     Base,
     Client,
@@ -31,6 +31,7 @@ from alliance_desktop.storage.models import (
     GoalRating,
     Measurement,
     Rupture,
+    SessionDraft,
     Setting,
     TherapySession,
 )
@@ -39,6 +40,7 @@ from alliance_desktop.storage.records import (
     ClientFields,
     ClientListRow,
     ClientSummaryData,
+    DraftRow,
     GoalData,
     GoalRatingData,
     GoalRow,
@@ -59,6 +61,7 @@ _ratings = _tables[GoalRating.__tablename__]
 _ruptures = _tables[Rupture.__tablename__]
 _summaries = _tables[ClientSummary.__tablename__]
 _settings = _tables[Setting.__tablename__]
+_drafts = _tables[SessionDraft.__tablename__]
 
 # Keep IN (...) lists well under every dialect's bound-parameter limit.
 _CHUNK = 500
@@ -421,71 +424,72 @@ def _client_field_values(r: Any) -> dict[str, Any]:
 
 def load_client_trees(db: Database, *, client_id: int | None = None) -> list[ClientData]:
     """Every client (or one) with their whole record, ordered by code (for export)."""
-    one = client_id is not None
     with db.read() as conn:
-        clients: dict[int, ClientData] = {}
-        client_query = select(_clients).order_by(_clients.c.code)
-        if one:
-            client_query = client_query.where(_clients.c.id == client_id)
-        for r in conn.execute(client_query):
-            clients[r.id] = ClientData(
-                **_client_field_values(r), created_at=r.created_at, updated_at=r.updated_at
+        return _load_trees(conn, client_id)
+
+
+def _load_trees(conn: Connection, client_id: int | None) -> list[ClientData]:
+    one = client_id is not None
+    clients: dict[int, ClientData] = {}
+    client_query = select(_clients).order_by(_clients.c.code)
+    if one:
+        client_query = client_query.where(_clients.c.id == client_id)
+    for r in conn.execute(client_query):
+        clients[r.id] = ClientData(
+            **_client_field_values(r), created_at=r.created_at, updated_at=r.updated_at
+        )
+    goal_query = select(_goals).order_by(_goals.c.client_id, _goals.c.id)
+    session_query = select(_sessions).order_by(_sessions.c.client_id, _sessions.c.number)
+    measurement_query = select(_measurements).order_by(_measurements.c.id)
+    rating_query = select(_ratings).order_by(_ratings.c.session_id, _ratings.c.goal_id)
+    rupture_query = select(_ruptures).order_by(_ruptures.c.id)
+    if one:
+        own_sessions = select(_sessions.c.id).where(_sessions.c.client_id == client_id)
+        goal_query = goal_query.where(_goals.c.client_id == client_id)
+        session_query = session_query.where(_sessions.c.client_id == client_id)
+        measurement_query = measurement_query.where(_measurements.c.session_id.in_(own_sessions))
+        rating_query = rating_query.where(_ratings.c.session_id.in_(own_sessions))
+        rupture_query = rupture_query.where(_ruptures.c.session_id.in_(own_sessions))
+    goal_number: dict[int, int] = {}
+    for r in conn.execute(goal_query):
+        owner = clients[r.client_id]
+        number = len(owner.goals) + 1
+        goal_number[r.id] = number
+        owner.goals.append(
+            GoalData(number, r.description, r.agreed_on, GoalStatus(r.status), r.closed_on)
+        )
+    sessions: dict[int, SessionData] = {}
+    for r in conn.execute(session_query):
+        session = SessionData(
+            number=r.number,
+            start=r.start,
+            approach=Approach(r.approach),
+            duration_minutes=r.duration_minutes,
+            format=SessionFormat(r.format),
+            attendance=Attendance(r.attendance),
+            notes=r.notes,
+            tasks_agreed=r.tasks_agreed,
+            client_feedback=r.client_feedback,
+            session_id=r.id,
+        )
+        sessions[r.id] = session
+        clients[r.client_id].sessions.append(session)
+    for r in conn.execute(measurement_query):
+        sessions[r.session_id].measurements.append(
+            MeasurementData(
+                instrument_id=r.instrument_id,
+                instrument_version=r.instrument_version,
+                item_values=list(r.item_values),
+                taken_at=r.taken_at,
+                respondent=Respondent(r.respondent),
             )
-        goal_query = select(_goals).order_by(_goals.c.client_id, _goals.c.id)
-        session_query = select(_sessions).order_by(_sessions.c.client_id, _sessions.c.number)
-        measurement_query = select(_measurements).order_by(_measurements.c.id)
-        rating_query = select(_ratings).order_by(_ratings.c.session_id, _ratings.c.goal_id)
-        rupture_query = select(_ruptures).order_by(_ruptures.c.id)
-        if one:
-            own_sessions = select(_sessions.c.id).where(_sessions.c.client_id == client_id)
-            goal_query = goal_query.where(_goals.c.client_id == client_id)
-            session_query = session_query.where(_sessions.c.client_id == client_id)
-            measurement_query = measurement_query.where(
-                _measurements.c.session_id.in_(own_sessions)
-            )
-            rating_query = rating_query.where(_ratings.c.session_id.in_(own_sessions))
-            rupture_query = rupture_query.where(_ruptures.c.session_id.in_(own_sessions))
-        goal_number: dict[int, int] = {}
-        for r in conn.execute(goal_query):
-            owner = clients[r.client_id]
-            number = len(owner.goals) + 1
-            goal_number[r.id] = number
-            owner.goals.append(
-                GoalData(number, r.description, r.agreed_on, GoalStatus(r.status), r.closed_on)
-            )
-        sessions: dict[int, SessionData] = {}
-        for r in conn.execute(session_query):
-            session = SessionData(
-                number=r.number,
-                start=r.start,
-                approach=Approach(r.approach),
-                duration_minutes=r.duration_minutes,
-                format=SessionFormat(r.format),
-                attendance=Attendance(r.attendance),
-                notes=r.notes,
-                tasks_agreed=r.tasks_agreed,
-                client_feedback=r.client_feedback,
-            )
-            sessions[r.id] = session
-            clients[r.client_id].sessions.append(session)
-        for r in conn.execute(measurement_query):
-            sessions[r.session_id].measurements.append(
-                MeasurementData(
-                    instrument_id=r.instrument_id,
-                    instrument_version=r.instrument_version,
-                    item_values=list(r.item_values),
-                    taken_at=r.taken_at,
-                    respondent=Respondent(r.respondent),
-                )
-            )
-        for r in conn.execute(rating_query):
-            sessions[r.session_id].goal_ratings.append(
-                GoalRatingData(goal_number[r.goal_id], r.rating)
-            )
-        for r in conn.execute(rupture_query):
-            sessions[r.session_id].ruptures.append(
-                RuptureData(RuptureKind(r.kind), r.description, r.repair, bool(r.resolved))
-            )
+        )
+    for r in conn.execute(rating_query):
+        sessions[r.session_id].goal_ratings.append(GoalRatingData(goal_number[r.goal_id], r.rating))
+    for r in conn.execute(rupture_query):
+        sessions[r.session_id].ruptures.append(
+            RuptureData(RuptureKind(r.kind), r.description, r.repair, bool(r.resolved))
+        )
     return list(clients.values())
 
 
@@ -706,99 +710,141 @@ def session_starts(db: Database, client_id: int) -> list[datetime]:
         )
 
 
-def insert_session(
-    db: Database, client_id: int, session: SessionData, goal_ids: dict[int, int]
+def save_session(
+    db: Database,
+    client_id: int,
+    session: SessionData,
+    *,
+    replacing: int | None = None,
+    check: Callable[[ClientData], None] | None = None,
 ) -> tuple[int, int]:
-    """Store one session with its measures, ratings and ruptures; return (id, number).
+    """Store a new session, or replace session ``replacing``, whole; return (id, number).
+
+    ``check`` is called inside the write transaction with the client's record as it is now
+    (without the session being replaced), so two programs saving at once cannot both pass a
+    check that only one of them may pass; it raises to refuse, and nothing is written.
 
     Sessions are numbered 1, 2, 3 … in the order they took place: a session entered late,
-    between two others, takes its place and the later ones move up by one. ``goal_ids`` maps
-    the goal numbers used in ``session.goal_ratings`` to goal ids. Everything happens in one write
-    transaction, so a failure leaves nothing behind.
+    between two others, takes its place and the later ones move up by one. Goal ratings name
+    goals by their number within the client (1 = the first goal agreed).
     """
     with db.write() as conn:
-        # Checked again inside the write lock: two programs may have passed the service's
-        # check at the same moment.
-        clash = conn.execute(
-            select(_sessions.c.number).where(
-                _sessions.c.client_id == client_id, _sessions.c.start == session.start
+        trees = _load_trees(conn, client_id)
+        if not trees:
+            raise RecordGone("That client no longer exists; it may have been deleted.")
+        client = trees[0]
+        if replacing is not None:
+            kept = [s for s in client.sessions if s.session_id != replacing]
+            if len(kept) == len(client.sessions):
+                raise RecordGone("That session no longer exists; it may have been deleted.")
+            client.sessions = kept
+        if check is not None:
+            check(client)
+        # Checked here whatever the caller checks: the unique index cannot see start times.
+        for other in client.sessions:
+            if other.start == session.start:
+                raise SessionClash(
+                    f"Session {other.number} already starts at {session.start:%Y-%m-%d %H:%M}; "
+                    "two sessions cannot start at the same time. Nothing was saved."
+                )
+        goal_ids = dict(
+            enumerate(
+                conn.execute(
+                    select(_goals.c.id).where(_goals.c.client_id == client_id).order_by(_goals.c.id)
+                ).scalars(),
+                start=1,
             )
-        ).scalar()
-        if clash is not None:
-            raise SessionClash(
-                f"Session {clash} already starts at {session.start:%Y-%m-%d %H:%M}; two "
-                "sessions cannot start at the same time. Nothing was saved."
-            )
-        # Stored first under a number no session can have, then every session of the client
-        # is renumbered by start time (so gaps or an odd order from an import are mended too).
-        (session_id,) = _returning_ids(
-            conn,
-            _sessions,
-            [
-                {
-                    "client_id": client_id,
-                    "number": _UNNUMBERED,
-                    "start": session.start,
-                    "duration_minutes": session.duration_minutes,
-                    "format": session.format,
-                    "attendance": session.attendance,
-                    "approach": session.approach,
-                    "notes": session.notes,
-                    "tasks_agreed": session.tasks_agreed,
-                    "client_feedback": session.client_feedback,
-                }
-            ],
         )
-        if session.measurements:
-            conn.execute(
-                insert(_measurements),
-                [
-                    {
-                        "session_id": session_id,
-                        "instrument_id": m.instrument_id,
-                        "instrument_version": m.instrument_version,
-                        "respondent": m.respondent,
-                        "item_values": list(m.item_values),
-                        "taken_at": m.taken_at,
-                    }
-                    for m in session.measurements
-                ],
+        values = {
+            "start": session.start,
+            "duration_minutes": session.duration_minutes,
+            "format": session.format,
+            "attendance": session.attendance,
+            "approach": session.approach,
+            "notes": session.notes,
+            "tasks_agreed": session.tasks_agreed,
+            "client_feedback": session.client_feedback,
+        }
+        if replacing is None:
+            # Stored first under a number no session can have, then every session of the
+            # client is renumbered by start time (mending gaps or an odd order from an import).
+            (session_id,) = _returning_ids(
+                conn, _sessions, [{"client_id": client_id, "number": _UNNUMBERED, **values}]
             )
-        if session.goal_ratings:
-            conn.execute(
-                insert(_ratings),
-                [
-                    {
-                        "session_id": session_id,
-                        "goal_id": goal_ids[r.goal_number],
-                        "rating": r.rating,
-                    }
-                    for r in session.goal_ratings
-                ],
-            )
-        if session.ruptures:
-            conn.execute(
-                insert(_ruptures),
-                [
-                    {
-                        "session_id": session_id,
-                        "kind": r.kind,
-                        "description": r.description,
-                        "repair": r.repair,
-                        "resolved": r.resolved,
-                    }
-                    for r in session.ruptures
-                ],
-            )
+        else:
+            session_id = replacing
+            conn.execute(update(_sessions).where(_sessions.c.id == session_id).values(**values))
+            for table in (_measurements, _ratings, _ruptures):
+                conn.execute(delete(table).where(table.c.session_id == session_id))
+        _insert_session_parts(conn, session_id, session, goal_ids)
         number = _renumber_by_start(conn, client_id, session_id)
     return session_id, number
+
+
+def _insert_session_parts(
+    conn: Connection, session_id: int, session: SessionData, goal_ids: dict[int, int]
+) -> None:
+    """Insert a session's measurements, goal ratings and ruptures."""
+    if session.measurements:
+        conn.execute(
+            insert(_measurements),
+            [
+                {
+                    "session_id": session_id,
+                    "instrument_id": m.instrument_id,
+                    "instrument_version": m.instrument_version,
+                    "respondent": m.respondent,
+                    "item_values": list(m.item_values),
+                    "taken_at": m.taken_at,
+                }
+                for m in session.measurements
+            ],
+        )
+    if session.goal_ratings:
+        missing = [r.goal_number for r in session.goal_ratings if r.goal_number not in goal_ids]
+        if missing:
+            raise RecordGone(f"Goal {missing[0]} no longer exists; it may have been deleted.")
+        conn.execute(
+            insert(_ratings),
+            [
+                {"session_id": session_id, "goal_id": goal_ids[r.goal_number], "rating": r.rating}
+                for r in session.goal_ratings
+            ],
+        )
+    if session.ruptures:
+        conn.execute(
+            insert(_ruptures),
+            [
+                {
+                    "session_id": session_id,
+                    "kind": r.kind,
+                    "description": r.description,
+                    "repair": r.repair,
+                    "resolved": r.resolved,
+                }
+                for r in session.ruptures
+            ],
+        )
+
+
+def delete_session(db: Database, client_id: int, session_id: int) -> None:
+    """Delete one session (its measures, ratings and ruptures go with it); renumber the rest."""
+    with db.write() as conn:
+        gone = conn.execute(
+            delete(_sessions).where(
+                _sessions.c.id == session_id, _sessions.c.client_id == client_id
+            )
+        ).rowcount
+        if not gone:
+            raise RecordGone("That session no longer exists; it may have been deleted.")
+        _renumber_by_start(conn, client_id, None)
 
 
 _UNNUMBERED = -1_000_000_000  # below any -rank the renumbering passes through
 
 
-def _renumber_by_start(conn: Connection, client_id: int, new_session_id: int) -> int:
-    """Number a client's sessions 1..n by start time; return the new session's number.
+def _renumber_by_start(conn: Connection, client_id: int, session_id: int | None) -> int:
+    """Number a client's sessions 1..n by start time; return ``session_id``'s number (or 0).
 
     Two steps through negative numbers: the unique (client, number) index is checked row
     by row, so numbering in place could collide on the way.
@@ -819,10 +865,52 @@ def _renumber_by_start(conn: Connection, client_id: int, new_session_id: int) ->
         .where(_sessions.c.client_id == client_id, _sessions.c.number < 0)
         .values(number=-_sessions.c.number)
     )
-    return ids.index(new_session_id) + 1
+    return ids.index(session_id) + 1 if session_id is not None else 0
 
 
 def load_client_tree(db: Database, client_id: int) -> ClientData | None:
     """One client with their whole record (the session list in full), or None."""
     trees = load_client_trees(db, client_id=client_id)
     return trees[0] if trees else None
+
+
+def save_draft(
+    db: Database,
+    draft_id: int | None,
+    client_id: int,
+    session_id: int | None,
+    content: dict[str, Any],
+) -> int:
+    """Store (or overwrite) an editor draft; return its id."""
+    now = datetime.now().replace(microsecond=0)
+    with db.write() as conn:
+        if draft_id is not None:
+            done = conn.execute(
+                update(_drafts)
+                .where(_drafts.c.id == draft_id)
+                .values(saved_at=now, content=content)
+            ).rowcount
+            if done:
+                return draft_id
+        row = {"client_id": client_id, "session_id": session_id, "saved_at": now}
+        return _returning_ids(conn, _drafts, [{**row, "content": content}])[0]
+
+
+def list_drafts(db: Database) -> list[DraftRow]:
+    """Every unsaved draft, oldest first, with its client's code."""
+    query = (
+        select(_drafts, _clients.c.code)
+        .join(_clients, _clients.c.id == _drafts.c.client_id)
+        .order_by(_drafts.c.saved_at, _drafts.c.id)
+    )
+    with db.read() as conn:
+        return [
+            DraftRow(r.id, r.client_id, r.code, r.session_id, r.saved_at, dict(r.content))
+            for r in conn.execute(query)
+        ]
+
+
+def delete_draft(db: Database, draft_id: int) -> None:
+    """Forget a draft (saved or discarded)."""
+    with db.write() as conn:
+        conn.execute(delete(_drafts).where(_drafts.c.id == draft_id))

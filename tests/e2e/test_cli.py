@@ -548,9 +548,11 @@ def test_session_add_and_list_from_the_command_line(db_path: Path, tmp_path: Pat
     before = digest(db_path)
     for args, fragment in (
         (["--srs", "9,11,9,9", "--date", "2026-11-16T10:00"], "between 0 and 10"),
-        (["--date", "2026-11-02T10:00"], "two sessions cannot start at the same time"),
+        (["--date", "2026-11-02T10:00"], "at the same time; check the date and time"),
         (["--date", "2026-13-01T10:00"], "not a date and time"),
         (["--date", "2026-09-01T10:00"], "before C-1's intake"),
+        (["--date", "2026-11-16"], "has no time of day; add it, e.g. 2026-11-16T10:00"),
+        (["--date", "2026-11-02T10:20"], "which overlaps this one"),
     ):
         result = run("--db", str(db_path), "session", "add", "C-1", *args)
         assert_one_line_error(result, fragment)

@@ -105,7 +105,9 @@ def test_a_one_megabyte_note_is_kept(new_db: Database, client_id: int) -> None:
 
 def test_two_sessions_cannot_start_together(new_db: Database, client_id: int) -> None:
     add(new_db, client_id, {"start": "2026-11-20T10:00"})
-    with pytest.raises(InvalidInput, match="already has session 1 at 2026-11-20 10:00"):
+    with pytest.raises(
+        InvalidInput, match=r"already has session 1 \(2026-11-20 10:00 to 10:50\) at the same time"
+    ):
         add(new_db, client_id, {"start": "2026-11-20T10:00"})
 
 
@@ -114,7 +116,7 @@ def test_closed_goals_cannot_be_rated(new_db: Database, client_id: int) -> None:
 
     goal = repository.list_goals(new_db, client_id)[0]
     clients.set_goal_status(new_db, goal.goal_id, GoalStatus.ACHIEVED, date(2026, 11, 1))
-    with pytest.raises(InvalidInput, match="not an active goal"):
+    with pytest.raises(InvalidInput, match="Goal 1 was closed on 2026-11-01, before this session"):
         add(
             new_db,
             client_id,
@@ -128,7 +130,8 @@ def test_session_json_has_totals_and_goal_task_bond(new_db: Database, client_id:
         "taken_at": "2026-11-20T10:50",
         "item_values": [4, 4, 5, 4, 4, 5, 4, 4, 5, 4, 4, 4],
     }
-    add(new_db, client_id, {"start": "2026-11-20T10:00", "measurements": [SRS, wai]})
+    srs = {**SRS, "taken_at": "2026-11-20T10:50"}
+    add(new_db, client_id, {"start": "2026-11-20T10:00", "measurements": [srs, wai]})
     tree = repository.load_client_tree(new_db, client_id)
     assert tree is not None
     (row,) = [sessions.session_to_json(s) for s in tree.sessions]
@@ -146,9 +149,9 @@ def test_the_clash_check_is_repeated_inside_the_write(new_db: Database, client_i
     client = repository.load_client_tree(new_db, client_id)
     assert client is not None
     session = sessions.parse_session({"start": "2026-11-20T10:00"}, client)
-    repository.insert_session(new_db, client_id, session, {})
+    repository.save_session(new_db, client_id, session)
     with pytest.raises(SessionClash, match="already starts at 2026-11-20 10:00"):
-        repository.insert_session(new_db, client_id, session, {})
+        repository.save_session(new_db, client_id, session)
     tree = repository.load_client_tree(new_db, client_id)
     assert tree is not None and len(tree.sessions) == 1
 
@@ -182,3 +185,125 @@ def test_unknown_fields_are_named_not_dropped(new_db: Database, client_id: int) 
 
 def test_client_code_is_found_regardless_of_case(new_db: Database, client_id: int) -> None:
     assert sessions.client_for_code(new_db, " c-1 ") == client_id
+
+
+def test_attended_sessions_may_not_overlap(new_db: Database, client_id: int) -> None:
+    add(new_db, client_id, {"start": "2026-11-20T10:00", "duration_minutes": 50})
+    with pytest.raises(
+        InvalidInput, match=r"session 1 \(2026-11-20 10:00 to 10:50\), which overlaps"
+    ):
+        add(new_db, client_id, {"start": "2026-11-20T10:30"})
+    add(new_db, client_id, {"start": "2026-11-20T10:50"})  # back to back is fine
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None and len(tree.sessions) == 2
+
+
+def test_a_cancelled_slot_may_sit_under_the_session_that_replaced_it(
+    new_db: Database, client_id: int
+) -> None:
+    add(new_db, client_id, {"start": "2026-11-20T10:00", "attendance": "cancelled"})
+    added = add(new_db, client_id, {"start": "2026-11-20T10:15"})
+    assert added.number == 2
+
+
+def test_a_measure_taken_far_from_the_session_is_refused(new_db: Database, client_id: int) -> None:
+    late = {**SRS, "taken_at": "2026-11-20T10:50"}
+    with pytest.raises(InvalidInput, match="too far from the session"):
+        add(new_db, client_id, {"start": "2026-11-02T10:00", "measurements": [late]})
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None and tree.sessions == []
+
+
+def test_an_unknown_instrument_version_is_refused(new_db: Database, client_id: int) -> None:
+    odd = {**SRS, "instrument_version": "2"}
+    with pytest.raises(InvalidInput, match="SRS version '2' is not one this app scores"):
+        add(new_db, client_id, {"start": "2026-11-02T10:00", "measurements": [odd]})
+
+
+def test_a_json_measure_without_a_time_is_taken_at_the_session_start(
+    new_db: Database, client_id: int
+) -> None:
+    srs = {"instrument_id": "SRS", "item_values": [9, 9, 9, 9]}
+    add(new_db, client_id, {"start": "2026-11-02T10:00", "measurements": [srs]})
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None
+    assert tree.sessions[0].measurements[0].taken_at == datetime(2026, 11, 2, 10, 0)
+
+
+def test_a_session_after_discharge_is_saved_with_a_warning(
+    new_db: Database, client_id: int
+) -> None:
+    clients.discharge_client(new_db, client_id, date(2026, 11, 10))
+    client = repository.load_client_tree(new_db, client_id)
+    assert client is not None
+    session = sessions.parse_session({"start": "2026-11-20T10:00"}, client)
+    (warning,) = sessions.session_warnings(session, client)
+    assert "discharged on 2026-11-10" in warning
+
+
+def test_an_edited_session_is_replaced_whole_and_renumbered(
+    new_db: Database, client_id: int
+) -> None:
+    first = add(new_db, client_id, {"start": "2026-11-02T10:00", "measurements": [SRS]})
+    add(new_db, client_id, {"start": "2026-11-09T10:00"})
+    _, session = sessions.load_session(new_db, client_id, first.session_id)
+    session.start = datetime(2026, 11, 16, 10, 0)
+    session.measurements = []
+    session.notes = "moved to the week after"
+    changed = sessions.save_session(
+        new_db, client_id, session, session_id=first.session_id, now=NOW
+    )
+    assert (changed.kind, changed.session_id, changed.number) == (
+        "session_changed",
+        first.session_id,
+        2,
+    )
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None
+    assert [(s.number, s.start.day, s.notes) for s in tree.sessions] == [
+        (1, 9, ""),
+        (2, 16, "moved to the week after"),
+    ]
+    assert tree.sessions[1].measurements == []
+
+
+def test_an_edit_does_not_clash_with_itself(new_db: Database, client_id: int) -> None:
+    first = add(new_db, client_id, {"start": "2026-11-02T10:00"})
+    _, session = sessions.load_session(new_db, client_id, first.session_id)
+    session.duration_minutes = 60
+    assert (
+        sessions.save_session(
+            new_db, client_id, session, session_id=first.session_id, now=NOW
+        ).number
+        == 1
+    )
+
+
+def test_deleting_a_session_renumbers_the_rest(new_db: Database, client_id: int) -> None:
+    first = add(new_db, client_id, {"start": "2026-11-02T10:00", "measurements": [SRS]})
+    add(new_db, client_id, {"start": "2026-11-09T10:00"})
+    sessions.delete_session(new_db, client_id, first.session_id)
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None
+    assert [(s.number, s.start.day) for s in tree.sessions] == [(1, 9)]
+    from alliance_desktop.services.errors import Conflict
+
+    with pytest.raises(Conflict, match="no longer exists"):
+        sessions.delete_session(new_db, client_id, first.session_id)
+
+
+def test_the_whole_check_runs_inside_the_write(new_db: Database, client_id: int) -> None:
+    """A goal closed by another window after the form was read is still caught on save."""
+    from alliance_desktop.domain.vocabulary import GoalStatus
+
+    client = repository.load_client_tree(new_db, client_id)
+    assert client is not None
+    session = sessions.parse_session(
+        {"start": "2026-11-20T10:00", "goal_ratings": [{"goal": 1, "rating": 8}]}, client
+    )
+    goal = repository.list_goals(new_db, client_id)[0]
+    clients.set_goal_status(new_db, goal.goal_id, GoalStatus.DROPPED, date(2026, 11, 5))
+    with pytest.raises(InvalidInput, match="closed on 2026-11-05"):
+        sessions.save_session(new_db, client_id, session, now=NOW)
+    tree = repository.load_client_tree(new_db, client_id)
+    assert tree is not None and tree.sessions == []

@@ -177,11 +177,11 @@ def _install_test_revision(
     """Copy the migrations and add a test-only revision after head; make it the head."""
     migrations = tmp_path / "migrations"
     shutil.copytree(database._MIGRATIONS_DIR, migrations)
-    (migrations / "versions" / "0002_test_only.py").write_text(
+    (migrations / "versions" / "9999_test_only.py").write_text(
         '"""Test-only revision."""\n'
         "import sqlalchemy as sa\n"
         "from alembic import op\n\n"
-        'revision = "0002_test_only"\n'
+        'revision = "9999_test_only"\n'
         f"down_revision = {HEAD_REVISION!r}\n"
         "branch_labels = None\n"
         "depends_on = None\n\n\n"
@@ -191,7 +191,7 @@ def _install_test_revision(
         encoding="utf-8",
     )
     monkeypatch.setattr(database, "_MIGRATIONS_DIR", migrations)
-    monkeypatch.setattr(database, "HEAD_REVISION", "0002_test_only")
+    monkeypatch.setattr(database, "HEAD_REVISION", "9999_test_only")
 
 
 def _counts(path: Path) -> dict[str, int]:
@@ -234,7 +234,7 @@ def test_migration_rebuilding_a_parent_table_keeps_every_row(
             columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(clients)")]
     finally:
         db.close()
-    assert report.healthy and report.schema_revision == "0002_test_only"
+    assert report.healthy and report.schema_revision == "9999_test_only"
     assert "pronouns" in columns
     after = _counts(path)
     assert {t: n for t, n in after.items() if t != "alembic_version"} == {
