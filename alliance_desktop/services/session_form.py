@@ -1,0 +1,642 @@
+"""The session editor's form, without Qt: what was typed, what it means, and what it shows.
+
+The editor keeps a ``SessionForm``: every field as the user typed it (text, not numbers), so
+a half-typed form can be autosaved as a draft and restored after a crash exactly as it was.
+This module turns a form into a ``SessionData`` with one message per field that is wrong,
+and computes the live preview (scores, goal/task/bond subscales, change since the last
+time, the alerts the session would raise) with the same ``domain`` functions the client
+list, the charts and the reports use.
+
+Field keys double as the editor's object names: ``start``, ``duration``, ``attendance``,
+``measure_SRS_1`` (item 1 of the SRS), ``goal_2`` (the rating of goal 2) and so on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from alliance_desktop.domain._format import fmt_number
+from alliance_desktop.domain.alerts import AlertSettings
+from alliance_desktop.domain.errors import DomainError
+from alliance_desktop.domain.instruments import (
+    INSTRUMENTS,
+    Instrument,
+    Item,
+)
+from alliance_desktop.domain.scoring import in_clinical_range, is_below_cutoff, score
+from alliance_desktop.domain.vocabulary import (
+    Approach,
+    Attendance,
+    GoalStatus,
+    RuptureKind,
+    SessionFormat,
+)
+from alliance_desktop.services.errors import InvalidInput
+from alliance_desktop.services.sessions import session_problems, session_warnings
+from alliance_desktop.services.settings import load_practice
+from alliance_desktop.services.summaries import rules_key, summarise_tree
+from alliance_desktop.storage import repository
+from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.records import (
+    ClientData,
+    GoalRatingData,
+    MeasurementData,
+    RuptureData,
+    SessionData,
+)
+
+#: Instruments the editor offers as questionnaires; goals (GBO) are rated per goal.
+QUESTIONNAIRES: tuple[str, ...] = ("ORS", "CORE-10", "SRS", "WAI-SR")
+GBO = "GBO"
+START_FORMAT = "%Y-%m-%d %H:%M"
+MAX_DURATION = 600
+FORM_VERSION = 1
+#: A new session offers the WAI-SR every this many sessions (Hatcher & Gillaspy's short form
+#: is meant for repeated use; every fourth keeps it ahead of the "overdue" alert).
+WAI_SR_EVERY = 4
+
+
+def item_key(instrument_id: str, number: int) -> str:
+    """Field key (and object name) of one item of one instrument."""
+    return f"measure_{instrument_id}_{number}"
+
+
+def goal_key(number: int) -> str:
+    """Field key (and object name) of the rating of one goal."""
+    return f"goal_{number}"
+
+
+@dataclass
+class SessionForm:
+    """The editor's fields exactly as typed. JSON-safe, so a draft is this as a dict."""
+
+    start: str = ""
+    duration: str = "50"
+    format: str = SessionFormat.IN_PERSON.value
+    attendance: str = Attendance.ATTENDED.value
+    approach: str = Approach.OTHER.value
+    notes: str = ""
+    tasks_agreed: str = ""
+    client_feedback: str = ""
+    #: Instruments recorded in this session (``QUESTIONNAIRES`` ids, plus "GBO").
+    instruments: list[str] = field(default_factory=list)
+    #: Typed item values per instrument; kept when an instrument is unticked, so ticking it
+    #: again (or undo) brings them back.
+    items: dict[str, list[str]] = field(default_factory=dict)
+    #: Typed 0-10 ratings by goal number (as a string, JSON object keys being strings).
+    goal_ratings: dict[str, str] = field(default_factory=dict)
+    rupture: bool = False
+    rupture_kind: str = RuptureKind.WITHDRAWAL.value
+    rupture_description: str = ""
+    rupture_repair: str = ""
+    rupture_resolved: bool = False
+    #: Further ruptures of an imported session; the editor shows the first and keeps these.
+    more_ruptures: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "form_version": FORM_VERSION,
+            "start": self.start,
+            "duration": self.duration,
+            "format": self.format,
+            "attendance": self.attendance,
+            "approach": self.approach,
+            "notes": self.notes,
+            "tasks_agreed": self.tasks_agreed,
+            "client_feedback": self.client_feedback,
+            "instruments": list(self.instruments),
+            "items": {k: list(v) for k, v in self.items.items()},
+            "goal_ratings": dict(self.goal_ratings),
+            "rupture": self.rupture,
+            "rupture_kind": self.rupture_kind,
+            "rupture_description": self.rupture_description,
+            "rupture_repair": self.rupture_repair,
+            "rupture_resolved": self.rupture_resolved,
+            "more_ruptures": [dict(r) for r in self.more_ruptures],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SessionForm:
+        """Read a stored draft leniently: whatever is not understood takes its default.
+
+        A draft holds half-typed input, and the next app version may add fields; refusing it
+        would lose what the therapist typed, which is what drafts exist to prevent.
+        """
+        form = cls()
+        for name in (
+            "start",
+            "duration",
+            "format",
+            "attendance",
+            "approach",
+            "notes",
+            "tasks_agreed",
+            "client_feedback",
+            "rupture_kind",
+            "rupture_description",
+            "rupture_repair",
+        ):
+            value = data.get(name)
+            if isinstance(value, str):
+                setattr(form, name, value)
+        for name in ("rupture", "rupture_resolved"):
+            if isinstance(data.get(name), bool):
+                setattr(form, name, data[name])
+        instruments = data.get("instruments")
+        if isinstance(instruments, list):
+            form.instruments = [i for i in instruments if i in (*QUESTIONNAIRES, GBO)]
+        items = data.get("items")
+        if isinstance(items, dict):
+            form.items = {
+                k: [str(v) for v in values]
+                for k, values in items.items()
+                if k in INSTRUMENTS and isinstance(values, list)
+            }
+        ratings = data.get("goal_ratings")
+        if isinstance(ratings, dict):
+            form.goal_ratings = {str(k): str(v) for k, v in ratings.items()}
+        more = data.get("more_ruptures")
+        if isinstance(more, list):
+            form.more_ruptures = [dict(r) for r in more if isinstance(r, dict)]
+        return form
+
+
+# --- typed values ------------------------------------------------------------------------
+
+
+def parse_item_text(text: str, instrument: Instrument, item: Item) -> float | None:
+    """The value typed for one item: None when blank, else a number on the item's grid.
+
+    A comma is read as a decimal point (8,5), as many keyboards type it. Raises InvalidInput
+    with one sentence naming the item, the range and the precision.
+    """
+    cleaned = text.strip().replace(",", ".")
+    if not cleaned:
+        return None
+    whole = item.step >= 1
+    precision = "a whole number" if whole else f"a number with at most {item.grid_decimals} decimal"
+    wanted = (
+        f"{instrument.id} {item.label}: enter {precision} from {fmt_number(item.minimum)} "
+        f"to {fmt_number(item.maximum)}"
+    )
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise InvalidInput(f"{wanted}; {text.strip()!r} is not a number.") from None
+    if not math.isfinite(value) or not item.minimum <= value <= item.maximum:
+        raise InvalidInput(f"{wanted}.")
+    steps = (value - item.minimum) / item.step
+    if abs(steps - round(steps)) > 1e-6:
+        raise InvalidInput(f"{wanted}.")
+    return round(item.minimum + round(steps) * item.step, item.grid_decimals)
+
+
+def format_item_value(value: float | None) -> str:
+    """How a stored item value is shown in its field (8.5, 9, or blank)."""
+    return "" if value is None else fmt_number(value, 1)
+
+
+def parse_start(text: str) -> datetime:
+    """The session start typed as ``YYYY-MM-DD HH:MM`` (a ``T`` also works)."""
+    try:
+        return datetime.strptime(text.strip().replace("T", " "), START_FORMAT)
+    except ValueError:
+        raise InvalidInput(
+            f"Enter the start as YYYY-MM-DD HH:MM, e.g. 2026-11-20 10:00; {text.strip()!r} is "
+            "not a date and time."
+        ) from None
+
+
+# --- forms from records ------------------------------------------------------------------
+
+
+def planned_instruments(
+    plan: Sequence[str], number: int, client: ClientData, settings: AlertSettings
+) -> list[str]:
+    """What a new session records by default.
+
+    Everything in the plan (the client's own or the practice's), except that the WAI-SR
+    comes every fourth session (4th, 8th …; sooner if the practice's "WAI-SR overdue" alert
+    is set below four) and goals are rated only while there are active goals.
+    """
+    every = min(WAI_SR_EVERY, settings.wai_every_sessions)
+    chosen = []
+    for instrument_id in plan:
+        if instrument_id == "WAI-SR" and number % every:
+            continue
+        if instrument_id == GBO and not any(g.status is GoalStatus.ACTIVE for g in client.goals):
+            continue
+        if instrument_id in (*QUESTIONNAIRES, GBO):
+            chosen.append(instrument_id)
+    return chosen
+
+
+def new_session_form(
+    client: ClientData, plan: Sequence[str], settings: AlertSettings, now: datetime
+) -> SessionForm:
+    """A blank form for the client's next session: now, the client's approach, the plan."""
+    start = now.replace(second=0, microsecond=0)
+    number = 1 + sum(1 for s in client.sessions if s.start < start)
+    return SessionForm(
+        start=start.strftime(START_FORMAT),
+        approach=str(client.approach),
+        instruments=planned_instruments(plan, number, client, settings),
+    )
+
+
+def form_from_session(session: SessionData) -> SessionForm:
+    """A form holding a stored session, for editing it."""
+    form = SessionForm(
+        start=session.start.strftime(START_FORMAT),
+        duration=str(session.duration_minutes),
+        format=str(session.format),
+        attendance=str(session.attendance),
+        approach=str(session.approach),
+        notes=session.notes,
+        tasks_agreed=session.tasks_agreed,
+        client_feedback=session.client_feedback,
+    )
+    for m in session.measurements:
+        if m.instrument_id in QUESTIONNAIRES:
+            form.instruments.append(m.instrument_id)
+            form.items[m.instrument_id] = [format_item_value(v) for v in m.item_values]
+    if session.goal_ratings:
+        form.instruments.append(GBO)
+        form.goal_ratings = {
+            str(r.goal_number): format_item_value(r.rating) for r in session.goal_ratings
+        }
+    if session.ruptures:
+        first, *more = session.ruptures
+        form.rupture = True
+        form.rupture_kind = str(first.kind)
+        form.rupture_description = first.description
+        form.rupture_repair = first.repair
+        form.rupture_resolved = first.resolved
+        form.more_ruptures = [
+            {
+                "kind": str(r.kind),
+                "description": r.description,
+                "repair": r.repair,
+                "resolved": r.resolved,
+            }
+            for r in more
+        ]
+    return form
+
+
+def ratable_goals(client: ClientData, day: date | None) -> list[int]:
+    """Numbers of the goals a session on ``day`` can rate: agreed by then and not closed."""
+    numbers = []
+    for g in client.goals:
+        if day is not None and g.agreed_on > day:
+            continue
+        closed_before = g.status is not GoalStatus.ACTIVE and (
+            g.closed_on is None or day is None or g.closed_on < day
+        )
+        if not closed_before:
+            numbers.append(g.number)
+    return numbers
+
+
+# --- reading a form ----------------------------------------------------------------------
+
+
+@dataclass
+class FormReading:
+    """A form read against the client's record: the session, or what is wrong by field."""
+
+    session: SessionData | None
+    errors: dict[str, str]
+    warnings: list[str]
+
+
+def read_form(
+    form: SessionForm,
+    client: ClientData,
+    *,
+    now: datetime | None = None,
+    instruments: Mapping[str, Instrument] = INSTRUMENTS,
+) -> FormReading:
+    """Check every field and the whole session; ``client.sessions`` excludes this one."""
+    now = now or datetime.now()
+    errors: dict[str, str] = {}
+    start: datetime | None = None
+    try:
+        start = parse_start(form.start)
+    except InvalidInput as exc:
+        errors["start"] = str(exc)
+    duration = 50
+    try:
+        duration = int(form.duration.strip())
+        if not 1 <= duration <= MAX_DURATION:
+            raise ValueError
+    except ValueError:
+        errors["duration"] = f"Enter the length in whole minutes, from 1 to {MAX_DURATION}."
+    attendance = _choice(form.attendance, Attendance, "attendance", errors)
+    session_format = _choice(form.format, SessionFormat, "format", errors)
+    approach = _choice(form.approach, Approach, "approach", errors)
+    attended = attendance is Attendance.ATTENDED
+    measured_at = start or now
+    measurements: list[MeasurementData] = []
+    ratings: list[GoalRatingData] = []
+    if attended:
+        for instrument_id in form.instruments:
+            if instrument_id == GBO:
+                ratings = _read_ratings(form, client, measured_at.date(), errors)
+                continue
+            m = _read_measure(form, instruments[instrument_id], measured_at, duration, errors)
+            if m is not None:
+                measurements.append(m)
+    ruptures = _read_ruptures(form) if attended else []
+    if errors or start is None or None in (attendance, session_format, approach):
+        return FormReading(None, errors, [])
+    session = SessionData(
+        number=0,
+        start=start,
+        approach=Approach(approach),
+        duration_minutes=duration,
+        format=SessionFormat(session_format),
+        attendance=Attendance(attendance),
+        notes=form.notes,
+        tasks_agreed=form.tasks_agreed,
+        client_feedback=form.client_feedback,
+        measurements=measurements,
+        goal_ratings=ratings,
+        ruptures=ruptures,
+    )
+    problems = session_problems(session, client, now=now)
+    if problems:
+        return FormReading(None, problems, [])
+    return FormReading(session, {}, session_warnings(session, client))
+
+
+def _choice(value: str, kind: Any, key: str, errors: dict[str, str]) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        errors[key] = f"Choose the {key} from the list."
+        return None
+
+
+def _read_measure(
+    form: SessionForm,
+    instrument: Instrument,
+    start: datetime,
+    duration: int,
+    errors: dict[str, str],
+) -> MeasurementData | None:
+    texts = form.items.get(instrument.id, [])
+    values: list[float | None] = []
+    broken = False
+    for item in instrument.items:
+        text = texts[item.number - 1] if item.number <= len(texts) else ""
+        try:
+            values.append(parse_item_text(text, instrument, item))
+        except InvalidInput as exc:
+            errors[item_key(instrument.id, item.number)] = str(exc)
+            values.append(None)
+            broken = True
+    if broken:
+        return None
+    missing = [
+        item.number
+        for item, value in zip(instrument.items, values, strict=True)
+        if value is None and not item.optional
+    ]
+    if len(missing) > instrument.max_prorated_items:
+        errors[item_key(instrument.id, missing[0])] = (
+            f"Enter all {len(instrument.items)} {instrument.id} items (or untick {instrument.id}"
+            " if it was not done this session)."
+        )
+        return None
+    # Start-of-session measures (ORS, CORE-10) are taken at the start, the others at the end.
+    taken_at = start if instrument.when == "start" else start + timedelta(minutes=duration)
+    return MeasurementData(instrument.id, instrument.version, values, taken_at)
+
+
+def _read_ratings(
+    form: SessionForm, client: ClientData, day: date, errors: dict[str, str]
+) -> list[GoalRatingData]:
+    gbo = INSTRUMENTS[GBO]
+    ratings = []
+    for number in ratable_goals(client, day):
+        text = form.goal_ratings.get(str(number), "")
+        item = gbo.items[min(number, len(gbo.items)) - 1]
+        try:
+            value = parse_item_text(text, gbo, replace(item, label=f"goal {number}"))
+        except InvalidInput as exc:
+            errors[goal_key(number)] = str(exc)
+            continue
+        if value is not None:
+            ratings.append(GoalRatingData(number, value))
+    return ratings
+
+
+def _read_ruptures(form: SessionForm) -> list[RuptureData]:
+    ruptures = []
+    if form.rupture:
+        kind = (
+            RuptureKind(form.rupture_kind)
+            if form.rupture_kind in set(RuptureKind)
+            else RuptureKind.WITHDRAWAL
+        )
+        ruptures.append(
+            RuptureData(kind, form.rupture_description, form.rupture_repair, form.rupture_resolved)
+        )
+    for r in form.more_ruptures:
+        try:
+            ruptures.append(
+                RuptureData(
+                    RuptureKind(str(r.get("kind"))),
+                    str(r.get("description", "")),
+                    str(r.get("repair", "")),
+                    bool(r.get("resolved", False)),
+                )
+            )
+        except ValueError:
+            continue  # a damaged draft entry; the stored session still has it
+    return ruptures
+
+
+# --- the live preview --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasurePreview:
+    """One instrument's live result, in numbers and in words."""
+
+    instrument_id: str
+    total: float | None
+    subscales: Mapping[str, float]
+    change: float | None
+    previous_number: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class FormPreview:
+    """Everything the editor shows beside the measures while values are typed."""
+
+    measures: Mapping[str, MeasurePreview]
+    #: (severity, reason) of each alert this session raises, most pressing first.
+    alerts: tuple[tuple[str, str], ...]
+
+
+def preview_form(
+    form: SessionForm,
+    client: ClientData,
+    settings: AlertSettings,
+    *,
+    now: datetime | None = None,
+) -> FormPreview:
+    """Scores, subscales, change since last time and alerts for what is typed so far.
+
+    Measures that are not complete or not valid yet show how far along they are and take no
+    part in the alerts. ``client.sessions`` excludes the session being edited.
+    """
+    now = now or datetime.now()
+    try:
+        start = parse_start(form.start)
+    except InvalidInput:
+        start = now
+    try:
+        duration = max(1, min(MAX_DURATION, int(form.duration.strip())))
+    except ValueError:
+        duration = 50
+    attended = form.attendance == Attendance.ATTENDED.value
+    previews: dict[str, MeasurePreview] = {}
+    measurements: list[MeasurementData] = []
+    for instrument_id in form.instruments if attended else []:
+        if instrument_id == GBO:
+            continue
+        instrument = INSTRUMENTS[instrument_id]
+        scratch: dict[str, str] = {}
+        m = _read_measure(form, instrument, start, duration, scratch)
+        if m is None:
+            previews[instrument_id] = _incomplete(form, instrument, scratch)
+            continue
+        measurements.append(m)
+        previews[instrument_id] = _scored(instrument, m, client, start, settings)
+    alerts: tuple[tuple[str, str], ...] = ()
+    if attended and measurements:
+        alerts = _alerts_raised(client, start, duration, measurements, settings)
+    return FormPreview(previews, alerts)
+
+
+def _incomplete(
+    form: SessionForm, instrument: Instrument, errors: Mapping[str, str]
+) -> MeasurePreview:
+    texts = form.items.get(instrument.id, [])
+    typed = sum(1 for t in texts[: len(instrument.items)] if t.strip())
+    wrong_value = any(not message.startswith("Enter all") for message in errors.values())
+    text = (
+        "Check the marked value." if wrong_value else f"{typed} of {len(instrument.items)} entered"
+    )
+    return MeasurePreview(instrument.id, None, {}, None, None, text)
+
+
+def _scored(
+    instrument: Instrument,
+    m: MeasurementData,
+    client: ClientData,
+    start: datetime,
+    settings: AlertSettings,
+) -> MeasurePreview:
+    result = score(instrument, m.item_values)
+    total = result.total
+    words = [f"Total {fmt_number(total or 0, 1)} of {fmt_number(instrument.total_max)}"]
+    words += [f"{name} {fmt_number(value, 1)}" for name, value in result.subscales.items()]
+    if result.band:
+        words.append(result.band.lower())
+    previous, previous_number = _previous_total(instrument, client, start)
+    change = None
+    if previous is not None and total is not None:
+        change = round(total - previous, instrument.total_decimals)
+        if change == 0:
+            words.append(f"same as session {previous_number}")
+        else:
+            way = "up" if change > 0 else "down"
+            words.append(f"{way} {fmt_number(abs(change), 1)} since session {previous_number}")
+    if total is not None and instrument.norms is not None:
+        cutoff = settings.srs_cutoff if instrument.id == "SRS" else instrument.norms.cutoff
+        if instrument.id == "SRS":  # the practice's own SRS cut-off and comparison
+            concerning = is_below_cutoff(total, settings.srs_cutoff, settings.srs_cutoff_comparison)
+        else:
+            concerning = bool(in_clinical_range(instrument, total))
+        if concerning and cutoff is not None:
+            side = "under" if instrument.norms.higher_is_better else "at or over"
+            words.append(f"{side} the cut-off of {fmt_number(cutoff)}")
+    return MeasurePreview(
+        instrument.id, total, dict(result.subscales), change, previous_number, " · ".join(words)
+    )
+
+
+def _previous_total(
+    instrument: Instrument, client: ClientData, start: datetime
+) -> tuple[float | None, int | None]:
+    """The latest scored total of this instrument in a session before ``start``."""
+    for session in sorted(client.sessions, key=lambda s: s.start, reverse=True):
+        if session.start >= start:
+            continue
+        for m in session.measurements:
+            if m.instrument_id != instrument.id:
+                continue
+            try:
+                total = score(instrument, m.item_values).total
+            except DomainError:
+                continue
+            if total is not None:
+                return total, session.number
+    return None, None
+
+
+def _alerts_raised(
+    client: ClientData,
+    start: datetime,
+    duration: int,
+    measurements: Iterable[MeasurementData],
+    settings: AlertSettings,
+) -> tuple[tuple[str, str], ...]:
+    """Alerts about this session, computed on the record as it would be after saving."""
+    draft = SessionData(
+        number=0,
+        start=start,
+        approach=client.approach,
+        duration_minutes=duration,
+        measurements=list(measurements),
+    )
+    ordered = sorted([*client.sessions, draft], key=lambda s: s.start)
+    renumbered = [replace(s, number=n) for n, s in enumerate(ordered, start=1)]
+    number = ordered.index(draft) + 1
+    hypothetical = replace(client, sessions=renumbered)
+    summary = summarise_tree(hypothetical, settings, rules_key(settings))
+    return tuple(
+        (a["severity"], a["reason"]) for a in summary.alerts or [] if a["session_number"] == number
+    )
+
+
+# --- what each client measures -----------------------------------------------------------
+
+CLIENT_PLAN_KEY = "measure_plan.client.{client_id}"
+
+
+def measure_plan(db: Database, client_id: int) -> list[str]:
+    """The instruments this client's sessions record: their own plan, else the practice's."""
+    stored = repository.get_setting(db, CLIENT_PLAN_KEY.format(client_id=client_id))
+    if isinstance(stored, list):
+        return [i for i in stored if i in (*QUESTIONNAIRES, GBO)]
+    return [i for i in load_practice(db).default_instruments if i in (*QUESTIONNAIRES, GBO)]
+
+
+def save_measure_plan(db: Database, client_id: int, plan: Sequence[str]) -> None:
+    """Make ``plan`` this client's default instruments for new sessions."""
+    unknown = [i for i in plan if i not in (*QUESTIONNAIRES, GBO)]
+    if unknown:
+        raise InvalidInput(f"Unknown instrument {unknown[0]}.")
+    repository.set_setting(
+        db, CLIENT_PLAN_KEY.format(client_id=client_id), list(dict.fromkeys(plan))
+    )
