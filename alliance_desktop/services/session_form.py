@@ -14,6 +14,7 @@ Field keys double as the editor's object names: ``start``, ``duration``, ``atten
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -32,10 +33,11 @@ from alliance_desktop.domain.vocabulary import (
     Approach,
     Attendance,
     GoalStatus,
+    Respondent,
     RuptureKind,
     SessionFormat,
 )
-from alliance_desktop.services.errors import InvalidInput
+from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.sessions import session_problems, session_warnings
 from alliance_desktop.services.settings import load_practice
 from alliance_desktop.services.summaries import rules_key, summarise_tree
@@ -55,9 +57,12 @@ GBO = "GBO"
 START_FORMAT = "%Y-%m-%d %H:%M"
 MAX_DURATION = 600
 FORM_VERSION = 1
+_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
+_WHOLE_MINUTES = re.compile(r"[0-9]{1,3}")
 #: A new session offers the WAI-SR every this many sessions (Hatcher & Gillaspy's short form
 #: is meant for repeated use; every fourth keeps it ahead of the "overdue" alert).
 WAI_SR_EVERY = 4
+_SUBSCALE_ORDER = {"goal": 0, "task": 1, "bond": 2}  # the order Bordin named them, everywhere
 
 
 def item_key(instrument_id: str, number: int) -> str:
@@ -96,6 +101,12 @@ class SessionForm:
     rupture_resolved: bool = False
     #: Further ruptures of an imported session; the editor shows the first and keeps these.
     more_ruptures: list[dict[str, Any]] = field(default_factory=list)
+    #: When a stored measure was taken, in minutes after the start (so it moves with the
+    #: session), and who rated it: kept as stored, the editor has no fields for them.
+    measure_offsets: dict[str, int] = field(default_factory=dict)
+    measure_respondents: dict[str, str] = field(default_factory=dict)
+    #: Stored measures of instruments the editor does not offer, kept unchanged.
+    kept_measurements: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +128,9 @@ class SessionForm:
             "rupture_repair": self.rupture_repair,
             "rupture_resolved": self.rupture_resolved,
             "more_ruptures": [dict(r) for r in self.more_ruptures],
+            "measure_offsets": dict(self.measure_offsets),
+            "measure_respondents": dict(self.measure_respondents),
+            "kept_measurements": [dict(m) for m in self.kept_measurements],
         }
 
     @classmethod
@@ -129,7 +143,6 @@ class SessionForm:
         form = cls()
         for name in (
             "start",
-            "duration",
             "format",
             "attendance",
             "approach",
@@ -143,6 +156,9 @@ class SessionForm:
             value = data.get(name)
             if isinstance(value, str):
                 setattr(form, name, value)
+        duration = data.get("duration")
+        if isinstance(duration, str) and _WHOLE_MINUTES.fullmatch(duration.strip()):
+            form.duration = duration.strip()
         for name in ("rupture", "rupture_resolved"):
             if isinstance(data.get(name), bool):
                 setattr(form, name, data[name])
@@ -162,6 +178,19 @@ class SessionForm:
         more = data.get("more_ruptures")
         if isinstance(more, list):
             form.more_ruptures = [dict(r) for r in more if isinstance(r, dict)]
+        offsets = data.get("measure_offsets")
+        if isinstance(offsets, dict):
+            form.measure_offsets = {
+                str(k): v for k, v in offsets.items() if isinstance(v, int) and abs(v) < 100_000
+            }
+        respondents = data.get("measure_respondents")
+        if isinstance(respondents, dict):
+            form.measure_respondents = {
+                str(k): v for k, v in respondents.items() if v in set(Respondent)
+            }
+        kept = data.get("kept_measurements")
+        if isinstance(kept, list):
+            form.kept_measurements = [dict(m) for m in kept if isinstance(m, dict)]
         return form
 
 
@@ -177,16 +206,16 @@ def parse_item_text(text: str, instrument: Instrument, item: Item) -> float | No
     cleaned = text.strip().replace(",", ".")
     if not cleaned:
         return None
+    number_like = _DECIMAL.fullmatch(cleaned) is not None
     whole = item.step >= 1
     precision = "a whole number" if whole else f"a number with at most {item.grid_decimals} decimal"
     wanted = (
         f"{instrument.id} {item.label}: enter {precision} from {fmt_number(item.minimum)} "
         f"to {fmt_number(item.maximum)}"
     )
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise InvalidInput(f"{wanted}; {text.strip()!r} is not a number.") from None
+    if not number_like:  # float() would also take 1_0, 1e1, inf and nan
+        raise InvalidInput(f"{wanted}; {text.strip()!r} is not a number.")
+    value = float(cleaned)
     if not math.isfinite(value) or not item.minimum <= value <= item.maximum:
         raise InvalidInput(f"{wanted}.")
     steps = (value - item.minimum) / item.step
@@ -261,9 +290,21 @@ def form_from_session(session: SessionData) -> SessionForm:
         client_feedback=session.client_feedback,
     )
     for m in session.measurements:
-        if m.instrument_id in QUESTIONNAIRES:
-            form.instruments.append(m.instrument_id)
-            form.items[m.instrument_id] = [format_item_value(v) for v in m.item_values]
+        if m.instrument_id not in QUESTIONNAIRES or m.instrument_id in form.instruments:
+            form.kept_measurements.append(
+                {
+                    "instrument_id": m.instrument_id,
+                    "instrument_version": m.instrument_version,
+                    "item_values": list(m.item_values),
+                    "offset_minutes": _minutes(m.taken_at - session.start),
+                    "respondent": str(m.respondent),
+                }
+            )
+            continue
+        form.instruments.append(m.instrument_id)
+        form.items[m.instrument_id] = [format_item_value(v) for v in m.item_values]
+        form.measure_offsets[m.instrument_id] = _minutes(m.taken_at - session.start)
+        form.measure_respondents[m.instrument_id] = str(m.respondent)
     if session.goal_ratings:
         form.instruments.append(GBO)
         form.goal_ratings = {
@@ -286,6 +327,10 @@ def form_from_session(session: SessionData) -> SessionForm:
             for r in more
         ]
     return form
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 def ratable_goals(client: ClientData, day: date | None) -> list[int]:
@@ -346,11 +391,13 @@ def read_form(
     if attended:
         for instrument_id in form.instruments:
             if instrument_id == GBO:
-                ratings = _read_ratings(form, client, measured_at.date(), errors)
+                ratings = _read_ratings(form, errors)
                 continue
             m = _read_measure(form, instruments[instrument_id], measured_at, duration, errors)
             if m is not None:
                 measurements.append(m)
+    if attended:
+        measurements += _kept_measurements(form, measured_at, errors)
     ruptures = _read_ruptures(form) if attended else []
     if errors or start is None or None in (attendance, session_format, approach):
         return FormReading(None, errors, [])
@@ -413,19 +460,48 @@ def _read_measure(
             " if it was not done this session)."
         )
         return None
-    # Start-of-session measures (ORS, CORE-10) are taken at the start, the others at the end.
-    taken_at = start if instrument.when == "start" else start + timedelta(minutes=duration)
-    return MeasurementData(instrument.id, instrument.version, values, taken_at)
+    offset = form.measure_offsets.get(instrument.id)
+    if offset is not None:  # a stored measure keeps its time, moving with the session
+        taken_at = start + timedelta(minutes=offset)
+    elif instrument.when == "start":  # ORS, CORE-10 at the start; the others at the end
+        taken_at = start
+    else:
+        taken_at = start + timedelta(minutes=duration)
+    respondent = Respondent(form.measure_respondents.get(instrument.id, Respondent.CLIENT))
+    return MeasurementData(instrument.id, instrument.version, values, taken_at, respondent)
 
 
-def _read_ratings(
-    form: SessionForm, client: ClientData, day: date, errors: dict[str, str]
-) -> list[GoalRatingData]:
+def _kept_measurements(
+    form: SessionForm, start: datetime, errors: dict[str, str]
+) -> list[MeasurementData]:
+    """Stored measures the editor shows no fields for, as they were (moved with the start)."""
+    kept = []
+    for m in form.kept_measurements:
+        try:
+            kept.append(
+                MeasurementData(
+                    str(m["instrument_id"]),
+                    str(m["instrument_version"]),
+                    [None if v is None else float(v) for v in m["item_values"]],
+                    start + timedelta(minutes=int(m["offset_minutes"])),
+                    Respondent(m.get("respondent", Respondent.CLIENT)),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            errors["start"] = "A stored measure of this session could not be read back."
+    return kept
+
+
+def _read_ratings(form: SessionForm, errors: dict[str, str]) -> list[GoalRatingData]:
+    """Every rating typed; whether each goal may be rated then is the session check's job."""
     gbo = INSTRUMENTS[GBO]
     ratings = []
-    for number in ratable_goals(client, day):
-        text = form.goal_ratings.get(str(number), "")
-        item = gbo.items[min(number, len(gbo.items)) - 1]
+    for key in sorted(form.goal_ratings, key=lambda k: (len(k), k)):
+        text = form.goal_ratings[key]
+        if not key.isdigit():
+            continue
+        number = int(key)
+        item = gbo.items[min(max(number, 1), len(gbo.items)) - 1]
         try:
             value = parse_item_text(text, gbo, replace(item, label=f"goal {number}"))
         except InvalidInput as exc:
@@ -549,7 +625,8 @@ def _scored(
     result = score(instrument, m.item_values)
     total = result.total
     words = [f"Total {fmt_number(total or 0, 1)} of {fmt_number(instrument.total_max)}"]
-    words += [f"{name} {fmt_number(value, 1)}" for name, value in result.subscales.items()]
+    subscales = sorted(result.subscales.items(), key=lambda kv: _SUBSCALE_ORDER.get(kv[0], 9))
+    words += [f"{name} {fmt_number(value, 1)}" for name, value in subscales]
     if result.band:
         words.append(result.band.lower())
     previous, previous_number = _previous_total(instrument, client, start)
@@ -639,4 +716,51 @@ def save_measure_plan(db: Database, client_id: int, plan: Sequence[str]) -> None
         raise InvalidInput(f"Unknown instrument {unknown[0]}.")
     repository.set_setting(
         db, CLIENT_PLAN_KEY.format(client_id=client_id), list(dict.fromkeys(plan))
+    )
+
+
+# --- what the editor opens with ----------------------------------------------------------
+
+
+@dataclass
+class EditorContext:
+    """Everything the session editor needs, read in one go when it opens."""
+
+    client_id: int
+    session_id: int | None
+    #: The client's record without the session being edited (what the form is checked against).
+    client: ClientData
+    #: The stored session as a form, or a blank form for a new one: "unchanged" means equal.
+    form: SessionForm
+    #: The session's number now (an existing session) or if saved now (a new one).
+    number: int
+    settings: AlertSettings
+    instruments: Mapping[str, Instrument]
+    plan: list[str]
+
+
+def editor_context(
+    db: Database, client_id: int, session_id: int | None = None, *, now: datetime | None = None
+) -> EditorContext:
+    """Read the client (and the session) for the editor; Conflict when either is gone."""
+    from alliance_desktop.services.sessions import load_session
+    from alliance_desktop.services.summaries import load_alert_settings
+    from alliance_desktop.services.text_packs import worded_instruments
+
+    now = now or datetime.now()
+    settings = load_alert_settings(db)
+    plan = measure_plan(db, client_id)
+    if session_id is None:
+        client = repository.load_client_tree(db, client_id)
+        if client is None:
+            raise Conflict("That client no longer exists; it may have been deleted.")
+        form = new_session_form(client, plan, settings, now)
+        number = 1 + sum(1 for s in client.sessions if s.start <= parse_start(form.start))
+    else:
+        client, session = load_session(db, client_id, session_id)
+        client.sessions = [s for s in client.sessions if s.session_id != session_id]
+        form = form_from_session(session)
+        number = session.number
+    return EditorContext(
+        client_id, session_id, client, form, number, settings, worded_instruments(db), plan
     )

@@ -7,6 +7,7 @@ ranges), numbered in the order sessions took place, and stored in one transactio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,12 +18,17 @@ from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.vocabulary import Attendance, GoalStatus
 from alliance_desktop.services.clients import Change
 from alliance_desktop.services.errors import Conflict, InvalidInput
-from alliance_desktop.services.summaries import refresh_summaries
+from alliance_desktop.services.summaries import load_alert_settings, rules_key, summarise_tree
 from alliance_desktop.services.transfer import read_session_object
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.errors import RecordGone
-from alliance_desktop.storage.records import ClientData, MeasurementData, SessionData
+from alliance_desktop.storage.records import (
+    ClientData,
+    ClientSummaryData,
+    MeasurementData,
+    SessionData,
+)
 
 SESSION_KEYS = frozenset(
     {
@@ -135,7 +141,7 @@ def session_problems(
         if problem := _measurement_problem(m, session):
             problems.setdefault(key, problem)
     for r in session.goal_ratings:
-        if problem := _goal_problem(r.goal_number, client, day):
+        if problem := _goal_problem(r.goal_number, r.rating, client, day):
             problems.setdefault(f"goal_{r.goal_number}", problem)
     return problems
 
@@ -184,8 +190,10 @@ def _measurement_problem(m: MeasurementData, session: SessionData) -> str | None
     return None
 
 
-def _goal_problem(number: int, client: ClientData, day: date) -> str | None:
-    """A goal may be rated in a session between the day it was agreed and the day it closed."""
+def _goal_problem(number: int, rating: float, client: ClientData, day: date) -> str | None:
+    """A goal is rated 0-10 in whole points, between the day it was agreed and the day it closed."""
+    if not (0 <= rating <= 10 and float(rating).is_integer()):
+        return f"Rate goal {number} from 0 to 10 in whole points (it was {rating:g})."
     goal = next((g for g in client.goals if g.number == number), None)
     if goal is None:
         return f"{client.code} has no goal {number}."
@@ -225,13 +233,19 @@ def save_session(
 
     try:
         saved_id, number = repository.save_session(
-            db, client_id, session, replacing=session_id, check=check
+            db, client_id, session, replacing=session_id, check=check, summarise=_summariser(db)
         )
     except RecordGone as exc:
         raise Conflict(str(exc)) from None
-    refresh_summaries(db, [client_id])
     kind = "session_added" if session_id is None else "session_changed"
     return SessionAdded(kind, client_id, saved_id, number)
+
+
+def _summariser(db: Database) -> Callable[[ClientData], ClientSummaryData]:
+    """The client-list summary of a record, computed inside the write that changes it."""
+    settings = load_alert_settings(db)
+    key = rules_key(settings)
+    return lambda client: summarise_tree(client, settings, key)
 
 
 def record_session(
@@ -244,10 +258,9 @@ def record_session(
 def delete_session(db: Database, client_id: int, session_id: int) -> Change:
     """Delete one session and everything recorded in it; the later ones are renumbered."""
     try:
-        repository.delete_session(db, client_id, session_id)
+        repository.delete_session(db, client_id, session_id, _summariser(db))
     except RecordGone as exc:
         raise Conflict(str(exc)) from None
-    refresh_summaries(db, [client_id])
     return Change("session_deleted", client_id)
 
 

@@ -33,6 +33,14 @@ TEXT_PACK_KEY = "text_pack.{instrument_id}"
 MAX_PACK_BYTES = 256 * 1024
 MAX_TEXT = 500
 _KEYS = {"instrument_id", "language", "item_texts", "anchors"}
+#: Why an instrument takes no text pack (INSTRUMENTS.md, "Licensing decides what text the app
+#: may ship"). Only the WAI-SR's wording may come from a pack the user imports.
+NO_PACK_REASONS = {
+    "SRS": "the PCOMS licence allows score entry only, no item wording on screen",
+    "ORS": "the PCOMS licence allows score entry only, no item wording on screen",
+    "CORE-10": "its licensed wording is already shipped and must not be altered",
+    "GBO": "its items are the client's own goals",
+}
 
 
 def read_text_pack(path: Path) -> TextPack:
@@ -93,6 +101,11 @@ def _strings(value: Any, key: str, name: str) -> list[str]:
 def import_text_pack(db: Database, path: Path) -> Instrument:
     """Check a text pack against its instrument and store it; return the worded instrument."""
     pack = read_text_pack(path)
+    if pack.instrument_id in NO_PACK_REASONS:
+        raise InvalidInput(
+            f"{path.name}: {pack.instrument_id} takes no text pack: "
+            f"{NO_PACK_REASONS[pack.instrument_id]}."
+        )
     try:
         worded = with_text_pack(get_instrument(pack.instrument_id), pack)
     except DomainError as exc:
@@ -114,6 +127,8 @@ def worded_instruments(db: Database) -> Mapping[str, Instrument]:
     """Every instrument, with the wording of any imported text pack."""
     result = dict(INSTRUMENTS)
     for instrument_id, instrument in INSTRUMENTS.items():
+        if instrument_id in NO_PACK_REASONS:
+            continue
         stored = repository.get_setting(db, TEXT_PACK_KEY.format(instrument_id=instrument_id))
         if stored is None:
             continue

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from alliance_desktop.domain.vocabulary import (
     Approach,
@@ -717,6 +718,7 @@ def save_session(
     *,
     replacing: int | None = None,
     check: Callable[[ClientData], None] | None = None,
+    summarise: Callable[[ClientData], ClientSummaryData] | None = None,
 ) -> tuple[int, int]:
     """Store a new session, or replace session ``replacing``, whole; return (id, number).
 
@@ -778,7 +780,20 @@ def save_session(
                 conn.execute(delete(table).where(table.c.session_id == session_id))
         _insert_session_parts(conn, session_id, session, goal_ids)
         number = _renumber_by_start(conn, client_id, session_id)
+        _store_summary(conn, client_id, summarise)
     return session_id, number
+
+
+def _store_summary(
+    conn: Connection,
+    client_id: int,
+    summarise: Callable[[ClientData], ClientSummaryData] | None,
+) -> None:
+    """Recompute a client's list summary in the same transaction as the change to it."""
+    if summarise is not None:
+        trees = _load_trees(conn, client_id)
+        if trees:
+            _write_summaries(conn, {client_id: summarise(trees[0])})
 
 
 def _insert_session_parts(
@@ -827,7 +842,12 @@ def _insert_session_parts(
         )
 
 
-def delete_session(db: Database, client_id: int, session_id: int) -> None:
+def delete_session(
+    db: Database,
+    client_id: int,
+    session_id: int,
+    summarise: Callable[[ClientData], ClientSummaryData] | None = None,
+) -> None:
     """Delete one session (its measures, ratings and ruptures go with it); renumber the rest."""
     with db.write() as conn:
         gone = conn.execute(
@@ -838,6 +858,7 @@ def delete_session(db: Database, client_id: int, session_id: int) -> None:
         if not gone:
             raise RecordGone("That session no longer exists; it may have been deleted.")
         _renumber_by_start(conn, client_id, None)
+        _store_summary(conn, client_id, summarise)
 
 
 _UNNUMBERED = -1_000_000_000  # below any -rank the renumbering passes through
@@ -856,6 +877,8 @@ def _renumber_by_start(conn: Connection, client_id: int, session_id: int | None)
             .order_by(_sessions.c.start, _sessions.c.id)
         ).scalars()
     )
+    if not ids:  # the client's last session was deleted
+        return 0
     conn.execute(
         update(_sessions).where(_sessions.c.id == bindparam("sid")).values(number=bindparam("n")),
         [{"sid": sid, "n": -(rank + 1)} for rank, sid in enumerate(ids)],
@@ -893,7 +916,12 @@ def save_draft(
             if done:
                 return draft_id
         row = {"client_id": client_id, "session_id": session_id, "saved_at": now}
-        return _returning_ids(conn, _drafts, [{**row, "content": content}])[0]
+        try:
+            return _returning_ids(conn, _drafts, [{**row, "content": content}])[0]
+        except IntegrityError:  # the client (or the session) was deleted meanwhile
+            raise RecordGone(
+                "The client or session of this draft no longer exists; it may have been deleted."
+            ) from None
 
 
 def list_drafts(db: Database) -> list[DraftRow]:
@@ -904,10 +932,13 @@ def list_drafts(db: Database) -> list[DraftRow]:
         .order_by(_drafts.c.saved_at, _drafts.c.id)
     )
     with db.read() as conn:
-        return [
-            DraftRow(r.id, r.client_id, r.code, r.session_id, r.saved_at, dict(r.content))
-            for r in conn.execute(query)
-        ]
+        rows = conn.execute(query).all()
+    # A draft whose content is not an object cannot be restored; skipping it keeps the others.
+    return [
+        DraftRow(r.id, r.client_id, r.code, r.session_id, r.saved_at, dict(r.content))
+        for r in rows
+        if isinstance(r.content, dict)
+    ]
 
 
 def delete_draft(db: Database, draft_id: int) -> None:

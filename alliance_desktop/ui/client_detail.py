@@ -83,6 +83,9 @@ class ClientDetail(QWidget):
     addGoalRequested = Signal(int)
     editGoalRequested = Signal(int)
     goalStatusRequested = Signal(int, object)  # goal id, GoalStatus
+    newSessionRequested = Signal(int)  # client id
+    openSessionRequested = Signal(int, int)  # client id, session id
+    deleteSessionRequested = Signal(int, int)  # client id, session id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -218,11 +221,27 @@ class ClientDetail(QWidget):
             ["#", "Date", "Attendance", *SESSION_MEASURES, "Rupture"],
             "Sessions",
         )
-        self.sessions_note = QLabel(
-            "Recording and editing sessions arrives with the session editor.", page
-        )
+        # Activated is double-click (or Enter); doubleClicked as well would open it twice.
+        self.sessions_table.activated.connect(lambda *_: self._emit_session(True))
+        self.new_session_button = QPushButton("Ne&w session…", page)
+        self.new_session_button.setObjectName("newSessionButton")
+        self.new_session_button.setToolTip("Record a new session (Ctrl+Shift+N)")
+        self.new_session_button.clicked.connect(lambda: self._emit_client(self.newSessionRequested))
+        self.open_session_button = QPushButton("&Open session…", page)
+        self.open_session_button.setObjectName("openSessionButton")
+        self.open_session_button.clicked.connect(lambda: self._emit_session(True))
+        self.delete_session_button = QPushButton("Delete sessio&n…", page)
+        self.delete_session_button.setObjectName("deleteSessionButton")
+        self.delete_session_button.clicked.connect(lambda: self._emit_session(False))
+        self.sessions_note = QLabel("Double-click a session (or press Enter) to open it.", page)
         self.sessions_note.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_session_button)
+        buttons.addWidget(self.open_session_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.delete_session_button)
         layout = QVBoxLayout(page)
+        layout.addLayout(buttons)
         layout.addWidget(self.sessions_table)
         layout.addWidget(self.sessions_note)
         return page
@@ -348,7 +367,9 @@ class ClientDetail(QWidget):
         table = self.sessions_table
         table.setRowCount(len(record.sessions))
         for row, s in enumerate(reversed(record.sessions)):  # newest first
-            table.setItem(row, 0, _item(str(s.number), right=True))
+            number = _item(str(s.number), right=True)
+            number.setData(Qt.ItemDataRole.UserRole, s.session_id)
+            table.setItem(row, 0, number)
             table.setItem(row, 1, _item(s.start.strftime("%Y-%m-%d %H:%M")))
             table.setItem(row, 2, _item(ATTENDANCE_LABELS[s.attendance]))
             for column, instrument in enumerate(SESSION_MEASURES, start=3):
@@ -384,6 +405,21 @@ class ClientDetail(QWidget):
     def _emit_client(self, signal: SignalInstance) -> None:
         if self.record is not None:
             signal.emit(self.record.client_id)
+
+    def selected_session_id(self) -> int | None:
+        rows = self.sessions_table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.sessions_table.item(rows[0].row(), 0)
+        value = item.data(Qt.ItemDataRole.UserRole) if item else None
+        return int(value) if value is not None else None
+
+    def _emit_session(self, open_it: bool) -> None:
+        session_id = self.selected_session_id()
+        if self.record is None or session_id is None:
+            return
+        signal = self.openSessionRequested if open_it else self.deleteSessionRequested
+        signal.emit(self.record.client_id, session_id)
 
     def _emit_edit_goal(self) -> None:
         goal_id = self.selected_goal_id()

@@ -319,3 +319,23 @@ def confirm_delete(parent: QWidget | None, code: str, name: str, sessions: int) 
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.exec()
     return box.clickedButton() is delete
+
+
+def confirm_delete_session(parent: QWidget | None, what: str) -> bool:
+    """Ask before deleting a session; Cancel is the default and Escape cancels."""
+    box = QMessageBox(parent)
+    box.setObjectName("confirmDeleteSessionBox")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Delete session")
+    box.setText(f"Delete {what}?")
+    box.setInformativeText(
+        "Its measures, goal ratings, rupture and notes go with it, and later sessions are "
+        "renumbered. This cannot be undone."
+    )
+    delete = box.addButton("Delete permanently", QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+    return box.clickedButton() is delete

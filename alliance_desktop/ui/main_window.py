@@ -14,9 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from alliance_desktop import APP_NAME, __version__, paths
 from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
 from alliance_desktop.services import clients as client_service
+from alliance_desktop.services import sessions as session_service
 from alliance_desktop.services import settings as settings_service
 from alliance_desktop.services.clients import Change, ClientInvalid
 from alliance_desktop.services.database import (
@@ -41,14 +43,24 @@ from alliance_desktop.services.database import (
     open_database,
 )
 from alliance_desktop.services.demo import generate_demo, is_demo_database
+from alliance_desktop.services.drafts import Draft, discard_draft, unsaved_drafts
 from alliance_desktop.services.errors import ServiceError
+from alliance_desktop.services.session_form import editor_context
 from alliance_desktop.services.summaries import list_clients
+from alliance_desktop.services.text_packs import import_text_pack
 from alliance_desktop.ui.background import run_in_background
 from alliance_desktop.ui.client_detail import ClientDetail
 from alliance_desktop.ui.client_list import ClientListPanel
-from alliance_desktop.ui.dialogs import ClientDialog, DateDialog, GoalDialog, confirm_delete
+from alliance_desktop.ui.dialogs import (
+    ClientDialog,
+    DateDialog,
+    GoalDialog,
+    confirm_delete,
+    confirm_delete_session,
+)
 from alliance_desktop.ui.events import AppEvents
 from alliance_desktop.ui.preferences import PreferencesDialog
+from alliance_desktop.ui.session_editor import SessionEditor
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +93,7 @@ class MainWindow(QMainWindow):
         self._pending_select: tuple[int, bool] | None = None
         self._notice = ""  # a message for the status bar once the list has reloaded
         self._practice_path = db.path
+        self.editors: list[SessionEditor] = []
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -132,6 +145,21 @@ class MainWindow(QMainWindow):
         self.new_goal_action = self._action(
             "New &goal…", "newGoalAction", self.new_goal_for_selected, [QKeySequence("Ctrl+G")]
         )
+        self.new_session_action = self._action(
+            "&New session…",
+            "newSessionAction",
+            self.new_session_for_selected,
+            [QKeySequence("Ctrl+Shift+N")],
+        )
+        self.open_session_action = self._action(
+            "&Open selected session…", "openSessionAction", self.open_selected_session
+        )
+        self.delete_session_action = self._action(
+            "&Delete selected session…", "deleteSessionAction", self.delete_selected_session
+        )
+        self.import_text_pack_action = self._action(
+            "&Import instrument text pack…", "importTextPackAction", self.import_text_pack
+        )
         self.find_action = self._action(
             "&Find client",
             "findAction",
@@ -175,7 +203,17 @@ class MainWindow(QMainWindow):
         client_menu.addSeparator()
         client_menu.addAction(self.discharge_action)
         client_menu.addAction(self.delete_action)
-        for title in ("&Session", "&Reports", "&Backup"):
+        session_menu = bar.addMenu("&Session")
+        session_menu.setObjectName("sessionMenu")
+        for action in (
+            self.new_session_action,
+            self.open_session_action,
+            self.delete_session_action,
+        ):
+            session_menu.addAction(action)
+        session_menu.addSeparator()
+        session_menu.addAction(self.import_text_pack_action)
+        for title in ("&Reports", "&Backup"):
             # Filled by the issues that build these parts; shown now so the layout is stable.
             bar.addMenu(title).setEnabled(False)
         help_menu = bar.addMenu("&Help")
@@ -184,6 +222,7 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.addAction(self.new_client_action)
+        toolbar.addAction(self.new_session_action)
         toolbar.addAction(self.find_action)
 
     def _build_central(self) -> None:
@@ -216,6 +255,9 @@ class MainWindow(QMainWindow):
         self.detail.addGoalRequested.connect(self.new_goal)
         self.detail.editGoalRequested.connect(self.edit_goal)
         self.detail.goalStatusRequested.connect(self.set_goal_status)
+        self.detail.newSessionRequested.connect(self.new_session)
+        self.detail.openSessionRequested.connect(self.open_session)
+        self.detail.deleteSessionRequested.connect(self.delete_session)
 
     def _build_first_run(self) -> QWidget:
         page = QWidget(self)
@@ -258,9 +300,13 @@ class MainWindow(QMainWindow):
         self.open_practice_action.setEnabled(self.db.path != self._practice_path)
         self.open_demo_action.setEnabled(not demo)
         self.reload_clients()
+        # After the window is shown, so the question sits on top of it.
+        QTimer.singleShot(0, self.offer_drafts)
 
     def switch_database(self, path: Path) -> None:
         """Close the current database and open another (the demo caseload, say)."""
+        if not self.close_editors():
+            return
         try:
             new_db = open_database(path)
         except (StorageError, ServiceError) as exc:
@@ -446,6 +492,9 @@ class MainWindow(QMainWindow):
             name = f"{f.given_name} {f.family_name}".strip()
             if not confirm_delete(self, f.code, name, len(record.sessions)):
                 return
+            for editor in list(self.editors):  # their sessions go with the client
+                if editor.context.client_id == client_id:
+                    editor.discard_and_close()
             change = client_service.delete_client(self.db, client_id)
             self._notice = f"Deleted {f.code} {name}."
             self.events.dataChanged.emit(change)
@@ -491,6 +540,139 @@ class MainWindow(QMainWindow):
             self.events.dataChanged.emit(change)
 
     # -- preferences, databases, about ---------------------------------------------------
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def new_session_for_selected(self) -> None:
+        client_id = self.selected_client()
+        if client_id is None:
+            self._complain("Choose a client in the list first, then record their session.")
+            return
+        self.new_session(client_id)
+
+    def new_session(self, client_id: int) -> SessionEditor | None:
+        """Open the editor for a new session of ``client_id``; return it (tests drive it)."""
+        return self._open_editor(client_id, None)
+
+    def open_selected_session(self) -> None:
+        session_id = self.detail.selected_session_id()
+        if self.detail.record is None or session_id is None:
+            self._complain("Choose a session on the client's Sessions tab first.")
+            return
+        self.open_session(self.detail.record.client_id, session_id)
+
+    def open_session(self, client_id: int, session_id: int) -> SessionEditor | None:
+        """Open a stored session in the editor (or bring its open editor forward)."""
+        return self._open_editor(client_id, session_id)
+
+    def _open_editor(
+        self, client_id: int, session_id: int | None, draft: Draft | None = None
+    ) -> SessionEditor | None:
+        if session_id is not None:
+            for editor in self.editors:
+                context = editor.context
+                if (context.client_id, context.session_id) == (client_id, session_id):
+                    editor.raise_()
+                    editor.activateWindow()
+                    return editor
+        with self._guarded():
+            context = editor_context(self.db, client_id, session_id)
+            editor = SessionEditor(self, self.db, context, draft=draft)
+            editor.saved.connect(self._session_saved)
+            editor.finished.connect(lambda *_: self._editor_closed(editor))
+            self.editors.append(editor)
+            editor.show()
+            return editor
+        return None
+
+    def _session_saved(self, change: Change) -> None:
+        self._notice = "Session saved."
+        self.events.dataChanged.emit(change)
+
+    def _editor_closed(self, editor: SessionEditor) -> None:
+        if editor in self.editors:
+            self.editors.remove(editor)
+
+    def close_editors(self) -> bool:
+        """Close every open session editor (each asks about unsaved changes); False if kept."""
+        for editor in list(self.editors):
+            if not editor.close():
+                editor.raise_()
+                return False
+            self._editor_closed(editor)
+        return True
+
+    def delete_selected_session(self) -> None:
+        session_id = self.detail.selected_session_id()
+        if self.detail.record is None or session_id is None:
+            self._complain("Choose a session on the client's Sessions tab first.")
+            return
+        self.delete_session(self.detail.record.client_id, session_id)
+
+    def delete_session(self, client_id: int, session_id: int) -> None:
+        with self._guarded():
+            record = client_service.client_record(self.db, client_id)
+            session = next((s for s in record.sessions if s.session_id == session_id), None)
+            if session is None:
+                return
+            what = (
+                f"session {session.number} of {record.fields.code} ({session.start:%Y-%m-%d %H:%M})"
+            )
+            if not confirm_delete_session(self, what):
+                return
+            for editor in list(self.editors):  # an editor of a deleted session has nothing to save
+                if editor.context.session_id == session_id:
+                    editor.discard_and_close()
+            change = session_service.delete_session(self.db, client_id, session_id)
+            self._notice = f"Deleted {what}."
+            self.events.dataChanged.emit(change)
+
+    def offer_drafts(self) -> None:
+        """Offer back sessions that were being typed when the app last stopped."""
+        open_drafts = {e.draft_id for e in self.editors}
+        try:
+            left = [d for d in unsaved_drafts(self.db) if d.draft_id not in open_drafts]
+        except (ServiceError, StorageError) as exc:
+            log.warning("drafts could not be read: %s", exc)
+            return
+        for draft in left:
+            box = QMessageBox(self)
+            box.setObjectName("restoreDraftBox")
+            box.setIcon(QMessageBox.Icon.Question)
+            box.setWindowTitle("Unsaved session")
+            which = "a new session" if draft.session_id is None else "changes to a session"
+            box.setText(
+                f"{APP_NAME} stopped while {which} for {draft.client_code} was being typed "
+                f"(last kept {draft.saved_at:%Y-%m-%d %H:%M}). Restore it?"
+            )
+            box.setInformativeText("Discard throws the unsaved typing away for good.")
+            restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+            discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+            later = box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+            box.setDefaultButton(restore)
+            box.setEscapeButton(later)
+            box.exec()
+            if box.clickedButton() is restore:
+                self.client_list.select_client(draft.client_id)
+                self._open_editor(draft.client_id, draft.session_id, draft)
+            elif box.clickedButton() is discard:
+                with self._guarded():
+                    discard_draft(self.db, draft.draft_id)
+
+    def import_text_pack(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import instrument text pack", str(Path.home()), "Text pack (*.json)"
+        )
+        if not path:
+            return
+        with self._guarded():
+            instrument = import_text_pack(self.db, Path(path))
+            QMessageBox.information(
+                self,
+                APP_NAME,
+                f"The {instrument.id} wording was imported; the session editor shows it from "
+                "now on.",
+            )
 
     def edit_preferences(self) -> None:
         with self._guarded():
@@ -594,6 +776,9 @@ class MainWindow(QMainWindow):
             self.client_list.table.horizontalHeader().restoreState(header)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.close_editors():
+            event.ignore()
+            return
         if self._settings is not None:
             s = self._settings
             s.setValue("mainWindow/geometry", self.saveGeometry())

@@ -260,6 +260,7 @@ def test_a_text_pack_brings_wording_and_a_bad_one_changes_nothing(
         ("{", "is not valid JSON"),
         (json.dumps({"instrument_id": "WAI-SR", "item_texts": ["x"]}), "needs 12"),
         (json.dumps({"instrument_id": "CORE-10", "item_texts": texts[:10]}), "must not be altered"),
+        (json.dumps({"instrument_id": "SRS", "item_texts": texts[:4]}), "PCOMS licence allows"),
         (json.dumps({"instrument_id": "PHQ-9", "item_texts": []}), "instrument_id must be one"),
         (json.dumps([1, 2]), "one JSON object"),
     ):
@@ -269,3 +270,94 @@ def test_a_text_pack_brings_wording_and_a_bad_one_changes_nothing(
     with pytest.raises(InvalidInput, match="does not exist"):
         text_packs.import_text_pack(new_db, tmp_path / "missing.json")
     assert repository.all_settings(new_db) == before
+
+
+def test_re_saving_a_stored_session_through_the_form_changes_nothing_else(
+    new_db: Database, client_id: int
+) -> None:
+    """Times, respondents, closed goals' ratings and measures without fields survive."""
+    from alliance_desktop.domain.vocabulary import GoalStatus
+
+    client = tree(new_db, client_id)
+    document = {
+        "start": "2026-11-02T10:00",
+        "measurements": [
+            {
+                "instrument_id": "WAI-SR",
+                "taken_at": "2026-11-05T19:30",  # filled in at home three days later
+                "respondent": "therapist",
+                "item_values": [4] * 12,
+            },
+            {"instrument_id": "GBO", "item_values": [3, None, None]},
+        ],
+        "goal_ratings": [{"goal": 1, "rating": 3}],
+    }
+    added = sessions.record_session(
+        new_db, client_id, sessions.parse_session(document, client), now=NOW
+    )
+    goal = repository.list_goals(new_db, client_id)[0]
+    clients.set_goal_status(new_db, goal.goal_id, GoalStatus.ACHIEVED, date(2026, 11, 20))
+    before = tree(new_db, client_id).sessions[0]
+    _, stored = sessions.load_session(new_db, client_id, added.session_id)
+    form = form_from_session(stored)
+    form.notes = "a note added later"
+    others = tree(new_db, client_id)
+    others.sessions = []
+    reading = read_form(form, others, now=NOW)
+    assert reading.errors == {}
+    assert reading.session is not None
+    sessions.save_session(new_db, client_id, reading.session, session_id=added.session_id, now=NOW)
+    after = tree(new_db, client_id).sessions[0]
+    assert after.notes == "a note added later"
+    key = {m.instrument_id: (m.taken_at, m.respondent, m.item_values) for m in after.measurements}
+    assert key == {
+        m.instrument_id: (m.taken_at, m.respondent, m.item_values) for m in before.measurements
+    }
+    assert after.goal_ratings == before.goal_ratings
+
+
+def test_goal_ratings_are_whole_points_everywhere(new_db: Database, client_id: int) -> None:
+    client = tree(new_db, client_id)
+    document = {"start": "2026-11-02T10:00", "goal_ratings": [{"goal": 1, "rating": 6.5}]}
+    with pytest.raises(InvalidInput, match="Rate goal 1 from 0 to 10 in whole points"):
+        sessions.record_session(
+            new_db, client_id, sessions.parse_session(document, client), now=NOW
+        )
+
+
+def test_a_rating_for_a_goal_agreed_later_is_refused_not_dropped(
+    new_db: Database, client_id: int
+) -> None:
+    form = srs_form(["9"] * 4, start="2026-10-01 09:00")
+    clients.add_goal(new_db, client_id, "Later goal", date(2026, 11, 1), today=date(2026, 11, 25))
+    form.instruments.append("GBO")
+    form.goal_ratings = {"2": "5"}
+    reading = read_form(form, tree(new_db, client_id), now=NOW)
+    assert "agreed on 2026-11-01, after this session" in reading.errors["goal_2"]
+
+
+@pytest.mark.parametrize("text", ["1_0", "1e1", "inf", "0x5", "٣"])
+def test_only_plain_decimals_are_numbers(text: str) -> None:
+    with pytest.raises(InvalidInput, match="is not a number"):
+        parse_item_text(text, SRS, SRS.items[0])
+
+
+def test_drafts_that_cannot_be_read_are_skipped(new_db: Database, client_id: int) -> None:
+    drafts.save_draft(new_db, None, client_id, None, srs_form(["9"]))
+    with new_db.write() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO session_drafts (client_id, session_id, saved_at, content)"
+            " VALUES (?, NULL, '2026-11-25 10:00:00.000000', '[1, 2]')",
+            (client_id,),
+        )
+    assert len(drafts.unsaved_drafts(new_db)) == 1
+    weird = SessionForm.from_dict({"duration": "²", "notes": "kept"})
+    assert (weird.duration, weird.notes) == ("50", "kept")
+
+
+def test_a_draft_for_a_deleted_client_is_refused_in_words(new_db: Database, client_id: int) -> None:
+    from alliance_desktop.storage.errors import RecordGone
+
+    clients.delete_client(new_db, client_id)
+    with pytest.raises(RecordGone, match="no longer exists"):
+        drafts.save_draft(new_db, None, client_id, None, srs_form(["9"]))

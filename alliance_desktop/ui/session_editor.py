@@ -1,0 +1,872 @@
+"""The session editor: record (or edit) one session with its measures, rupture and feedback.
+
+The editor is a view over a ``SessionForm`` (``services/session_form.py``): every widget is
+registered under its field key, which is also its object name and the key of its error
+message, so the service's messages land beside the right field. Nothing here scores or
+checks anything; the service does, with the domain functions the rest of the app uses.
+
+Three things make sure nothing typed is lost:
+- a draft is written to the database one second after the last change (``AUTOSAVE_MS``)
+  and offered again by the main window after a crash;
+- undo and redo run on the whole form (Ctrl+Z / Ctrl+Shift+Z or Ctrl+Y in any field),
+  typing in one field merging into one step;
+- closing with changes asks Save / Discard / Cancel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alliance_desktop.domain.instruments import Instrument
+from alliance_desktop.domain.vocabulary import (
+    APPROACH_LABELS,
+    Attendance,
+    RuptureKind,
+    SessionFormat,
+)
+from alliance_desktop.services import drafts as draft_service
+from alliance_desktop.services import sessions as session_service
+from alliance_desktop.services.database import Database, StorageError
+from alliance_desktop.services.errors import ServiceError
+from alliance_desktop.services.session_form import (
+    GBO,
+    QUESTIONNAIRES,
+    EditorContext,
+    SessionForm,
+    goal_key,
+    item_key,
+    preview_form,
+    ratable_goals,
+    read_form,
+    save_measure_plan,
+)
+
+log = logging.getLogger(__name__)
+
+AUTOSAVE_MS = 1000  # a draft at most this long (plus one write) after the last change
+PREVIEW_MS = 120  # scores and alerts follow typing without re-scoring every keystroke
+FORMAT_LABELS = {
+    SessionFormat.IN_PERSON: "In person",
+    SessionFormat.VIDEO: "Video",
+    SessionFormat.PHONE: "Phone",
+}
+ATTENDANCE_LABELS = {
+    Attendance.ATTENDED: "Attended",
+    Attendance.CANCELLED: "Cancelled",
+    Attendance.NO_SHOW: "No-show",
+}
+RUPTURE_LABELS = {
+    RuptureKind.WITHDRAWAL: "Withdrawal (went quiet, deflected, agreed too quickly)",
+    RuptureKind.CONFRONTATION: "Confrontation (complained, challenged, pushed back)",
+}
+INSTRUMENT_TITLES = {
+    "ORS": "ORS: how the client has been (start of session)",
+    "CORE-10": "CORE-10: distress over the past week (start of session)",
+    "SRS": "SRS: how today's session went (end of session)",
+    "WAI-SR": "WAI-SR: the working alliance so far (end of session)",
+    GBO: "Goals: progress towards each goal, 0-10",
+}
+SEVERITY_WORDS = {"urgent": "Urgent", "warning": "Warning", "info": "Note"}
+
+
+class _FormChange(QUndoCommand):
+    """One step of the form's history: the whole form before and after it."""
+
+    def __init__(
+        self, editor: SessionEditor, key: str, before: dict[str, Any], after: dict[str, Any]
+    ) -> None:
+        super().__init__(f"Change {key}")
+        self._editor = editor
+        self.key = key
+        self.before = before
+        self.after = after
+        self._pushed = False
+
+    def id(self) -> int:
+        return 1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        # Typing in one field is one step; moving to another field starts a new one.
+        if not isinstance(other, _FormChange) or other.key != self.key:
+            return False
+        self.after = other.after
+        return True
+
+    def redo(self) -> None:
+        if self._pushed:  # the first redo is the change the user just made
+            self._editor._apply(self.after, focus=self.key)
+        self._pushed = True
+
+    def undo(self) -> None:
+        self._editor._apply(self.before, focus=self.key)
+
+
+class _UndoKeys(QObject):
+    """Sends Undo/Redo keys in any field to the editor's history, not the field's own."""
+
+    def __init__(self, stack: QUndoStack, parent: QObject) -> None:
+        super().__init__(parent)
+        self._stack = stack
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            assert isinstance(event, QKeyEvent)
+            if event.matches(QKeySequence.StandardKey.Undo):
+                if event.type() == QEvent.Type.KeyPress:
+                    self._stack.undo()
+                event.accept()
+                return True
+            if event.matches(QKeySequence.StandardKey.Redo) or (
+                event.key() == Qt.Key.Key_Y
+                and event.modifiers() == Qt.KeyboardModifier.ControlModifier
+            ):
+                if event.type() == QEvent.Type.KeyPress:
+                    self._stack.redo()
+                event.accept()
+                return True
+        return False
+
+
+class _Field:
+    """How to read, write and watch one registered widget."""
+
+    def __init__(
+        self,
+        widget: QWidget,
+        get: Callable[[], Any],
+        put: Callable[[Any], None],
+        changed: Any,
+    ) -> None:
+        self.widget = widget
+        self.get = get
+        self.put = put
+        self.changed = changed
+
+
+class SessionEditor(QDialog):
+    """Record a new session or edit a stored one. ``saved`` carries the service's Change."""
+
+    saved = Signal(object)
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        db: Database,
+        context: EditorContext,
+        *,
+        draft: draft_service.Draft | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("sessionEditor")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.db = db
+        self.context = context
+        self._fields: dict[str, _Field] = {}
+        self._errors: dict[str, QLabel] = {}
+        self._applying = False
+        self._closing_decided = False
+        self._draft_id = draft.draft_id if draft else None
+        self._passthrough: dict[str, Any] = {}
+        self._baseline: dict[str, Any] = {}
+        self._last: dict[str, Any] = {}
+        # Every goal that can be rated now, plus any the stored session or the draft rated
+        # (a goal closed since then): a rating without a field would be lost on save.
+        rated = set(context.form.goal_ratings) | set(draft.form.goal_ratings if draft else ())
+        known = {g.number for g in context.client.goals}
+        self.goal_numbers = sorted(
+            set(ratable_goals(context.client, None))
+            | {int(k) for k in rated if k.isdigit() and int(k) in known}
+        )
+        self.undo_stack = QUndoStack(self)
+        self._undo_keys = _UndoKeys(self.undo_stack, self)
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.save_draft)
+        self._preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_MS)
+        self._preview_timer.timeout.connect(self.refresh_preview)
+
+        client = context.client
+        what = "New session" if context.session_id is None else f"Session {context.number}"
+        self.setWindowTitle(f"{what}: {client.code} {client.display_name}")
+        self.resize(1040, 760)
+        self._build()
+        # The baseline is the stored (or blank) form as the widgets show it, so an editor
+        # that was opened and not touched is unchanged.
+        self._apply(context.form.to_dict())
+        self._baseline = self._last
+        if draft is not None:
+            self._apply(draft.form.to_dict())
+        self._update_enabled()
+        self.refresh_preview()
+        if draft is not None:
+            saved_at = f"{draft.saved_at:%Y-%m-%d %H:%M}"
+            self.draft_status.setText(f"Restored the unsaved draft from {saved_at}.")
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        client = self.context.client
+        header = QLabel(self)
+        header.setObjectName("sessionHeader")
+        number = self.context.number
+        header.setText(
+            f"<b>{client.code}</b> {client.display_name} · session {number}"
+            + (" (new)" if self.context.session_id is None else "")
+        )
+        self.problem = QLabel("", self)
+        self.problem.setObjectName("saveProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setVisible(False)
+
+        body = QWidget(self)
+        columns = QHBoxLayout(body)
+        left = QVBoxLayout()
+        right = QVBoxLayout()
+        columns.addLayout(left, 3)
+        columns.addSpacing(16)
+        columns.addLayout(right, 2)
+        left.addWidget(self._heading("Session"))
+        left.addLayout(self._build_details())
+        left.addSpacing(8)
+        left.addWidget(self._heading("Measures"))
+        left.addLayout(self._build_measure_choice())
+        self.measure_groups: dict[str, QWidget] = {}
+        self.results: dict[str, QLabel] = {}
+        for instrument_id in QUESTIONNAIRES:
+            group = self._build_questionnaire(self.context.instruments[instrument_id])
+            self.measure_groups[instrument_id] = group
+            left.addWidget(group)
+        self.measure_groups[GBO] = self._build_goals()
+        left.addWidget(self.measure_groups[GBO])
+        self.alerts_box = QLabel("", self)
+        self.alerts_box.setObjectName("sessionAlerts")
+        self.alerts_box.setAccessibleName("Alerts this session raises")
+        self.alerts_box.setWordWrap(True)
+        self.alerts_box.setTextFormat(Qt.TextFormat.PlainText)
+        left.addWidget(self.alerts_box)
+        left.addStretch(1)
+        right.addWidget(self._heading("In the session"))
+        right.addLayout(self._build_texts())
+        right.addSpacing(8)
+        right.addWidget(self._heading("Rupture and repair"))
+        right.addLayout(self._build_rupture())
+        right.addStretch(1)
+
+        scroll = QScrollArea(self)
+        scroll.setObjectName("sessionEditorScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+
+        self.draft_status = QLabel("", self)
+        self.draft_status.setObjectName("draftStatus")
+        self.undo_button = QPushButton("&Undo", self)
+        self.undo_button.setObjectName("undoButton")
+        self.undo_button.clicked.connect(self.undo_stack.undo)
+        self.redo_button = QPushButton("&Redo", self)
+        self.redo_button.setObjectName("redoButton")
+        self.redo_button.clicked.connect(self.undo_stack.redo)
+        self.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)
+        self.undo_button.setEnabled(False)
+        self.redo_button.setEnabled(False)
+        self.save_button = QPushButton("&Save session", self)
+        self.save_button.setObjectName("saveSessionButton")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button = QPushButton("Close", self)
+        self.cancel_button.setObjectName("closeSessionButton")
+        self.cancel_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.undo_button)
+        buttons.addWidget(self.redo_button)
+        buttons.addWidget(self.draft_status, 1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.save_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(header)
+        layout.addWidget(self.problem)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+
+    def _heading(self, text: str) -> QLabel:
+        label = QLabel(f"<b>{text}</b>", self)
+        label.setAccessibleName(text)
+        return label
+
+    def _register(
+        self,
+        key: str,
+        widget: QWidget,
+        get: Callable[[], Any],
+        put: Callable[[Any], None],
+        changed: Any,
+    ) -> None:
+        widget.setObjectName(key)
+        self._fields[key] = _Field(widget, get, put, changed)
+        changed.connect(lambda *_: self._changed(key))
+        widget.installEventFilter(self._undo_keys)
+        inner = widget.findChild(QLineEdit) if isinstance(widget, QAbstractSpinBox) else None
+        if inner is not None:  # a spin box's keys reach its line edit first
+            inner.installEventFilter(self._undo_keys)
+
+    def _error_label(self, key: str, parent_layout: Any, *args: Any) -> QLabel:
+        label = QLabel("", self)
+        label.setObjectName(f"{key}Error")
+        label.setWordWrap(True)
+        label.setVisible(False)
+        self._errors[key] = label
+        parent_layout.addWidget(label, *args)
+        return label
+
+    def _combo(self, key: str, labels: dict[Any, str]) -> QComboBox:
+        combo = QComboBox(self)
+        for value, text in labels.items():
+            combo.addItem(text, str(value))  # PySide hands StrEnum data back as plain str
+
+        def put(value: Any) -> None:
+            index = combo.findData(value)
+            combo.setCurrentIndex(max(index, 0))
+
+        self._register(key, combo, combo.currentData, put, combo.currentIndexChanged)
+        return combo
+
+    def _line(self, key: str, *, width: int | None = None) -> QLineEdit:
+        edit = QLineEdit(self)
+        if width:
+            edit.setMaximumWidth(width)
+        self._register(key, edit, edit.text, edit.setText, edit.textChanged)
+        return edit
+
+    def _text(self, key: str, placeholder: str) -> QPlainTextEdit:
+        edit = QPlainTextEdit(self)
+        edit.setPlaceholderText(placeholder)
+        edit.setUndoRedoEnabled(False)  # the editor's history covers every field
+        edit.setTabChangesFocus(True)
+        edit.setMinimumHeight(80)
+
+        def put(value: str) -> None:
+            if edit.toPlainText() != value:
+                edit.setPlainText(value)
+                edit.moveCursor(edit.textCursor().MoveOperation.End)
+
+        self._register(key, edit, edit.toPlainText, put, edit.textChanged)
+        return edit
+
+    def _check(self, key: str, text: str) -> QCheckBox:
+        box = QCheckBox(text, self)
+        self._register(key, box, box.isChecked, box.setChecked, box.toggled)
+        return box
+
+    def _build_details(self) -> QFormLayout:
+        form = QFormLayout()
+        self.start_edit = QDateTimeEdit(self)
+        self.start_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.start_edit.setCalendarPopup(True)
+
+        def get_start() -> str:
+            return str(self.start_edit.dateTime().toString("yyyy-MM-dd HH:mm"))
+
+        def put_start(value: str) -> None:
+            moment = QDateTime.fromString(value, "yyyy-MM-dd HH:mm")
+            if moment.isValid():
+                self.start_edit.setDateTime(moment)
+
+        self._register(
+            "start", self.start_edit, get_start, put_start, self.start_edit.dateTimeChanged
+        )
+        form.addRow("Da&te and time", self.start_edit)
+        self._error_row(form, "start")
+        self.duration_edit = QSpinBox(self)
+        self.duration_edit.setRange(1, 600)
+        self.duration_edit.setSuffix(" min")
+        self._register(
+            "duration",
+            self.duration_edit,
+            lambda: str(self.duration_edit.value()),
+            lambda v: self.duration_edit.setValue(int(v) if str(v).isdigit() else 50),
+            self.duration_edit.valueChanged,
+        )
+        form.addRow("&Length", self.duration_edit)
+        self._error_row(form, "duration")
+        form.addRow("&Format", self._combo("format", FORMAT_LABELS))
+        self.attendance_combo = self._combo("attendance", ATTENDANCE_LABELS)
+        form.addRow("Atte&ndance", self.attendance_combo)
+        self._error_row(form, "attendance")
+        form.addRow("Appro&ach", self._combo("approach", APPROACH_LABELS))
+        return form
+
+    def _error_row(self, form: QFormLayout, key: str) -> None:
+        label = QLabel("", self)
+        label.setObjectName(f"{key}Error")
+        label.setWordWrap(True)
+        label.setVisible(False)
+        self._errors[key] = label
+        form.addRow("", label)
+
+    def _build_measure_choice(self) -> QVBoxLayout:
+        layout = QVBoxLayout()
+        row = QHBoxLayout()
+        self.instrument_boxes: dict[str, QCheckBox] = {}
+        for instrument_id in (*QUESTIONNAIRES, GBO):
+            text = "Goals (GBO)" if instrument_id == GBO else instrument_id
+            box = QCheckBox(text, self)
+            box.setObjectName(f"use_{instrument_id}")
+            box.setAccessibleName(f"Record {text}")
+            box.toggled.connect(lambda *_: self._changed("instruments"))
+            box.installEventFilter(self._undo_keys)
+            self.instrument_boxes[instrument_id] = box
+            row.addWidget(box)
+        row.addStretch(1)
+        self.remember_plan_button = QPushButton("Use for this client's next sessions", self)
+        self.remember_plan_button.setObjectName("rememberPlanButton")
+        self.remember_plan_button.setToolTip(
+            "New sessions for this client will offer these measures "
+            "(the WAI-SR every fourth session)."
+        )
+        self.remember_plan_button.clicked.connect(self.remember_plan)
+        row.addWidget(self.remember_plan_button)
+        layout.addLayout(row)
+        self.measures_off = QLabel("Measures are not recorded for a cancelled or missed session.")
+        self.measures_off.setObjectName("measuresOffNote")
+        self.measures_off.setVisible(False)
+        layout.addWidget(self.measures_off)
+        return layout
+
+    def _build_questionnaire(self, instrument: Instrument) -> QWidget:
+        group = QWidget(self)
+        group.setObjectName(f"group_{instrument.id}")
+        layout = QVBoxLayout(group)
+        layout.setContentsMargins(0, 6, 0, 6)
+        title = QLabel(f"<b>{INSTRUMENT_TITLES[instrument.id]}</b>", group)
+        layout.addWidget(title)
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        likert = bool(instrument.anchors)
+        for row, item in enumerate(instrument.items):
+            key = item_key(instrument.id, item.number)
+            wording = item.text or item.label
+            label = QLabel(f"{item.number}. {wording}".replace("&", "&&"), group)
+            label.setWordWrap(True)
+            if likert:
+                field: QWidget = self._likert(key, instrument, item.minimum)
+            else:
+                edit = self._line(key, width=70)
+                edit.setPlaceholderText(
+                    f"{item.minimum:g}–{item.maximum:g}"  # noqa: RUF001 (a range dash)
+                )
+                edit.setMaxLength(6)
+                edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+                field = edit
+            field.setAccessibleName(f"{instrument.id} {wording}")
+            label.setBuddy(field)
+            grid.addWidget(label, 2 * row, 0, 1, 2)
+            grid.addWidget(field, 2 * row, 2)
+            self._error_label(key, grid, 2 * row + 1, 0, 1, 3)
+        layout.addLayout(grid)
+        if instrument.attribution:
+            note = QLabel(instrument.attribution, group)
+            note.setWordWrap(True)
+            note.setObjectName(f"attribution_{instrument.id}")
+            layout.addWidget(note)
+        result = QLabel("", group)
+        result.setObjectName(f"result_{instrument.id}")
+        result.setWordWrap(True)
+        result.setAccessibleName(f"{instrument.id} result")
+        self.results[instrument.id] = result
+        layout.addWidget(result)
+        return group
+
+    def _likert(self, key: str, instrument: Instrument, minimum: float) -> QComboBox:
+        labels = {"": "–"}  # noqa: RUF001 (a dash for "not answered")
+        for offset, anchor in enumerate(instrument.anchors):
+            value = f"{minimum + offset:g}"
+            labels[value] = f"{value} · {anchor}"
+        combo = self._combo(key, labels)
+        combo.setMinimumWidth(190)
+        return combo
+
+    def _build_goals(self) -> QWidget:
+        group = QWidget(self)
+        group.setObjectName(f"group_{GBO}")
+        layout = QVBoxLayout(group)
+        layout.setContentsMargins(0, 6, 0, 6)
+        layout.addWidget(QLabel(f"<b>{INSTRUMENT_TITLES[GBO]}</b>", group))
+        grid = QGridLayout()
+        grid.setColumnStretch(0, 1)
+        goals = {g.number: g for g in self.context.client.goals}
+        for row, number in enumerate(self.goal_numbers):
+            key = goal_key(number)
+            label = QLabel(f"Goal {number}: {goals[number].description}".replace("&", "&&"), group)
+            label.setWordWrap(True)
+            edit = self._line(key, width=70)
+            edit.setPlaceholderText("0–10")  # noqa: RUF001 (a range dash)
+            edit.setMaxLength(5)
+            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+            edit.setAccessibleName(f"Rating of goal {number}")
+            label.setBuddy(edit)
+            grid.addWidget(label, 2 * row, 0)
+            grid.addWidget(edit, 2 * row, 1)
+            self._error_label(key, grid, 2 * row + 1, 0, 1, 2)
+        if not self.goal_numbers:
+            grid.addWidget(QLabel("No goals to rate: agree one on the Goals tab.", group), 0, 0)
+        layout.addLayout(grid)
+        return group
+
+    def _build_texts(self) -> QFormLayout:
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        self.notes_edit = self._text("notes", "What happened; private to you.")
+        form.addRow("N&otes", self.notes_edit)
+        self.tasks_edit = self._text("tasks_agreed", "Tasks or homework agreed for next time.")
+        form.addRow("Tas&ks agreed", self.tasks_edit)
+        self.feedback_edit = self._text(
+            "client_feedback", "What helped and what did not, in the client's own words."
+        )
+        form.addRow("Client's feed&back", self.feedback_edit)
+        return form
+
+    def _build_rupture(self) -> QFormLayout:
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.rupture_box = self._check("rupture", "A rupture happened in this session")
+        form.addRow(self.rupture_box)
+        self.rupture_kind = self._combo("rupture_kind", RUPTURE_LABELS)
+        form.addRow("Kin&d", self.rupture_kind)
+        self.rupture_description = self._text("rupture_description", "What happened.")
+        self.rupture_description.setMinimumHeight(60)
+        form.addRow("Descr&iption", self.rupture_description)
+        self.rupture_repair = self._text("rupture_repair", "How it was addressed.")
+        self.rupture_repair.setMinimumHeight(60)
+        form.addRow("Re&pair", self.rupture_repair)
+        self.rupture_resolved = self._check("rupture_resolved", "Resolved in the session")
+        form.addRow(self.rupture_resolved)
+        return form
+
+    # -- the form ------------------------------------------------------------------------
+
+    def current_form(self) -> SessionForm:
+        """The form as the widgets hold it now."""
+        value = {key: f.get() for key, f in self._fields.items()}
+        form = SessionForm(
+            start=value["start"],
+            duration=value["duration"],
+            format=value["format"],
+            attendance=value["attendance"],
+            approach=value["approach"],
+            notes=value["notes"],
+            tasks_agreed=value["tasks_agreed"],
+            client_feedback=value["client_feedback"],
+            instruments=[i for i, box in self.instrument_boxes.items() if box.isChecked()],
+            rupture=value["rupture"],
+            rupture_kind=value["rupture_kind"],
+            rupture_description=value["rupture_description"],
+            rupture_repair=value["rupture_repair"],
+            rupture_resolved=value["rupture_resolved"],
+            more_ruptures=list(self._passthrough.get("more_ruptures", [])),
+            measure_offsets=dict(self._passthrough.get("measure_offsets", {})),
+            measure_respondents=dict(self._passthrough.get("measure_respondents", {})),
+            kept_measurements=list(self._passthrough.get("kept_measurements", [])),
+        )
+        for instrument_id in QUESTIONNAIRES:
+            instrument = self.context.instruments[instrument_id]
+            form.items[instrument_id] = [
+                value[item_key(instrument_id, item.number)] or "" for item in instrument.items
+            ]
+        form.goal_ratings = {
+            str(n): value[goal_key(n)] for n in self.goal_numbers if value[goal_key(n)]
+        }
+        return form
+
+    def _apply(self, data: dict[str, Any], *, focus: str | None = None) -> None:
+        """Show a form (from the record, a draft, or the history) in the widgets."""
+        form = SessionForm.from_dict(data)
+        # Kept as they came: the editor has no fields for them, and must not drop them.
+        self._passthrough = {
+            "more_ruptures": form.more_ruptures,
+            "measure_offsets": form.measure_offsets,
+            "measure_respondents": form.measure_respondents,
+            "kept_measurements": form.kept_measurements,
+        }
+        values: dict[str, Any] = {
+            "start": form.start,
+            "duration": form.duration,
+            "format": form.format,
+            "attendance": form.attendance,
+            "approach": form.approach,
+            "notes": form.notes,
+            "tasks_agreed": form.tasks_agreed,
+            "client_feedback": form.client_feedback,
+            "rupture": form.rupture,
+            "rupture_kind": form.rupture_kind,
+            "rupture_description": form.rupture_description,
+            "rupture_repair": form.rupture_repair,
+            "rupture_resolved": form.rupture_resolved,
+        }
+        for instrument_id in QUESTIONNAIRES:
+            texts = form.items.get(instrument_id, [])
+            for item in self.context.instruments[instrument_id].items:
+                index = item.number - 1
+                values[item_key(instrument_id, item.number)] = (
+                    texts[index] if index < len(texts) else ""
+                )
+        for number in self.goal_numbers:
+            values[goal_key(number)] = form.goal_ratings.get(str(number), "")
+        with self._quietly():
+            for key, value in values.items():
+                field = self._fields[key]
+                if field.get() != value:
+                    field.put(value)
+            for instrument_id, box in self.instrument_boxes.items():
+                box.setChecked(instrument_id in form.instruments)
+        self._last = self.current_form().to_dict()
+        self._update_enabled()
+        self._after_change()
+        if focus and focus in self._fields:
+            self._fields[focus].widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @contextlib.contextmanager
+    def _quietly(self) -> Iterator[None]:
+        self._applying = True
+        try:
+            yield
+        finally:
+            self._applying = False
+
+    def _changed(self, key: str) -> None:
+        if self._applying:
+            return
+        now = self.current_form().to_dict()
+        if now == self._last:
+            return
+        before, self._last = self._last, now
+        self.undo_stack.push(_FormChange(self, key, before, now))
+        self._update_enabled()
+        self._after_change()
+
+    def _after_change(self) -> None:
+        self._preview_timer.start()
+        if self.is_dirty():
+            self._autosave.start()
+        self._update_title()
+
+    def _update_title(self) -> None:
+        title = self.windowTitle().removesuffix(" *")
+        self.setWindowTitle(title + (" *" if self.is_dirty() else ""))
+
+    def _update_enabled(self) -> None:
+        form_attended = self._fields["attendance"].get() == Attendance.ATTENDED.value
+        for instrument_id, box in self.instrument_boxes.items():
+            box.setEnabled(form_attended)
+            self.measure_groups[instrument_id].setVisible(form_attended and box.isChecked())
+        self.measures_off.setVisible(not form_attended)
+        self.remember_plan_button.setEnabled(form_attended)
+        self.rupture_box.setEnabled(form_attended)
+        rupture_on = form_attended and self.rupture_box.isChecked()
+        for widget in (
+            self.rupture_kind,
+            self.rupture_description,
+            self.rupture_repair,
+            self.rupture_resolved,
+        ):
+            widget.setEnabled(rupture_on)
+
+    def is_dirty(self) -> bool:
+        """True when the form differs from the stored session (or the blank new one)."""
+        return self._last != self._baseline
+
+    # -- live results --------------------------------------------------------------------
+
+    def refresh_preview(self) -> None:
+        """Recompute scores, subscales, change and alerts from what is typed."""
+        self._preview_timer.stop()
+        form = self.current_form()
+        try:
+            preview = preview_form(form, self.context.client, self.context.settings)
+        except Exception:  # a preview must never take the typing down with it
+            log.exception("session preview failed")
+            return
+        for instrument_id, label in self.results.items():
+            result = preview.measures.get(instrument_id)
+            label.setText(result.text if result else "")
+        if preview.alerts:
+            lines = [
+                f"⚠ {SEVERITY_WORDS.get(severity, 'Note')}: {reason}"
+                for severity, reason in preview.alerts
+            ]
+            self.alerts_box.setText("\n".join(lines))
+        else:
+            self.alerts_box.setText("")
+        self.alerts_box.setVisible(bool(preview.alerts))
+
+    # -- drafts --------------------------------------------------------------------------
+
+    def save_draft(self) -> None:
+        """Write what is typed to the database as a draft (the crash insurance)."""
+        self._autosave.stop()
+        if not self.is_dirty():  # undone back to what is stored: nothing to restore
+            self._forget_draft()
+            return
+        try:
+            self._draft_id = draft_service.save_draft(
+                self.db,
+                self._draft_id,
+                self.context.client_id,
+                self.context.session_id,
+                self.current_form(),
+            )
+        except (ServiceError, StorageError) as exc:
+            self.draft_status.setText(f"⚠ The draft could not be saved: {exc}")
+            return
+        self.draft_status.setText(f"Draft saved at {datetime.now():%H:%M:%S}")
+
+    def _forget_draft(self) -> None:
+        if self._draft_id is not None:
+            try:
+                draft_service.discard_draft(self.db, self._draft_id)
+            except (ServiceError, StorageError):
+                log.warning("a draft could not be removed; it will be offered again")
+            self._draft_id = None
+
+    # -- saving and closing --------------------------------------------------------------
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Show each message beside its field; focus the first field with a problem."""
+        first: QWidget | None = None
+        for key, label in self._errors.items():
+            text = errors.get(key, "")
+            label.setText(f"⚠ {text}" if text else "")
+            label.setVisible(bool(text))
+            if text and first is None and key in self._fields:
+                first = self._fields[key].widget
+        unplaced = [m for k, m in errors.items() if k not in self._errors]
+        self._show_problem(" ".join(unplaced))
+        if first is not None:
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _show_problem(self, text: str) -> None:
+        self.problem.setText(f"⚠ {text}" if text else "")
+        self.problem.setVisible(bool(text))
+
+    def save(self) -> bool:
+        """Check and store the session whole; True when it was saved (the editor closes)."""
+        reading = read_form(
+            self.current_form(), self.context.client, instruments=self.context.instruments
+        )
+        if reading.session is None:
+            self.show_errors(reading.errors)
+            return False
+        self.show_errors({})
+        for warning in reading.warnings:
+            answer = QMessageBox.question(
+                self,
+                "Save this session?",
+                warning + "\n\nSave the session anyway?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Save:
+                return False
+        try:
+            change = session_service.save_session(
+                self.db,
+                self.context.client_id,
+                reading.session,
+                session_id=self.context.session_id,
+            )
+        except (ServiceError, StorageError) as exc:
+            self._show_problem(f"{exc} Nothing was saved; what you typed is still here.")
+            return False
+        self._forget_draft()
+        self._baseline = self._last = self.current_form().to_dict()
+        self._autosave.stop()
+        self._closing_decided = True
+        self.saved.emit(change)
+        self.accept()
+        return True
+
+    def remember_plan(self) -> None:
+        chosen = [i for i, box in self.instrument_boxes.items() if box.isChecked()]
+        try:
+            save_measure_plan(self.db, self.context.client_id, chosen)
+        except (ServiceError, StorageError) as exc:
+            self._show_problem(str(exc))
+            return
+        names = ", ".join(chosen) or "no measures"
+        self.draft_status.setText(
+            f"New sessions for {self.context.client.code} will offer {names}."
+        )
+
+    @property
+    def draft_id(self) -> int | None:
+        return self._draft_id
+
+    def discard_and_close(self) -> None:
+        """Close without asking, forgetting the draft (its session was deleted)."""
+        self._forget_draft()
+        self._closing_decided = True
+        self.reject()
+
+    def reject(self) -> None:
+        """Escape, Close and the window's close box all come here (QDialog's closeEvent too)."""
+        if self._may_close() and self.isVisible():
+            self._finish()
+            super().reject()
+
+    def _may_close(self) -> bool:
+        """True when nothing unsaved is left: unchanged, saved just now, or discarded."""
+        if self._closing_decided:
+            return True
+        if not self.is_dirty():
+            self._forget_draft()  # a draft of typing that was undone again
+            return True
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved session",
+            f"Save the session for {self.context.client.code} before closing?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("unsavedSessionBox")
+        box.setInformativeText("Discard throws away what you typed in this editor.")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()  # closes the editor itself when it saved
+        if answer == QMessageBox.StandardButton.Discard:
+            self._forget_draft()
+            self._closing_decided = True
+            return True
+        return False
+
+    def _finish(self) -> None:
+        self._autosave.stop()
+        self._preview_timer.stop()
+        self._closing_decided = True
