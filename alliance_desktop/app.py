@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QLockFile, QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from alliance_desktop import APP_ID, APP_NAME, ORG_NAME, __version__, diagnostics, paths
@@ -31,6 +31,25 @@ def _application() -> QApplication:
     app.setDesktopFileName(APP_ID)
     app.setStyle("Fusion")
     return app
+
+
+def acquire_window_lock(database_path: Path) -> QLockFile | None:
+    """Hold ``<database>.lock`` while a window works on the database; None if one already does.
+
+    Two windows on one database would each take the other's live session drafts for crash
+    leftovers. A lock left by a crashed or killed app is taken over (Qt sees its process is
+    gone), so a crash never locks the therapist out.
+    """
+    paths.prepare_database_folder(database_path)
+    lock = QLockFile(str(database_path) + ".lock")
+    lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
+    if lock.tryLock(200):
+        return lock
+    if lock.error() == QLockFile.LockError.LockFailedError:
+        return None
+    # The folder refuses a lock file (read-only, say): opening the database will say why;
+    # a missing lock must not keep the therapist from their records.
+    return QLockFile(str(database_path) + ".lock")
 
 
 def gui_settings() -> QSettings:
@@ -78,6 +97,15 @@ def run_gui(database_path: Path) -> int:
 
     install_error_reporting(diagnostics.setup_logging())
     app = _application()
+    lock = acquire_window_lock(database_path)
+    if lock is None:
+        QMessageBox.warning(
+            None,
+            APP_NAME,
+            f"{APP_NAME} is already open on {database_path}. Switch to that window; "
+            "two windows on one database could overwrite each other's unsaved sessions.",
+        )
+        return 2
     try:
         window = build_main_window(database_path)
     except (StorageError, ServiceError) as exc:
@@ -91,3 +119,4 @@ def run_gui(database_path: Path) -> int:
 
         wait_for_background_work()
         window.db.close()  # the window may have switched to another database
+        lock.unlock()

@@ -527,3 +527,14 @@ def test_dates_must_be_written_in_full(qtbot: QtBot) -> None:
     dialog.date_of_birth.setText("19900517")
     fields, problems = dialog.fields()
     assert fields is None and "not a date; use YYYY-MM-DD" in problems["date_of_birth"]
+
+
+def test_a_second_window_on_one_database_is_refused(db_path: Path) -> None:
+    """Two windows would take each other's live session drafts for crash leftovers."""
+    first = app.acquire_window_lock(db_path)
+    assert first is not None and first.isLocked()
+    assert app.acquire_window_lock(db_path) is None
+    first.unlock()
+    again = app.acquire_window_lock(db_path)
+    assert again is not None and again.isLocked()
+    again.unlock()
