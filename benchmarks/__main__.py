@@ -193,6 +193,9 @@ def main() -> None:
         ),
         ("Window: peak memory", f"{gui['peak_mb']:.0f} MB", "<= 250 MB"),
     ]
+    from benchmarks.editor import measure as measure_editor
+
+    rows += measure_editor()
     print("| measure | result | target |")
     print("|---|---|---|")
     for name, value, target in rows:

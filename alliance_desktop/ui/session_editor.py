@@ -368,7 +368,8 @@ class SessionEditor(QDialog):
         edit.setPlaceholderText(placeholder)
         edit.setUndoRedoEnabled(False)  # the editor's history covers every field
         edit.setTabChangesFocus(True)
-        edit.setMinimumHeight(80)
+        edit.setMinimumHeight(60)
+        edit.setMaximumHeight(130)  # room for the rupture below without scrolling
 
         def put(value: str) -> None:
             if edit.toPlainText() != value:
