@@ -287,6 +287,12 @@ class _Fields:
             raise InvalidInput(f"{self.where}.{key} must be text, not {type(value).__name__}.")
         if len(value) > max_length:
             raise InvalidInput(f"{self.where}.{key} is longer than {max_length:,} characters.")
+        try:  # JSON may spell half of a UTF-16 pair ("\ud800"), which no UTF-8 file can hold
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                f"{self.where}.{key} holds a broken character (a lone \\u escape); retype it."
+            ) from None
         if not allow_empty and not value.strip():
             raise InvalidInput(f"{self.where}.{key} must not be empty.")
         return value

@@ -307,3 +307,10 @@ def test_the_whole_check_runs_inside_the_write(new_db: Database, client_id: int)
         sessions.save_session(new_db, client_id, session, now=NOW)
     tree = repository.load_client_tree(new_db, client_id)
     assert tree is not None and tree.sessions == []
+
+
+def test_a_lone_surrogate_in_json_is_refused_in_words(new_db: Database, client_id: int) -> None:
+    client = repository.load_client_tree(new_db, client_id)
+    assert client is not None
+    with pytest.raises(InvalidInput, match="notes holds a broken character"):
+        sessions.parse_session({"start": "2026-11-20T10:00", "notes": "bad \ud800"}, client)
