@@ -427,25 +427,15 @@ def _cmd_session(args: argparse.Namespace) -> int:
     return _cmd_session_add(args) if args.session_command == "add" else _cmd_session_list(args)
 
 
-def _read_json_file(path_text: str) -> Any:
-    path = Path(path_text).expanduser()
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise UsageError(f"There is no file at {path}.") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path} cannot be read as a JSON file ({type(exc).__name__}).") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}.") from None
-
-
 def _cmd_session_add(args: argparse.Namespace) -> int:
     from alliance_desktop.services import sessions
     from alliance_desktop.storage import repository
 
     document: dict[str, Any] = {}
     if args.json:
-        loaded = _read_json_file(args.json)
+        from alliance_desktop.services.json_files import read_json_file
+
+        loaded = read_json_file(Path(args.json).expanduser(), "a session")
         if not isinstance(loaded, dict):
             raise UsageError(f"{args.json} must hold one session as a JSON object.")
         document = loaded

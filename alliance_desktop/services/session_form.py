@@ -269,12 +269,17 @@ def new_session_form(
 ) -> SessionForm:
     """A blank form for the client's next session: now, the client's approach, the plan."""
     start = now.replace(second=0, microsecond=0)
-    number = 1 + sum(1 for s in client.sessions if s.start < start)
+    number = number_at(client, start)
     return SessionForm(
         start=start.strftime(START_FORMAT),
         approach=str(client.approach),
         instruments=planned_instruments(plan, number, client, settings),
     )
+
+
+def number_at(client: ClientData, start: datetime) -> int:
+    """The number a session starting at ``start`` would take among the client's others."""
+    return 1 + sum(1 for s in client.sessions if s.start < start)
 
 
 def form_from_session(session: SessionData) -> SessionForm:
@@ -755,7 +760,7 @@ def editor_context(
         if client is None:
             raise Conflict("That client no longer exists; it may have been deleted.")
         form = new_session_form(client, plan, settings, now)
-        number = 1 + sum(1 for s in client.sessions if s.start <= parse_start(form.start))
+        number = number_at(client, parse_start(form.start))
     else:
         client, session = load_session(db, client_id, session_id)
         client.sessions = [s for s in client.sessions if s.session_id != session_id]

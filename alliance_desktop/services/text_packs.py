@@ -12,7 +12,6 @@ wrong, and the stored packs stay as they were. Packs live in the practice databa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from alliance_desktop.domain.instruments import (
     with_text_pack,
 )
 from alliance_desktop.services.errors import InvalidInput
+from alliance_desktop.services.json_files import read_json_file
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 
@@ -46,25 +46,7 @@ NO_PACK_REASONS = {
 def read_text_pack(path: Path) -> TextPack:
     """Read and check a text pack file; InvalidInput naming the problem."""
     name = path.name
-    try:
-        if path.stat().st_size > MAX_PACK_BYTES:
-            raise InvalidInput(
-                f"{name} is larger than {MAX_PACK_BYTES // 1024} KB; a text pack is a small "
-                "JSON file. Check you chose the right file."
-            )
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise InvalidInput(f"{name} does not exist; choose the text pack file again.") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{name} is a folder; choose the text pack's .json file.") from None
-    except PermissionError:
-        raise InvalidInput(f"{name} cannot be read (permission denied).") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{name} is not UTF-8 text; a text pack is a JSON file.") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
-        ) from None
+    data = read_json_file(path, "a text pack", max_bytes=MAX_PACK_BYTES)
     return text_pack_from_json(data, name)
 
 

@@ -35,6 +35,7 @@ from alliance_desktop.domain.vocabulary import (
 )
 from alliance_desktop.services.atomic import atomic_file, atomic_folder, refuse_to_clobber
 from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
+from alliance_desktop.services.json_files import read_json_file
 from alliance_desktop.services.summaries import (
     ALERT_SETTINGS_KEY,
     load_alert_settings,
@@ -527,23 +528,7 @@ class ExportContents:
 def read_export(path: Path, *, today: date | None = None) -> ExportContents:
     """Read and check an export file completely; raise InvalidInput naming the first problem."""
     today = today or date.today()
-    try:
-        # utf-8-sig: Windows editors (Notepad) save UTF-8 with a byte-order mark.
-        with path.open(encoding="utf-8-sig") as handle:
-            document = json.load(handle)
-    except FileNotFoundError:
-        raise InvalidInput(f"There is no file at {path}.") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{path} is a folder; name an export file (.json).") from None
-    except PermissionError:
-        raise InvalidInput(f"{path} cannot be read: permission refused.") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not an Alliance Desktop export (not UTF-8 text).") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"{path} is not an Alliance Desktop export (not valid JSON: {exc.msg} at line "
-            f"{exc.lineno})."
-        ) from None
+    document = read_json_file(path, "an Alliance Desktop export")
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InvalidInput(
             f'{path} is not an Alliance Desktop export (it has no "format": '

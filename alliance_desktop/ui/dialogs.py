@@ -303,35 +303,38 @@ class DateDialog(QDialog):
 
 def confirm_delete(parent: QWidget | None, code: str, name: str, sessions: int) -> bool:
     """Ask before deleting a client; Cancel is the default and Escape cancels."""
-    box = QMessageBox(parent)
-    box.setObjectName("confirmDeleteBox")
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Delete client")
     recorded = f" and all {sessions} recorded sessions" if sessions else ""
-    box.setText(f"Delete {code} {name}{recorded}?")
-    box.setInformativeText(
-        "This cannot be undone. To keep the record but close the case, use Discharge instead."
+    return _confirm_destructive(
+        parent,
+        "confirmDeleteBox",
+        "Delete client",
+        f"Delete {code} {name}{recorded}?",
+        "This cannot be undone. To keep the record but close the case, use Discharge instead.",
     )
-    delete = box.addButton("Delete permanently", QMessageBox.ButtonRole.DestructiveRole)
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(cancel)
-    box.setEscapeButton(cancel)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.exec()
-    return box.clickedButton() is delete
 
 
 def confirm_delete_session(parent: QWidget | None, what: str) -> bool:
     """Ask before deleting a session; Cancel is the default and Escape cancels."""
-    box = QMessageBox(parent)
-    box.setObjectName("confirmDeleteSessionBox")
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Delete session")
-    box.setText(f"Delete {what}?")
-    box.setInformativeText(
+    return _confirm_destructive(
+        parent,
+        "confirmDeleteSessionBox",
+        "Delete session",
+        f"Delete {what}?",
         "Its measures, goal ratings, rupture and notes go with it, and later sessions are "
-        "renumbered. This cannot be undone."
+        "renumbered. This cannot be undone.",
     )
+
+
+def _confirm_destructive(
+    parent: QWidget | None, name: str, title: str, text: str, consequence: str
+) -> bool:
+    """A warning that names what is destroyed; "Delete permanently" or Cancel (the default)."""
+    box = QMessageBox(parent)
+    box.setObjectName(name)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(consequence)
     delete = box.addButton("Delete permanently", QMessageBox.ButtonRole.DestructiveRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)

@@ -267,7 +267,7 @@ def test_a_text_pack_brings_wording_and_a_bad_one_changes_nothing(
         bad.write_text(content)
         with pytest.raises(InvalidInput, match=fragment):
             text_packs.import_text_pack(new_db, bad)
-    with pytest.raises(InvalidInput, match="does not exist"):
+    with pytest.raises(InvalidInput, match="There is no file at"):
         text_packs.import_text_pack(new_db, tmp_path / "missing.json")
     assert repository.all_settings(new_db) == before
 
