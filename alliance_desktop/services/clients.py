@@ -15,9 +15,11 @@ from datetime import date, datetime, timedelta
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import get_instrument
 from alliance_desktop.domain.scoring import score
+from alliance_desktop.domain.series import ClientCharts, client_charts
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus, GoalStatus
+from alliance_desktop.services.charts import chart_sessions_from_rows
 from alliance_desktop.services.errors import Conflict, InvalidInput
-from alliance_desktop.services.summaries import client_row, refresh_summaries
+from alliance_desktop.services.summaries import client_row, load_alert_settings, refresh_summaries
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import (
@@ -77,6 +79,7 @@ class ClientRecord:
     goals: list[GoalRow]
     sessions: list[SessionOverview]
     row: ClientListRow | None
+    charts: ClientCharts = field(default_factory=lambda: client_charts(()))
 
 
 def _has_control_characters(text: str) -> bool:
@@ -223,10 +226,11 @@ def delete_client(db: Database, client_id: int) -> Change:
 
 
 def client_record(db: Database, client_id: int) -> ClientRecord:
-    """Fields, goals, sessions with their scores, and the list summary of one client."""
+    """Fields, goals, sessions with their scores, charts, and the list summary of one client."""
     fields = _require_client(db, client_id)
     sessions = []
-    for s in repository.list_sessions(db, client_id):
+    rows = repository.list_sessions(db, client_id)
+    for s in rows:
         totals: dict[str, float] = {}
         for instrument_id, values in s.measurements:
             try:
@@ -236,7 +240,7 @@ def client_record(db: Database, client_id: int) -> ClientRecord:
             if total is not None:
                 totals[instrument_id] = total
         sessions.append(
-            SessionOverview(s.session_id, s.number, s.start, s.attendance, totals, s.ruptures)
+            SessionOverview(s.session_id, s.number, s.start, s.attendance, totals, len(s.ruptures))
         )
     return ClientRecord(
         client_id=client_id,
@@ -244,6 +248,7 @@ def client_record(db: Database, client_id: int) -> ClientRecord:
         goals=repository.list_goals(db, client_id),
         sessions=sessions,
         row=client_row(db, client_id),
+        charts=client_charts(chart_sessions_from_rows(rows), load_alert_settings(db)),
     )
 
 

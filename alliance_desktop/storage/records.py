@@ -210,7 +210,17 @@ class SessionRow:
     attendance: Attendance
     format: SessionFormat
     measurements: tuple[tuple[str, tuple[float | None, ...]], ...]  # (instrument id, values)
-    ruptures: int
+    ruptures: tuple[RuptureRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuptureRow:
+    """A rupture recorded in a session, as the session list and the charts read it."""
+
+    kind: RuptureKind
+    description: str
+    repair: str
+    resolved: bool
 
 
 @dataclass(frozen=True)

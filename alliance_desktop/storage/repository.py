@@ -48,6 +48,7 @@ from alliance_desktop.storage.records import (
     MeasurementData,
     MeasurementFactRow,
     RuptureData,
+    RuptureRow,
     SessionData,
     SessionFactRow,
     SessionRow,
@@ -661,14 +662,14 @@ def goal_owner(db: Database, goal_id: int) -> int | None:
 
 
 def list_sessions(db: Database, client_id: int) -> list[SessionRow]:
-    """A client's sessions in order, each with its raw measurements and rupture count."""
+    """A client's sessions in order, each with its raw measurements and ruptures."""
     with db.read() as conn:
         sessions = conn.execute(
             select(_sessions).where(_sessions.c.client_id == client_id).order_by(_sessions.c.number)
         ).all()
         ids = [s.id for s in sessions]
         measures: dict[int, list[tuple[str, tuple[float | None, ...]]]] = {}
-        ruptures: dict[int, int] = {}
+        ruptures: dict[int, list[RuptureRow]] = {}
         for chunk in _chunks(ids):
             for sid, instrument, values in conn.execute(
                 select(
@@ -680,12 +681,20 @@ def list_sessions(db: Database, client_id: int) -> list[SessionRow]:
                 .order_by(_measurements.c.id)
             ):
                 measures.setdefault(sid, []).append((instrument, tuple(values)))
-            for sid, count in conn.execute(
-                select(_ruptures.c.session_id, func.count())
+            for r in conn.execute(
+                select(
+                    _ruptures.c.session_id,
+                    _ruptures.c.kind,
+                    _ruptures.c.description,
+                    _ruptures.c.repair,
+                    _ruptures.c.resolved,
+                )
                 .where(_ruptures.c.session_id.in_(chunk))
-                .group_by(_ruptures.c.session_id)
+                .order_by(_ruptures.c.id)
             ):
-                ruptures[sid] = int(count)
+                ruptures.setdefault(r.session_id, []).append(
+                    RuptureRow(RuptureKind(r.kind), r.description, r.repair, bool(r.resolved))
+                )
     return [
         SessionRow(
             session_id=s.id,
@@ -695,7 +704,7 @@ def list_sessions(db: Database, client_id: int) -> list[SessionRow]:
             attendance=Attendance(s.attendance),
             format=SessionFormat(s.format),
             measurements=tuple(measures.get(s.id, [])),
-            ruptures=ruptures.get(s.id, 0),
+            ruptures=tuple(ruptures.get(s.id, ())),
         )
         for s in sessions
     ]

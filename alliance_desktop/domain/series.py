@@ -1,0 +1,419 @@
+"""Chart series for one client: the numbers the screen charts and the PDF report both draw.
+
+Qt-free on purpose. ``client_charts`` turns a client's sessions into one ``InstrumentChart``
+per alliance and outcome measure (points, cut-off, reliable-change band, change
+classification) plus the rupture markers, scoring every form with ``scoring.score`` and
+classifying change with ``change.classify_change``, so a chart can never disagree with the
+alerts, the session list or the report. ``STYLES`` fixes each line's colour (Okabe-Ito),
+dash and marker, so goal, task and bond look the same on screen and on paper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from alliance_desktop.domain._format import fmt_number
+from alliance_desktop.domain.alerts import AlertSettings
+from alliance_desktop.domain.change import ChangeAssessment, classify_change, reliable_change
+from alliance_desktop.domain.errors import DomainError
+from alliance_desktop.domain.instruments import (
+    ALLIANCE_INSTRUMENT_IDS,
+    INSTRUMENTS,
+    OUTCOME_INSTRUMENT_IDS,
+    RELIABLE_CHANGE_Z,
+    Instrument,
+)
+from alliance_desktop.domain.scoring import Score, in_clinical_range, is_below_cutoff, score
+from alliance_desktop.domain.vocabulary import RuptureKind
+
+__all__ = [
+    "RUPTURE_KIND_WORDS",
+    "STYLES",
+    "ChartLine",
+    "ChartPoint",
+    "ChartSession",
+    "ClientCharts",
+    "InstrumentChart",
+    "LineStyle",
+    "RuptureMarker",
+    "RuptureNote",
+    "client_charts",
+]
+
+Dash = Literal["solid", "dash", "dot", "dashdot"]
+Marker = Literal["none", "circle", "square", "triangle", "diamond", "star", "pentagon"]
+
+
+@dataclass(frozen=True)
+class LineStyle:
+    """How one kind of line is drawn everywhere: colour, dash, marker and legend words."""
+
+    colour: str  # "#rrggbb"; "foreground" means the text colour of the current theme
+    dash: Dash
+    marker: Marker
+    label: str
+
+
+# Okabe-Ito colour-blind-safe palette (UI.md). Black lines follow the theme's text colour so
+# they stay visible in dark mode; every line also differs by dash and marker, for greyscale.
+STYLES: Mapping[str, LineStyle] = {
+    "SRS": LineStyle("#0072B2", "solid", "circle", "SRS total"),
+    "WAI-SR": LineStyle("foreground", "solid", "square", "WAI-SR total"),
+    "goal": LineStyle("#E69F00", "dash", "triangle", "Goal"),
+    "task": LineStyle("#56B4E9", "dashdot", "diamond", "Task"),
+    "bond": LineStyle("#009E73", "dot", "pentagon", "Bond"),
+    "ORS": LineStyle("foreground", "solid", "circle", "ORS total"),
+    "CORE-10": LineStyle("foreground", "solid", "square", "CORE-10 clinical score"),
+    "flagged": LineStyle("#D55E00", "solid", "triangle", "Under the cut-off"),
+    "rupture": LineStyle("#CC79A7", "solid", "star", "Rupture"),
+    "cutoff": LineStyle("#808080", "dash", "none", "Cut-off"),
+    "band": LineStyle("#56B4E9", "solid", "none", "No reliable change"),
+}
+_DEFAULT_STYLE = LineStyle("foreground", "solid", "circle", "Total")
+
+RUPTURE_KIND_WORDS: Mapping[RuptureKind, str] = {
+    RuptureKind.WITHDRAWAL: "Withdrawal",
+    RuptureKind.CONFRONTATION: "Confrontation",
+}
+
+
+@dataclass(frozen=True)
+class RuptureNote:
+    """A rupture the therapist recorded in a session, and its repair."""
+
+    kind: RuptureKind
+    description: str = ""
+    repair: str = ""
+    resolved: bool = False
+
+
+@dataclass(frozen=True)
+class ChartSession:
+    """What the charts need of one session (input to ``client_charts``).
+
+    Attributes:
+        session_id: Database id, so a click on a point can open the session.
+        number: Session number, 1-based.
+        start: When the session started (the x value in date mode).
+        attended: Only attended sessions carry ratings.
+        measurements: (instrument id, raw item values) for each completed form.
+        ruptures: Ruptures recorded in the session.
+    """
+
+    session_id: int | None
+    number: int
+    start: datetime
+    attended: bool
+    measurements: tuple[tuple[str, tuple[float | None, ...]], ...] = ()
+    ruptures: tuple[RuptureNote, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """One rated session on one line.
+
+    Attributes:
+        session_id: The session's database id (None in unsaved data).
+        number: Session number (the x value in number mode).
+        start: Session start (the x value in date mode).
+        value: The plotted value (total or subscale score).
+        flagged: Under the alliance cut-off (alliance totals only).
+        score: The full score of the form, for the hover text.
+        items: The raw item values, for the hover text.
+    """
+
+    session_id: int | None
+    number: int
+    start: datetime
+    value: float
+    flagged: bool
+    score: Score
+    items: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    """One line: an instrument's total or one of its subscales."""
+
+    key: str  # the instrument id for a total, else "goal", "task" or "bond"
+    style: LineStyle
+    axis: Literal["total", "subscale"]
+    points: tuple[ChartPoint, ...]
+
+
+@dataclass(frozen=True)
+class InstrumentChart:
+    """Everything one chart of one instrument draws.
+
+    Attributes:
+        instrument_id: E.g. "SRS".
+        title: Heading of the chart.
+        kind: "alliance" or "outcome".
+        y_range: The instrument's full total range (axes never scale to the data).
+        subscale_range: Range of the subscale axis, when subscales are drawn.
+        cutoff: The cut-off line's value, or None when the instrument has none.
+        cutoff_label: Words for the cut-off line.
+        higher_is_better: Direction of the scale, for the axis title.
+        lines: Total first, then subscales.
+        band: (low, high) of the no-reliable-change band around the first score.
+        band_label: Words for the band.
+        change: First-to-latest change classification (outcome, two ratings or more).
+    """
+
+    instrument_id: str
+    title: str
+    kind: Literal["alliance", "outcome"]
+    y_range: tuple[float, float]
+    subscale_range: tuple[float, float] | None
+    cutoff: float | None
+    cutoff_label: str | None
+    higher_is_better: bool
+    lines: tuple[ChartLine, ...]
+    band: tuple[float, float] | None = None
+    band_label: str | None = None
+    change: ChangeAssessment | None = None
+
+    @property
+    def total(self) -> ChartLine:
+        return self.lines[0]
+
+
+@dataclass(frozen=True)
+class RuptureMarker:
+    """A session with one or more recorded ruptures."""
+
+    session_id: int | None
+    number: int
+    start: datetime
+    notes: tuple[RuptureNote, ...]
+
+    def describe(self, limit: int = 300) -> str:
+        """Each rupture and its repair in words (long text shortened to ``limit``)."""
+        lines = []
+        for note in self.notes:
+            what = _shorten(note.description, limit) or "no description"
+            repair = _shorten(note.repair, limit) or "no repair recorded"
+            state = "resolved" if note.resolved else "not resolved"
+            lines.append(
+                f"{RUPTURE_KIND_WORDS.get(note.kind, str(note.kind))}: {what}. "
+                f"Repair: {repair} ({state})."
+            )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ClientCharts:
+    """All of one client's charts, sharing one x range so they line up."""
+
+    alliance: tuple[InstrumentChart, ...]
+    outcome: tuple[InstrumentChart, ...]
+    ruptures: tuple[RuptureMarker, ...]
+    first_session: ChartSession | None
+    last_session: ChartSession | None
+
+    def chart(self, instrument_id: str) -> InstrumentChart | None:
+        """The chart of one instrument, if the client has ratings on it."""
+        for chart in (*self.alliance, *self.outcome):
+            if chart.instrument_id == instrument_id:
+                return chart
+        return None
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def client_charts(
+    sessions: Sequence[ChartSession], settings: AlertSettings | None = None
+) -> ClientCharts:
+    """Build every chart of one client from their sessions.
+
+    Only attended sessions are plotted (cancelled and no-show sessions cannot carry ratings);
+    a form that cannot be scored is left out, as it is from the alerts. When one session
+    holds two forms of the same instrument, the later one counts, as in the session list.
+
+    Args:
+        sessions: The client's sessions, in any order.
+        settings: The practice's alert settings (defaults when None); the SRS cut-off
+            line and the "under the cut-off" marks follow them, so the chart agrees with
+            the alerts.
+
+    Returns:
+        The charts, alliance measures first (SRS, WAI-SR), then outcome (ORS, CORE-10).
+    """
+    settings = settings or AlertSettings()
+    ordered = sorted(sessions, key=lambda s: (s.number, s.start))
+    scored: dict[str, list[tuple[ChartSession, Score, tuple[float | None, ...]]]] = {}
+    for session in ordered:
+        if not session.attended:
+            continue
+        latest: dict[str, tuple[Score, tuple[float | None, ...]]] = {}
+        for instrument_id, values in session.measurements:
+            instrument = INSTRUMENTS.get(instrument_id)
+            if instrument is None:
+                continue
+            try:
+                result = score(instrument, values)
+            except DomainError:
+                continue
+            if result.total is not None:
+                latest[instrument_id] = (result, values)
+        for instrument_id, (result, values) in latest.items():
+            scored.setdefault(instrument_id, []).append((session, result, values))
+
+    alliance = tuple(
+        _alliance_chart(INSTRUMENTS[i], scored[i], settings)
+        for i in ALLIANCE_INSTRUMENT_IDS
+        if i in scored
+    )
+    outcome = tuple(
+        _outcome_chart(INSTRUMENTS[i], scored[i]) for i in OUTCOME_INSTRUMENT_IDS if i in scored
+    )
+    ruptures = tuple(
+        RuptureMarker(s.session_id, s.number, s.start, s.ruptures) for s in ordered if s.ruptures
+    )
+    return ClientCharts(
+        alliance=alliance,
+        outcome=outcome,
+        ruptures=ruptures,
+        first_session=ordered[0] if ordered else None,
+        last_session=ordered[-1] if ordered else None,
+    )
+
+
+def _point(
+    session: ChartSession,
+    result: Score,
+    values: tuple[float | None, ...],
+    value: float,
+    flagged: bool = False,
+) -> ChartPoint:
+    return ChartPoint(
+        session.session_id, session.number, session.start, value, flagged, result, values
+    )
+
+
+def _alliance_chart(
+    instrument: Instrument,
+    rows: list[tuple[ChartSession, Score, tuple[float | None, ...]]],
+    settings: AlertSettings,
+) -> InstrumentChart:
+    cutoff: float | None = None
+    cutoff_label: str | None = None
+    if instrument.id == "SRS":
+        cutoff = settings.srs_cutoff
+        word = "under" if settings.srs_cutoff_comparison == "lt" else "at or under"
+        cutoff_label = f"Cut-off {fmt_number(cutoff)} (alert when {word})"
+    total = ChartLine(
+        instrument.id,
+        STYLES.get(instrument.id, _DEFAULT_STYLE),
+        "total",
+        tuple(
+            _point(
+                s,
+                r,
+                v,
+                _total(r),
+                cutoff is not None
+                and is_below_cutoff(_total(r), cutoff, settings.srs_cutoff_comparison),
+            )
+            for s, r, v in rows
+        ),
+    )
+    lines = [total]
+    subscale_range: tuple[float, float] | None = None
+    if instrument.id != "SRS":  # the SRS dimensions are its four items, shown on hover
+        for sub in instrument.subscales:
+            if sub.tag is None:
+                continue
+            lines.append(
+                ChartLine(
+                    sub.tag,
+                    STYLES[sub.tag],
+                    "subscale",
+                    tuple(
+                        _point(s, r, v, r.subscales[sub.key])
+                        for s, r, v in rows
+                        if sub.key in r.subscales
+                    ),
+                )
+            )
+            items = [instrument.items[n - 1] for n in sub.items]
+            low = sum(i.minimum for i in items)
+            high = sum(i.maximum for i in items)
+            subscale_range = (low, high)
+    return InstrumentChart(
+        instrument_id=instrument.id,
+        title=f"{instrument.id} — {instrument.name}",
+        kind="alliance",
+        y_range=(instrument.total_min, instrument.total_max),
+        subscale_range=subscale_range,
+        cutoff=cutoff,
+        cutoff_label=cutoff_label,
+        higher_is_better=True,
+        lines=tuple(lines),
+    )
+
+
+def _outcome_chart(
+    instrument: Instrument, rows: list[tuple[ChartSession, Score, tuple[float | None, ...]]]
+) -> InstrumentChart:
+    norms = instrument.norms
+    higher_is_better = norms.higher_is_better if norms else True
+    cutoff = norms.cutoff if norms else None
+    cutoff_label = None
+    if cutoff is not None:
+        side = "below" if higher_is_better else f"{fmt_number(cutoff)} or more"
+        cutoff_label = (
+            f"Clinical cut-off {fmt_number(cutoff)} (clinical range: {side})"
+            if not higher_is_better
+            else f"Clinical cut-off {fmt_number(cutoff)} (clinical range: {side} it)"
+        )
+    total = ChartLine(
+        instrument.id,
+        STYLES.get(instrument.id, _DEFAULT_STYLE),
+        "total",
+        tuple(
+            _point(s, r, v, _total(r), bool(in_clinical_range(instrument, _total(r))))
+            for s, r, v in rows
+        ),
+    )
+    band: tuple[float, float] | None = None
+    band_label: str | None = None
+    change: ChangeAssessment | None = None
+    if norms is not None and norms.sd is not None and total.points:
+        first = total.points[0].value
+        half = RELIABLE_CHANGE_Z * reliable_change(first, first, norms.sd, norms.reliability).s_diff
+        low = max(instrument.total_min, first - half)
+        high = min(instrument.total_max, first + half)
+        band = (low, high)
+        band_label = (
+            f"No reliable change: within {fmt_number(half, 1)} points of the first score "
+            f"({fmt_number(first)})"
+        )
+        if len(total.points) >= 2:
+            change = classify_change(instrument, first, total.points[-1].value)
+    return InstrumentChart(
+        instrument_id=instrument.id,
+        title=f"{instrument.id} — {instrument.name}",
+        kind="outcome",
+        y_range=(instrument.total_min, instrument.total_max),
+        subscale_range=None,
+        cutoff=cutoff,
+        cutoff_label=cutoff_label,
+        higher_is_better=higher_is_better,
+        lines=(total,),
+        band=band,
+        band_label=band_label,
+        change=change,
+    )
+
+
+def _total(result: Score) -> float:
+    if result.total is None:  # pragma: no cover - callers keep only scored forms
+        raise DomainError(f"The {result.instrument_id} form has no total to plot.")
+    return result.total
