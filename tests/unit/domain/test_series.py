@@ -127,7 +127,7 @@ def test_ruptures_are_marked_at_their_sessions_with_words() -> None:
     charts = client_charts(sessions)
     assert [(m.number, m.session_id) for m in charts.ruptures] == [(2, 102)]
     text = charts.ruptures[0].describe()
-    assert "Confrontation: Angry about homework. Repair: Named it (resolved)." == text
+    assert text == "Confrontation: Angry about homework. Repair: Named it (resolved)."
 
 
 def test_long_rupture_text_is_shortened_for_the_hover() -> None:
