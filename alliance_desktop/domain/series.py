@@ -41,6 +41,7 @@ __all__ = [
     "RuptureMarker",
     "RuptureNote",
     "client_charts",
+    "describe_point",
 ]
 
 Dash = Literal["solid", "dash", "dot", "dashdot"]
@@ -417,3 +418,29 @@ def _total(result: Score) -> float:
     if result.total is None:  # pragma: no cover - callers keep only scored forms
         raise DomainError(f"The {result.instrument_id} form has no total to plot.")
     return result.total
+
+
+def describe_point(chart: InstrumentChart, point: ChartPoint) -> str:
+    """The hover text of one rated session: date, scores, subscales and item values."""
+    instrument = INSTRUMENTS[chart.instrument_id]
+    result = point.score
+    total = result.total if result.total is not None else point.value
+    lines = [f"Session {point.number} · {point.start.date().isoformat()}"]
+    headline = f"{chart.instrument_id} total {fmt_number(total)}"
+    if chart.kind == "alliance" and point.flagged and chart.cutoff is not None:
+        headline += f" — under the cut-off of {fmt_number(chart.cutoff)}"
+    elif chart.kind == "outcome" and point.flagged:
+        headline += " — in the clinical range"
+    lines.append(headline)
+    tagged = [sub for sub in instrument.subscales if sub.tag and sub.key in result.subscales]
+    if tagged and chart.instrument_id != "SRS":
+        lines.append(
+            ", ".join(f"{sub.name} {fmt_number(result.subscales[sub.key])}" for sub in tagged)
+        )
+    shown = ["—" if value is None else fmt_number(value) for value in point.items]
+    if len(shown) <= 4:  # SRS and ORS: their four dimension names fit on one line
+        labelled = zip(instrument.items, shown, strict=False)
+        lines.append("; ".join(f"{item.label} {value}" for item, value in labelled))
+    else:
+        lines.append(f"Items 1-{len(shown)}: " + ", ".join(shown))
+    return "\n".join(lines)

@@ -128,3 +128,13 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+
+
+def save_export(target: Path, data: bytes, protected: list[Path]) -> None:
+    """Write an exported file (a chart image, say) atomically; never over a database.
+
+    The caller's save dialog has already asked before replacing an existing file.
+    """
+    refuse_to_clobber(target, protected, overwrite=True)
+    with atomic_file(target, "wb", encoding=None) as handle:
+        handle.write(data)  # type: ignore[arg-type]

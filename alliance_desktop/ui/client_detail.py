@@ -34,6 +34,7 @@ from alliance_desktop.domain.vocabulary import (
     GoalStatus,
 )
 from alliance_desktop.services.clients import ClientRecord
+from alliance_desktop.ui.charts import ChartsPage
 from alliance_desktop.ui.client_list import STATUS_LABELS
 
 ATTENDANCE_LABELS = {
@@ -86,6 +87,7 @@ class ClientDetail(QWidget):
     newSessionRequested = Signal(int)  # client id
     openSessionRequested = Signal(int, int)  # client id, session id
     deleteSessionRequested = Signal(int, int)  # client id, session id
+    exportChartRequested = Signal(object)  # the chart view to export
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,9 +114,17 @@ class ClientDetail(QWidget):
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("clientTabs")
-        self.tabs.addTab(self._build_overview(), "&Overview")
-        self.tabs.addTab(self._build_goals(), "Goa&ls")
-        self.tabs.addTab(self._build_sessions(), "Sess&ions")
+        # The order UI.md gives: what is going on, what happened, how it is going, what for.
+        self.overview_tab = self._build_overview()
+        self.sessions_tab = self._build_sessions()
+        self.charts_page = ChartsPage(self)
+        self.goals_tab = self._build_goals()
+        self.tabs.addTab(self.overview_tab, "&Overview")
+        self.tabs.addTab(self.sessions_tab, "Sess&ions")
+        self.tabs.addTab(self.charts_page, "Alliance && o&utcome")
+        self.tabs.addTab(self.goals_tab, "Goa&ls")
+        self.charts_page.sessionActivated.connect(self._emit_chart_session)
+        self.charts_page.exportRequested.connect(self.exportChartRequested)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 8, 8)
@@ -273,6 +283,7 @@ class ClientDetail(QWidget):
         self._fill_overview(record, alerts)
         self._fill_goals(record, selected_goal)
         self._fill_sessions(record)
+        self.charts_page.set_charts(record.charts)
 
     def _fill_overview(self, record: ClientRecord, alerts: list[dict[str, object]]) -> None:
         f = record.fields
@@ -420,6 +431,10 @@ class ClientDetail(QWidget):
             return
         signal = self.openSessionRequested if open_it else self.deleteSessionRequested
         signal.emit(self.record.client_id, session_id)
+
+    def _emit_chart_session(self, session_id: int) -> None:
+        if self.record is not None:
+            self.openSessionRequested.emit(self.record.client_id, session_id)
 
     def _emit_edit_goal(self) -> None:
         goal_id = self.selected_goal_id()

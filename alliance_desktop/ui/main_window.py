@@ -35,6 +35,7 @@ from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
 from alliance_desktop.services import clients as client_service
 from alliance_desktop.services import sessions as session_service
 from alliance_desktop.services import settings as settings_service
+from alliance_desktop.services.atomic import save_export
 from alliance_desktop.services.clients import Change, ClientInvalid
 from alliance_desktop.services.database import (
     ClientListRow,
@@ -49,6 +50,7 @@ from alliance_desktop.services.session_form import editor_context
 from alliance_desktop.services.summaries import list_clients
 from alliance_desktop.services.text_packs import import_text_pack
 from alliance_desktop.ui.background import run_in_background
+from alliance_desktop.ui.charts import X_DATE, X_NUMBER, InstrumentChartView
 from alliance_desktop.ui.client_detail import ClientDetail
 from alliance_desktop.ui.client_list import ClientListPanel
 from alliance_desktop.ui.dialogs import (
@@ -72,6 +74,7 @@ WELCOME_TEXT = (
 )
 DEMO_CLIENTS = 60
 PAGE_FIRST_RUN, PAGE_OVERVIEW, PAGE_CLIENT = range(3)
+CHART_EXPORT_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
 
 
 def _shortcut(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
@@ -258,6 +261,7 @@ class MainWindow(QMainWindow):
         self.detail.newSessionRequested.connect(self.new_session)
         self.detail.openSessionRequested.connect(self.open_session)
         self.detail.deleteSessionRequested.connect(self.delete_session)
+        self.detail.exportChartRequested.connect(self.export_chart)
 
     def _build_first_run(self) -> QWidget:
         page = QWidget(self)
@@ -674,6 +678,42 @@ class MainWindow(QMainWindow):
                 "now on.",
             )
 
+    # -- charts --------------------------------------------------------------------------
+
+    def export_chart(self, view: InstrumentChartView) -> None:
+        """Ask where to save a chart, as PNG or SVG by the chosen type, and save it."""
+        record = self.detail.record
+        instrument = view.data.instrument_id if view.data else "chart"
+        code = record.fields.code if record else "client"
+        folder = (
+            Path(str(self._settings.value("charts/exportFolder", ""))) if self._settings else None
+        )
+        if folder is None or not folder.is_dir():
+            folder = Path.home()
+        safe_code = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in code)
+        suggested = folder / f"{safe_code}-{instrument}-{date.today().isoformat()}.png"
+        path, chosen = QFileDialog.getSaveFileName(
+            self, f"Export the {instrument} chart", str(suggested), CHART_EXPORT_FILTERS
+        )
+        if not path:
+            return
+        target = Path(path)
+        if target.suffix.lower() not in (".png", ".svg"):
+            target = target.with_name(target.name + (".svg" if "SVG" in chosen else ".png"))
+        if self.export_chart_to(view, target) and self._settings is not None:
+            self._settings.setValue("charts/exportFolder", str(target.parent))
+
+    def export_chart_to(self, view: InstrumentChartView, target: Path) -> bool:
+        """Write a chart to ``target`` (.svg gives a vector drawing, anything else PNG)."""
+        data = view.render_svg() if target.suffix.lower() == ".svg" else view.render_png()
+        try:
+            save_export(target, data, [self.db.path])
+        except ServiceError as exc:
+            self._complain(str(exc))
+            return False
+        self.statusBar().showMessage(f"Chart saved to {target}", 8000)
+        return True
+
     def edit_preferences(self) -> None:
         with self._guarded():
             dialog = PreferencesDialog(
@@ -764,6 +804,12 @@ class MainWindow(QMainWindow):
         splitter = self._settings.value("mainWindow/splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
+        x_mode = self._settings.value("charts/xAxis")
+        if x_mode in (X_NUMBER, X_DATE):
+            self.detail.charts_page.set_x_mode(str(x_mode))
+        hidden = self._settings.value("charts/hiddenSubscales")
+        if isinstance(hidden, str):
+            self.detail.charts_page.set_hidden_subscales(hidden.split(","))
         tab = self._settings.value("mainWindow/clientTab")
         if tab is not None:
             self.detail.tabs.setCurrentIndex(int(tab))
@@ -784,6 +830,11 @@ class MainWindow(QMainWindow):
             s.setValue("mainWindow/geometry", self.saveGeometry())
             s.setValue("mainWindow/splitter", self.splitter.saveState())
             s.setValue("mainWindow/clientTab", self.detail.tabs.currentIndex())
+            s.setValue("charts/xAxis", self.detail.charts_page.x_mode)
+            s.setValue(
+                "charts/hiddenSubscales",
+                ",".join(sorted(self.detail.charts_page.hidden_subscales())),
+            )
             status = self.client_list.status()
             s.setValue("clientList/status", status.value if status else "all")
             s.setValue("clientList/header", self.client_list.table.horizontalHeader().saveState())

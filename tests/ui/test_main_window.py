@@ -259,7 +259,7 @@ def test_goals_add_edit_close_and_the_three_goal_limit(
     assert "already has 3 active goals" in errors[0]
     assert len(repository.list_goals(window.db, client_id)) == 3
 
-    window.detail.tabs.setCurrentIndex(1)
+    window.detail.tabs.setCurrentWidget(window.detail.goals_tab)
     window.detail.select_goal_row(0)
     window.detail.goal_status_buttons[GoalStatus.ACHIEVED].click()
     goals = repository.list_goals(window.db, client_id)
@@ -379,9 +379,9 @@ def test_screenshots_of_the_demo_caseload(
     assert window.stack.currentIndex() == PAGE_CLIENT
     assert window.findChildren(QLabel, "alertText")
     window.grab().save(str(artifacts / "main_window_client.png"))
-    window.detail.tabs.setCurrentIndex(1)
+    window.detail.tabs.setCurrentWidget(window.detail.goals_tab)
     window.grab().save(str(artifacts / "main_window_goals.png"))
-    window.detail.tabs.setCurrentIndex(2)
+    window.detail.tabs.setCurrentWidget(window.detail.sessions_tab)
     window.grab().save(str(artifacts / "main_window_sessions.png"))
     assert window.detail.sessions_table.rowCount() == alerted.summary.sessions_total
 

@@ -287,7 +287,7 @@ def test_a_stored_session_opens_from_the_list_and_is_changed_in_place(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     window.client_list.select_client(client_id_of(window))
-    window.detail.tabs.setCurrentIndex(2)
+    window.detail.tabs.setCurrentWidget(window.detail.sessions_tab)
     table = window.detail.sessions_table
     table.selectRow(0)
     rect = table.visualRect(table.model().index(0, 1))
@@ -346,7 +346,7 @@ def test_any_typed_srs_shows_the_domain_score(
 
 def test_deleting_a_session_asks_first_and_renumbers(qtbot: QtBot, window: MainWindow) -> None:
     window.client_list.select_client(client_id_of(window))
-    window.detail.tabs.setCurrentIndex(2)
+    window.detail.tabs.setCurrentWidget(window.detail.sessions_tab)
     window.detail.sessions_table.selectRow(0)
 
     def cancel(box: QWidget) -> None:

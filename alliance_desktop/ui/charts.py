@@ -1,0 +1,754 @@
+"""The client's alliance and outcome charts (QtCharts), drawn from ``domain.series``.
+
+``InstrumentChartView`` draws one ``InstrumentChart``: the total (and WAI-SR goal, task and
+bond subscales) as lines with markers, the cut-off as a labelled dashed grey line, ratings
+under the cut-off and ruptures as their own marks, and for outcome measures the band of no
+reliable change around the first score. Axes keep the instrument's full range. Hovering a
+point shows its date, scores and items; clicking it opens the session. ``ChartsPage`` stacks
+the charts of one client on a shared x axis (session number or date) so alliance and outcome
+read together, and exports any of them as PNG or SVG.
+
+Colours come from the Okabe-Ito palette in ``STYLES``; "foreground" lines and all text use
+the palette, and nothing paints a background of its own, so dark mode works.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from PySide6.QtCharts import (
+    QAbstractAxis,
+    QAreaSeries,
+    QChart,
+    QChartView,
+    QDateTimeAxis,
+    QLegend,
+    QLineSeries,
+    QScatterSeries,
+    QValueAxis,
+    QXYSeries,
+)
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QDateTime,
+    QIODevice,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QContextMenuEvent,
+    QCursor,
+    QFont,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPolygonF,
+    QShowEvent,
+)
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QRadioButton,
+    QScrollArea,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alliance_desktop.domain._format import fmt_number
+from alliance_desktop.domain.change import ChangeClass
+from alliance_desktop.domain.series import (
+    STYLES,
+    ChartLine,
+    ClientCharts,
+    InstrumentChart,
+    LineStyle,
+    RuptureMarker,
+    describe_point,
+)
+
+X_NUMBER, X_DATE = "number", "date"
+SUBSCALE_KEYS = ("goal", "task", "bond")
+CHART_MIN_HEIGHT = 300
+_MARKER_SIZE = 9.0
+_NUMBER_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 10**9)  # at most 12 ticks
+_PEN_STYLES = {
+    "solid": Qt.PenStyle.SolidLine,
+    "dash": Qt.PenStyle.DashLine,
+    "dot": Qt.PenStyle.DotLine,
+    "dashdot": Qt.PenStyle.DashDotLine,
+}
+_SCATTER_SHAPES = {
+    "circle": QScatterSeries.MarkerShape.MarkerShapeCircle,
+    "square": QScatterSeries.MarkerShape.MarkerShapeRectangle,
+    "triangle": QScatterSeries.MarkerShape.MarkerShapeTriangle,
+    "diamond": QScatterSeries.MarkerShape.MarkerShapeRotatedRectangle,
+    "star": QScatterSeries.MarkerShape.MarkerShapeStar,
+    "pentagon": QScatterSeries.MarkerShape.MarkerShapePentagon,
+}
+CHANGE_WORDS = {
+    ChangeClass.RECOVERED: "recovered (reliable improvement into the non-clinical range)",
+    ChangeClass.IMPROVED: "reliably improved",
+    ChangeClass.UNCHANGED: "no reliable change",
+    ChangeClass.DETERIORATED: "reliably deteriorated",
+}
+
+
+def style_colour(style: LineStyle, palette: QPalette) -> QColor:
+    """The colour of a style; "foreground" is the theme's text colour."""
+    if style.colour == "foreground":
+        return palette.color(QPalette.ColorRole.WindowText)
+    return QColor(style.colour)
+
+
+def _marker_image(shape: str, colour: QColor, size: float, scale: float = 2.0) -> QImage:
+    """A marker drawn at ``scale`` x, so it stays crisp at 200% and in exports."""
+    pixels = round(size * scale)
+    image = QImage(pixels, pixels, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(colour.darker(130), 1.2 * scale))
+    painter.setBrush(colour)
+    r = QRectF(1.5 * scale, 1.5 * scale, pixels - 3 * scale, pixels - 3 * scale)
+    if shape == "square":
+        painter.drawRect(r)
+    elif shape == "triangle":
+        painter.drawPolygon(
+            QPolygonF([QPointF(r.center().x(), r.top()), r.bottomRight(), r.bottomLeft()])
+        )
+    elif shape == "diamond":
+        c = r.center()
+        painter.drawPolygon(
+            QPolygonF(
+                [
+                    QPointF(c.x(), r.top()),
+                    QPointF(r.right(), c.y()),
+                    QPointF(c.x(), r.bottom()),
+                    QPointF(r.left(), c.y()),
+                ]
+            )
+        )
+    elif shape == "pentagon":
+        path = QPainterPath()
+        for i in range(5):
+            angle = -math.pi / 2 + i * 2 * math.pi / 5
+            point = QPointF(
+                r.center().x() + r.width() / 2 * math.cos(angle),
+                r.center().y() + r.height() / 2 * math.sin(angle),
+            )
+            if i == 0:
+                path.moveTo(point)
+            else:
+                path.lineTo(point)
+        path.closeSubpath()
+        painter.drawPath(path)
+    else:
+        painter.drawEllipse(r)
+    painter.end()
+    return image
+
+
+@dataclass(frozen=True)
+class XRange:
+    """The x extent shared by every chart of one client, so they line up."""
+
+    first_number: int
+    last_number: int
+    first_start: datetime
+    last_start: datetime
+
+    @classmethod
+    def of(cls, charts: ClientCharts) -> XRange | None:
+        if charts.first_session is None or charts.last_session is None:
+            return None
+        return cls(
+            charts.first_session.number,
+            charts.last_session.number,
+            charts.first_session.start,
+            charts.last_session.start,
+        )
+
+
+def _msecs(moment: datetime) -> float:
+    return moment.timestamp() * 1000.0  # naive = local time, which QDateTimeAxis shows
+
+
+@dataclass
+class _Hover:
+    """The points of one series in x order, for hover text and clicks."""
+
+    xs: list[float]
+    texts: list[str]
+    session_ids: list[int | None]
+
+    def nearest(self, x: float) -> int | None:
+        if not self.xs:
+            return None
+        i = bisect.bisect_left(self.xs, x)
+        candidates = [j for j in (i - 1, i) if 0 <= j < len(self.xs)]
+        return min(candidates, key=lambda j: abs(self.xs[j] - x))
+
+
+class InstrumentChartView(QChartView):
+    """One instrument's chart. Emits ``sessionActivated`` with a session id on click."""
+
+    sessionActivated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setMinimumHeight(CHART_MIN_HEIGHT)
+        self.setRubberBand(QChartView.RubberBand.NoRubberBand)
+        self.data: InstrumentChart | None = None
+        self.cutoff_series: QLineSeries | None = None
+        self.cutoff_label: QGraphicsSimpleTextItem | None = None
+        self.band_series: QAreaSeries | None = None
+        self.flagged_series: QScatterSeries | None = None
+        self.rupture_series: QScatterSeries | None = None
+        self.line_series: dict[str, QLineSeries] = {}
+        self._hover: dict[int, _Hover] = {}
+        self._x_axis: QAbstractAxis | None = None
+        self._exporter: Callable[[InstrumentChartView], None] | None = None
+
+    # -- building ------------------------------------------------------------------------
+
+    def show_chart(
+        self,
+        data: InstrumentChart,
+        ruptures: Sequence[RuptureMarker],
+        x_range: XRange,
+        x_mode: str,
+        hidden: frozenset[str] = frozenset(),
+    ) -> None:
+        """Draw ``data`` (replacing what was drawn); ``hidden`` lists subscale keys to leave out."""
+        self.data = data
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.WindowText)
+        chart = QChart()
+        chart.setBackgroundVisible(False)
+        chart.setPlotAreaBackgroundVisible(False)
+        direction = "higher is better" if data.higher_is_better else "lower is better"
+        chart.setTitle(f"{data.title} ({direction})" if data.kind == "outcome" else data.title)
+        chart.setTitleBrush(QBrush(text))
+        title_font = QFont(self.font())
+        title_font.setBold(True)
+        chart.setTitleFont(title_font)
+        chart.setMargins(chart.margins())
+        legend = chart.legend()
+        legend.setAlignment(Qt.AlignmentFlag.AlignBottom)
+        legend.setLabelColor(text)
+        legend.setMarkerShape(QLegend.MarkerShape.MarkerShapeFromSeries)
+        legend.setFont(self.font())
+        self._hover = {}
+        self.line_series = {}
+
+        x_axis = self._x_axis_for(x_range, x_mode, text)
+        chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+        self._x_axis = x_axis
+        low, high = data.y_range
+        y_axis = self._value_axis(low, high, self._y_title(data), text)
+        chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+        sub_axis: QValueAxis | None = None
+        if data.subscale_range is not None:
+            sub_low, sub_high = data.subscale_range
+            sub_axis = self._value_axis(
+                sub_low,
+                sub_high,
+                "Goal, task, bond",
+                text,
+            )
+            chart.addAxis(sub_axis, Qt.AlignmentFlag.AlignRight)
+        x_first, x_last = self._x_limits(x_range, x_mode)
+
+        def attach(series: QXYSeries | QAreaSeries, axis: QValueAxis = y_axis) -> None:
+            chart.addSeries(series)
+            series.attachAxis(x_axis)
+            series.attachAxis(axis)
+
+        # The band sits underneath everything else.
+        self.band_series = None
+        if data.band is not None:
+            upper, lower = QLineSeries(), QLineSeries()
+            for series, y in ((upper, data.band[1]), (lower, data.band[0])):
+                series.append(x_first, y)
+                series.append(x_last, y)
+            band = QAreaSeries(upper, lower)
+            # The area series does not own its edges; parenting keeps them alive with it.
+            upper.setParent(band)
+            lower.setParent(band)
+            half = (data.band[1] - data.band[0]) / 2
+            band.setName(f"No reliable change (first score ± {fmt_number(half, 1)})")
+            colour = QColor(STYLES["band"].colour)
+            colour.setAlpha(70)
+            band.setBrush(QBrush(colour, Qt.BrushStyle.BDiagPattern))
+            band_pen = QPen(colour)
+            band_pen.setWidthF(1.0)
+            band.setPen(band_pen)
+            attach(band)
+            self.band_series = band
+
+        self.cutoff_series = None
+        if data.cutoff is not None:
+            cutoff = QLineSeries()
+            cutoff.setName(f"Cut-off {fmt_number(data.cutoff)}")
+            cutoff.append(x_first, data.cutoff)
+            cutoff.append(x_last, data.cutoff)
+            pen = QPen(QColor(STYLES["cutoff"].colour))
+            pen.setStyle(Qt.PenStyle.DashLine)
+            pen.setWidthF(1.5)
+            cutoff.setPen(pen)
+            attach(cutoff)
+            self.cutoff_series = cutoff
+
+        for line in data.lines:
+            if line.key in hidden:
+                continue
+            series = self._line(line, x_mode, palette)
+            attach(series, sub_axis if line.axis == "subscale" and sub_axis else y_axis)
+            self.line_series[line.key] = series
+
+        self.flagged_series = None
+        flagged = [p for p in data.total.points if p.flagged]
+        if data.kind == "alliance" and data.cutoff is not None:
+            marks = self._scatter(STYLES["flagged"], STYLES["flagged"].label, 15.0)
+            hover = _Hover([], [], [])
+            for p in flagged:
+                x = self._x(p.number, p.start, x_mode)
+                marks.append(x, p.value)
+                hover.xs.append(x)
+                hover.texts.append(describe_point(data, p))
+                hover.session_ids.append(p.session_id)
+            attach(marks)
+            self._wire(marks, hover)
+            self.flagged_series = marks
+
+        self.rupture_series = None
+        if data.kind == "alliance":
+            marks = self._scatter(STYLES["rupture"], STYLES["rupture"].label, 17.0)
+            # Ruptures sit in a row along the foot of the plot, under the session they were
+            # in, clear of the ratings (which are mostly high) and shown whether or not that
+            # session has a rating on this instrument.
+            foot = low + (high - low) * 0.05
+            hover = _Hover([], [], [])
+            for marker in ruptures:
+                x = self._x(marker.number, marker.start, x_mode)
+                marks.append(x, foot)
+                hover.xs.append(x)
+                hover.texts.append(
+                    f"Session {marker.number} · {marker.start.date().isoformat()}\n"
+                    + marker.describe()
+                )
+                hover.session_ids.append(marker.session_id)
+            attach(marks)
+            self._wire(marks, hover)
+            self.rupture_series = marks
+
+        old = self.chart()
+        self.setChart(chart)
+        if old is not None:
+            old.deleteLater()  # setChart releases the old chart without deleting it
+        self.cutoff_label = None
+        if data.cutoff is not None:
+            # A translucent patch of the theme's base colour keeps the words readable where
+            # a line passes behind them.
+            backing = QGraphicsRectItem(chart)
+            base = palette.color(QPalette.ColorRole.Base)
+            base.setAlpha(210)
+            backing.setBrush(QBrush(base))
+            backing.setPen(QPen(Qt.PenStyle.NoPen))
+            backing.setZValue(100)  # above the series, which QtCharts stacks from z 0 up
+            label = QGraphicsSimpleTextItem(data.cutoff_label or "", backing)
+            label.setBrush(QBrush(text))
+            label.setFont(self.font())
+            self.cutoff_label = label
+            chart.plotAreaChanged.connect(self._place_cutoff_label)
+            # The plot area may come out the same as the last chart's, with no signal.
+            QTimer.singleShot(0, self, self._place_cutoff_label)
+        self.setAccessibleName(self._summary(data))
+
+    def _line(self, line: ChartLine, x_mode: str, palette: QPalette) -> QLineSeries:
+        series = QLineSeries()
+        series.setName(line.style.label)
+        colour = style_colour(line.style, palette)
+        pen = QPen(colour)
+        pen.setWidthF(2.0 if line.axis == "total" else 1.8)
+        pen.setStyle(_PEN_STYLES[line.style.dash])
+        series.setPen(pen)
+        series.setMarkerSize(_MARKER_SIZE)
+        series.setLightMarker(_marker_image(line.style.marker, colour, _MARKER_SIZE))
+        hover = _Hover([], [], [])
+        assert self.data is not None
+        for p in line.points:
+            x = self._x(p.number, p.start, x_mode)
+            series.append(x, p.value)
+            hover.xs.append(x)
+            hover.texts.append(describe_point(self.data, p))
+            hover.session_ids.append(p.session_id)
+        self._wire(series, hover)
+        return series
+
+    def _scatter(self, style: LineStyle, name: str, size: float) -> QScatterSeries:
+        marks = QScatterSeries()
+        marks.setName(name)
+        marks.setMarkerShape(_SCATTER_SHAPES[style.marker])
+        marks.setMarkerSize(size)
+        colour = QColor(style.colour)
+        marks.setColor(colour)
+        marks.setBorderColor(colour.darker(150))
+        return marks
+
+    def _wire(self, series: QXYSeries, hover: _Hover) -> None:
+        self._hover[id(series)] = hover
+        series.hovered.connect(lambda point, state, h=hover: self._hovered(h, point, state))
+        series.clicked.connect(lambda point, h=hover: self._clicked(h, point))
+
+    @staticmethod
+    def _value_axis(low: float, high: float, title: str, text: QColor) -> QValueAxis:
+        axis = QValueAxis()
+        axis.setRange(low, high)
+        axis.setTickCount(5)  # 0-40 by 10; 12-60 by 12 and 4-20 by 4, which line up
+        axis.setLabelFormat("%g")
+        axis.setTitleText(title)
+        axis.setTitleBrush(QBrush(text))
+        axis.setLabelsColor(text)
+        return axis
+
+    def _x_axis_for(self, x_range: XRange, x_mode: str, text: QColor) -> QAbstractAxis:
+        first, last = self._x_limits(x_range, x_mode)
+        axis: QAbstractAxis
+        if x_mode == X_DATE:
+            dates = QDateTimeAxis()
+            dates.setFormat("yyyy-MM-dd")
+            dates.setTitleText("Session date")
+            dates.setTickCount(5)
+            dates.setRange(_qdatetime(first), _qdatetime(last))
+            axis = dates
+        else:
+            numbers = QValueAxis()
+            numbers.setTitleText("Session number")
+            numbers.setLabelFormat("%d")
+            numbers.setRange(first, last)
+            span = x_range.last_number - x_range.first_number
+            step = next(s for s in _NUMBER_STEPS if span / s <= 12)
+            numbers.setTickType(QValueAxis.TickType.TicksDynamic)
+            numbers.setTickAnchor(0)
+            numbers.setTickInterval(step)
+            axis = numbers
+        axis.setTitleBrush(QBrush(text))
+        axis.setLabelsColor(text)
+        return axis
+
+    @staticmethod
+    def _x_limits(x_range: XRange, x_mode: str) -> tuple[float, float]:
+        if x_mode == X_DATE:
+            pad = max(timedelta(days=3), (x_range.last_start - x_range.first_start) / 40)
+            return _msecs(x_range.first_start - pad), _msecs(x_range.last_start + pad)
+        return x_range.first_number - 0.5, x_range.last_number + 0.5
+
+    @staticmethod
+    def _x(number: int, start: datetime, x_mode: str) -> float:
+        return _msecs(start) if x_mode == X_DATE else float(number)
+
+    @staticmethod
+    def _y_title(data: InstrumentChart) -> str:
+        return f"{data.instrument_id} total"
+
+    @staticmethod
+    def _summary(data: InstrumentChart) -> str:
+        points = data.total.points
+        if not points:
+            return f"{data.title}: no ratings"
+        latest = points[-1]
+        flagged = sum(1 for p in points if p.flagged)
+        text = (
+            f"{data.title}: {len(points)} ratings, latest {fmt_number(latest.value)} in session "
+            f"{latest.number}"
+        )
+        if data.kind == "alliance" and data.cutoff is not None:
+            text += f", {flagged} under the cut-off of {fmt_number(data.cutoff)}"
+        return text
+
+    def _place_cutoff_label(self) -> None:
+        chart = self.chart()
+        if (
+            self.cutoff_label is None
+            or self.cutoff_series is None
+            or chart is None
+            or self.data is None
+        ):
+            return
+        points = self.cutoff_series.points()
+        if not points or self.data.cutoff is None:
+            return
+        right = chart.mapToPosition(points[-1], self.cutoff_series)
+        rect = self.cutoff_label.boundingRect()
+        # Just under the line at its right end: alliance ratings mostly sit above the cut-off.
+        backing = self.cutoff_label.parentItem()
+        if isinstance(backing, QGraphicsRectItem):
+            backing.setRect(QRectF(0, 0, rect.width() + 4, rect.height()))
+            backing.setPos(right.x() - rect.width() - 6, right.y() + 2)
+            self.cutoff_label.setPos(2, 0)
+
+    # -- hover and click -----------------------------------------------------------------
+
+    def _hovered(self, hover: _Hover, point: QPointF, state: bool) -> None:
+        if not state:
+            QToolTip.hideText()
+            return
+        i = hover.nearest(point.x())
+        if i is not None:
+            QToolTip.showText(QCursor.pos(), hover.texts[i], self)
+
+    def _clicked(self, hover: _Hover, point: QPointF) -> None:
+        i = hover.nearest(point.x())
+        if i is not None and hover.session_ids[i] is not None:
+            self.sessionActivated.emit(hover.session_ids[i])
+
+    def hover_text(self, series: QXYSeries, index: int) -> str:
+        """The hover text of a series' ``index``-th point (for tests and accessibility)."""
+        return self._hover[id(series)].texts[index]
+
+    def click_point(self, series: QXYSeries, index: int) -> None:
+        """Act as a click on a series' point (what QtCharts' ``clicked`` signal carries)."""
+        series.clicked.emit(series.points()[index])
+
+    # -- export --------------------------------------------------------------------------
+
+    def render_png(self, scale: float = 2.0) -> bytes:
+        """The chart as PNG bytes at ``scale`` x its on-screen size, on the theme's base."""
+        size = self.size()
+        image = QImage(
+            round(size.width() * scale), round(size.height() * scale), QImage.Format.Format_ARGB32
+        )
+        image.setDevicePixelRatio(scale)
+        image.fill(self.palette().color(QPalette.ColorRole.Base))
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.render(painter)
+        painter.end()
+        return _encode(image)
+
+    def render_svg(self) -> bytes:
+        """The chart as an SVG drawing (vector, scales to any size)."""
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        generator = QSvgGenerator()
+        generator.setOutputDevice(buffer)
+        generator.setSize(QSize(self.width(), self.height()))
+        generator.setViewBox(QRectF(0, 0, self.width(), self.height()))
+        generator.setTitle(self.data.title if self.data else "Chart")
+        generator.setDescription(self.accessibleName())
+        painter = QPainter(generator)
+        self.render(painter)
+        painter.end()
+        return bytes(buffer.data().data())
+
+    def set_exporter(self, exporter: Callable[[InstrumentChartView], None]) -> None:
+        self._exporter = exporter
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if self._exporter is None:
+            return
+        exporter = self._exporter
+        menu = QMenu(self)
+        menu.addAction("Export this chart…", lambda: exporter(self))
+        menu.exec(event.globalPos())
+
+
+def _qdatetime(msecs: float) -> QDateTime:
+    return QDateTime.fromMSecsSinceEpoch(round(msecs))
+
+
+def _encode(image: QImage) -> bytes:
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, b"PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+class ChartsPage(QWidget):
+    """The client's charts tab: controls on top, then one chart per instrument rated."""
+
+    sessionActivated = Signal(int)
+    exportRequested = Signal(object)  # the InstrumentChartView to export
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chartsTab")
+        self.charts: ClientCharts | None = None
+        self._dirty = False
+        self.views: dict[str, InstrumentChartView] = {}
+        self.change_labels: dict[str, QLabel] = {}
+
+        self.by_number = QRadioButton("Session &number", self)
+        self.by_number.setObjectName("xBySessionNumber")
+        self.by_date = QRadioButton("Dat&e", self)
+        self.by_date.setObjectName("xByDate")
+        self.by_number.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.by_number)
+        group.addButton(self.by_date)
+        self.subscale_boxes: dict[str, QCheckBox] = {}
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Across:", self))
+        controls.addWidget(self.by_number)
+        controls.addWidget(self.by_date)
+        controls.addSpacing(18)
+        controls.addWidget(QLabel("WAI-SR subscales:", self))
+        for key, mnemonic in (("goal", "&Goal"), ("task", "Tas&k"), ("bond", "Bo&nd")):
+            box = QCheckBox(mnemonic, self)
+            box.setObjectName(f"show_{key}")
+            box.setChecked(True)
+            box.toggled.connect(self.redraw)
+            self.subscale_boxes[key] = box
+            controls.addWidget(box)
+        controls.addStretch(1)
+        self.export_button = QToolButton(self)
+        self.export_button.setObjectName("exportChartButton")
+        self.export_button.setText("E&xport chart")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_menu = QMenu(self.export_button)
+        self.export_button.setMenu(self.export_menu)
+        controls.addWidget(self.export_button)
+        self.by_number.toggled.connect(self.redraw)
+        # Bo&nd and Session &number would share N: give the x choice "&umber" instead.
+        self.by_number.setText("Session n&umber")
+
+        self.empty = QLabel(
+            "No alliance or outcome ratings yet. Record a session with an SRS or WAI-SR "
+            "(Session → New session, Ctrl+Shift+N) and the chart appears here.",
+            self,
+        )
+        self.empty.setObjectName("chartsEmpty")
+        self.empty.setWordWrap(True)
+        self.stack_widget = QWidget(self)
+        self.stack_layout = QVBoxLayout(self.stack_widget)
+        self.stack_layout.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("chartsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.stack_widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.empty)
+        layout.addWidget(scroll, 1)
+
+    @property
+    def x_mode(self) -> str:
+        return X_DATE if self.by_date.isChecked() else X_NUMBER
+
+    def set_x_mode(self, mode: str) -> None:
+        (self.by_date if mode == X_DATE else self.by_number).setChecked(True)
+
+    def hidden_subscales(self) -> frozenset[str]:
+        return frozenset(k for k, box in self.subscale_boxes.items() if not box.isChecked())
+
+    def set_hidden_subscales(self, keys: Sequence[str]) -> None:
+        for key, box in self.subscale_boxes.items():
+            box.setChecked(key not in keys)
+
+    def set_charts(self, charts: ClientCharts) -> None:
+        """Show a client's charts; drawn now if the tab is visible, else when it is shown."""
+        self.charts = charts
+        self._dirty = True
+        if self.isVisible():
+            self.redraw()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Draw every chart of the current client with the current controls."""
+        self._dirty = False
+        charts = self.charts
+        wanted = [*charts.alliance, *charts.outcome] if charts else []
+        x_range = XRange.of(charts) if charts else None
+        keep = {c.instrument_id for c in wanted}
+        for instrument_id in list(self.views):
+            if instrument_id not in keep:
+                self.views.pop(instrument_id).deleteLater()
+                label = self.change_labels.pop(instrument_id, None)
+                if label is not None:
+                    label.deleteLater()
+        self.empty.setVisible(not wanted)
+        self.export_button.setEnabled(bool(wanted))
+        self.export_menu.clear()
+        if charts is None or x_range is None:
+            return
+        has_wai = charts.chart("WAI-SR") is not None
+        for box in self.subscale_boxes.values():
+            box.setEnabled(has_wai)
+        while self.stack_layout.count():  # re-lay out in order; the widgets stay children
+            self.stack_layout.takeAt(0)
+        for data in wanted:
+            view = self.views.get(data.instrument_id)
+            if view is None:
+                view = InstrumentChartView(self.stack_widget)
+                view.setObjectName(f"chart_{data.instrument_id}")
+                view.sessionActivated.connect(self.sessionActivated)
+                view.set_exporter(self.exportRequested.emit)
+                self.views[data.instrument_id] = view
+            self.stack_layout.addWidget(view)
+            view.show_chart(data, charts.ruptures, x_range, self.x_mode, self.hidden_subscales())
+            if data.kind == "outcome":
+                label = self.change_labels.get(data.instrument_id)
+                if label is None:
+                    label = QLabel(self.stack_widget)
+                    label.setObjectName(f"change_{data.instrument_id}")
+                    label.setWordWrap(True)
+                    self.change_labels[data.instrument_id] = label
+                self.stack_layout.addWidget(label)
+                label.setText(change_sentence(data))
+            self.export_menu.addAction(f"{data.instrument_id} chart…", _emitter(self, view))
+
+
+def _emitter(page: ChartsPage, view: InstrumentChartView) -> Callable[[], None]:
+    return lambda: page.exportRequested.emit(view)
+
+
+def change_sentence(data: InstrumentChart) -> str:
+    """First-to-latest change in words, with the figures the classification used."""
+    points = data.total.points
+    if not points:
+        return ""
+    first = points[0]
+    if data.change is None:
+        return (
+            f"{data.instrument_id}: one rating so far ({fmt_number(first.value)} in session "
+            f"{first.number}); change is classified from the second rating on."
+        )
+    c = data.change
+    latest = points[-1]
+    cutoff = "" if c.cutoff_used is None else f", cut-off {fmt_number(c.cutoff_used)}"
+    return (
+        f"{data.instrument_id} from {fmt_number(first.value)} (session {first.number}) to "
+        f"{fmt_number(latest.value)} (session {latest.number}): change {c.change:+g}, "
+        f"{CHANGE_WORDS[c.change_class]}. Reliable change index {c.reliable.index:.2f} "
+        f"(SD {fmt_number(c.sd_used)}, reliability {fmt_number(c.reliability_used)}{cutoff})."
+    )
