@@ -233,3 +233,13 @@ class DraftRow:
     session_id: int | None
     saved_at: datetime
     content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ActivityCounts:
+    """Sessions in a period and how many attended sessions had each kind of rating."""
+
+    sessions: int
+    attended: int
+    alliance_rated: int
+    outcome_rated: int

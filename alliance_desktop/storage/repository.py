@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from alliance_desktop.domain.vocabulary import (
@@ -37,6 +37,7 @@ from alliance_desktop.storage.models import (
     TherapySession,
 )
 from alliance_desktop.storage.records import (
+    ActivityCounts,
     ClientData,
     ClientFields,
     ClientListRow,
@@ -708,6 +709,51 @@ def list_sessions(db: Database, client_id: int) -> list[SessionRow]:
         )
         for s in sessions
     ]
+
+
+def activity_between(
+    db: Database,
+    start: datetime,
+    end: datetime,
+    alliance_ids: Sequence[str],
+    outcome_ids: Sequence[str],
+) -> ActivityCounts:
+    """Sessions held in [start, end) by attendance, and how many attended ones were rated.
+
+    Args:
+        db: The database.
+        start: First moment counted.
+        end: First moment not counted.
+        alliance_ids: Instruments that count as an alliance rating.
+        outcome_ids: Instruments that count as an outcome rating.
+    """
+
+    def rated(ids: Sequence[str]) -> Any:
+        return (
+            select(_measurements.c.id)
+            .where(
+                _measurements.c.session_id == _sessions.c.id,
+                _measurements.c.instrument_id.in_(list(ids)),
+            )
+            .exists()
+        )
+
+    attended = _sessions.c.attendance == Attendance.ATTENDED.value
+    with db.read() as conn:
+        row = conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(attended.cast(Integer)), 0),
+                func.count().filter(attended, rated(alliance_ids)),
+                func.count().filter(attended, rated(outcome_ids)),
+            ).where(_sessions.c.start >= start, _sessions.c.start < end)
+        ).one()
+    return ActivityCounts(
+        sessions=int(row[0]),
+        attended=int(row[1]),
+        alliance_rated=int(row[2]),
+        outcome_rated=int(row[3]),
+    )
 
 
 def session_starts(db: Database, client_id: int) -> list[datetime]:

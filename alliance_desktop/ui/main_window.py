@@ -37,6 +37,7 @@ from alliance_desktop.services import sessions as session_service
 from alliance_desktop.services import settings as settings_service
 from alliance_desktop.services.atomic import save_export
 from alliance_desktop.services.clients import Change, ClientInvalid
+from alliance_desktop.services.dashboard import Dashboard, load_caseload
 from alliance_desktop.services.database import (
     ClientListRow,
     Database,
@@ -47,12 +48,12 @@ from alliance_desktop.services.demo import generate_demo, is_demo_database
 from alliance_desktop.services.drafts import Draft, discard_draft, unsaved_drafts
 from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.services.session_form import editor_context
-from alliance_desktop.services.summaries import list_clients
 from alliance_desktop.services.text_packs import import_text_pack
 from alliance_desktop.ui.background import run_in_background
 from alliance_desktop.ui.charts import X_DATE, X_NUMBER, InstrumentChartView
 from alliance_desktop.ui.client_detail import ClientDetail
 from alliance_desktop.ui.client_list import ClientListPanel
+from alliance_desktop.ui.dashboard import CaseloadDashboard
 from alliance_desktop.ui.dialogs import (
     ClientDialog,
     DateDialog,
@@ -234,12 +235,9 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.stack.setObjectName("rightPane")
         self.stack.addWidget(self._build_first_run())
-        self.overview_label = QLabel(self)
-        self.overview_label.setObjectName("caseloadOverview")
-        self.overview_label.setWordWrap(True)
-        self.overview_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.overview_label.setMargin(24)
-        self.stack.addWidget(self.overview_label)
+        self.dashboard = CaseloadDashboard(self)
+        self.dashboard.clientRequested.connect(self.reveal_client)
+        self.stack.addWidget(self.dashboard)
         self.stack.addWidget(self.detail)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
@@ -337,9 +335,10 @@ class MainWindow(QMainWindow):
         if self.client_list.model.total_count() == 0:  # first load: say something is coming
             self.statusBar().showMessage("Loading clients…")
         db = self.db
-        run_in_background(lambda: list_clients(db), self._clients_loaded, self._load_failed)
+        run_in_background(lambda: load_caseload(db), self._clients_loaded, self._load_failed)
 
-    def _clients_loaded(self, rows: list[ClientListRow]) -> None:
+    def _clients_loaded(self, loaded: tuple[list[ClientListRow], Dashboard]) -> None:
+        rows, dashboard = loaded
         self._loading = False
         if self._reload_again:
             self._reload_again = False
@@ -350,6 +349,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self._notice, 8000)
             self._notice = ""
         self.client_list.set_rows(rows)
+        self.dashboard.show_dashboard(dashboard)
         if self._pending_select is not None:
             client_id, reveal = self._pending_select
             self.client_list.select_client(client_id, reveal=reveal)
@@ -364,20 +364,9 @@ class MainWindow(QMainWindow):
 
     def _update_status(self, rows: list[ClientListRow]) -> None:
         active = sum(1 for r in rows if r.status is ClientStatus.ACTIVE)
-        with_alerts = sum(
-            1
-            for r in rows
-            if r.status is not ClientStatus.DISCHARGED and r.summary and r.summary.alert_count
-        )
         self.database_status.setText(
             f"{len(rows):,} clients ({active:,} active) · database {self.db.path}"
             + (" · demo data, not real clients" if self._demo else "")
-        )
-        self.overview_label.setText(
-            f"<h2>Caseload</h2><p>{active:,} active clients, {with_alerts:,} of them with "
-            "alerts.</p><p>Select a client on the left to see their record, or press "
-            f"{self.find_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)} "
-            "to find one.</p>"
         )
 
     def _show_right_side(self) -> None:
@@ -419,6 +408,11 @@ class MainWindow(QMainWindow):
             yield
         except (ServiceError, StorageError) as exc:
             self._complain(str(exc))
+
+    def reveal_client(self, client_id: int) -> None:
+        """Select a client in the list (clearing filters that hide them) and show them."""
+        if not self.client_list.select_client(client_id, reveal=True):
+            self.show_client(client_id)  # not in the list yet: show the record anyway
 
     def selected_client(self) -> int | None:
         return self.client_list.selected_client_id()
