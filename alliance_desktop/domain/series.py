@@ -349,7 +349,7 @@ def _alliance_chart(
             subscale_range = (low, high)
     return InstrumentChart(
         instrument_id=instrument.id,
-        title=f"{instrument.id} — {instrument.name}",
+        title=_title(instrument),
         kind="alliance",
         y_range=(instrument.total_min, instrument.total_max),
         subscale_range=subscale_range,
@@ -400,7 +400,7 @@ def _outcome_chart(
             change = classify_change(instrument, first, total.points[-1].value)
     return InstrumentChart(
         instrument_id=instrument.id,
-        title=f"{instrument.id} — {instrument.name}",
+        title=_title(instrument),
         kind="outcome",
         y_range=(instrument.total_min, instrument.total_max),
         subscale_range=None,
@@ -444,3 +444,10 @@ def describe_point(chart: InstrumentChart, point: ChartPoint) -> str:
     else:
         lines.append(f"Items 1-{len(shown)}: " + ", ".join(shown))
     return "\n".join(lines)
+
+
+def _title(instrument: Instrument) -> str:
+    """The instrument's name, led by its id unless the name already carries it."""
+    if instrument.id in instrument.name:
+        return instrument.name
+    return f"{instrument.id} — {instrument.name}"

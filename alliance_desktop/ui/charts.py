@@ -248,8 +248,7 @@ class InstrumentChartView(QChartView):
         chart = QChart()
         chart.setBackgroundVisible(False)
         chart.setPlotAreaBackgroundVisible(False)
-        direction = "higher is better" if data.higher_is_better else "lower is better"
-        chart.setTitle(f"{data.title} ({direction})" if data.kind == "outcome" else data.title)
+        chart.setTitle(data.title)
         chart.setTitleBrush(QBrush(text))
         title_font = QFont(self.font())
         title_font.setBold(True)
@@ -364,6 +363,10 @@ class InstrumentChartView(QChartView):
             self._wire(marks, hover)
             self.rupture_series = marks
 
+        for extra in (self.flagged_series, self.rupture_series):
+            if extra is not None and extra.count() == 0:  # no legend entry for a mark not shown
+                for entry in legend.markers(extra):
+                    entry.setVisible(False)
         old = self.chart()
         self.setChart(chart)
         if old is not None:
@@ -472,7 +475,10 @@ class InstrumentChartView(QChartView):
 
     @staticmethod
     def _y_title(data: InstrumentChart) -> str:
-        return f"{data.instrument_id} total"
+        if data.kind == "alliance":
+            return f"{data.instrument_id} total"
+        # The title names the instrument; the axis has room for little more than this.
+        return "Higher = better" if data.higher_is_better else "Lower = better"
 
     @staticmethod
     def _summary(data: InstrumentChart) -> str:
@@ -584,7 +590,7 @@ def _encode(image: QImage) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, b"PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs say bytes; str works
     buffer.close()
     return bytes(data.data())
 
@@ -692,9 +698,12 @@ class ChartsPage(QWidget):
         keep = {c.instrument_id for c in wanted}
         for instrument_id in list(self.views):
             if instrument_id not in keep:
-                self.views.pop(instrument_id).deleteLater()
+                gone = self.views.pop(instrument_id)
+                gone.hide()  # at once: deleteLater waits for the event loop
+                gone.deleteLater()
                 label = self.change_labels.pop(instrument_id, None)
                 if label is not None:
+                    label.hide()
                     label.deleteLater()
         self.empty.setVisible(not wanted)
         self.export_button.setEnabled(bool(wanted))
@@ -715,6 +724,7 @@ class ChartsPage(QWidget):
                 view.set_exporter(self.exportRequested.emit)
                 self.views[data.instrument_id] = view
             self.stack_layout.addWidget(view)
+            view.show()  # a layout shows new children only later, from the event loop
             view.show_chart(data, charts.ruptures, x_range, self.x_mode, self.hidden_subscales())
             if data.kind == "outcome":
                 label = self.change_labels.get(data.instrument_id)
@@ -724,6 +734,7 @@ class ChartsPage(QWidget):
                     label.setWordWrap(True)
                     self.change_labels[data.instrument_id] = label
                 self.stack_layout.addWidget(label)
+                label.show()
                 label.setText(change_sentence(data))
             self.export_menu.addAction(f"{data.instrument_id} chart…", _emitter(self, view))
 

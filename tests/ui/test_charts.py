@@ -1,0 +1,299 @@
+"""The client charts driven as a therapist would: read, hover, click, toggle, export."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCharts import QDateTimeAxis, QLineSeries, QValueAxis
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QFileDialog, QToolTip
+from pytestqt.qtbot import QtBot
+
+from alliance_desktop import app
+from alliance_desktop.domain.alerts import AlertSettings
+from alliance_desktop.domain.instruments import INSTRUMENTS
+from alliance_desktop.domain.scoring import score
+from alliance_desktop.domain.vocabulary import Attendance
+from alliance_desktop.storage import repository
+from alliance_desktop.storage.records import ClientData
+from alliance_desktop.ui.background import wait_for_background_work
+from alliance_desktop.ui.charts import X_DATE, InstrumentChartView
+from alliance_desktop.ui.main_window import MainWindow
+from tests.ui.helpers import handle_modals, read_message
+
+
+@pytest.fixture
+def window(qtbot: QtBot, demo_db_path: Path) -> Iterator[MainWindow]:
+    main = app.build_main_window(demo_db_path)
+    main.resize(1280, 900)
+    main.show()
+    qtbot.waitExposed(main)
+    wait_for_background_work()
+    qtbot.waitUntil(lambda: not main._loading)
+    yield main
+    for editor in list(main.editors):
+        editor.discard_and_close()
+    main.close()
+    main.deleteLater()
+    wait_for_background_work()
+    main.db.close()
+
+
+def trees(window: MainWindow) -> list[ClientData]:
+    found = []
+    for row in repository.list_client_rows(window.db):
+        tree = repository.load_client_tree(window.db, row.client_id)
+        assert tree is not None
+        found.append(tree)
+    return found
+
+
+def client_id(window: MainWindow, tree: ClientData) -> int:
+    return next(r.client_id for r in repository.list_client_rows(window.db) if r.code == tree.code)
+
+
+def expected_totals(tree: ClientData, instrument_id: str) -> list[tuple[float, float]]:
+    """(session number, total) of every scoreable rating, computed here, not by the chart."""
+    points = []
+    for s in sorted(tree.sessions, key=lambda s: s.number):
+        if s.attendance is not Attendance.ATTENDED:
+            continue
+        forms = [m for m in s.measurements if m.instrument_id == instrument_id]
+        if forms:
+            total = score(INSTRUMENTS[instrument_id], forms[-1].item_values).total
+            if total is not None:
+                points.append((float(s.number), total))
+    return points
+
+
+def xy(series: QLineSeries) -> list[tuple[float, float]]:
+    return [(p.x(), p.y()) for p in series.points()]
+
+
+def open_charts(window: MainWindow, cid: int) -> dict[str, InstrumentChartView]:
+    window.show_client(cid)
+    window.detail.tabs.setCurrentWidget(window.detail.charts_page)
+    return window.detail.charts_page.views
+
+
+def richest(window: MainWindow) -> ClientData:
+    """The demo client with the most ruptures and instruments (the busiest chart)."""
+
+    def weight(t: ClientData) -> tuple[int, int, int]:
+        ruptures = sum(len(s.ruptures) for s in t.sessions)
+        kinds = {m.instrument_id for s in t.sessions for m in s.measurements}
+        return (ruptures > 0, len(kinds), len(t.sessions))
+
+    return max(trees(window), key=weight)
+
+
+def test_every_demo_chart_shows_the_domain_scores_cutoffs_and_ruptures(
+    window: MainWindow, artifacts: Path
+) -> None:
+    drawn = 0
+    for tree in trees(window):
+        views = open_charts(window, client_id(window, tree))
+        rated = {m.instrument_id for s in tree.sessions for m in s.measurements}
+        assert set(views) == rated & {"SRS", "WAI-SR", "ORS", "CORE-10"}
+        rupture_numbers = [float(s.number) for s in tree.sessions if s.ruptures]
+        for instrument_id, view in views.items():
+            assert view.isVisible()
+            totals = expected_totals(tree, instrument_id)
+            assert xy(view.line_series[instrument_id]) == totals
+            norms = INSTRUMENTS[instrument_id].norms
+            if norms is not None and norms.cutoff is not None:
+                assert view.cutoff_series is not None
+                assert {p.y() for p in view.cutoff_series.points()} == {norms.cutoff}
+            else:
+                assert view.cutoff_series is None  # WAI-SR has no published cut-off
+            if instrument_id in ("SRS", "WAI-SR"):
+                assert view.rupture_series is not None
+                assert [p.x() for p in view.rupture_series.points()] == rupture_numbers
+            if instrument_id == "SRS":
+                assert view.flagged_series is not None
+                under = [(x, y) for x, y in totals if y < AlertSettings().srs_cutoff]
+                assert xy(view.flagged_series) == under  # type: ignore[arg-type]
+            if instrument_id in ("ORS", "CORE-10"):
+                assert view.band_series is not None
+        if views:
+            drawn += 1
+            for _ in range(3):  # let the layout settle and the cut-off labels find their place
+                QApplication.processEvents()
+            window.detail.charts_page.stack_widget.grab().save(
+                str(artifacts / f"charts_{tree.code}.png")
+            )
+    assert drawn >= 20  # the demo caseload gives most clients ratings
+
+
+def test_wai_sr_subscales_sit_on_their_own_axis_and_can_be_hidden(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    tree = next(
+        t
+        for t in trees(window)
+        if any(m.instrument_id == "WAI-SR" for s in t.sessions for m in s.measurements)
+    )
+    view = open_charts(window, client_id(window, tree))["WAI-SR"]
+    assert set(view.line_series) == {"WAI-SR", "goal", "task", "bond"}
+    goal_axis = view.line_series["goal"].attachedAxes()
+    assert any(isinstance(a, QValueAxis) and (a.min(), a.max()) == (4, 20) for a in goal_axis)
+    total_axis = view.line_series["WAI-SR"].attachedAxes()
+    assert any(isinstance(a, QValueAxis) and (a.min(), a.max()) == (12, 60) for a in total_axis)
+    page = window.detail.charts_page
+    page.subscale_boxes["goal"].click()
+    view = page.views["WAI-SR"]
+    assert set(view.line_series) == {"WAI-SR", "task", "bond"}
+    page.subscale_boxes["goal"].click()
+    assert "goal" in page.views["WAI-SR"].line_series
+
+
+def test_date_axis_places_points_at_the_session_dates(window: MainWindow) -> None:
+    tree = richest(window)
+    views = open_charts(window, client_id(window, tree))
+    window.detail.charts_page.by_date.click()
+    view = views["SRS"]
+    axes = view.line_series["SRS"].attachedAxes()
+    assert any(isinstance(a, QDateTimeAxis) for a in axes)
+    attended = [
+        s
+        for s in sorted(tree.sessions, key=lambda s: s.number)
+        if s.attendance is Attendance.ATTENDED
+        and any(m.instrument_id == "SRS" for m in s.measurements)
+    ]
+    xs = [p.x() for p in view.line_series["SRS"].points()]
+    assert xs == [s.start.timestamp() * 1000 for s in attended]
+    window.detail.charts_page.by_number.click()
+    assert window.detail.charts_page.x_mode != X_DATE
+
+
+def test_hover_tells_the_scores_and_a_click_opens_that_session(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    tree = richest(window)
+    cid = client_id(window, tree)
+    view = open_charts(window, cid)["SRS"]
+    series = view.line_series["SRS"]
+    index = len(series.points()) // 2
+    text = view.hover_text(series, index)
+    number = int(series.points()[index].x())
+    session = next(s for s in tree.sessions if s.number == number)
+    assert f"Session {number} · {session.start.date().isoformat()}" in text
+    srs = next(m for m in session.measurements if m.instrument_id == "SRS")
+    total = score(INSTRUMENTS["SRS"], srs.item_values).total
+    assert f"SRS total {total:g}" in text
+    assert "Relationship" in text  # the dimension values, by name
+    series.hovered.emit(series.points()[index], True)
+    assert QToolTip.text() == text
+
+    # Click the point where it is drawn on screen: the session opens in an editor.
+    chart = view.chart()
+    scene_pos = chart.mapToPosition(series.points()[index], series)
+    pos = view.mapFromScene(chart.mapToScene(scene_pos))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))
+    qtbot.waitUntil(lambda: bool(window.editors))
+    (editor,) = window.editors
+    assert (editor.context.client_id, editor.context.session_id) == (cid, session.session_id)
+
+
+def test_rupture_marks_tell_what_happened_and_the_repair(window: MainWindow) -> None:
+    tree = richest(window)
+    view = open_charts(window, client_id(window, tree))["SRS"]
+    assert view.rupture_series is not None
+    ruptured = [s for s in sorted(tree.sessions, key=lambda s: s.number) if s.ruptures]
+    assert ruptured, "the demo caseload has ruptures"
+    text = view.hover_text(view.rupture_series, 0)
+    first = ruptured[0].ruptures[0]
+    assert f"Session {ruptured[0].number}" in text
+    assert first.description[:40] in text and "Repair:" in text
+
+
+def test_export_png_and_svg_and_a_refused_folder(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = richest(window)
+    view = open_charts(window, client_id(window, tree))["SRS"]
+    png = tmp_path / "srs.png"
+    assert window.export_chart_to(view, png)
+    image = QImage(str(png))
+    assert image.width() >= 2 * view.width() - 1  # exported at twice the on-screen size
+    assert len({image.pixel(x, image.height() // 2) for x in range(0, image.width(), 7)}) > 3
+
+    # Through the menu and the save dialog, choosing SVG without typing the suffix.
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        lambda *a, **k: (str(tmp_path / "srs"), "SVG drawing (*.svg)"),
+    )
+    window.detail.charts_page.export_menu.actions()[0].trigger()
+    svg = tmp_path / "srs.svg"
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    assert "Session Rating Scale" in svg.read_text(encoding="utf-8")
+    assert not list(tmp_path.glob("*.partial"))
+
+    # A folder that is gone (a pulled stick) and the database itself are refused in words.
+    seen: list[str] = []
+    handle_modals([read_message(seen), read_message(seen)])
+    assert not window.export_chart_to(view, tmp_path / "gone" / "srs.png")
+    before = window.db.path.read_bytes()
+    assert not window.export_chart_to(view, window.db.path)
+    assert "does not exist" in seen[0] and "practice database itself" in seen[1]
+    assert window.db.path.read_bytes() == before
+
+
+def test_a_client_without_ratings_gets_a_hint_not_an_empty_chart(window: MainWindow) -> None:
+    bare = next(t for t in trees(window) if not any(s.measurements for s in t.sessions))
+    views = open_charts(window, client_id(window, bare))
+    assert views == {}
+    assert window.detail.charts_page.empty.isVisible()
+    assert "Ctrl+Shift+N" in window.detail.charts_page.empty.text()
+
+
+def test_legible_at_200_percent(tmp_path: Path, demo_db_path: Path, artifacts: Path) -> None:
+    """The same chart rendered with QT_SCALE_FACTOR=2 comes out at twice the pixels."""
+    script = f"""
+import sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from alliance_desktop.app import build_main_window
+from alliance_desktop.storage import repository
+from alliance_desktop.ui.background import wait_for_background_work
+w = build_main_window(Path({str(demo_db_path)!r}))
+w.resize(1100, 800); w.show()
+wait_for_background_work(); app.processEvents()
+rows = repository.list_client_rows(w.db)
+best = max(rows, key=lambda r: r.summary.sessions_total if r.summary else 0)
+w.show_client(best.client_id)
+w.detail.tabs.setCurrentWidget(w.detail.charts_page); app.processEvents()
+view = w.detail.charts_page.views["SRS"]
+view.grab().save(sys.argv[1])
+print(view.width(), view.height())
+w.db.close()
+"""
+    sizes = {}
+    for factor in ("1", "2"):
+        out = artifacts / f"chart_scale_{factor}00.png"
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": factor}
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        logical = tuple(int(v) for v in done.stdout.split())
+        image = QImage(str(out))
+        sizes[factor] = (logical, (image.width(), image.height()))
+    (logical_1, pixels_1), (logical_2, pixels_2) = sizes["1"], sizes["2"]
+    assert pixels_1 == logical_1
+    assert pixels_2 == (2 * logical_2[0], 2 * logical_2[1])  # drawn at full density
