@@ -14,42 +14,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-SESSIONS = 500
+from benchmarks.big_client import SESSIONS, SETUP
 
-_CHILD = """
-import json, os, statistics, time
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-os.environ["ALLIANCE_HOME"] = {home!r}
-from datetime import date, datetime, timedelta
-from pathlib import Path
-from PySide6.QtWidgets import QApplication
-from alliance_desktop.domain.vocabulary import Approach
-from alliance_desktop.services.summaries import refresh_summaries
-from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import open_database
-from alliance_desktop.storage.records import ClientData, GoalData, MeasurementData, SessionData
-
-app = QApplication([])
-app.setStyle("Fusion")
-db = open_database(Path({path!r}))
-first = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(
-    weeks={sessions} + 1
-)
-client = ClientData("B-500", "Bench", "Client", Approach.CBT, first.date())
-client.goals = [GoalData(1, "A goal", first.date())]
-for n in range(1, {sessions} + 1):
-    start = first + timedelta(weeks=n - 1)
-    measures = [
-        MeasurementData("ORS", "2000", [5.0, 6.0, 5.5, 6.0], start),
-        MeasurementData("SRS", "3", [9.0, 9.0, 8.5, 9.0], start + timedelta(minutes=50)),
-    ]
-    if n % 4 == 0:
-        measures.append(MeasurementData("WAI-SR", "2006", [4.0] * 12, start))
-    client.sessions.append(SessionData(n, start, Approach.CBT, measurements=measures))
-repository.insert_client_trees(db, [client])
-refresh_summaries(db)
-client_id = repository.list_client_rows(db)[0].client_id
-
+_CHILD = (
+    SETUP
+    + """
 from alliance_desktop.services.session_form import editor_context
 from alliance_desktop.ui.session_editor import SessionEditor
 
@@ -80,6 +49,7 @@ db.close()
 print(json.dumps({{"open_ms": statistics.median(opening), "open_max_ms": max(opening),
                   "save_ms": statistics.median(saving), "save_max_ms": max(saving)}}))
 """
+)
 
 
 def measure() -> list[tuple[str, str, str]]:

@@ -215,6 +215,17 @@ class ClientCharts:
     first_session: ChartSession | None
     last_session: ChartSession | None
 
+    def totals_by_session(self) -> dict[int, dict[str, float]]:
+        """Session number -> {instrument id: total} of every plotted rating.
+
+        The session list shows these, so each form is scored once for list and chart alike.
+        """
+        totals: dict[int, dict[str, float]] = {}
+        for chart in (*self.alliance, *self.outcome):
+            for point in chart.total.points:
+                totals.setdefault(point.number, {})[chart.instrument_id] = point.value
+        return totals
+
     def chart(self, instrument_id: str) -> InstrumentChart | None:
         """The chart of one instrument, if the client has ratings on it."""
         for chart in (*self.alliance, *self.outcome):

@@ -12,9 +12,6 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import get_instrument
-from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.series import ClientCharts, client_charts
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus, GoalStatus
 from alliance_desktop.services.charts import chart_sessions_from_rows
@@ -228,27 +225,24 @@ def delete_client(db: Database, client_id: int) -> Change:
 def client_record(db: Database, client_id: int) -> ClientRecord:
     """Fields, goals, sessions with their scores, charts, and the list summary of one client."""
     fields = _require_client(db, client_id)
-    sessions = []
     rows = repository.list_sessions(db, client_id)
-    for s in rows:
-        totals: dict[str, float] = {}
-        for instrument_id, values in s.measurements:
-            try:
-                total = score(get_instrument(instrument_id), values).total
-            except DomainError:
-                continue  # an unscoreable stored form is shown without a total
-            if total is not None:
-                totals[instrument_id] = total
-        sessions.append(
-            SessionOverview(s.session_id, s.number, s.start, s.attendance, totals, len(s.ruptures))
+    charts = client_charts(chart_sessions_from_rows(rows), load_alert_settings(db))
+    # Each form is scored once, by the charts; an unscoreable one is shown without a total,
+    # and only attended sessions carry ratings.
+    totals = charts.totals_by_session()
+    sessions = [
+        SessionOverview(
+            s.session_id, s.number, s.start, s.attendance, totals.get(s.number, {}), len(s.ruptures)
         )
+        for s in rows
+    ]
     return ClientRecord(
         client_id=client_id,
         fields=fields,
         goals=repository.list_goals(db, client_id),
         sessions=sessions,
         row=client_row(db, client_id),
-        charts=client_charts(chart_sessions_from_rows(rows), load_alert_settings(db)),
+        charts=charts,
     )
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from PySide6.QtCharts import (
     QAbstractAxis,
@@ -196,11 +197,20 @@ def _msecs(moment: datetime) -> float:
 
 @dataclass
 class _Hover:
-    """The points of one series in x order, for hover text and clicks."""
+    """The points of one series in x order, for hover text and clicks.
 
-    xs: list[float]
-    texts: list[str]
-    session_ids: list[int | None]
+    Texts are written only when a point is hovered: composing 1,500 of them up front would
+    cost more than drawing the chart.
+    """
+
+    xs: list[float] = field(default_factory=list)
+    describe: list[Callable[[], str]] = field(default_factory=list)
+    session_ids: list[int | None] = field(default_factory=list)
+
+    def add(self, x: float, describe: Callable[[], str], session_id: int | None) -> None:
+        self.xs.append(x)
+        self.describe.append(describe)
+        self.session_ids.append(session_id)
 
     def nearest(self, x: float) -> int | None:
         if not self.xs:
@@ -331,13 +341,11 @@ class InstrumentChartView(QChartView):
         flagged = [p for p in data.total.points if p.flagged]
         if data.kind == "alliance" and data.cutoff is not None:
             marks = self._scatter(STYLES["flagged"], STYLES["flagged"].label, 15.0)
-            hover = _Hover([], [], [])
+            hover = _Hover()
             for p in flagged:
                 x = self._x(p.number, p.start, x_mode)
                 marks.append(x, p.value)
-                hover.xs.append(x)
-                hover.texts.append(describe_point(data, p))
-                hover.session_ids.append(p.session_id)
+                hover.add(x, partial(describe_point, data, p), p.session_id)
             attach(marks)
             self._wire(marks, hover)
             self.flagged_series = marks
@@ -349,16 +357,11 @@ class InstrumentChartView(QChartView):
             # in, clear of the ratings (which are mostly high) and shown whether or not that
             # session has a rating on this instrument.
             foot = low + (high - low) * 0.05
-            hover = _Hover([], [], [])
+            hover = _Hover()
             for marker in ruptures:
                 x = self._x(marker.number, marker.start, x_mode)
                 marks.append(x, foot)
-                hover.xs.append(x)
-                hover.texts.append(
-                    f"Session {marker.number} · {marker.start.date().isoformat()}\n"
-                    + marker.describe()
-                )
-                hover.session_ids.append(marker.session_id)
+                hover.add(x, partial(_describe_rupture, marker), marker.session_id)
             attach(marks)
             self._wire(marks, hover)
             self.rupture_series = marks
@@ -400,14 +403,12 @@ class InstrumentChartView(QChartView):
         series.setPen(pen)
         series.setMarkerSize(_MARKER_SIZE)
         series.setLightMarker(_marker_image(line.style.marker, colour, _MARKER_SIZE))
-        hover = _Hover([], [], [])
+        hover = _Hover()
         assert self.data is not None
         for p in line.points:
             x = self._x(p.number, p.start, x_mode)
             series.append(x, p.value)
-            hover.xs.append(x)
-            hover.texts.append(describe_point(self.data, p))
-            hover.session_ids.append(p.session_id)
+            hover.add(x, partial(describe_point, self.data, p), p.session_id)
         self._wire(series, hover)
         return series
 
@@ -524,7 +525,7 @@ class InstrumentChartView(QChartView):
             return
         i = hover.nearest(point.x())
         if i is not None:
-            QToolTip.showText(QCursor.pos(), hover.texts[i], self)
+            QToolTip.showText(QCursor.pos(), hover.describe[i](), self)
 
     def _clicked(self, hover: _Hover, point: QPointF) -> None:
         i = hover.nearest(point.x())
@@ -533,7 +534,7 @@ class InstrumentChartView(QChartView):
 
     def hover_text(self, series: QXYSeries, index: int) -> str:
         """The hover text of a series' ``index``-th point (for tests and accessibility)."""
-        return self._hover[id(series)].texts[index]
+        return self._hover[id(series)].describe[index]()
 
     def click_point(self, series: QXYSeries, index: int) -> None:
         """Act as a click on a series' point (what QtCharts' ``clicked`` signal carries)."""
@@ -580,6 +581,10 @@ class InstrumentChartView(QChartView):
         menu = QMenu(self)
         menu.addAction("Export this chart…", lambda: exporter(self))
         menu.exec(event.globalPos())
+
+
+def _describe_rupture(marker: RuptureMarker) -> str:
+    return f"Session {marker.number} · {marker.start.date().isoformat()}\n{marker.describe()}"
 
 
 def _qdatetime(msecs: float) -> QDateTime:

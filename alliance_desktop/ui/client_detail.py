@@ -124,6 +124,8 @@ class ClientDetail(QWidget):
         self.tabs.addTab(self.charts_page, "Alliance && o&utcome")
         self.tabs.addTab(self.goals_tab, "Goa&ls")
         self.charts_page.sessionActivated.connect(self._emit_chart_session)
+        self._sessions_stale = False
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.charts_page.exportRequested.connect(self.exportChartRequested)
 
         layout = QVBoxLayout(self)
@@ -282,7 +284,14 @@ class ClientDetail(QWidget):
         self.discharge_button.setEnabled(f.status is not ClientStatus.DISCHARGED)
         self._fill_overview(record, alerts)
         self._fill_goals(record, selected_goal)
-        self._fill_sessions(record)
+        # The session table of a long-running client is the slowest part to fill: fill it
+        # now only if it is on screen, else when its tab is shown (emptied meanwhile, so a
+        # menu action can never act on the previous client's selected session).
+        self._sessions_stale = True
+        if self.tabs.currentWidget() is self.sessions_tab:
+            self._fill_sessions(record)
+        else:
+            self.sessions_table.setRowCount(0)
         self.charts_page.set_charts(record.charts)
 
     def _fill_overview(self, record: ClientRecord, alerts: list[dict[str, object]]) -> None:
@@ -374,7 +383,13 @@ class ClientDetail(QWidget):
                 table.selectRow(row)
         self._update_goal_buttons()
 
+    def _tab_changed(self) -> None:
+        showing = self.tabs.currentWidget() is self.sessions_tab
+        if showing and self.record is not None and self._sessions_stale:
+            self._fill_sessions(self.record)
+
     def _fill_sessions(self, record: ClientRecord) -> None:
+        self._sessions_stale = False
         table = self.sessions_table
         table.setRowCount(len(record.sessions))
         for row, s in enumerate(reversed(record.sessions)):  # newest first

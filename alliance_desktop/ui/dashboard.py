@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -32,6 +32,10 @@ _SEVERITY_ICONS = {
     "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
 }
 CLIENT_ID_ROLE = Qt.ItemDataRole.UserRole
+#: A therapist acts on a handful; a caseload of thousands would otherwise fill the page with
+#: hundreds of lines per heading. The client list's Alerts column shows them all.
+MAX_LINES_PER_GROUP = 100
+_WRAP = int(Qt.TextFlag.TextWordWrap)
 GROUP_KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -49,6 +53,12 @@ def _measures_sentence(attended: int, alliance: int, outcome: int) -> str:
     )
 
 
+def _fitted(metrics: QFontMetrics, text: str, width: int) -> QSize:
+    """The size a reason needs when wrapped to ``width`` (views do not work this out)."""
+    height = metrics.boundingRect(QRect(0, 0, width, 0), _WRAP, text).height()
+    return QSize(width, height + 6)
+
+
 class CaseloadDashboard(QWidget):
     """Counts and alert groups for the whole caseload."""
 
@@ -58,6 +68,7 @@ class CaseloadDashboard(QWidget):
         super().__init__(parent)
         self.setObjectName("caseloadDashboard")
         self.dashboard: Dashboard | None = None
+        self._fitted_width = 0
         self.heading = QLabel("<h2>Caseload</h2>", self)
         self.heading.setTextFormat(Qt.TextFormat.RichText)
         self.counts = QLabel(self)
@@ -119,6 +130,13 @@ class CaseloadDashboard(QWidget):
             f"<b>{week.sessions:,}</b> sessions, {week.attended:,} attended.<br>"
             f"{_measures_sentence(week.attended, week.alliance_rated, week.outcome_rated)}</p>"
         )
+        self.tree.setUpdatesEnabled(False)  # one repaint for the whole rebuild
+        try:
+            self._fill_tree(dashboard, collapsed)
+        finally:
+            self.tree.setUpdatesEnabled(True)
+
+    def _fill_tree(self, dashboard: Dashboard, collapsed: set[object]) -> None:
         self.tree.clear()
         if not dashboard.groups:
             self.alerts_heading.setText(
@@ -133,48 +151,69 @@ class CaseloadDashboard(QWidget):
             f"<p><b>{dashboard.clients_with_alerts:,}</b> "
             f"client{'s' if dashboard.clients_with_alerts != 1 else ''} with alerts:</p>"
         )
-        style = self.style()
+        icons = {
+            word: self.style().standardIcon(pixmap) for word, pixmap in _SEVERITY_ICONS.items()
+        }
+        width, metrics = self._reason_width(), self.tree.fontMetrics()
+        self._fitted_width = width
+        tops = []
         for group in dashboard.groups:
             top = QTreeWidgetItem([f"{group.title} ({len(group.entries):,})"])
             top.setData(0, GROUP_KIND_ROLE, str(group.kind))
             font = top.font(0)
             font.setBold(True)
             top.setFont(0, font)
-            self.tree.addTopLevelItem(top)
-            top.setFirstColumnSpanned(True)
             children = []
-            for entry in group.entries:
+            # Items are sized before they join the tree: sizing them there costs ten times more.
+            for entry in group.entries[:MAX_LINES_PER_GROUP]:
                 word = SEVERITY_WORDS.get(entry.severity, "Alert")
                 child = QTreeWidgetItem([entry.code, entry.name, f"{word}: {entry.reason}"])
-                child.setIcon(
-                    0,
-                    style.standardIcon(
-                        _SEVERITY_ICONS.get(entry.severity, _SEVERITY_ICONS["warning"])
-                    ),
-                )
+                child.setIcon(0, icons.get(entry.severity, icons["warning"]))
                 child.setData(0, CLIENT_ID_ROLE, entry.client_id)
                 child.setToolTip(2, escape(entry.reason))
+                child.setSizeHint(2, _fitted(metrics, child.text(2), width))
                 children.append(child)
+            hidden = len(group.entries) - len(children)
+            if hidden > 0:
+                more = QTreeWidgetItem(
+                    [
+                        "",
+                        "",
+                        f"… and {hidden:,} more. Sort the client list by its Alerts column "
+                        "to see every client with an alert.",
+                    ]
+                )
+                more.setSizeHint(2, _fitted(metrics, more.text(2), width))
+                children.append(more)
             top.addChildren(children)
-            top.setExpanded(str(group.kind) not in collapsed)
-        self._fit_timer.start()
+            tops.append(top)
+        self.tree.addTopLevelItems(tops)
+        for top in tops:
+            top.setFirstColumnSpanned(True)
+            top.setExpanded(top.data(0, GROUP_KIND_ROLE) not in collapsed)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_timer.start()
 
+    def _reason_width(self) -> int:
+        return max(80, self.tree.columnWidth(2) - 8)
+
     def _fit_rows(self) -> None:
         """Give each client row the height its wrapped reason needs in the column's width."""
-        width = max(80, self.tree.columnWidth(2) - 8)
-        metrics = self.tree.fontMetrics()
-        flags = int(Qt.TextFlag.TextWordWrap)
-        for top in self._groups():
-            for j in range(top.childCount()):
-                child = top.child(j)
-                if child is None:
-                    continue
-                height = metrics.boundingRect(QRect(0, 0, width, 0), flags, child.text(2)).height()
-                child.setSizeHint(2, QSize(width, height + 6))
+        width, metrics = self._reason_width(), self.tree.fontMetrics()
+        if width == self._fitted_width:
+            return
+        self._fitted_width = width
+        self.tree.setUpdatesEnabled(False)
+        try:
+            for top in self._groups():
+                for j in range(top.childCount()):
+                    child = top.child(j)
+                    if child is not None:
+                        child.setSizeHint(2, _fitted(metrics, child.text(2), width))
+        finally:
+            self.tree.setUpdatesEnabled(True)
 
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
         client_id = item.data(0, CLIENT_ID_ROLE)
@@ -189,7 +228,9 @@ class CaseloadDashboard(QWidget):
         for top in self._groups():
             children = [top.child(j) for j in range(top.childCount())]
             shown[top.text(0)] = [
-                (int(c.data(0, CLIENT_ID_ROLE)), c.text(2)) for c in children if c is not None
+                (int(c.data(0, CLIENT_ID_ROLE)), c.text(2))
+                for c in children
+                if c is not None and c.data(0, CLIENT_ID_ROLE) is not None
             ]
         return shown
 

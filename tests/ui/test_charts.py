@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,34 +15,20 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QToolTip
 from pytestqt.qtbot import QtBot
 
-from alliance_desktop import app
 from alliance_desktop.domain.alerts import AlertSettings
 from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.scoring import score
-from alliance_desktop.domain.vocabulary import Attendance, ClientStatus
+from alliance_desktop.domain.vocabulary import Attendance
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.records import ClientData
-from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.charts import X_DATE, InstrumentChartView
 from alliance_desktop.ui.main_window import MainWindow
 from tests.ui.helpers import handle_modals, read_message
 
 
 @pytest.fixture
-def window(qtbot: QtBot, demo_db_path: Path) -> Iterator[MainWindow]:
-    main = app.build_main_window(demo_db_path)
-    main.resize(1280, 900)
-    main.show()
-    qtbot.waitExposed(main)
-    wait_for_background_work()
-    qtbot.waitUntil(lambda: not main._loading)
-    yield main
-    for editor in list(main.editors):
-        editor.discard_and_close()
-    main.close()
-    main.deleteLater()
-    wait_for_background_work()
-    main.db.close()
+def window(demo_window: MainWindow) -> MainWindow:
+    return demo_window
 
 
 def trees(window: MainWindow) -> list[ClientData]:
@@ -297,40 +282,3 @@ w.db.close()
     (logical_1, pixels_1), (logical_2, pixels_2) = sizes["1"], sizes["2"]
     assert pixels_1 == logical_1
     assert pixels_2 == (2 * logical_2[0], 2 * logical_2[1])  # drawn at full density
-
-
-def test_dashboard_groups_alerts_and_opens_the_client(
-    qtbot: QtBot, window: MainWindow, artifacts: Path
-) -> None:
-    """With no client selected the right side is the dashboard; a double-click opens one."""
-    window.client_list.table.clearSelection()
-    assert window.stack.currentWidget() is window.dashboard
-    shown = window.dashboard.entries_shown()
-    rows = [r for r in repository.list_client_rows(window.db, include_alerts=True)]
-    expected = {
-        (r.client_id, a["reason"])
-        for r in rows
-        if r.status is not ClientStatus.DISCHARGED and r.summary and r.summary.alerts
-        for a in r.summary.alerts
-    }
-    listed = {(cid, line.split(": ", 1)[1]) for entries in shown.values() for cid, line in entries}
-    assert listed and listed <= expected
-    # Every alerted client is under at least one heading, and no discharged client is.
-    assert {cid for cid, _ in listed} == {cid for cid, _ in expected}
-    counts = window.dashboard.counts.text()
-    active = sum(1 for r in rows if r.status is ClientStatus.ACTIVE)
-    assert f"<b>{active:,}</b> active clients" in counts
-    window.grab().save(str(artifacts / "dashboard.png"))
-
-    tree = window.dashboard.tree
-    group = tree.topLevelItem(0)
-    assert group is not None
-    child = group.child(0)
-    assert child is not None
-    wanted = int(child.data(0, Qt.ItemDataRole.UserRole))
-    tree.setCurrentItem(child)
-    tree.setFocus()
-    qtbot.keyClick(tree, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.detail.record is not None)
-    assert window.detail.record is not None and window.detail.record.client_id == wanted
-    assert window.client_list.selected_client_id() == wanted

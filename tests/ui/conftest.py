@@ -1,0 +1,30 @@
+"""Fixtures for the GUI tests: a main window on a private copy of the demo caseload."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from alliance_desktop import app
+from alliance_desktop.ui.background import wait_for_background_work
+from alliance_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def demo_window(qtbot: QtBot, demo_db_path: Path) -> Iterator[MainWindow]:
+    main = app.build_main_window(demo_db_path)
+    main.resize(1280, 900)
+    main.show()
+    qtbot.waitExposed(main)
+    wait_for_background_work()
+    qtbot.waitUntil(lambda: not main._loading)
+    yield main
+    for editor in list(main.editors):
+        editor.discard_and_close()
+    main.close()
+    main.deleteLater()
+    wait_for_background_work()
+    main.db.close()

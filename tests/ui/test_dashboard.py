@@ -1,0 +1,81 @@
+"""The caseload dashboard as a therapist meets it: grouped alerts, counts, a way in."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from alliance_desktop.domain.alerts import AlertKind
+from alliance_desktop.domain.vocabulary import ClientStatus
+from alliance_desktop.services.dashboard import GROUP_TITLES, AlertGroup, Dashboard, DashboardEntry
+from alliance_desktop.storage import repository
+from alliance_desktop.storage.records import ActivityCounts
+from alliance_desktop.ui.dashboard import MAX_LINES_PER_GROUP, CaseloadDashboard
+from alliance_desktop.ui.main_window import MainWindow
+
+
+def test_dashboard_groups_alerts_and_opens_the_client(
+    qtbot: QtBot, demo_window: MainWindow, artifacts: Path
+) -> None:
+    """With no client selected the right side is the dashboard; a double-click opens one."""
+    demo_window.client_list.table.clearSelection()
+    assert demo_window.stack.currentWidget() is demo_window.dashboard
+    shown = demo_window.dashboard.entries_shown()
+    rows = [r for r in repository.list_client_rows(demo_window.db, include_alerts=True)]
+    expected = {
+        (r.client_id, a["reason"])
+        for r in rows
+        if r.status is not ClientStatus.DISCHARGED and r.summary and r.summary.alerts
+        for a in r.summary.alerts
+    }
+    listed = {(cid, line.split(": ", 1)[1]) for entries in shown.values() for cid, line in entries}
+    assert listed and listed <= expected
+    # Every alerted client is under at least one heading, and no discharged client is.
+    assert {cid for cid, _ in listed} == {cid for cid, _ in expected}
+    counts = demo_window.dashboard.counts.text()
+    active = sum(1 for r in rows if r.status is ClientStatus.ACTIVE)
+    assert f"<b>{active:,}</b> active clients" in counts
+    demo_window.grab().save(str(artifacts / "dashboard.png"))
+
+    tree = demo_window.dashboard.tree
+    group = tree.topLevelItem(0)
+    assert group is not None
+    child = group.child(0)
+    assert child is not None
+    wanted = int(child.data(0, Qt.ItemDataRole.UserRole))
+    tree.setCurrentItem(child)
+    tree.setFocus()
+    qtbot.keyClick(tree, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: demo_window.detail.record is not None)
+    assert demo_window.detail.record is not None and demo_window.detail.record.client_id == wanted
+    assert demo_window.client_list.selected_client_id() == wanted
+
+
+def test_a_huge_alert_group_is_capped_with_a_pointer_to_the_list(qtbot: QtBot) -> None:
+    entries = tuple(
+        DashboardEntry(i, f"C-{i:05d}", "Zoë Łukasiewicz", "warning", f"SRS fell ({i}).")
+        for i in range(1, 251)
+    )
+    dashboard = Dashboard(
+        active_clients=250,
+        paused_clients=0,
+        clients_with_alerts=250,
+        groups=(AlertGroup(AlertKind.DROPPED, GROUP_TITLES[AlertKind.DROPPED], entries),),
+        week_start=date(2026, 11, 23),
+        week=ActivityCounts(sessions=12, attended=10, alliance_rated=9, outcome_rated=10),
+    )
+    view = CaseloadDashboard()
+    qtbot.addWidget(view)
+    view.show_dashboard(dashboard)
+    ((title, shown),) = view.entries_shown().items()
+    assert title == "Alliance dropped since the last session (250)"
+    assert [cid for cid, _ in shown] == list(range(1, MAX_LINES_PER_GROUP + 1))
+    group = view.tree.topLevelItem(0)
+    assert group is not None and group.childCount() == MAX_LINES_PER_GROUP + 1
+    last = group.child(MAX_LINES_PER_GROUP)
+    assert last is not None and last.text(2).startswith("… and 150 more.")
+    counts = view.counts.text()
+    assert "<b>9</b> of 10 (90%)" in counts and "<b>10</b> of 10 (100%)" in counts
