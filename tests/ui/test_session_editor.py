@@ -141,6 +141,7 @@ def test_record_a_session_whose_srs_is_under_the_cut_off(qtbot: QtBot, window: M
     wait_for_background_work()
     qtbot.waitUntil(lambda: not window._loading)
 
+    window.detail.tabs.setCurrentWidget(window.detail.sessions_tab)  # filled when shown
     table = window.detail.sessions_table
     assert table.rowCount() == 2
     assert table.item(0, 0).text() == "2"  # newest first
