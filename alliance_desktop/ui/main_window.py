@@ -722,6 +722,8 @@ class MainWindow(QMainWindow):
                     dialog.show_error(str(exc))
                     continue
                 self.reload_clients()  # alert settings may have changed every summary
+                if self.detail.record is not None:  # and the open record's alerts and charts
+                    self.show_client(self.detail.record.client_id)
                 return
 
     def open_practice_database(self) -> None:

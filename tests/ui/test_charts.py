@@ -6,23 +6,26 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCharts import QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QFileDialog, QToolTip
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
 from alliance_desktop.domain.alerts import AlertSettings
 from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.vocabulary import Attendance
+from alliance_desktop.services import sessions
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.records import ClientData
 from alliance_desktop.ui.charts import X_DATE, InstrumentChartView
 from alliance_desktop.ui.main_window import MainWindow
+from alliance_desktop.ui.preferences import PreferencesDialog
 from tests.ui.helpers import handle_modals, read_message
 
 
@@ -282,3 +285,41 @@ w.db.close()
     (logical_1, pixels_1), (logical_2, pixels_2) = sizes["1"], sizes["2"]
     assert pixels_1 == logical_1
     assert pixels_2 == (2 * logical_2[0], 2 * logical_2[1])  # drawn at full density
+
+
+def test_charts_follow_new_sessions_and_the_alert_settings(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    tree = richest(window)
+    cid = client_id(window, tree)
+    view = open_charts(window, cid)["SRS"]
+    before = len(view.line_series["SRS"].points())
+    assert view.cutoff_label is not None and "alert when under" in view.cutoff_label.text()
+
+    # A session recorded elsewhere (another editor, the CLI) shows once the data changes.
+    fresh = repository.load_client_tree(window.db, cid)
+    assert fresh is not None
+    last = max(s.start for s in fresh.sessions)
+    document = {
+        "start": (last + timedelta(days=1)).isoformat(timespec="minutes"),
+        "measurements": [{"instrument_id": "SRS", "item_values": [8, 8, 8, 8]}],
+    }
+    change = sessions.record_session(window.db, cid, sessions.parse_session(document, fresh))
+    window.events.dataChanged.emit(change)
+    view = window.detail.charts_page.views["SRS"]
+    points = view.line_series["SRS"].points()
+    assert len(points) == before + 1 and points[-1].y() == 32
+    assert view.flagged_series is not None and view.flagged_series.points()[-1].y() == 32
+
+    def count_equal(dialog: QWidget) -> None:
+        assert isinstance(dialog, PreferencesDialog)
+        dialog.srs_comparison.setCurrentIndex(dialog.srs_comparison.findData("le"))
+        buttons = dialog.findChild(QDialogButtonBox)
+        assert buttons is not None
+        buttons.button(QDialogButtonBox.StandardButton.Save).click()
+
+    handle_modals([count_equal])
+    window.preferences_action.trigger()
+    view = window.detail.charts_page.views["SRS"]
+    assert view.cutoff_label is not None
+    assert "alert when at or under" in view.cutoff_label.text()
