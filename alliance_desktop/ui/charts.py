@@ -37,6 +37,7 @@ from PySide6.QtCore import (
     QBuffer,
     QByteArray,
     QDateTime,
+    QEvent,
     QIODevice,
     QPointF,
     QRectF,
@@ -434,8 +435,7 @@ class InstrumentChartView(QChartView):
         axis.setTickCount(5)  # 0-40 by 10; 12-60 by 12 and 4-20 by 4, which line up
         axis.setLabelFormat("%g")
         axis.setTitleText(title)
-        axis.setTitleBrush(QBrush(text))
-        axis.setLabelsColor(text)
+        _theme_axis(axis, text)
         return axis
 
     def _x_axis_for(self, x_range: XRange, x_mode: str, text: QColor) -> QAbstractAxis:
@@ -459,8 +459,7 @@ class InstrumentChartView(QChartView):
             numbers.setTickAnchor(0)
             numbers.setTickInterval(step)
             axis = numbers
-        axis.setTitleBrush(QBrush(text))
-        axis.setLabelsColor(text)
+        _theme_axis(axis, text)
         return axis
 
     @staticmethod
@@ -583,6 +582,18 @@ class InstrumentChartView(QChartView):
         menu.exec(event.globalPos())
 
 
+def _theme_axis(axis: QAbstractAxis, text: QColor) -> None:
+    """Axis words in the text colour; grid and axis lines a faint tint of it (any theme)."""
+    axis.setTitleBrush(QBrush(text))
+    axis.setLabelsColor(text)
+    grid = QColor(text)
+    grid.setAlpha(45)
+    axis.setGridLineColor(grid)
+    line = QColor(text)
+    line.setAlpha(120)
+    axis.setLinePenColor(line)
+
+
 def _describe_rupture(marker: RuptureMarker) -> str:
     return f"Session {marker.number} · {marker.start.date().isoformat()}\n{marker.describe()}"
 
@@ -694,6 +705,13 @@ class ChartsPage(QWidget):
         if self._dirty:
             self.redraw()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.charts is not None:
+            self._dirty = True  # the theme changed: colours come from the palette
+            if self.isVisible():
+                self.redraw()
+
     def redraw(self) -> None:
         """Draw every chart of the current client with the current controls."""
         self._dirty = False
@@ -728,7 +746,7 @@ class ChartsPage(QWidget):
                 view.sessionActivated.connect(self.sessionActivated)
                 view.set_exporter(self.exportRequested.emit)
                 self.views[data.instrument_id] = view
-            self.stack_layout.addWidget(view)
+            self.stack_layout.addWidget(view, 1)  # every chart gets the same share
             view.show()  # a layout shows new children only later, from the event loop
             view.show_chart(data, charts.ruptures, x_range, self.x_mode, self.hidden_subscales())
             if data.kind == "outcome":
