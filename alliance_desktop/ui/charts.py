@@ -587,7 +587,7 @@ def _theme_axis(axis: QAbstractAxis, text: QColor) -> None:
     axis.setTitleBrush(QBrush(text))
     axis.setLabelsColor(text)
     grid = QColor(text)
-    grid.setAlpha(45)
+    grid.setAlpha(30)
     axis.setGridLineColor(grid)
     line = QColor(text)
     line.setAlpha(120)
@@ -625,9 +625,9 @@ class ChartsPage(QWidget):
         self.views: dict[str, InstrumentChartView] = {}
         self.change_labels: dict[str, QLabel] = {}
 
-        self.by_number = QRadioButton("Session &number", self)
+        self.by_number = QRadioButton("By session nu&mber", self)
         self.by_number.setObjectName("xBySessionNumber")
-        self.by_date = QRadioButton("Dat&e", self)
+        self.by_date = QRadioButton("B&y date", self)
         self.by_date.setObjectName("xByDate")
         self.by_number.setChecked(True)
         group = QButtonGroup(self)
@@ -635,13 +635,14 @@ class ChartsPage(QWidget):
         group.addButton(self.by_date)
         self.subscale_boxes: dict[str, QCheckBox] = {}
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Across:", self))
+        controls.addWidget(QLabel("X axis:", self))
         controls.addWidget(self.by_number)
         controls.addWidget(self.by_date)
         controls.addSpacing(18)
         controls.addWidget(QLabel("WAI-SR subscales:", self))
-        for key, mnemonic in (("goal", "&Goal"), ("task", "Tas&k"), ("bond", "Bo&nd")):
-            box = QCheckBox(mnemonic, self)
+        # No Alt letters: those of "Bond" are all taken; Tab reaches the boxes.
+        for key, label in (("goal", "Goal"), ("task", "Task"), ("bond", "Bond")):
+            box = QCheckBox(label, self)
             box.setObjectName(f"show_{key}")
             box.setChecked(True)
             box.toggled.connect(self.redraw)
@@ -656,8 +657,6 @@ class ChartsPage(QWidget):
         self.export_button.setMenu(self.export_menu)
         controls.addWidget(self.export_button)
         self.by_number.toggled.connect(self.redraw)
-        # Bo&nd and Session &number would share N: give the x choice "&umber" instead.
-        self.by_number.setText("Session n&umber")
 
         self.empty = QLabel(
             "No alliance or outcome ratings yet. Record a session with an SRS or WAI-SR "

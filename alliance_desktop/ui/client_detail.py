@@ -235,16 +235,18 @@ class ClientDetail(QWidget):
         )
         # Activated is double-click (or Enter); doubleClicked as well would open it twice.
         self.sessions_table.activated.connect(lambda *_: self._emit_session(True))
-        self.new_session_button = QPushButton("Ne&w session…", page)
+        self.new_session_button = QPushButton("New session…", page)
         self.new_session_button.setObjectName("newSessionButton")
         self.new_session_button.setToolTip("Record a new session (Ctrl+Shift+N)")
         self.new_session_button.clicked.connect(lambda: self._emit_client(self.newSessionRequested))
-        self.open_session_button = QPushButton("&Open session…", page)
+        self.open_session_button = QPushButton("Open session…", page)
         self.open_session_button.setObjectName("openSessionButton")
         self.open_session_button.clicked.connect(lambda: self._emit_session(True))
-        self.delete_session_button = QPushButton("Delete sessio&n…", page)
+        self.delete_session_button = QPushButton("Delete session…", page)
         self.delete_session_button.setObjectName("deleteSessionButton")
         self.delete_session_button.clicked.connect(lambda: self._emit_session(False))
+        # No Alt letters here: the Session menu has each of these with its shortcut, and the
+        # letters are taken by the menus, the list and the tabs.
         self.sessions_note = QLabel("Double-click a session (or press Enter) to open it.", page)
         self.sessions_note.setWordWrap(True)
         buttons = QHBoxLayout()

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCharts import QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
 from alliance_desktop.domain.alerts import AlertSettings
 from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.scoring import score
+from alliance_desktop.domain.series import STYLES
 from alliance_desktop.domain.vocabulary import Attendance
 from alliance_desktop.services import sessions
 from alliance_desktop.storage import repository
@@ -211,7 +212,12 @@ def test_export_png_and_svg_and_a_refused_folder(
     assert window.export_chart_to(view, png)
     image = QImage(str(png))
     assert image.width() >= 2 * view.width() - 1  # exported at twice the on-screen size
-    assert len({image.pixel(x, image.height() // 2) for x in range(0, image.width(), 7)}) > 3
+    colours = {
+        QColor(image.pixel(x, y)).name()
+        for x in range(0, image.width(), 3)
+        for y in range(0, image.height(), 3)
+    }
+    assert STYLES["SRS"].colour.lower() in colours  # the SRS line is in the picture
 
     # Through the menu and the save dialog, choosing SVG without typing the suffix.
     monkeypatch.setattr(
