@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -90,6 +91,18 @@ def install_error_reporting(log_file: Path | None) -> Callable[..., None]:
     return report
 
 
+def freeze_startup_objects() -> None:
+    """Move everything loaded at start-up out of the garbage collector's sight.
+
+    The modules, tables and widgets built at start-up live as long as the app; without this
+    every full collection walks them all again, a 40-50 ms pause that lands on whatever the
+    user is doing (measured by ``benchmarks.charts``: the slowest of nine record opens fell
+    from about 135 ms to under 90 ms).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def run_gui(database_path: Path) -> int:
     """Show the main window on ``database_path`` and run the event loop; return the exit code."""
     from alliance_desktop.services.database import StorageError
@@ -112,6 +125,7 @@ def run_gui(database_path: Path) -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 2
     window.show()
+    freeze_startup_objects()
     try:
         return app.exec()
     finally:

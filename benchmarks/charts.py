@@ -26,6 +26,8 @@ window.resize(1280, 900)
 window.show()
 wait_for_background_work()
 app.processEvents()
+from alliance_desktop.app import freeze_startup_objects
+freeze_startup_objects()  # as run_gui does once the window is up
 page = window.detail.charts_page
 
 def open_record():

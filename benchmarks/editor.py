@@ -28,6 +28,8 @@ def open_editor():
     app.processEvents()
     return editor
 
+from alliance_desktop.app import freeze_startup_objects
+freeze_startup_objects()  # as run_gui does once the window is up
 open_editor().discard_and_close()  # warm-up
 opening, saving = [], []
 for i in range(9):

@@ -273,21 +273,16 @@ class InstrumentChartView(QChartView):
         self._hover = {}
         self.line_series = {}
 
-        x_axis = self._x_axis_for(x_range, x_mode, text)
+        x_axis = self._x_axis_for(x_range, x_mode, palette)
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         self._x_axis = x_axis
         low, high = data.y_range
-        y_axis = self._value_axis(low, high, self._y_title(data), text)
+        y_axis = self._value_axis(low, high, self._y_title(data), palette)
         chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
         sub_axis: QValueAxis | None = None
         if data.subscale_range is not None:
             sub_low, sub_high = data.subscale_range
-            sub_axis = self._value_axis(
-                sub_low,
-                sub_high,
-                "Goal, task, bond",
-                text,
-            )
+            sub_axis = self._value_axis(sub_low, sub_high, "Goal, task, bond", palette)
             chart.addAxis(sub_axis, Qt.AlignmentFlag.AlignRight)
         x_first, x_last = self._x_limits(x_range, x_mode)
 
@@ -429,16 +424,16 @@ class InstrumentChartView(QChartView):
         series.clicked.connect(lambda point, h=hover: self._clicked(h, point))
 
     @staticmethod
-    def _value_axis(low: float, high: float, title: str, text: QColor) -> QValueAxis:
+    def _value_axis(low: float, high: float, title: str, palette: QPalette) -> QValueAxis:
         axis = QValueAxis()
         axis.setRange(low, high)
         axis.setTickCount(5)  # 0-40 by 10; 12-60 by 12 and 4-20 by 4, which line up
         axis.setLabelFormat("%g")
         axis.setTitleText(title)
-        _theme_axis(axis, text)
+        _theme_axis(axis, palette)
         return axis
 
-    def _x_axis_for(self, x_range: XRange, x_mode: str, text: QColor) -> QAbstractAxis:
+    def _x_axis_for(self, x_range: XRange, x_mode: str, palette: QPalette) -> QAbstractAxis:
         first, last = self._x_limits(x_range, x_mode)
         axis: QAbstractAxis
         if x_mode == X_DATE:
@@ -459,7 +454,7 @@ class InstrumentChartView(QChartView):
             numbers.setTickAnchor(0)
             numbers.setTickInterval(step)
             axis = numbers
-        _theme_axis(axis, text)
+        _theme_axis(axis, palette)
         return axis
 
     @staticmethod
@@ -582,16 +577,29 @@ class InstrumentChartView(QChartView):
         menu.exec(event.globalPos())
 
 
-def _theme_axis(axis: QAbstractAxis, text: QColor) -> None:
-    """Axis words in the text colour; grid and axis lines a faint tint of it (any theme)."""
+def _theme_axis(axis: QAbstractAxis, palette: QPalette) -> None:
+    """Axis words in the text colour; grid and axis lines a faint tint of it (any theme).
+
+    The tints are mixed here rather than drawn translucent: blending every grid line costs
+    the software renderer more than the data lines do.
+    """
+    text = palette.color(QPalette.ColorRole.WindowText)
+    base = palette.color(QPalette.ColorRole.Window)  # what shows behind the chart
     axis.setTitleBrush(QBrush(text))
     axis.setLabelsColor(text)
-    grid = QColor(text)
-    grid.setAlpha(30)
-    axis.setGridLineColor(grid)
-    line = QColor(text)
-    line.setAlpha(120)
-    axis.setLinePenColor(line)
+    axis.setGridLineColor(_mix(base, text, 0.14))
+    axis.setLinePenColor(_mix(base, text, 0.5))
+
+
+def _mix(base: QColor, ink: QColor, amount: float) -> QColor:
+    def channel(a: int, b: int) -> int:
+        return round(a + (b - a) * amount)
+
+    return QColor(
+        channel(base.red(), ink.red()),
+        channel(base.green(), ink.green()),
+        channel(base.blue(), ink.blue()),
+    )
 
 
 def _describe_rupture(marker: RuptureMarker) -> str:
