@@ -537,33 +537,44 @@ class InstrumentChartView(QChartView):
     # -- export --------------------------------------------------------------------------
 
     def render_png(self, scale: float = 2.0) -> bytes:
-        """The chart as PNG bytes at ``scale`` x its on-screen size, on the theme's base."""
-        size = self.size()
-        image = QImage(
-            round(size.width() * scale), round(size.height() * scale), QImage.Format.Format_ARGB32
-        )
-        image.setDevicePixelRatio(scale)
-        image.fill(self.palette().color(QPalette.ColorRole.Base))
+        """The chart as PNG bytes at ``scale`` x its on-screen size, on the theme's colour."""
+        width, height = self.viewport().width(), self.viewport().height()
+        image = QImage(round(width * scale), round(height * scale), QImage.Format.Format_ARGB32)
+        image.fill(self._backdrop())
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.render(painter)
+        self._render_scene(painter, QRectF(0, 0, image.width(), image.height()))
         painter.end()
         return _encode(image)
 
     def render_svg(self) -> bytes:
-        """The chart as an SVG drawing (vector, scales to any size)."""
+        """The chart as an SVG drawing (vector, scales to any size), on the theme's colour."""
+        width, height = self.viewport().width(), self.viewport().height()
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         generator = QSvgGenerator()
         generator.setOutputDevice(buffer)
-        generator.setSize(QSize(self.width(), self.height()))
-        generator.setViewBox(QRectF(0, 0, self.width(), self.height()))
+        generator.setSize(QSize(width, height))
+        generator.setViewBox(QRectF(0, 0, width, height))
         generator.setTitle(self.data.title if self.data else "Chart")
         generator.setDescription(self.accessibleName())
         painter = QPainter(generator)
-        self.render(painter)
+        # Without a backdrop, dark-mode text would vanish when the drawing is put on paper.
+        painter.fillRect(QRectF(0, 0, width, height), self._backdrop())
+        self._render_scene(painter, QRectF(0, 0, width, height))
         painter.end()
         return bytes(buffer.data().data())
+
+    def _backdrop(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.Window)  # what shows behind the chart
+
+    def _render_scene(self, painter: QPainter, target: QRectF) -> None:
+        # The scene, not the widget: QWidget.render on a graphics view ignores the painter's
+        # scale and crops a 2x picture to its top-left quarter.
+        source = self.mapToScene(self.viewport().rect()).boundingRect()
+        scene = self.scene()
+        if scene is not None:
+            scene.render(painter, target, source)
 
     def set_exporter(self, exporter: Callable[[InstrumentChartView], None]) -> None:
         self._exporter = exporter

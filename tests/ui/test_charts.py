@@ -204,18 +204,42 @@ def test_rupture_marks_tell_what_happened_and_the_repair(window: MainWindow) -> 
 
 
 def test_export_png_and_svg_and_a_refused_folder(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    artifacts: Path,
 ) -> None:
     tree = richest(window)
     view = open_charts(window, client_id(window, tree))["SRS"]
     png = tmp_path / "srs.png"
     assert window.export_chart_to(view, png)
-    image = QImage(str(png))
-    assert image.width() >= 2 * view.width() - 1  # exported at twice the on-screen size
+    exported = QImage(str(png))
+    exported.save(str(artifacts / "chart_export_srs.png"))
+    screen = view.grab().toImage()
+    assert (exported.width(), exported.height()) == (2 * screen.width(), 2 * screen.height())
+    # The file is the whole chart, as on screen: scaled back down, the inked pixels of the
+    # screen grab (text, lines, marks) are inked alike in it; a cropped picture is not.
+    small = exported.scaled(screen.size()).convertToFormat(QImage.Format.Format_RGB32)
+    screen = screen.convertToFormat(QImage.Format.Format_RGB32)
+    backdrop = QColor(screen.pixel(1, 1))
+
+    def far(a: QColor, b: QColor) -> bool:
+        return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) > 90
+
+    inked = matched = 0
+    for x in range(0, screen.width(), 2):
+        for y in range(0, screen.height(), 2):
+            shown = QColor(screen.pixel(x, y))
+            if far(shown, backdrop):
+                inked += 1
+                matched += not far(shown, QColor(small.pixel(x, y)))
+    # Thin lines and text soften when scaled down, so about 40% match; a crop matches ~1%.
+    assert inked > 500 and matched / inked > 0.25, (matched, inked)
     colours = {
-        QColor(image.pixel(x, y)).name()
-        for x in range(0, image.width(), 3)
-        for y in range(0, image.height(), 3)
+        QColor(exported.pixel(x, y)).name()
+        for x in range(0, exported.width(), 3)
+        for y in range(0, exported.height(), 3)
     }
     assert STYLES["SRS"].colour.lower() in colours  # the SRS line is in the picture
 
