@@ -159,7 +159,10 @@ class InstrumentChart:
         cutoff_label: Words for the cut-off line.
         higher_is_better: Direction of the scale, for the axis title.
         lines: Total first, then subscales.
-        band: (low, high) of the no-reliable-change band around the first score.
+        band: (low, high) of the no-reliable-change band around the first score, clipped to
+            the instrument's range.
+        band_half_width: How far a score must move from the first to be reliable change
+            (1.96 x S_diff), before clipping.
         band_label: Words for the band.
         change: First-to-latest change classification (outcome, two ratings or more).
     """
@@ -174,6 +177,7 @@ class InstrumentChart:
     higher_is_better: bool
     lines: tuple[ChartLine, ...]
     band: tuple[float, float] | None = None
+    band_half_width: float | None = None
     band_label: str | None = None
     change: ChangeAssessment | None = None
 
@@ -195,8 +199,9 @@ class RuptureMarker:
         """Each rupture and its repair in words (long text shortened to ``limit``)."""
         lines = []
         for note in self.notes:
-            what = _shorten(note.description, limit) or "no description"
-            repair = _shorten(note.repair, limit) or "no repair recorded"
+            # Sentences typed with a full stop must not end up with two.
+            what = _shorten(note.description, limit).rstrip(".") or "no description"
+            repair = _shorten(note.repair, limit).rstrip(".") or "no repair recorded"
             state = "resolved" if note.resolved else "not resolved"
             lines.append(
                 f"{RUPTURE_KIND_WORDS.get(note.kind, str(note.kind))}: {what}. "
@@ -395,6 +400,7 @@ def _outcome_chart(
         ),
     )
     band: tuple[float, float] | None = None
+    half: float | None = None
     band_label: str | None = None
     change: ChangeAssessment | None = None
     if norms is not None and norms.sd is not None and total.points:
@@ -404,7 +410,7 @@ def _outcome_chart(
         high = min(instrument.total_max, first + half)
         band = (low, high)
         band_label = (
-            f"No reliable change: within {fmt_number(half, 1)} points of the first score "
+            f"No reliable change: within {fmt_number(half)} points of the first score "
             f"({fmt_number(first)})"
         )
         if len(total.points) >= 2:
@@ -420,6 +426,7 @@ def _outcome_chart(
         higher_is_better=higher_is_better,
         lines=(total,),
         band=band,
+        band_half_width=half,
         band_label=band_label,
         change=change,
     )

@@ -18,7 +18,7 @@ import bisect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import partial
 
 from PySide6.QtCharts import (
@@ -93,6 +93,7 @@ X_NUMBER, X_DATE = "number", "date"
 SUBSCALE_KEYS = ("goal", "task", "bond")
 CHART_MIN_HEIGHT = 300
 _MARKER_SIZE = 9.0
+DATE_TICKS = 5
 _NUMBER_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 10**9)  # at most 12 ticks
 _PEN_STYLES = {
     "solid": Qt.PenStyle.SolidLine,
@@ -280,7 +281,10 @@ class InstrumentChartView(QChartView):
         y_axis = self._value_axis(low, high, self._y_title(data), palette)
         chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
         sub_axis: QValueAxis | None = None
-        if data.subscale_range is not None:
+        shown_subscales = [
+            line for line in data.lines if line.axis == "subscale" and line.key not in hidden
+        ]
+        if data.subscale_range is not None and shown_subscales:
             sub_low, sub_high = data.subscale_range
             sub_axis = self._value_axis(sub_low, sub_high, "Goal, task, bond", palette)
             chart.addAxis(sub_axis, Qt.AlignmentFlag.AlignRight)
@@ -302,13 +306,16 @@ class InstrumentChartView(QChartView):
             # The area series does not own its edges; parenting keeps them alive with it.
             upper.setParent(band)
             lower.setParent(band)
-            half = (data.band[1] - data.band[0]) / 2
-            band.setName(f"No reliable change (first score ± {fmt_number(half, 1)})")
+            half = data.band_half_width or 0.0
+            band.setName(f"No reliable change (first score ± {fmt_number(half)})")
+            # A light fill with dotted edges: visible in colour and in greyscale print.
             colour = QColor(STYLES["band"].colour)
-            colour.setAlpha(70)
-            band.setBrush(QBrush(colour, Qt.BrushStyle.BDiagPattern))
-            band_pen = QPen(colour)
-            band_pen.setWidthF(1.0)
+            fill = QColor(colour)
+            fill.setAlpha(60)
+            band.setBrush(QBrush(fill))
+            band_pen = QPen(colour.darker(120))
+            band_pen.setWidthF(1.2)
+            band_pen.setStyle(Qt.PenStyle.DotLine)
             band.setPen(band_pen)
             attach(band)
             self.band_series = band
@@ -379,7 +386,9 @@ class InstrumentChartView(QChartView):
             base.setAlpha(210)
             backing.setBrush(QBrush(base))
             backing.setPen(QPen(Qt.PenStyle.NoPen))
-            backing.setZValue(100)  # above the series, which QtCharts stacks from z 0 up
+            # Above the grid and axes (z 2-3 in QtCharts), under the series (4): where the
+            # words cannot avoid a rating, the rating stays visible.
+            backing.setZValue(3.5)
             label = QGraphicsSimpleTextItem(data.cutoff_label or "", backing)
             label.setBrush(QBrush(text))
             label.setFont(self.font())
@@ -440,7 +449,7 @@ class InstrumentChartView(QChartView):
             dates = QDateTimeAxis()
             dates.setFormat("yyyy-MM-dd")
             dates.setTitleText("Session date")
-            dates.setTickCount(5)
+            dates.setTickCount(DATE_TICKS)
             dates.setRange(_qdatetime(first), _qdatetime(last))
             axis = dates
         else:
@@ -460,8 +469,13 @@ class InstrumentChartView(QChartView):
     @staticmethod
     def _x_limits(x_range: XRange, x_mode: str) -> tuple[float, float]:
         if x_mode == X_DATE:
+            # From noon to noon over a whole number of days that the ticks divide evenly, so
+            # every tick falls on a date (noon: a clock change never tips it into another day).
             pad = max(timedelta(days=3), (x_range.last_start - x_range.first_start) / 40)
-            return _msecs(x_range.first_start - pad), _msecs(x_range.last_start + pad)
+            first = datetime.combine((x_range.first_start - pad).date(), time(12))
+            days = math.ceil((x_range.last_start + pad - first) / timedelta(days=1))
+            days += -days % (DATE_TICKS - 1)
+            return _msecs(first), _msecs(first + timedelta(days=days))
         return x_range.first_number - 0.5, x_range.last_number + 0.5
 
     @staticmethod
@@ -483,33 +497,53 @@ class InstrumentChartView(QChartView):
         latest = points[-1]
         flagged = sum(1 for p in points if p.flagged)
         text = (
-            f"{data.title}: {len(points)} ratings, latest {fmt_number(latest.value)} in session "
-            f"{latest.number}"
+            f"{data.title}: {len(points)} rating{'s' if len(points) != 1 else ''}, latest "
+            f"{fmt_number(latest.value)} in session {latest.number}"
         )
         if data.kind == "alliance" and data.cutoff is not None:
             text += f", {flagged} under the cut-off of {fmt_number(data.cutoff)}"
         return text
 
     def _place_cutoff_label(self) -> None:
+        """Put the cut-off's words beside its line where they hide the fewest ratings."""
         chart = self.chart()
-        if (
-            self.cutoff_label is None
-            or self.cutoff_series is None
-            or chart is None
-            or self.data is None
-        ):
+        if self.cutoff_label is None or self.cutoff_series is None or chart is None:
             return
-        points = self.cutoff_series.points()
-        if not points or self.data.cutoff is None:
-            return
-        right = chart.mapToPosition(points[-1], self.cutoff_series)
-        rect = self.cutoff_label.boundingRect()
-        # Just under the line at its right end: alliance ratings mostly sit above the cut-off.
         backing = self.cutoff_label.parentItem()
-        if isinstance(backing, QGraphicsRectItem):
-            backing.setRect(QRectF(0, 0, rect.width() + 4, rect.height()))
-            backing.setPos(right.x() - rect.width() - 6, right.y() + 2)
-            self.cutoff_label.setPos(2, 0)
+        ends = self.cutoff_series.points()
+        if not isinstance(backing, QGraphicsRectItem) or len(ends) < 2:
+            return
+        left = chart.mapToPosition(ends[0], self.cutoff_series)
+        right = chart.mapToPosition(ends[-1], self.cutoff_series)
+        text = self.cutoff_label.boundingRect()
+        box = QRectF(0, 0, text.width() + 4, text.height())
+        marks = [
+            chart.mapToPosition(point, series)
+            for series in self._plotted()
+            for point in series.points()
+        ]
+        candidates = []
+        for x in (
+            right.x() - box.width() - 2,
+            left.x() + 2,
+            (left.x() + right.x() - box.width()) / 2,
+        ):
+            for y in (right.y() + 2, right.y() - box.height() - 2):  # under, then over the line
+                candidates.append(box.translated(x, y))
+        # Fewest marks under the words; ties go to the first (right, under the line).
+        pad = _MARKER_SIZE
+        best = min(
+            candidates,
+            key=lambda r: sum(r.adjusted(-pad, -pad, pad, pad).contains(m) for m in marks),
+        )
+        backing.setRect(QRectF(0, 0, box.width(), box.height()))
+        backing.setPos(best.topLeft())
+        self.cutoff_label.setPos(2, 0)
+
+    def _plotted(self) -> list[QXYSeries]:
+        series: list[QXYSeries] = list(self.line_series.values())
+        series += [s for s in (self.flagged_series, self.rupture_series) if s is not None]
+        return series
 
     # -- hover and click -----------------------------------------------------------------
 
@@ -726,9 +760,14 @@ class ChartsPage(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and self.charts is not None:
-            self._dirty = True  # the theme changed: colours come from the palette
-            if self.isVisible():
-                self.redraw()
+            # The theme changed and colours come from the palette. The charts inside receive
+            # the new palette after this page does, so redraw once they all have it.
+            self._dirty = True
+            QTimer.singleShot(0, self, self._redraw_if_shown)
+
+    def _redraw_if_shown(self) -> None:
+        if self._dirty and self.isVisible():
+            self.redraw()
 
     def redraw(self) -> None:
         """Draw every chart of the current client with the current controls."""

@@ -6,13 +6,13 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCharts import QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -20,10 +20,10 @@ from alliance_desktop.domain.alerts import AlertSettings
 from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.series import STYLES
-from alliance_desktop.domain.vocabulary import Attendance
-from alliance_desktop.services import sessions
+from alliance_desktop.domain.vocabulary import Approach, Attendance
+from alliance_desktop.services import clients, sessions
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.records import ClientData
+from alliance_desktop.storage.records import ClientData, ClientFields
 from alliance_desktop.ui.charts import X_DATE, InstrumentChartView
 from alliance_desktop.ui.main_window import MainWindow
 from alliance_desktop.ui.preferences import PreferencesDialog
@@ -353,3 +353,81 @@ def test_charts_follow_new_sessions_and_the_alert_settings(
     view = window.detail.charts_page.views["SRS"]
     assert view.cutoff_label is not None
     assert "alert when at or under" in view.cutoff_label.text()
+
+
+def _client_with_srs(window: MainWindow, items: list[float]) -> int:
+    """A new client with a weekly SRS whose four items are each ``items[week]``."""
+    intake = (datetime.now() - timedelta(weeks=len(items) + 2)).date()
+    fields = ClientFields("C-9001", "Łukasz", "Ёлка", Approach.CBT, intake)
+    cid = clients.create_client(window.db, fields).client_id
+    for week, item in enumerate(items):
+        tree = repository.load_client_tree(window.db, cid)
+        assert tree is not None
+        start = datetime.combine(intake, datetime.min.time()) + timedelta(weeks=week, hours=10)
+        document = {
+            "start": start.isoformat(timespec="minutes"),
+            "measurements": [{"instrument_id": "SRS", "item_values": [item] * 4}],
+        }
+        sessions.record_session(window.db, cid, sessions.parse_session(document, tree))
+    return cid
+
+
+def test_the_cut_off_label_keeps_clear_of_the_ratings(window: MainWindow) -> None:
+    # Ratings just under the cut-off all along the right: where the label would go first.
+    cid = _client_with_srs(window, [9.8, 9.6, 9.8, 9.5, 9.2, 8.8, 8.6, 8.5, 8.6, 8.5, 8.8, 8.5])
+    view = open_charts(window, cid)["SRS"]
+    for _ in range(3):
+        QApplication.processEvents()
+    assert view.cutoff_label is not None
+    label = view.cutoff_label.sceneBoundingRect()
+    chart = view.chart()
+    series = view.line_series["SRS"]
+    marks = [chart.mapToPosition(p, series) for p in series.points()]
+    assert not any(label.contains(m) for m in marks)
+    assert label.width() > 50 and chart.plotArea().intersects(label)
+
+
+def test_date_ticks_fall_on_whole_days_and_hidden_subscales_take_their_axis(
+    window: MainWindow,
+) -> None:
+    tree = next(
+        t
+        for t in trees(window)
+        if any(m.instrument_id == "WAI-SR" for s in t.sessions for m in s.measurements)
+    )
+    views = open_charts(window, client_id(window, tree))
+    window.detail.charts_page.by_date.click()
+    (axis,) = [
+        a
+        for a in views["SRS"].chart().axes(Qt.Orientation.Horizontal)
+        if isinstance(a, QDateTimeAxis)
+    ]
+    first, last = axis.min(), axis.max()
+    assert first.time().hour() == 12 and last.time().hour() == 12
+    assert first.daysTo(last) % (axis.tickCount() - 1) == 0
+    page = window.detail.charts_page
+    for key in ("goal", "task", "bond"):
+        page.subscale_boxes[key].click()
+    right = page.views["WAI-SR"].chart().axes(Qt.Orientation.Vertical)
+    assert len(right) == 1  # only the total's axis is left
+
+
+def test_charts_take_a_new_theme_at_once(qtbot: QtBot, window: MainWindow) -> None:
+    tree = richest(window)
+    open_charts(window, client_id(window, tree))
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.palette()
+    dark = QPalette(before)
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#e8eaed"))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(
+            lambda: (
+                window.detail.charts_page.views["SRS"].chart().titleBrush().color().name()
+                == "#e8eaed"
+            )
+        )
+    finally:
+        app.setPalette(before)

@@ -103,6 +103,8 @@ def test_outcome_band_is_reliable_change_around_the_first_score() -> None:
     low, high = ors.band
     # The band's half-width is the published reliable change of 5 points.
     assert low == pytest.approx(13.0, abs=0.05) and high == pytest.approx(23.0, abs=0.05)
+    # 1.96 x S_diff: a change must exceed 4.95 points, so 5 (one decimal) is the first.
+    assert ors.band_half_width == pytest.approx(4.95)
     assert ors.change == classify_change(ORS, 18, 28)
     assert ors.change is not None and ors.change.change_class == "recovered"
 
@@ -128,6 +130,12 @@ def test_ruptures_are_marked_at_their_sessions_with_words() -> None:
     assert [(m.number, m.session_id) for m in charts.ruptures] == [(2, 102)]
     text = charts.ruptures[0].describe()
     assert text == "Confrontation: Angry about homework. Repair: Named it (resolved)."
+
+
+def test_sentences_typed_with_a_full_stop_do_not_get_two() -> None:
+    note = RuptureNote(RuptureKind.WITHDRAWAL, "Went quiet.", "Asked about it.", False)
+    text = client_charts([_session(1, ruptures=(note,))]).ruptures[0].describe()
+    assert text == "Withdrawal: Went quiet. Repair: Asked about it (not resolved)."
 
 
 def test_long_rupture_text_is_shortened_for_the_hover() -> None:
