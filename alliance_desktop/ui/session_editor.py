@@ -222,6 +222,7 @@ class SessionEditor(QDialog):
         if draft is not None:
             self._apply(draft.form.to_dict())
         self._update_enabled()
+        self._update_title()  # filling the form marked it changed before the baseline was set
         self.refresh_preview()
         if draft is not None:
             saved_at = f"{draft.saved_at:%Y-%m-%d %H:%M}"

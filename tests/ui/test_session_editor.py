@@ -299,7 +299,9 @@ def test_a_stored_session_opens_from_the_list_and_is_changed_in_place(
     assert editor.context.session_id is not None
     srs_1 = field(editor, "measure_SRS_1")
     assert isinstance(srs_1, QLineEdit) and srs_1.text() == "9.5"
+    assert not editor.windowTitle().endswith("*")  # opened, not yet changed
     type_into(qtbot, editor, "measure_SRS_1", "8")
+    assert editor.windowTitle().endswith(" *")
     field(editor, "client_feedback").setPlainText("The homework felt like a test.")  # type: ignore[attr-defined]
     editor.save_button.click()
     stored = repository.load_client_tree(window.db, client_id_of(window))
