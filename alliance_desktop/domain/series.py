@@ -42,6 +42,7 @@ __all__ = [
     "RuptureNote",
     "client_charts",
     "describe_point",
+    "when",
 ]
 
 Dash = Literal["solid", "dash", "dot", "dashdot"]
@@ -157,6 +158,8 @@ class InstrumentChart:
         subscale_range: Range of the subscale axis, when subscales are drawn.
         cutoff: The cut-off line's value, or None when the instrument has none.
         cutoff_label: Words for the cut-off line.
+        flag_words: What a flagged rating is, e.g. "under the cut-off" or, with the "at or
+            under" setting, "at or under the cut-off" (the alerts' own wording).
         higher_is_better: Direction of the scale, for the axis title.
         lines: Total first, then subscales.
         band: (low, high) of the no-reliable-change band around the first score, clipped to
@@ -180,6 +183,7 @@ class InstrumentChart:
     band_half_width: float | None = None
     band_label: str | None = None
     change: ChangeAssessment | None = None
+    flag_words: str = "under the cut-off"
 
     @property
     def total(self) -> ChartLine:
@@ -199,14 +203,11 @@ class RuptureMarker:
         """Each rupture and its repair in words (long text shortened to ``limit``)."""
         lines = []
         for note in self.notes:
-            # Sentences typed with a full stop must not end up with two.
-            what = _shorten(note.description, limit).rstrip(".") or "no description"
-            repair = _shorten(note.repair, limit).rstrip(".") or "no repair recorded"
-            state = "resolved" if note.resolved else "not resolved"
-            lines.append(
-                f"{RUPTURE_KIND_WORDS.get(note.kind, str(note.kind))}: {what}. "
-                f"Repair: {repair} ({state})."
-            )
+            what = _sentence(_shorten(note.description, limit) or "No description")
+            repair = _sentence(_shorten(note.repair, limit) or "None recorded")
+            state = "Resolved." if note.resolved else "Not resolved."
+            kind = RUPTURE_KIND_WORDS.get(note.kind, str(note.kind))
+            lines.append(f"{kind}: {what} Repair: {repair} {state}")
         return "\n".join(lines)
 
 
@@ -237,6 +238,16 @@ class ClientCharts:
             if chart.instrument_id == instrument_id:
                 return chart
         return None
+
+
+def _sentence(text: str) -> str:
+    """``text`` closed with a full stop unless the therapist already closed it."""
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def when(moment: datetime) -> str:
+    """A session's date and time as the hover texts give them (two can share a day)."""
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -321,6 +332,7 @@ def _alliance_chart(
 ) -> InstrumentChart:
     cutoff: float | None = None
     cutoff_label: str | None = None
+    word = "under"
     if instrument.id == "SRS":
         cutoff = settings.srs_cutoff
         word = "under" if settings.srs_cutoff_comparison == "lt" else "at or under"
@@ -373,6 +385,7 @@ def _alliance_chart(
         cutoff_label=cutoff_label,
         higher_is_better=True,
         lines=tuple(lines),
+        flag_words=f"{word} the cut-off",
     )
 
 
@@ -443,10 +456,10 @@ def describe_point(chart: InstrumentChart, point: ChartPoint) -> str:
     instrument = INSTRUMENTS[chart.instrument_id]
     result = point.score
     total = result.total if result.total is not None else point.value
-    lines = [f"Session {point.number} · {point.start.date().isoformat()}"]
+    lines = [f"Session {point.number} · {when(point.start)}"]
     headline = f"{chart.instrument_id} total {fmt_number(total)}"
     if chart.kind == "alliance" and point.flagged and chart.cutoff is not None:
-        headline += f" — under the cut-off of {fmt_number(chart.cutoff)}"
+        headline += f" — {chart.flag_words} of {fmt_number(chart.cutoff)}"
     elif chart.kind == "outcome" and point.flagged:
         headline += " — in the clinical range"
     lines.append(headline)

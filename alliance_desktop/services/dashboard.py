@@ -25,7 +25,7 @@ from alliance_desktop.storage.records import ActivityCounts, ClientListRow
 GROUP_TITLES: Mapping[AlertKind, str] = {
     AlertKind.RISK: "Risk item answered — act today",
     AlertKind.UNDER_CUTOFF: "Alliance under the cut-off",
-    AlertKind.DROPPED: "Alliance dropped since the last session",
+    AlertKind.DROPPED: "Alliance dropped since the last rating",
     AlertKind.FALLING_SUBSCALE: "Goal, task or bond falling",
     AlertKind.LOW_ITEM: "A single alliance rating low",
     AlertKind.OVERDUE: "Measure overdue",
@@ -36,13 +36,17 @@ GROUP_TITLES: Mapping[AlertKind, str] = {
 
 @dataclass(frozen=True)
 class DashboardEntry:
-    """One client under one alert heading, with the alert's own sentence."""
+    """One client under one alert heading, with each of that kind's alert sentences.
+
+    A client can have several alerts of one kind (goal, task and bond all falling), each
+    with its own advice; all are kept, most urgent first.
+    """
 
     client_id: int
     code: str
     name: str
-    severity: str
-    reason: str
+    severity: str  # of the most urgent of them
+    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -92,23 +96,17 @@ def build_dashboard(
         alerts = active_alerts(row)
         if alerts:
             with_alerts += 1
-        seen: set[AlertKind] = set()
-        for alert in alerts:
+        mine: dict[AlertKind, tuple[str, list[str]]] = {}  # kind -> (severity, reasons)
+        for alert in alerts:  # stored most urgent first
             try:
                 kind = AlertKind(str(alert["kind"]))
             except ValueError:
                 continue  # a kind from a newer rules version; the summary is recomputed soon
-            if kind in seen:  # one line per client per heading: the first is the most urgent
-                continue
-            seen.add(kind)
+            severity = str(alert.get("severity", "warning"))
+            mine.setdefault(kind, (severity, []))[1].append(str(alert.get("reason", "")))
+        for kind, (severity, reasons) in mine.items():
             by_kind.setdefault(kind, []).append(
-                DashboardEntry(
-                    row.client_id,
-                    row.code,
-                    row.display_name,
-                    str(alert.get("severity", "warning")),
-                    str(alert.get("reason", "")),
-                )
+                DashboardEntry(row.client_id, row.code, row.display_name, severity, tuple(reasons))
             )
     groups = tuple(
         AlertGroup(kind, GROUP_TITLES.get(kind, str(kind)), tuple(entries))

@@ -36,6 +36,7 @@ from PySide6.QtCharts import (
 from PySide6.QtCore import (
     QBuffer,
     QByteArray,
+    QDate,
     QDateTime,
     QEvent,
     QIODevice,
@@ -43,6 +44,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTime,
     QTimer,
     Signal,
 )
@@ -87,6 +89,7 @@ from alliance_desktop.domain.series import (
     LineStyle,
     RuptureMarker,
     describe_point,
+    when,
 )
 
 X_NUMBER, X_DATE = "number", "date"
@@ -194,7 +197,17 @@ class XRange:
 
 
 def _msecs(moment: datetime) -> float:
-    return moment.timestamp() * 1000.0  # naive = local time, which QDateTimeAxis shows
+    """Milliseconds since the epoch of a naive local time, as QDateTimeAxis reads them."""
+    try:
+        return moment.timestamp() * 1000.0
+    except (OSError, OverflowError, ValueError):
+        # Windows cannot convert times before 1970 (a mistyped year); Qt can, more slowly.
+        day, clock = moment.date(), moment.time()
+        qt_moment = QDateTime(
+            QDate(day.year, day.month, day.day),
+            QTime(clock.hour, clock.minute, clock.second, clock.microsecond // 1000),
+        )
+        return float(qt_moment.toMSecsSinceEpoch())
 
 
 @dataclass
@@ -206,11 +219,13 @@ class _Hover:
     """
 
     xs: list[float] = field(default_factory=list)
+    ys: list[float] = field(default_factory=list)
     describe: list[Callable[[], str]] = field(default_factory=list)
     session_ids: list[int | None] = field(default_factory=list)
 
-    def add(self, x: float, describe: Callable[[], str], session_id: int | None) -> None:
+    def add(self, x: float, y: float, describe: Callable[[], str], session_id: int | None) -> None:
         self.xs.append(x)
+        self.ys.append(y)
         self.describe.append(describe)
         self.session_ids.append(session_id)
 
@@ -343,12 +358,12 @@ class InstrumentChartView(QChartView):
         self.flagged_series = None
         flagged = [p for p in data.total.points if p.flagged]
         if data.kind == "alliance" and data.cutoff is not None:
-            marks = self._scatter(STYLES["flagged"], STYLES["flagged"].label, 15.0)
+            marks = self._scatter(STYLES["flagged"], data.flag_words.capitalize(), 15.0)
             hover = _Hover()
             for p in flagged:
                 x = self._x(p.number, p.start, x_mode)
                 marks.append(x, p.value)
-                hover.add(x, partial(describe_point, data, p), p.session_id)
+                hover.add(x, p.value, partial(describe_point, data, p), p.session_id)
             attach(marks)
             self._wire(marks, hover)
             self.flagged_series = marks
@@ -364,7 +379,7 @@ class InstrumentChartView(QChartView):
             for marker in ruptures:
                 x = self._x(marker.number, marker.start, x_mode)
                 marks.append(x, foot)
-                hover.add(x, partial(_describe_rupture, marker), marker.session_id)
+                hover.add(x, foot, partial(_describe_rupture, marker), marker.session_id)
             attach(marks)
             self._wire(marks, hover)
             self.rupture_series = marks
@@ -413,7 +428,7 @@ class InstrumentChartView(QChartView):
         for p in line.points:
             x = self._x(p.number, p.start, x_mode)
             series.append(x, p.value)
-            hover.add(x, partial(describe_point, self.data, p), p.session_id)
+            hover.add(x, p.value, partial(describe_point, self.data, p), p.session_id)
         self._wire(series, hover)
         return series
 
@@ -472,10 +487,12 @@ class InstrumentChartView(QChartView):
             # From noon to noon over a whole number of days that the ticks divide evenly, so
             # every tick falls on a date (noon: a clock change never tips it into another day).
             pad = max(timedelta(days=3), (x_range.last_start - x_range.first_start) / 40)
-            first = datetime.combine((x_range.first_start - pad).date(), time(12))
-            days = math.ceil((x_range.last_start + pad - first) / timedelta(days=1))
+            start, end = _shifted(x_range.first_start, -pad), _shifted(x_range.last_start, pad)
+            first = datetime.combine(start.date(), time(12))
+            days = max(1, math.ceil((end - first) / timedelta(days=1)))
             days += -days % (DATE_TICKS - 1)
-            return _msecs(first), _msecs(first + timedelta(days=days))
+            last = _shifted(first, timedelta(days=days))
+            return _msecs(first), _msecs(last if last > first else max(end, first))
         return x_range.first_number - 0.5, x_range.last_number + 0.5
 
     @staticmethod
@@ -501,7 +518,7 @@ class InstrumentChartView(QChartView):
             f"{fmt_number(latest.value)} in session {latest.number}"
         )
         if data.kind == "alliance" and data.cutoff is not None:
-            text += f", {flagged} under the cut-off of {fmt_number(data.cutoff)}"
+            text += f", {flagged} {data.flag_words} of {fmt_number(data.cutoff)}"
         return text
 
     def _place_cutoff_label(self) -> None:
@@ -517,11 +534,6 @@ class InstrumentChartView(QChartView):
         right = chart.mapToPosition(ends[-1], self.cutoff_series)
         text = self.cutoff_label.boundingRect()
         box = QRectF(0, 0, text.width() + 4, text.height())
-        marks = [
-            chart.mapToPosition(point, series)
-            for series in self._plotted()
-            for point in series.points()
-        ]
         candidates = []
         for x in (
             right.x() - box.width() - 2,
@@ -531,14 +543,32 @@ class InstrumentChartView(QChartView):
             for y in (right.y() + 2, right.y() - box.height() - 2):  # under, then over the line
                 candidates.append(box.translated(x, y))
         # Fewest marks under the words; ties go to the first (right, under the line).
-        pad = _MARKER_SIZE
-        best = min(
-            candidates,
-            key=lambda r: sum(r.adjusted(-pad, -pad, pad, pad).contains(m) for m in marks),
-        )
+        best = min(candidates, key=lambda box: self._marks_under(chart, box))
         backing.setRect(QRectF(0, 0, box.width(), box.height()))
         backing.setPos(best.topLeft())
         self.cutoff_label.setPos(2, 0)
+
+    def _marks_under(self, chart: QChart, box: QRectF) -> int:
+        """How many plotted points fall within ``box`` (plus a marker's width around it).
+
+        The box is turned into data values once per series and the points are compared
+        there, found by their x with a binary search: a few calls into Qt rather than one
+        per point of a 500-session chart.
+        """
+        padded = box.adjusted(-_MARKER_SIZE, -_MARKER_SIZE, _MARKER_SIZE, _MARKER_SIZE)
+        count = 0
+        for series in self._plotted():
+            hover = self._hover.get(id(series))
+            if hover is None:
+                continue
+            corner_a = chart.mapToValue(padded.topLeft(), series)
+            corner_b = chart.mapToValue(padded.bottomRight(), series)
+            x_low, x_high = sorted((corner_a.x(), corner_b.x()))
+            y_low, y_high = sorted((corner_a.y(), corner_b.y()))
+            first = bisect.bisect_left(hover.xs, x_low)
+            last = bisect.bisect_right(hover.xs, x_high)
+            count += sum(1 for y in hover.ys[first:last] if y_low <= y <= y_high)
+        return count
 
     def _plotted(self) -> list[QXYSeries]:
         series: list[QXYSeries] = list(self.line_series.values())
@@ -647,8 +677,16 @@ def _mix(base: QColor, ink: QColor, amount: float) -> QColor:
     )
 
 
+def _shifted(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, stopping at the calendar's ends (a year typed as 0001 or 9999)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return moment
+
+
 def _describe_rupture(marker: RuptureMarker) -> str:
-    return f"Session {marker.number} · {marker.start.date().isoformat()}\n{marker.describe()}"
+    return f"Session {marker.number} · {when(marker.start)}\n{marker.describe()}"
 
 
 def _qdatetime(msecs: float) -> QDateTime:
@@ -712,8 +750,8 @@ class ChartsPage(QWidget):
         self.by_number.toggled.connect(self.redraw)
 
         self.empty = QLabel(
-            "No alliance or outcome ratings yet. Record a session with an SRS or WAI-SR "
-            "(Session → New session, Ctrl+Shift+N) and the chart appears here.",
+            "No ratings to chart yet. Record a session with the SRS, WAI-SR, ORS or CORE-10 "
+            "(Session → New session, Ctrl+Shift+N) and its chart appears here.",
             self,
         )
         self.empty.setObjectName("chartsEmpty")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QResizeEvent
+from PySide6.QtGui import QFontMetrics, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -68,6 +68,7 @@ class CaseloadDashboard(QWidget):
         super().__init__(parent)
         self.setObjectName("caseloadDashboard")
         self.dashboard: Dashboard | None = None
+        self._stale = False
         self._fitted_width = 0
         self.heading = QLabel("<h2>Caseload</h2>", self)
         self.heading.setTextFormat(Qt.TextFormat.RichText)
@@ -119,9 +120,28 @@ class CaseloadDashboard(QWidget):
         layout.addWidget(self.hint)
 
     def show_dashboard(self, dashboard: Dashboard) -> None:
-        """Display ``dashboard``, keeping which groups the user had collapsed."""
-        collapsed = {top.data(0, GROUP_KIND_ROLE) for top in self._groups() if not top.isExpanded()}
+        """Display ``dashboard`` now if it is on screen, else when it is next shown.
+
+        The list reloads after every save; with thousands of alerts, building the tree for
+        a page nobody is looking at would take tens of milliseconds of the UI thread.
+        """
         self.dashboard = dashboard
+        self._stale = True
+        if self.isVisible():
+            self._rebuild()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Fill the page from ``self.dashboard``, keeping which groups were collapsed."""
+        dashboard = self.dashboard
+        self._stale = False
+        if dashboard is None:
+            return
+        collapsed = {top.data(0, GROUP_KIND_ROLE) for top in self._groups() if not top.isExpanded()}
         week = dashboard.week
         paused = f", {dashboard.paused_clients:,} paused" if dashboard.paused_clients else ""
         self.counts.setText(
@@ -167,10 +187,11 @@ class CaseloadDashboard(QWidget):
             # Items are sized before they join the tree: sizing them there costs ten times more.
             for entry in group.entries[:MAX_LINES_PER_GROUP]:
                 word = SEVERITY_WORDS.get(entry.severity, "Alert")
-                child = QTreeWidgetItem([entry.code, entry.name, f"{word}: {entry.reason}"])
+                why = "\n".join(f"{word}: {reason}" for reason in entry.reasons)
+                child = QTreeWidgetItem([entry.code, entry.name, why])
                 child.setIcon(0, icons.get(entry.severity, icons["warning"]))
                 child.setData(0, CLIENT_ID_ROLE, entry.client_id)
-                child.setToolTip(2, escape(entry.reason))
+                child.setToolTip(2, escape(why))
                 child.setSizeHint(2, _fitted(metrics, child.text(2), width))
                 children.append(child)
             hidden = len(group.entries) - len(children)
@@ -223,7 +244,7 @@ class CaseloadDashboard(QWidget):
             item.setExpanded(not item.isExpanded())
 
     def entries_shown(self) -> dict[str, list[tuple[int, str]]]:
-        """Group title -> [(client id, reason line)] as displayed (for tests and checks)."""
+        """Group title -> [(client id, reason text)] as displayed (for tests and checks)."""
         shown: dict[str, list[tuple[int, str]]] = {}
         for top in self._groups():
             children = [top.child(j) for j in range(top.childCount())]

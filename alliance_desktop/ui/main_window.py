@@ -806,9 +806,14 @@ class MainWindow(QMainWindow):
         hidden = self._settings.value("charts/hiddenSubscales")
         if isinstance(hidden, str):
             self.detail.charts_page.set_hidden_subscales(hidden.split(","))
-        tab = self._settings.value("mainWindow/clientTab")
-        if tab is not None:
-            self.detail.tabs.setCurrentIndex(int(tab))
+        # By name, not position: the tabs have been reordered before (mainWindow/clientTab
+        # held a position and is no longer read).
+        tab_name = self._settings.value("mainWindow/clientTabName")
+        tabs = self.detail.tabs
+        for index in range(tabs.count()):
+            page = tabs.widget(index)
+            if page is not None and page.objectName() == tab_name:
+                tabs.setCurrentIndex(index)
         status = self._settings.value("clientList/status")
         if status is not None:
             value = None if status == "all" else ClientStatus(str(status))
@@ -825,7 +830,8 @@ class MainWindow(QMainWindow):
             s = self._settings
             s.setValue("mainWindow/geometry", self.saveGeometry())
             s.setValue("mainWindow/splitter", self.splitter.saveState())
-            s.setValue("mainWindow/clientTab", self.detail.tabs.currentIndex())
+            current = self.detail.tabs.currentWidget()
+            s.setValue("mainWindow/clientTabName", current.objectName() if current else "")
             s.setValue("charts/xAxis", self.detail.charts_page.x_mode)
             s.setValue(
                 "charts/hiddenSubscales",

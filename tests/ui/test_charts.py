@@ -24,7 +24,7 @@ from alliance_desktop.domain.vocabulary import Approach, Attendance
 from alliance_desktop.services import clients, sessions
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.records import ClientData, ClientFields
-from alliance_desktop.ui.charts import X_DATE, InstrumentChartView
+from alliance_desktop.ui.charts import X_DATE, InstrumentChartView, XRange, _msecs
 from alliance_desktop.ui.main_window import MainWindow
 from alliance_desktop.ui.preferences import PreferencesDialog
 from tests.ui.helpers import handle_modals, read_message
@@ -60,6 +60,30 @@ def expected_totals(tree: ClientData, instrument_id: str) -> list[tuple[float, f
             if total is not None:
                 points.append((float(s.number), total))
     return points
+
+
+def ink_matched(large: QImage, reference: QImage) -> float:
+    """Share of the reference's inked pixels that ``large``, scaled down to it, also inks.
+
+    Thin lines and text soften when scaled down, so a faithful picture scores about 0.4;
+    one that is cropped, shifted or drawn at another scale scores near 0.
+    """
+    small = large.scaled(reference.size()).convertToFormat(QImage.Format.Format_RGB32)
+    reference = reference.convertToFormat(QImage.Format.Format_RGB32)
+    backdrop = QColor(reference.pixel(1, 1))
+
+    def far(a: QColor, b: QColor) -> bool:
+        return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) > 90
+
+    inked = matched = 0
+    for x in range(0, reference.width(), 2):
+        for y in range(0, reference.height(), 2):
+            shown = QColor(reference.pixel(x, y))
+            if far(shown, backdrop):
+                inked += 1
+                matched += not far(shown, QColor(small.pixel(x, y)))
+    assert inked > 500, "the reference picture is nearly blank"
+    return matched / inked
 
 
 def xy(series: QLineSeries) -> list[tuple[float, float]]:
@@ -218,24 +242,8 @@ def test_export_png_and_svg_and_a_refused_folder(
     exported.save(str(artifacts / "chart_export_srs.png"))
     screen = view.grab().toImage()
     assert (exported.width(), exported.height()) == (2 * screen.width(), 2 * screen.height())
-    # The file is the whole chart, as on screen: scaled back down, the inked pixels of the
-    # screen grab (text, lines, marks) are inked alike in it; a cropped picture is not.
-    small = exported.scaled(screen.size()).convertToFormat(QImage.Format.Format_RGB32)
-    screen = screen.convertToFormat(QImage.Format.Format_RGB32)
-    backdrop = QColor(screen.pixel(1, 1))
-
-    def far(a: QColor, b: QColor) -> bool:
-        return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) > 90
-
-    inked = matched = 0
-    for x in range(0, screen.width(), 2):
-        for y in range(0, screen.height(), 2):
-            shown = QColor(screen.pixel(x, y))
-            if far(shown, backdrop):
-                inked += 1
-                matched += not far(shown, QColor(small.pixel(x, y)))
-    # Thin lines and text soften when scaled down, so about 40% match; a crop matches ~1%.
-    assert inked > 500 and matched / inked > 0.25, (matched, inked)
+    # The file is the whole chart, as on screen; a cropped picture would not match.
+    assert ink_matched(exported, screen) > 0.25
     colours = {
         QColor(exported.pixel(x, y)).name()
         for x in range(0, exported.width(), 3)
@@ -275,26 +283,30 @@ def test_a_client_without_ratings_gets_a_hint_not_an_empty_chart(window: MainWin
 
 
 def test_legible_at_200_percent(tmp_path: Path, demo_db_path: Path, artifacts: Path) -> None:
-    """The same chart rendered with QT_SCALE_FACTOR=2 comes out at twice the pixels."""
+    """The same chart rendered with QT_SCALE_FACTOR=2: twice the pixels, the same picture."""
     script = f"""
 import sys
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from alliance_desktop.app import build_main_window
+app.setStyle("Fusion")
+from alliance_desktop.services.charts import charts_for_client
 from alliance_desktop.storage import repository
-from alliance_desktop.ui.background import wait_for_background_work
-w = build_main_window(Path({str(demo_db_path)!r}))
-w.resize(1100, 800); w.show()
-wait_for_background_work(); app.processEvents()
-rows = repository.list_client_rows(w.db)
+from alliance_desktop.storage.database import open_database
+from alliance_desktop.ui.charts import X_NUMBER, InstrumentChartView, XRange
+db = open_database(Path({str(demo_db_path)!r}))
+rows = repository.list_client_rows(db)
 best = max(rows, key=lambda r: r.summary.sessions_total if r.summary else 0)
-w.show_client(best.client_id)
-w.detail.tabs.setCurrentWidget(w.detail.charts_page); app.processEvents()
-view = w.detail.charts_page.views["SRS"]
+charts = charts_for_client(db, best.client_id)
+view = InstrumentChartView()
+view.resize(640, 360)  # in points: the window's own size would depend on the screen's
+view.show()
+view.show_chart(charts.chart("SRS"), charts.ruptures, XRange.of(charts), X_NUMBER)
+for _ in range(3):
+    app.processEvents()
 view.grab().save(sys.argv[1])
 print(view.width(), view.height())
-w.db.close()
+db.close()
 """
     sizes = {}
     for factor in ("1", "2"):
@@ -314,7 +326,13 @@ w.db.close()
         sizes[factor] = (logical, (image.width(), image.height()))
     (logical_1, pixels_1), (logical_2, pixels_2) = sizes["1"], sizes["2"]
     assert pixels_1 == logical_1
+    assert logical_2 == logical_1  # the same layout in points
     assert pixels_2 == (2 * logical_2[0], 2 * logical_2[1])  # drawn at full density
+    # Everything grew with the scale: text, lines and marks land where they do at 100%.
+    # Anything drawn in fixed pixels (a font, a marker, a label's place) would not.
+    at_100 = QImage(str(artifacts / "chart_scale_100.png"))
+    at_200 = QImage(str(artifacts / "chart_scale_200.png"))
+    assert ink_matched(at_200, at_100) > 0.25
 
 
 def test_charts_follow_new_sessions_and_the_alert_settings(
@@ -431,3 +449,23 @@ def test_charts_take_a_new_theme_at_once(qtbot: QtBot, window: MainWindow) -> No
         )
     finally:
         app.setPalette(before)
+
+
+class _WindowsDatetime(datetime):
+    """A datetime that fails to convert before 1970, as ``timestamp()`` does on Windows."""
+
+    def timestamp(self) -> float:
+        if self.year < 1970:
+            raise OSError(22, "Invalid argument")
+        return super().timestamp()
+
+
+def test_dates_before_1970_and_at_the_calendars_ends_still_chart() -> None:
+    mistyped = _WindowsDatetime(1965, 3, 2, 10, 30)
+    assert _msecs(mistyped) == datetime(1965, 3, 2, 10, 30).timestamp() * 1000
+    for first, last in (
+        (datetime(1, 1, 1, 9), datetime(1, 1, 8, 9)),
+        (datetime(9999, 12, 20, 9), datetime(9999, 12, 31, 9)),
+    ):
+        low, high = InstrumentChartView._x_limits(XRange(1, 2, first, last), X_DATE)
+        assert low < high

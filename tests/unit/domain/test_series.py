@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alliance_desktop.domain.alerts import AlertSettings
+from alliance_desktop.domain.alerts import (
+    AlertSettings,
+    MeasurementFact,
+    SessionFact,
+    evaluate_alerts,
+)
 from alliance_desktop.domain.change import classify_change
 from alliance_desktop.domain.instruments import CORE_10, ORS, SRS, WAI_SR, CutoffComparison
 from alliance_desktop.domain.scoring import score
@@ -17,6 +22,7 @@ from alliance_desktop.domain.series import (
     ChartSession,
     RuptureNote,
     client_charts,
+    describe_point,
 )
 from alliance_desktop.domain.vocabulary import RuptureKind
 
@@ -66,6 +72,14 @@ def test_srs_cutoff_follows_the_practice_setting() -> None:
     srs = client_charts(sessions, settings).chart("SRS")
     assert srs is not None and srs.total.points[0].flagged
     assert srs.cutoff_label == "Cut-off 36 (alert when at or under)"
+    # The hover says what the alert says: "at or under", not "under".
+    assert "SRS total 36 — at or under the cut-off of 36" in describe_point(
+        srs, srs.total.points[0]
+    )
+    facts = [SessionFact(1, START, True)]
+    measures = [MeasurementFact("SRS", 1, START, (9.0, 9.0, 9.0, 9.0))]
+    reasons = [a.reason for a in evaluate_alerts(facts, measures, settings)]
+    assert any("at or under the cut-off of 36" in r for r in reasons)
 
 
 def test_wai_sr_has_goal_task_bond_lines_on_a_4_to_20_axis() -> None:
@@ -129,19 +143,25 @@ def test_ruptures_are_marked_at_their_sessions_with_words() -> None:
     charts = client_charts(sessions)
     assert [(m.number, m.session_id) for m in charts.ruptures] == [(2, 102)]
     text = charts.ruptures[0].describe()
-    assert text == "Confrontation: Angry about homework. Repair: Named it (resolved)."
+    assert text == "Confrontation: Angry about homework. Repair: Named it. Resolved."
 
 
 def test_sentences_typed_with_a_full_stop_do_not_get_two() -> None:
     note = RuptureNote(RuptureKind.WITHDRAWAL, "Went quiet.", "Asked about it.", False)
     text = client_charts([_session(1, ruptures=(note,))]).ruptures[0].describe()
-    assert text == "Withdrawal: Went quiet. Repair: Asked about it (not resolved)."
+    assert text == "Withdrawal: Went quiet. Repair: Asked about it. Not resolved."
+
+
+def test_an_ellipsis_typed_by_the_therapist_is_kept() -> None:
+    note = RuptureNote(RuptureKind.CONFRONTATION, "It trailed off...", "", False)
+    text = client_charts([_session(1, ruptures=(note,))]).ruptures[0].describe()
+    assert text == "Confrontation: It trailed off... Repair: None recorded. Not resolved."
 
 
 def test_long_rupture_text_is_shortened_for_the_hover() -> None:
     note = RuptureNote(RuptureKind.WITHDRAWAL, "x" * 1_000_000, "", False)
     text = client_charts([_session(1, ruptures=(note,))]).ruptures[0].describe(limit=50)
-    assert len(text) < 200 and "…" in text and "no repair recorded" in text
+    assert len(text) < 200 and "…" in text and "None recorded" in text
 
 
 def test_unattended_unscoreable_and_unknown_forms_are_left_out() -> None:

@@ -50,7 +50,7 @@ def test_alerts_grouped_by_kind_with_the_rule_sentence(new_db: Database) -> None
     for kind in (AlertKind.UNDER_CUTOFF, AlertKind.DROPPED):
         (entry,) = by_kind[kind].entries
         assert entry.client_id == falling and entry.code == "C-1"
-        assert entry.reason == stored[kind]  # the domain rule's own words
+        assert entry.reasons == (stored[kind],)  # the domain rule's own words
         assert by_kind[kind].title == GROUP_TITLES[kind]
     listed = {e.client_id for g in dashboard.groups for e in g.entries}
     assert gone not in listed  # a discharged client's alerts are history
@@ -95,3 +95,27 @@ def test_an_empty_practice_has_nothing_to_show(new_db: Database) -> None:
     rows, dashboard = load_caseload(new_db, today=date(2026, 11, 25))
     assert rows == [] and dashboard.groups == ()
     assert dashboard.week.sessions == 0 and dashboard.active_clients == 0
+
+
+def test_every_reason_of_a_kind_is_kept_under_one_line(new_db: Database) -> None:
+    """Goal, task and bond all falling: one client line with all three pieces of advice."""
+    intake = (NOW - timedelta(days=60)).date()
+    cid = clients.create_client(
+        new_db, ClientFields("C-7", "Ёлка", "عائشة", Approach.CBT, intake)
+    ).client_id
+    for days, value in ((20, 5), (6, 3)):
+        tree = repository.load_client_tree(new_db, cid)
+        assert tree is not None
+        document = {
+            "start": (NOW - timedelta(days=days)).isoformat(timespec="minutes"),
+            "measurements": [{"instrument_id": "WAI-SR", "item_values": [value] * 12}],
+        }
+        sessions.record_session(new_db, cid, sessions.parse_session(document, tree))
+    rows, dashboard = load_caseload(new_db, today=NOW.date())
+    (row,) = rows
+    assert row.summary is not None and row.summary.alerts is not None
+    falling = [a["reason"] for a in row.summary.alerts if a["kind"] == "falling_subscale"]
+    assert len(falling) == 3
+    (group,) = [g for g in dashboard.groups if g.kind is AlertKind.FALLING_SUBSCALE]
+    (entry,) = group.entries
+    assert entry.reasons == tuple(falling)
