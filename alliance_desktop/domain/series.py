@@ -69,7 +69,8 @@ STYLES: Mapping[str, LineStyle] = {
     "bond": LineStyle("#009E73", "dot", "pentagon", "Bond"),
     "ORS": LineStyle("foreground", "solid", "circle", "ORS total"),
     "CORE-10": LineStyle("foreground", "solid", "square", "CORE-10 clinical score"),
-    "flagged": LineStyle("#D55E00", "solid", "triangle", "Under the cut-off"),
+    # Its words come from InstrumentChart.flag_words ("under" or "at or under" the cut-off).
+    "flagged": LineStyle("#D55E00", "solid", "triangle", "Flagged rating"),
     "rupture": LineStyle("#CC79A7", "solid", "star", "Rupture"),
     "cutoff": LineStyle("#808080", "dash", "none", "Cut-off"),
     "band": LineStyle("#56B4E9", "solid", "none", "No reliable change"),
@@ -247,7 +248,7 @@ def _sentence(text: str) -> str:
 
 def when(moment: datetime) -> str:
     """A session's date and time as the hover texts give them (two can share a day)."""
-    return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.isoformat(" ", timespec="minutes")  # strftime drops a year's zeros
 
 
 def _shorten(text: str, limit: int) -> str:

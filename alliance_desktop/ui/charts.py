@@ -489,10 +489,11 @@ class InstrumentChartView(QChartView):
             pad = max(timedelta(days=3), (x_range.last_start - x_range.first_start) / 40)
             start, end = _shifted(x_range.first_start, -pad), _shifted(x_range.last_start, pad)
             first = datetime.combine(start.date(), time(12))
+            if first > x_range.first_start:  # only at the calendar's very start
+                first = start
             days = max(1, math.ceil((end - first) / timedelta(days=1)))
             days += -days % (DATE_TICKS - 1)
-            last = _shifted(first, timedelta(days=days))
-            return _msecs(first), _msecs(last if last > first else max(end, first))
+            return _msecs(first), _msecs(_shifted(first, timedelta(days=days)))
         return x_range.first_number - 0.5, x_range.last_number + 0.5
 
     @staticmethod
@@ -682,7 +683,7 @@ def _shifted(moment: datetime, delta: timedelta) -> datetime:
     try:
         return moment + delta
     except OverflowError:
-        return moment
+        return datetime.min if delta < timedelta(0) else datetime.max
 
 
 def _describe_rupture(marker: RuptureMarker) -> str:

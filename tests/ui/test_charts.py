@@ -371,6 +371,9 @@ def test_charts_follow_new_sessions_and_the_alert_settings(
     view = window.detail.charts_page.views["SRS"]
     assert view.cutoff_label is not None
     assert "alert when at or under" in view.cutoff_label.text()
+    assert view.flagged_series is not None
+    assert view.flagged_series.name() == "At or under the cut-off"  # the legend
+    assert "at or under the cut-off of 36" in view.accessibleName()  # for screen readers
 
 
 def _client_with_srs(window: MainWindow, items: list[float]) -> int:
@@ -468,4 +471,4 @@ def test_dates_before_1970_and_at_the_calendars_ends_still_chart() -> None:
         (datetime(9999, 12, 20, 9), datetime(9999, 12, 31, 9)),
     ):
         low, high = InstrumentChartView._x_limits(XRange(1, 2, first, last), X_DATE)
-        assert low < high
+        assert low < _msecs(first) and _msecs(last) < high  # both points inside the axis

@@ -63,11 +63,18 @@ def test_a_huge_alert_group_is_capped_with_a_pointer_to_the_list(qtbot: QtBot) -
         DashboardEntry(i, f"C-{i:05d}", "Zoë Łukasiewicz", "warning", (f"SRS fell ({i}).",))
         for i in range(1, 251)
     )
+    three = ("Goal fell 4.", "Task fell 3.", "Bond fell 2.")
+    falling = (DashboardEntry(7, "C-00007", "عائشة", "warning", three),)
     dashboard = Dashboard(
         active_clients=250,
         paused_clients=0,
         clients_with_alerts=250,
-        groups=(AlertGroup(AlertKind.DROPPED, GROUP_TITLES[AlertKind.DROPPED], entries),),
+        groups=(
+            AlertGroup(AlertKind.DROPPED, GROUP_TITLES[AlertKind.DROPPED], entries),
+            AlertGroup(
+                AlertKind.FALLING_SUBSCALE, GROUP_TITLES[AlertKind.FALLING_SUBSCALE], falling
+            ),
+        ),
         week_start=date(2026, 11, 23),
         week=ActivityCounts(sessions=12, attended=10, alliance_rated=9, outcome_rated=10),
     )
@@ -76,8 +83,16 @@ def test_a_huge_alert_group_is_capped_with_a_pointer_to_the_list(qtbot: QtBot) -
     view.show_dashboard(dashboard)
     assert view.tree.topLevelItemCount() == 0  # not on screen: built when shown
     view.show()
-    ((title, shown),) = view.entries_shown().items()
+    (title, shown), (_, subscales) = view.entries_shown().items()
     assert title == "Alliance dropped since the last rating (250)"
+    # Three reasons of one kind: one line for the client, each reason on its own row.
+    assert subscales == [(7, "Alert: Goal fell 4.\nAlert: Task fell 3.\nAlert: Bond fell 2.")]
+    group = view.tree.topLevelItem(1)
+    assert group is not None and group.childCount() == 1
+    line = group.child(0)
+    assert line is not None
+    single = view.tree.fontMetrics().height()
+    assert line.sizeHint(2).height() >= 3 * single  # tall enough for the three lines
     assert [cid for cid, _ in shown] == list(range(1, MAX_LINES_PER_GROUP + 1))
     group = view.tree.topLevelItem(0)
     assert group is not None and group.childCount() == MAX_LINES_PER_GROUP + 1

@@ -328,6 +328,21 @@ def test_layout_and_filters_are_remembered(
     assert again.splitter.sizes() == sizes
 
 
+def test_the_last_tab_is_found_by_name_not_position(
+    open_window: object, demo_db_path: Path
+) -> None:
+    """A setting from before the tabs were reordered is ignored; the name is followed."""
+    from alliance_desktop.app import gui_settings
+
+    stored = gui_settings()
+    stored.setValue("mainWindow/clientTab", 1)  # the old key: a position, now meaningless
+    stored.setValue("mainWindow/clientTabName", "goalsTab")
+    stored.sync()
+    window = open_window(demo_db_path)  # type: ignore[operator]
+    assert window.detail.tabs.currentWidget() is window.detail.goals_tab
+    assert window.detail.tabs.indexOf(window.detail.goals_tab) != 1
+
+
 def test_every_action_has_a_shortcut_or_menu_and_controls_have_names(
     open_window: object, db_path: Path
 ) -> None:

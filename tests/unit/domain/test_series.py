@@ -23,6 +23,7 @@ from alliance_desktop.domain.series import (
     RuptureNote,
     client_charts,
     describe_point,
+    when,
 )
 from alliance_desktop.domain.vocabulary import RuptureKind
 
@@ -189,3 +190,8 @@ def test_every_srs_point_equals_the_domain_score(forms: list[tuple[float, ...]])
     for point, form in zip(srs.total.points, forms, strict=True):
         assert point.value == score(SRS, form).total
         assert point.flagged == (point.value < 36)
+
+
+def test_hover_times_keep_a_four_digit_year() -> None:
+    assert when(datetime(1, 1, 1, 9, 5)) == "0001-01-01 09:05"
+    assert when(datetime(2026, 3, 2, 10, 0)) == "2026-03-02 10:00"
