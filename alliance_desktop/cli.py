@@ -218,6 +218,26 @@ def build_parser() -> argparse.ArgumentParser:
     listing = session_commands.add_parser("list", parents=[common], help="list sessions")
     listing.add_argument("code", metavar="CLIENT_CODE")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    report = commands.add_parser(
+        "report", parents=[common], help="write a client's progress summary as PDF"
+    )
+    report.add_argument("code", metavar="CLIENT_CODE")
+    report.add_argument(
+        "--from", dest="period_from", type=_iso_date, metavar="DATE", help="start (intake)"
+    )
+    report.add_argument(
+        "--to", dest="period_to", type=_iso_date, metavar="DATE", help="end (default today)"
+    )
+    report.add_argument(
+        "--pseudonymise", action="store_true", help="leave out the name and date of birth"
+    )
+    report.add_argument(
+        "--feedback", action="store_true", help="include excerpts of the client's feedback"
+    )
+    report.add_argument("--narrative", metavar="TEXT", default="", help="your summary, printed")
+    report.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF to write")
+    report.add_argument("--force", action="store_true", help="replace an existing file")
     return parser
 
 
@@ -497,7 +517,35 @@ def _cmd_session_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from alliance_desktop.reports.client_report import client_report_pdf
+    from alliance_desktop.services.atomic import refuse_to_clobber, save_export
+    from alliance_desktop.services.reports import client_report_data
+
+    target = Path(args.out).expanduser().absolute()
+    if target.suffix.lower() != ".pdf":
+        raise UsageError(f"--out {args.out} should name a .pdf file, e.g. summary.pdf.")
+    with _opened(args, create=False) as db:
+        refuse_to_clobber(target, [db.path], overwrite=args.force)
+        data = client_report_data(
+            db,
+            args.code,
+            period_from=args.period_from,
+            period_to=args.period_to,
+            pseudonymise=args.pseudonymise,
+            include_feedback=args.feedback,
+            narrative=args.narrative,
+        )
+        save_export(target, client_report_pdf(data), [db.path])
+    print(
+        f"Wrote the progress summary of {data.code} "
+        f"({data.period_from} to {data.period_to}) to {target}."
+    )
+    return EXIT_OK
+
+
 _COMMANDS = {
+    "report": _cmd_report,
     "init": _cmd_init,
     "check": _cmd_check,
     "demo": _cmd_demo,

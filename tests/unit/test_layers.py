@@ -16,7 +16,7 @@ ALLOWED = {
     "domain": set(),
     "storage": {"domain"},
     "services": {"domain", "storage"},
-    "reports": {"domain", "services"},
+    "reports": {"domain", "services", "paths"},  # paths: the fonts in resources/
     "ui": {"services", "domain", "reports", "paths"},  # paths: where the demo database lives
     "cli": {"services", "storage", "reports", "domain", "app", "diagnostics", "paths"},
     "app": {"ui", "services", "storage", "domain", "diagnostics", "paths"},

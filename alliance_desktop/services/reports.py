@@ -1,0 +1,259 @@
+"""What goes into a PDF report, gathered from the database as plain data.
+
+``reports/`` turns these data into pages and never opens the database (ARCHITECTURE.md).
+Every figure comes from ``domain``: totals and subscales from ``scoring.score`` (through the
+chart series, as on screen), change from ``change.classify_change``, alerts from the stored
+summaries that ``alerts.evaluate_alerts`` wrote. With ``pseudonymise`` the client's name and
+date of birth are left out of the data altogether, so no page can print them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+
+from alliance_desktop.domain.change import ChangeClass
+from alliance_desktop.domain.instruments import INSTRUMENTS
+from alliance_desktop.domain.series import ClientCharts, client_charts
+from alliance_desktop.domain.vocabulary import APPROACH_LABELS, Attendance, GoalStatus
+from alliance_desktop.services.charts import chart_sessions_from_tree
+from alliance_desktop.services.errors import InvalidInput
+from alliance_desktop.services.sessions import client_for_code
+from alliance_desktop.services.settings import load_practice
+from alliance_desktop.services.summaries import load_alert_settings
+from alliance_desktop.storage import repository
+from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.records import ClientData, SessionData
+
+CHANGE_WORDS = {
+    ChangeClass.RECOVERED: "recovered (reliable improvement into the non-clinical range)",
+    ChangeClass.IMPROVED: "reliably improved",
+    ChangeClass.UNCHANGED: "no reliable change",
+    ChangeClass.DETERIORATED: "reliably deteriorated",
+}
+GOAL_STATUS_WORDS = {
+    GoalStatus.ACTIVE: "active",
+    GoalStatus.ACHIEVED: "achieved",
+    GoalStatus.REVISED: "revised",
+    GoalStatus.DROPPED: "dropped",
+}
+MAX_FEEDBACK_EXCERPT = 400  # characters of each session's feedback in the report
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    """Who the report is from (Preferences) and when it was made."""
+
+    practice_name: str
+    clinician_name: str
+    credentials: str
+    generated_on: date
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    """One goal with its first and latest 0-10 rating in the period."""
+
+    number: int
+    description: str
+    status: str
+    first: tuple[int, float] | None  # (session number, rating)
+    latest: tuple[int, float] | None
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One attended session's totals and WAI-SR subscales, as the table prints them."""
+
+    number: int
+    day: date
+    totals: dict[str, float]
+    subscales: dict[str, float]  # WAI-SR goal / task / bond
+
+
+@dataclass(frozen=True)
+class OutcomeSummary:
+    """First to latest on one outcome measure, with the figures the class was worked from."""
+
+    instrument_id: str
+    first: float
+    first_session: int
+    latest: float
+    latest_session: int
+    change: float
+    change_words: str
+    index: float
+    sd: float
+    reliability: float
+    cutoff: float | None
+
+
+@dataclass(frozen=True)
+class ClientReportData:
+    """Everything a client progress summary prints."""
+
+    header: ReportHeader
+    code: str
+    name: str | None  # None when pseudonymised
+    date_of_birth: date | None  # None when pseudonymised
+    approach: str
+    presenting_concern: str
+    period_from: date
+    period_to: date
+    attended: int
+    cancelled: int
+    no_show: int
+    goals: tuple[GoalProgress, ...]
+    charts: ClientCharts
+    scores: tuple[ScoreRow, ...]
+    ruptures: tuple[tuple[int, date, str], ...]  # (session number, day, words)
+    outcomes: tuple[OutcomeSummary, ...]
+    feedback: tuple[tuple[int, date, str], ...] = ()
+    narrative: str = ""
+    licence_notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def pseudonymised(self) -> bool:
+        return self.name is None
+
+
+def client_report_data(
+    db: Database,
+    code: str,
+    *,
+    period_from: date | None = None,
+    period_to: date | None = None,
+    pseudonymise: bool = False,
+    include_feedback: bool = False,
+    narrative: str = "",
+    today: date | None = None,
+) -> ClientReportData:
+    """Gather one client's progress summary for a period (default: intake to today).
+
+    Raises:
+        InvalidInput: No client has the code, or the period ends before it starts.
+    """
+    today = today or date.today()
+    client = _tree(db, client_for_code(db, code))
+    start = period_from or client.intake_date
+    end = period_to or today
+    if end < start:
+        raise InvalidInput(
+            f"The period ends ({end}) before it starts ({start}); swap the dates or widen it."
+        )
+    low, high = datetime.combine(start, time.min), datetime.combine(end, time.max)
+    in_period = [s for s in client.sessions if low <= s.start <= high]
+    charts = client_charts(
+        chart_sessions_from_tree(_with_sessions(client, in_period)), load_alert_settings(db)
+    )
+    practice = load_practice(db)
+    counts = {a: sum(1 for s in in_period if s.attendance is a) for a in Attendance}
+    return ClientReportData(
+        header=ReportHeader(
+            practice.practice_name, practice.clinician_name, practice.credentials, today
+        ),
+        code=client.code,
+        name=None if pseudonymise else client.display_name,
+        date_of_birth=None if pseudonymise else client.date_of_birth,
+        approach=APPROACH_LABELS[client.approach],
+        presenting_concern=client.presenting_concern or "",
+        period_from=start,
+        period_to=end,
+        attended=counts[Attendance.ATTENDED],
+        cancelled=counts[Attendance.CANCELLED],
+        no_show=counts[Attendance.NO_SHOW],
+        goals=_goals(client, in_period),
+        charts=charts,
+        scores=_scores(charts),
+        ruptures=tuple((m.number, m.start.date(), m.describe(limit=600)) for m in charts.ruptures),
+        outcomes=_outcomes(charts),
+        feedback=tuple(
+            (s.number, s.start.date(), _excerpt(s.client_feedback))
+            for s in in_period
+            if include_feedback and s.client_feedback.strip()
+        ),
+        narrative=narrative.strip(),
+        licence_notes=_licence_notes(charts),
+    )
+
+
+def _tree(db: Database, client_id: int) -> ClientData:
+    client = repository.load_client_tree(db, client_id)
+    if client is None:
+        raise InvalidInput("That client no longer exists; it may have been deleted.")
+    return client
+
+
+def _with_sessions(client: ClientData, sessions: Sequence[SessionData]) -> ClientData:
+    return replace(client, sessions=list(sessions))
+
+
+def _goals(client: ClientData, sessions: Sequence[SessionData]) -> tuple[GoalProgress, ...]:
+    ratings: dict[int, list[tuple[int, float]]] = {}
+    for s in sorted(sessions, key=lambda s: s.number):
+        for r in s.goal_ratings:
+            ratings.setdefault(r.goal_number, []).append((s.number, r.rating))
+    return tuple(
+        GoalProgress(
+            g.number,
+            g.description,
+            GOAL_STATUS_WORDS[g.status],
+            ratings[g.number][0] if ratings.get(g.number) else None,
+            ratings[g.number][-1] if ratings.get(g.number) else None,
+        )
+        for g in client.goals
+    )
+
+
+def _scores(charts: ClientCharts) -> tuple[ScoreRow, ...]:
+    rows: dict[int, ScoreRow] = {}
+    for chart in (*charts.alliance, *charts.outcome):
+        for point in chart.total.points:
+            row = rows.setdefault(point.number, ScoreRow(point.number, point.start.date(), {}, {}))
+            row.totals[chart.instrument_id] = point.value
+            if chart.instrument_id == "WAI-SR":
+                for line in chart.lines[1:]:
+                    for p in line.points:
+                        if p.number == point.number:
+                            row.subscales[line.key] = p.value
+    return tuple(rows[n] for n in sorted(rows))
+
+
+def _outcomes(charts: ClientCharts) -> tuple[OutcomeSummary, ...]:
+    found = []
+    for chart in charts.outcome:
+        c = chart.change
+        if c is None:
+            continue
+        first, latest = chart.total.points[0], chart.total.points[-1]
+        found.append(
+            OutcomeSummary(
+                chart.instrument_id,
+                first.value,
+                first.number,
+                latest.value,
+                latest.number,
+                c.change,
+                CHANGE_WORDS[c.change_class],
+                c.reliable.index,
+                c.sd_used,
+                c.reliability_used,
+                c.cutoff_used,
+            )
+        )
+    return tuple(found)
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= MAX_FEEDBACK_EXCERPT:
+        return text
+    return text[: MAX_FEEDBACK_EXCERPT - 1].rstrip() + "…"
+
+
+def _licence_notes(charts: ClientCharts) -> tuple[str, ...]:
+    shown = [c.instrument_id for c in (*charts.alliance, *charts.outcome)]
+    return tuple(
+        f"{INSTRUMENTS[i].name}: {INSTRUMENTS[i].licence}" for i in shown if i in INSTRUMENTS
+    )
