@@ -219,10 +219,26 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("code", metavar="CLIENT_CODE")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    _add_report_parser(commands, common)
+    return parser
+
+
+def _add_report_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     report = commands.add_parser(
-        "report", parents=[common], help="write a client's progress summary as PDF"
+        "report",
+        parents=[common],
+        help="write a PDF: a client's progress summary, one session, or the caseload",
     )
-    report.add_argument("code", metavar="CLIENT_CODE")
+    report.add_argument("code", metavar="CLIENT_CODE", nargs="?")
+    report.add_argument(
+        "--session", type=_count(1, 100_000), metavar="N", help="one page on session number N"
+    )
+    report.add_argument(
+        "--caseload", action="store_true", help="one line per client in therapy (no CLIENT_CODE)"
+    )
+    report.add_argument(
+        "--notes", action="store_true", help="with --session: print the session notes too"
+    )
     report.add_argument(
         "--from", dest="period_from", type=_iso_date, metavar="DATE", help="start (intake)"
     )
@@ -238,7 +254,6 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--narrative", metavar="TEXT", default="", help="your summary, printed")
     report.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF to write")
     report.add_argument("--force", action="store_true", help="replace an existing file")
-    return parser
 
 
 @contextlib.contextmanager
@@ -518,30 +533,73 @@ def _cmd_session_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from alliance_desktop.reports.client_report import client_report_pdf
     from alliance_desktop.services.atomic import refuse_to_clobber, save_export
-    from alliance_desktop.services.reports import client_report_data
 
     target = Path(args.out).expanduser().absolute()
     if target.suffix.lower() != ".pdf":
         raise UsageError(f"--out {args.out} should name a .pdf file, e.g. summary.pdf.")
+    _check_report_choice(args)
     with _opened(args, create=False) as db:
         refuse_to_clobber(target, [db.path], overwrite=args.force)
-        data = client_report_data(
-            db,
-            args.code,
-            period_from=args.period_from,
-            period_to=args.period_to,
-            pseudonymise=args.pseudonymise,
-            include_feedback=args.feedback,
-            narrative=args.narrative,
-        )
-        save_export(target, client_report_pdf(data), [db.path])
-    print(
-        f"Wrote the progress summary of {data.code} "
-        f"({data.period_from} to {data.period_to}) to {target}."
-    )
+        pdf, what = _build_report(db, args)
+        save_export(target, pdf, [db.path])
+    print(f"Wrote {what} to {target}.")
     return EXIT_OK
+
+
+def _check_report_choice(args: argparse.Namespace) -> None:
+    """One kind of report per command, with only the options that kind takes."""
+    period = args.period_from is not None or args.period_to is not None
+    if args.caseload:
+        if args.code or args.session or period or args.pseudonymise or args.feedback:
+            raise UsageError(
+                "--caseload takes no CLIENT_CODE, --session, period, --pseudonymise or "
+                "--feedback; it lists every client in therapy."
+            )
+        return
+    if not args.code:
+        raise UsageError("Name the client (CLIENT_CODE), or use --caseload for everyone.")
+    if args.session and (period or args.feedback or args.narrative):
+        raise UsageError(
+            "--session N prints one session; --from, --to, --feedback and --narrative belong "
+            "to the progress summary."
+        )
+    if args.notes and not args.session:
+        raise UsageError("--notes goes with --session N (a session summary).")
+
+
+def _build_report(db: Any, args: argparse.Namespace) -> tuple[bytes, str]:
+    if args.caseload:
+        from alliance_desktop.reports.caseload_report import caseload_report_pdf
+        from alliance_desktop.services.reports import caseload_report_data
+
+        caseload = caseload_report_data(db)
+        count = len(caseload.lines)
+        return caseload_report_pdf(caseload), f"the caseload summary ({count} clients)"
+    if args.session:
+        from alliance_desktop.reports.session_report import session_report_pdf
+        from alliance_desktop.services.reports import session_report_data
+
+        one = session_report_data(
+            db, args.code, args.session, pseudonymise=args.pseudonymise, include_notes=args.notes
+        )
+        return session_report_pdf(one), f"the summary of {one.code} session {one.number}"
+    from alliance_desktop.reports.client_report import client_report_pdf
+    from alliance_desktop.services.reports import client_report_data
+
+    data = client_report_data(
+        db,
+        args.code,
+        period_from=args.period_from,
+        period_to=args.period_to,
+        pseudonymise=args.pseudonymise,
+        include_feedback=args.feedback,
+        narrative=args.narrative,
+    )
+    return (
+        client_report_pdf(data),
+        f"the progress summary of {data.code} ({data.period_from} to {data.period_to})",
+    )
 
 
 _COMMANDS = {

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from alliance_desktop.domain.change import ChangeClass
+from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import INSTRUMENTS
-from alliance_desktop.domain.series import ClientCharts, client_charts
-from alliance_desktop.domain.vocabulary import APPROACH_LABELS, Attendance, GoalStatus
+from alliance_desktop.domain.scoring import score
+from alliance_desktop.domain.series import ClientCharts, RuptureMarker, RuptureNote, client_charts
+from alliance_desktop.domain.vocabulary import APPROACH_LABELS, Attendance, ClientStatus, GoalStatus
 from alliance_desktop.services.charts import chart_sessions_from_tree
 from alliance_desktop.services.errors import InvalidInput
 from alliance_desktop.services.sessions import client_for_code
 from alliance_desktop.services.settings import load_practice
-from alliance_desktop.services.summaries import load_alert_settings
+from alliance_desktop.services.summaries import active_alerts, list_clients, load_alert_settings
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientData, SessionData
@@ -257,3 +259,169 @@ def _licence_notes(charts: ClientCharts) -> tuple[str, ...]:
     return tuple(
         f"{INSTRUMENTS[i].name}: {INSTRUMENTS[i].licence}" for i in shown if i in INSTRUMENTS
     )
+
+
+# --- one session on one page --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionReportData:
+    """A session summary: what was measured, what it means, what was agreed."""
+
+    header: ReportHeader
+    code: str
+    name: str | None  # None when pseudonymised
+    number: int
+    start: datetime
+    duration_minutes: int
+    attendance: str
+    measures: tuple[tuple[str, str], ...]  # (instrument id, the editor's words for it)
+    alerts: tuple[tuple[str, str], ...]  # (severity, reason) raised by this session
+    goals: tuple[tuple[int, str, float], ...]  # (goal number, description, rating)
+    tasks_agreed: str
+    client_feedback: str
+    ruptures: str
+    notes: str | None  # None unless asked for: notes are off by default
+
+    @property
+    def pseudonymised(self) -> bool:
+        return self.name is None
+
+
+ATTENDANCE_WORDS = {
+    Attendance.ATTENDED: "attended",
+    Attendance.CANCELLED: "cancelled",
+    Attendance.NO_SHOW: "no-show",
+}
+
+
+def session_report_data(
+    db: Database,
+    code: str,
+    number: int,
+    *,
+    pseudonymise: bool = False,
+    include_notes: bool = False,
+    today: date | None = None,
+) -> SessionReportData:
+    """Gather one session's summary; the measures and alerts read as in the session editor.
+
+    Raises:
+        InvalidInput: No client has the code, or the client has no session ``number``.
+    """
+    from alliance_desktop.services.session_form import form_from_session, preview_form
+
+    client = _tree(db, client_for_code(db, code))
+    session = next((s for s in client.sessions if s.number == number), None)
+    if session is None:
+        have = f"sessions 1 to {len(client.sessions)}" if client.sessions else "no sessions yet"
+        raise InvalidInput(f"{client.code} has no session {number}; it has {have}.")
+    # The record as it stood when the session ended: what came later is not part of it.
+    earlier = _with_sessions(client, [s for s in client.sessions if s.start < session.start])
+    preview = preview_form(
+        form_from_session(session), earlier, load_alert_settings(db), now=session.start
+    )
+    goals = {g.number: g.description for g in client.goals}
+    practice = load_practice(db)
+    return SessionReportData(
+        header=ReportHeader(
+            practice.practice_name,
+            practice.clinician_name,
+            practice.credentials,
+            today or date.today(),
+        ),
+        code=client.code,
+        name=None if pseudonymise else client.display_name,
+        number=session.number,
+        start=session.start,
+        duration_minutes=session.duration_minutes,
+        attendance=ATTENDANCE_WORDS[session.attendance],
+        measures=tuple((i, p.text) for i, p in preview.measures.items()),
+        alerts=preview.alerts,
+        goals=tuple(
+            (r.goal_number, goals.get(r.goal_number, f"Goal {r.goal_number}"), r.rating)
+            for r in session.goal_ratings
+        ),
+        tasks_agreed=session.tasks_agreed.strip(),
+        client_feedback=session.client_feedback.strip(),
+        ruptures="\n".join(
+            RuptureMarker(session.session_id, session.number, session.start, _notes(session))
+            .describe(limit=2000)
+            .splitlines()
+        )
+        if session.ruptures
+        else "",
+        notes=session.notes.strip() if include_notes else None,
+    )
+
+
+def _notes(session: SessionData) -> tuple[RuptureNote, ...]:
+    return tuple(RuptureNote(r.kind, r.description, r.repair, r.resolved) for r in session.ruptures)
+
+
+# --- the caseload ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadLine:
+    """One active client: latest score of each measure and the alerts now active."""
+
+    code: str
+    name: str
+    last_session: date | None
+    latest: dict[str, float]
+    alerts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseloadReportData:
+    """The caseload summary: every client in therapy, one line each."""
+
+    header: ReportHeader
+    lines: tuple[CaseloadLine, ...]
+
+
+def caseload_report_data(db: Database, today: date | None = None) -> CaseloadReportData:
+    """One line per active or paused client (discharged clients are left out)."""
+    rows = [
+        r for r in list_clients(db, include_alerts=True) if r.status is not ClientStatus.DISCHARGED
+    ]
+    latest = _latest_totals(repository.latest_measurements(db, [r.client_id for r in rows]))
+    practice = load_practice(db)
+    return CaseloadReportData(
+        header=ReportHeader(
+            practice.practice_name,
+            practice.clinician_name,
+            practice.credentials,
+            today or date.today(),
+        ),
+        lines=tuple(
+            CaseloadLine(
+                r.code,
+                r.display_name,
+                r.summary.last_session.date() if r.summary and r.summary.last_session else None,
+                latest.get(r.client_id, {}),
+                tuple(str(a.get("reason", "")) for a in active_alerts(r)),
+            )
+            for r in sorted(rows, key=lambda r: r.code)
+        ),
+    )
+
+
+def _latest_totals(
+    forms: dict[int, dict[str, tuple[float | None, ...]]],
+) -> dict[int, dict[str, float]]:
+    """Score each client's latest form of each instrument (unscoreable ones are left out)."""
+    totals: dict[int, dict[str, float]] = {}
+    for client_id, by_instrument in forms.items():
+        for instrument_id, values in by_instrument.items():
+            instrument = INSTRUMENTS.get(instrument_id)
+            if instrument is None:
+                continue
+            try:
+                total = score(instrument, values).total
+            except DomainError:
+                continue
+            if total is not None:
+                totals.setdefault(client_id, {})[instrument_id] = total
+    return totals

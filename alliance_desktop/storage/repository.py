@@ -756,6 +756,30 @@ def activity_between(
     )
 
 
+def latest_measurements(
+    db: Database, client_ids: Sequence[int]
+) -> dict[int, dict[str, tuple[float | None, ...]]]:
+    """Each client's latest form of each instrument (by when it was taken), raw values."""
+    found: dict[int, dict[str, tuple[datetime, tuple[float | None, ...]]]] = {}
+    with db.read() as conn:
+        for chunk in _chunks(list(client_ids)):
+            query = (
+                select(
+                    _sessions.c.client_id,
+                    _measurements.c.instrument_id,
+                    _measurements.c.taken_at,
+                    _measurements.c.item_values,
+                )
+                .join(_sessions, _sessions.c.id == _measurements.c.session_id)
+                .where(_sessions.c.client_id.in_(chunk))
+            )
+            for client_id, instrument_id, taken_at, values in conn.execute(query):
+                mine = found.setdefault(client_id, {})
+                if instrument_id not in mine or mine[instrument_id][0] <= taken_at:
+                    mine[instrument_id] = (taken_at, tuple(values))
+    return {cid: {i: values for i, (_, values) in forms.items()} for cid, forms in found.items()}
+
+
 def session_starts(db: Database, client_id: int) -> list[datetime]:
     """When each of a client's sessions started (for clash checks)."""
     with db.read() as conn:

@@ -1,0 +1,60 @@
+"""The caseload summary: one line per client in therapy with latest scores and alerts."""
+
+from __future__ import annotations
+
+from html import escape
+
+from reportlab.lib import colors
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+
+from alliance_desktop.domain._format import fmt_number
+from alliance_desktop.reports.document import TEXT_WIDTH, render, styles
+from alliance_desktop.services.reports import CaseloadReportData
+
+MEASURES = ("SRS", "WAI-SR", "ORS", "CORE-10")
+
+
+def caseload_report_pdf(data: CaseloadReportData) -> bytes:
+    """The caseload summary as PDF bytes."""
+    s = styles()
+    h = data.header
+    story: list[Flowable] = [
+        Paragraph(escape(h.practice_name) or "Practice name not set (Preferences)", s["small"]),
+        Paragraph("Caseload summary", s["title"]),
+        Paragraph(
+            f"{len(data.lines):,} clients in therapy (active or paused) on "
+            f"{h.generated_on.isoformat()}; latest score of each measure and the alerts now "
+            "active.",
+            s["body"],
+        ),
+    ]
+    header: list[object] = ["Code", "Name", "Last session", *MEASURES, "Alerts"]
+    rows: list[list[object]] = [header]
+    for line in data.lines:
+        alerts = "<br/>".join(escape(a) for a in line.alerts) or "—"
+        rows.append(
+            [
+                line.code,
+                Paragraph(escape(line.name), s["cell"]),
+                line.last_session.isoformat() if line.last_session else "—",
+                *[fmt_number(line.latest[m]) if m in line.latest else "" for m in MEASURES],
+                Paragraph(alerts, s["cell"]),
+            ]
+        )
+    fixed = [42, 74, 52, 28, 36, 28, 40]
+    table = Table(rows, colWidths=[*fixed, TEXT_WIDTH - sum(fixed)], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), s["cell"].fontName),
+                ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F2F2F2")]),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (3, 1), (6, -1), "RIGHT"),
+            ]
+        )
+    )
+    story.append(table)
+    author = h.clinician_name or h.practice_name or "Alliance Desktop"
+    return render(story, title="Caseload summary", author=author, generated_on=h.generated_on)
