@@ -226,9 +226,11 @@ def main() -> None:
     ]
     from benchmarks.charts import measure as measure_charts
     from benchmarks.editor import measure as measure_editor
+    from benchmarks.reports import measure as measure_reports
 
     rows += measure_editor()
     rows += measure_charts()
+    rows += measure_reports()
     print("| measure | result | target |")
     print("|---|---|---|")
     for name, value, target in rows:
