@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -47,6 +47,7 @@ from alliance_desktop.services.database import (
 from alliance_desktop.services.demo import generate_demo, is_demo_database
 from alliance_desktop.services.drafts import Draft, discard_draft, unsaved_drafts
 from alliance_desktop.services.errors import ServiceError
+from alliance_desktop.services.reports import caseload_report_data
 from alliance_desktop.services.session_form import editor_context
 from alliance_desktop.services.text_packs import import_text_pack
 from alliance_desktop.ui.background import run_in_background
@@ -63,6 +64,7 @@ from alliance_desktop.ui.dialogs import (
 )
 from alliance_desktop.ui.events import AppEvents
 from alliance_desktop.ui.preferences import PreferencesDialog
+from alliance_desktop.ui.report_dialog import ReportDialog
 from alliance_desktop.ui.session_editor import SessionEditor
 
 log = logging.getLogger(__name__)
@@ -164,6 +166,16 @@ class MainWindow(QMainWindow):
         self.import_text_pack_action = self._action(
             "&Import instrument text pack…", "importTextPackAction", self.import_text_pack
         )
+        self.progress_report_action = self._action(
+            "&Progress summary…",
+            "progressReportAction",
+            self.progress_report_for_selected,
+            _shortcut(QKeySequence.StandardKey.Print, "Ctrl+P"),
+        )
+        self.progress_report_action.setIconText("Print summary")
+        self.caseload_report_action = self._action(
+            "&Caseload summary…", "caseloadReportAction", self.caseload_report
+        )
         self.find_action = self._action(
             "&Find client",
             "findAction",
@@ -217,9 +229,12 @@ class MainWindow(QMainWindow):
             session_menu.addAction(action)
         session_menu.addSeparator()
         session_menu.addAction(self.import_text_pack_action)
-        for title in ("&Reports", "&Backup"):
-            # Filled by the issues that build these parts; shown now so the layout is stable.
-            bar.addMenu(title).setEnabled(False)
+        reports_menu = bar.addMenu("&Reports")
+        reports_menu.setObjectName("reportsMenu")
+        reports_menu.addAction(self.progress_report_action)
+        reports_menu.addAction(self.caseload_report_action)
+        # Filled by the backup issue; shown now so the layout is stable.
+        bar.addMenu("&Backup").setEnabled(False)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
         toolbar = self.addToolBar("Main")
@@ -227,6 +242,7 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.addAction(self.new_client_action)
         toolbar.addAction(self.new_session_action)
+        toolbar.addAction(self.progress_report_action)
         toolbar.addAction(self.find_action)
 
     def _build_central(self) -> None:
@@ -707,6 +723,83 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(f"Chart saved to {target}", 8000)
         return True
+
+    # -- reports -------------------------------------------------------------------------
+
+    def _report_folder(self) -> Path:
+        stored = self._settings.value("reports/folder", "") if self._settings else ""
+        folder = Path(str(stored)) if stored else Path.home()
+        return folder if folder.is_dir() else Path.home()
+
+    def progress_report_for_selected(self) -> None:
+        client_id = self.selected_client()
+        if client_id is None:
+            self._complain("Select a client first; the progress summary is about one client.")
+            return
+        self.progress_report(client_id)
+
+    def progress_report(self, client_id: int) -> ReportDialog | None:
+        """Open the progress summary dialog for a client (returned for tests)."""
+        with self._guarded():
+            record = client_service.client_record(self.db, client_id)
+            dialog = ReportDialog(
+                self,
+                self.db,
+                record.fields.code,
+                record.fields.intake_date,
+                folder=self._report_folder(),
+            )
+            self._open_report_dialog(dialog)
+            return dialog
+        return None
+
+    def _open_report_dialog(self, dialog: ReportDialog) -> None:
+        dialog.exec()
+        if dialog.saved_to is not None:
+            if self._settings is not None:
+                self._settings.setValue("reports/folder", str(dialog.saved_to.parent))
+            self.statusBar().showMessage(f"Report saved to {dialog.saved_to}", 8000)
+
+    def caseload_report(self) -> None:
+        """Ask where, then write the caseload summary off the UI thread."""
+        suggested = self._report_folder() / f"caseload-{date.today().isoformat()}.pdf"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the caseload summary", str(suggested), "PDF (*.pdf)"
+        )
+        if path:
+            target = Path(path)
+            self.write_caseload_report(
+                target
+                if target.suffix.lower() == ".pdf"
+                else target.with_name(target.name + ".pdf")
+            )
+
+    def write_caseload_report(self, target: Path) -> None:
+        """Build and save the caseload summary in the background; say when it is done."""
+        db = self.db
+        progress = QProgressDialog("Writing the caseload summary…", "", 0, 0, self)
+        progress.setObjectName("caseloadProgress")
+        progress.setCancelButton(None)  # nothing to undo half-way: the file appears whole
+        progress.setMinimumDuration(300)
+
+        def work() -> Path:
+            from alliance_desktop.reports.caseload_report import caseload_report_pdf
+
+            save_export(target, caseload_report_pdf(caseload_report_data(db)), [db.path])
+            return target
+
+        def done(saved: Path) -> None:
+            progress.close()
+            if self._settings is not None:
+                self._settings.setValue("reports/folder", str(saved.parent))
+            self.statusBar().showMessage(f"Caseload summary saved to {saved}", 8000)
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(saved)))
+
+        def failed(exc: BaseException) -> None:
+            progress.close()
+            self._report(exc)
+
+        run_in_background(work, done, failed)
 
     def edit_preferences(self) -> None:
         with self._guarded():

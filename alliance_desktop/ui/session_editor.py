@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from alliance_desktop import APP_NAME
 from alliance_desktop.domain.instruments import Instrument
 from alliance_desktop.domain.vocabulary import (
     APPROACH_LABELS,
@@ -66,6 +67,7 @@ from alliance_desktop.services.session_form import (
     read_form,
     save_measure_plan,
 )
+from alliance_desktop.ui.printing import PrintFailed, ask_and_print
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +188,7 @@ class SessionEditor(QDialog):
         self.setObjectName("sessionEditor")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.db = db
+        self.saved_number: int | None = None
         self.context = context
         self._fields: dict[str, _Field] = {}
         self._errors: dict[str, QLabel] = {}
@@ -299,6 +302,14 @@ class SessionEditor(QDialog):
         self.save_button.setObjectName("saveSessionButton")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
+        self.print_button = QPushButton("Print summary…", self)
+        self.print_button.setObjectName("printSessionButton")
+        self.print_button.setToolTip("Print this session on one page (Ctrl+P)")
+        self.print_button.clicked.connect(self.print_summary)
+        print_action = QAction("Print session summary", self)
+        print_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Print))
+        print_action.triggered.connect(self.print_summary)
+        self.addAction(print_action)
         self.cancel_button = QPushButton("Close", self)
         self.cancel_button.setObjectName("closeSessionButton")
         self.cancel_button.clicked.connect(self.reject)
@@ -306,6 +317,7 @@ class SessionEditor(QDialog):
         buttons.addWidget(self.undo_button)
         buttons.addWidget(self.redo_button)
         buttons.addWidget(self.draft_status, 1)
+        buttons.addWidget(self.print_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.save_button)
 
@@ -775,6 +787,47 @@ class SessionEditor(QDialog):
         self.problem.setText(f"⚠ {text}" if text else "")
         self.problem.setVisible(bool(text))
 
+    def session_summary_pdf(self) -> bytes | None:
+        """The stored session on one page; an unsaved one is saved first, if the user agrees.
+
+        The summary prints what is stored, so a therapist never files a page that differs
+        from the record.
+        """
+        number = self.context.number
+        if self.context.session_id is None or self.is_dirty():
+            answer = QMessageBox.question(
+                self,
+                "Print the session summary",
+                "The summary prints the session as it is stored. Save the session now and "
+                "print it?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
+            if answer != QMessageBox.StandardButton.Save or not self.save():
+                return None
+            number = self.saved_number or number
+        from alliance_desktop.reports.session_report import session_report_pdf
+        from alliance_desktop.services.reports import session_report_data
+
+        try:
+            data = session_report_data(self.db, self.context.client.code, number)
+        except ServiceError as exc:
+            QMessageBox.warning(self, APP_NAME, str(exc))
+            return None
+        return session_report_pdf(data)
+
+    def print_summary(self) -> None:
+        """Print this session's one-page summary through the system's print dialog."""
+        pdf = self.session_summary_pdf()
+        if pdf is None:
+            return
+        # After "save and print" this editor has closed: the print dialog sits on the window.
+        owner = self if self.isVisible() else (self.parentWidget() or self)
+        try:
+            ask_and_print(owner, pdf, f"session summary {self.context.client.code}")
+        except PrintFailed as exc:
+            QMessageBox.warning(self, APP_NAME, str(exc))
+
     def save(self) -> bool:
         """Check and store the session whole; True when it was saved (the editor closes)."""
         reading = read_form(
@@ -808,6 +861,7 @@ class SessionEditor(QDialog):
         self._baseline = self._last = self.current_form().to_dict()
         self._autosave.stop()
         self._closing_decided = True
+        self.saved_number = change.number
         self.saved.emit(change)
         self.accept()
         return True

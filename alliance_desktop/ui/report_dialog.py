@@ -1,0 +1,200 @@
+"""The progress summary dialog: choose the period and what to include, then save or print.
+
+Save PDF… writes the file whole or not at all and can open it in the system's viewer;
+Print… sends the very same pages to a printer. The PDF itself comes from ``reports/`` and
+its data from ``services.reports``, as on the command line.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alliance_desktop import APP_NAME
+from alliance_desktop.reports.client_report import client_report_pdf
+from alliance_desktop.services.atomic import save_export
+from alliance_desktop.services.database import Database
+from alliance_desktop.services.errors import ServiceError
+from alliance_desktop.services.reports import client_report_data
+from alliance_desktop.ui.printing import PrintFailed, ask_and_print, print_pdf
+
+MAX_NARRATIVE = 5_000
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def _pydate(day: QDate) -> date:
+    return date(day.year(), day.month(), day.day())
+
+
+class ReportDialog(QDialog):
+    """A client's progress summary: period, sections, narrative; Save PDF… and Print…."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        db: Database,
+        code: str,
+        intake: date,
+        *,
+        folder: Path | None = None,
+        today: date | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("reportDialog")
+        self.setWindowTitle(f"Progress summary — {code}")
+        self.setMinimumWidth(520)
+        self.db = db
+        self.code = code
+        self.folder = folder or Path.home()
+        self.saved_to: Path | None = None
+        today = today or date.today()
+
+        self.from_date = QDateEdit(_qdate(intake), self)
+        self.to_date = QDateEdit(_qdate(max(today, intake)), self)
+        for edit, name in ((self.from_date, "reportFrom"), (self.to_date, "reportTo")):
+            edit.setObjectName(name)
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        self.pseudonymise = QCheckBox(
+            "&Pseudonymise: the code only, no name or date of birth", self
+        )
+        self.pseudonymise.setObjectName("reportPseudonymise")
+        self.feedback = QCheckBox("&Include the client's feedback (excerpts)", self)
+        self.feedback.setObjectName("reportFeedback")
+        self.narrative = QPlainTextEdit(self)
+        self.narrative.setObjectName("reportNarrative")
+        self.narrative.setAccessibleName("Your summary, printed in the report")
+        self.narrative.setPlaceholderText("Your summary of the work so far (printed as typed).")
+        self.open_after = QCheckBox("&Open the PDF when it is saved", self)
+        self.open_after.setObjectName("reportOpenAfter")
+        self.open_after.setChecked(True)
+        self.error = QLabel("", self)
+        self.error.setObjectName("reportError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        form = QFormLayout()
+        form.addRow("&From:", self.from_date)
+        form.addRow("&To:", self.to_date)
+        form.addRow("", self.pseudonymise)
+        form.addRow("", self.feedback)
+        form.addRow("&Narrative:", self.narrative)
+
+        self.save_button = QPushButton("&Save PDF…", self)
+        self.save_button.setObjectName("saveReportButton")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        self.print_button = QPushButton("P&rint…", self)
+        self.print_button.setObjectName("printReportButton")
+        self.print_button.clicked.connect(self.print_report)
+        close = QPushButton("Close", self)
+        close.setObjectName("closeReportButton")
+        close.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_after)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.save_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+
+    # -- making the report ---------------------------------------------------------------
+
+    def build_pdf(self) -> bytes | None:
+        """The report as chosen, or None with the problem shown in the dialog."""
+        start, end = _pydate(self.from_date.date()), _pydate(self.to_date.date())
+        narrative = self.narrative.toPlainText()
+        if len(narrative) > MAX_NARRATIVE:
+            self._problem(
+                f"Keep the narrative to {MAX_NARRATIVE:,} characters; it has {len(narrative):,}."
+            )
+            return None
+        try:
+            data = client_report_data(
+                self.db,
+                self.code,
+                period_from=start,
+                period_to=end,
+                pseudonymise=self.pseudonymise.isChecked(),
+                include_feedback=self.feedback.isChecked(),
+                narrative=narrative,
+            )
+        except ServiceError as exc:
+            self._problem(str(exc))
+            return None
+        self.error.hide()
+        return client_report_pdf(data)
+
+    def _problem(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    # -- saving and printing -------------------------------------------------------------
+
+    def suggested_path(self) -> Path:
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in self.code)
+        end = _pydate(self.to_date.date()).isoformat()
+        return self.folder / f"{safe}-progress-{end}.pdf"
+
+    def save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the progress summary", str(self.suggested_path()), "PDF (*.pdf)"
+        )
+        if path:
+            target = Path(path)
+            if target.suffix.lower() != ".pdf":
+                target = target.with_name(target.name + ".pdf")
+            self.save_to(target)
+
+    def save_to(self, target: Path) -> bool:
+        """Write the report to ``target`` (the save dialog has asked about replacing it)."""
+        pdf = self.build_pdf()
+        if pdf is None:
+            return False
+        try:
+            save_export(target, pdf, [self.db.path])
+        except ServiceError as exc:
+            self._problem(str(exc))
+            return False
+        self.saved_to = target
+        if self.open_after.isChecked():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        return True
+
+    def print_report(self) -> None:
+        pdf = self.build_pdf()
+        if pdf is None:
+            return
+        try:
+            ask_and_print(self, pdf, f"progress summary {self.code}")
+        except PrintFailed as exc:
+            QMessageBox.warning(self, APP_NAME, str(exc))
+
+    def print_on(self, printer: object) -> int:
+        """Print the report as chosen on ``printer`` (a QPrinter); the pages printed."""
+        pdf = self.build_pdf()
+        return 0 if pdf is None else print_pdf(pdf, printer)  # type: ignore[arg-type]
