@@ -252,6 +252,12 @@ def _add_report_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         "--feedback", action="store_true", help="include excerpts of the client's feedback"
     )
     report.add_argument("--narrative", metavar="TEXT", default="", help="your summary, printed")
+    report.add_argument(
+        "--sections",
+        metavar="LIST",
+        help="comma-separated sections to print (default all): "
+        "concern, goals, charts, scores, ruptures, outcome",
+    )
     report.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF to write")
     report.add_argument("--force", action="store_true", help="replace an existing file")
 
@@ -559,10 +565,10 @@ def _check_report_choice(args: argparse.Namespace) -> None:
         return
     if not args.code:
         raise UsageError("Name the client (CLIENT_CODE), or use --caseload for everyone.")
-    if args.session and (period or args.feedback or args.narrative):
+    if args.session and (period or args.feedback or args.narrative or args.sections):
         raise UsageError(
-            "--session N prints one session; --from, --to, --feedback and --narrative belong "
-            "to the progress summary."
+            "--session N prints one session; --from, --to, --feedback, --narrative and "
+            "--sections belong to the progress summary."
         )
     if args.notes and not args.session:
         raise UsageError("--notes goes with --session N (a session summary).")
@@ -595,6 +601,9 @@ def _build_report(db: Any, args: argparse.Namespace) -> tuple[bytes, str]:
         pseudonymise=args.pseudonymise,
         include_feedback=args.feedback,
         narrative=args.narrative,
+        sections=None
+        if args.sections is None
+        else frozenset(part.strip() for part in args.sections.split(",") if part.strip()),
     )
     return (
         client_report_pdf(data),

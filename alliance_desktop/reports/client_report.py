@@ -43,14 +43,16 @@ def client_report_pdf(data: ClientReportData) -> bytes:
     """The progress summary as PDF bytes."""
     h = data.header
     clinician = ", ".join(escape(x) for x in (h.clinician_name, h.credentials) if x)
-    story: list[Flowable] = [
-        *_heading(data, clinician),
-        *_goals(data),
-        *_charts(data),
-        *_scores(data),
-        *_ruptures(data),
-        *_outcomes(data),
-    ]
+    story: list[Flowable] = _heading(data, clinician)
+    for key, section in (
+        ("goals", _goals),
+        ("charts", _charts),
+        ("scores", _scores),
+        ("ruptures", _ruptures),
+        ("outcome", _outcomes),
+    ):
+        if key in data.sections:
+            story += section(data)
     if data.feedback:
         story.append(_p("In the client's words", "h2"))
         for number, day, text in data.feedback:
@@ -104,7 +106,7 @@ def _heading(data: ClientReportData, clinician: str) -> list[Flowable]:
             f"{data.no_show} no-show."
         ),
     ]
-    if data.presenting_concern:
+    if data.presenting_concern and "concern" in data.sections:
         story += [_p("Presenting concern", "h2"), _p(_lines(data.presenting_concern))]
     return story
 

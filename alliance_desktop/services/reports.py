@@ -41,6 +41,15 @@ GOAL_STATUS_WORDS = {
     GoalStatus.DROPPED: "dropped",
 }
 MAX_FEEDBACK_EXCERPT = 400  # characters of each session's feedback in the report
+#: The progress summary's optional sections, in page order, with their names for people.
+SECTIONS: dict[str, str] = {
+    "concern": "Presenting concern",
+    "goals": "Goals",
+    "charts": "Alliance and outcome charts",
+    "scores": "Scores per session",
+    "ruptures": "Ruptures and repair",
+    "outcome": "Outcome, first to latest",
+}
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,7 @@ class ClientReportData:
     feedback: tuple[tuple[int, date, str], ...] = ()
     narrative: str = ""
     licence_notes: tuple[str, ...] = field(default_factory=tuple)
+    sections: frozenset[str] = frozenset(SECTIONS)
 
     @property
     def pseudonymised(self) -> bool:
@@ -129,14 +139,26 @@ def client_report_data(
     pseudonymise: bool = False,
     include_feedback: bool = False,
     narrative: str = "",
+    sections: frozenset[str] | None = None,
     today: date | None = None,
 ) -> ClientReportData:
     """Gather one client's progress summary for a period (default: intake to today).
 
+    Args:
+        sections: Keys of ``SECTIONS`` to print (default all); attendance, the signature
+            line and the instruments' licence notes are always printed.
+
     Raises:
-        InvalidInput: No client has the code, or the period ends before it starts.
+        InvalidInput: No client has the code, the period ends before it starts, or a
+            section is unknown.
     """
     today = today or date.today()
+    chosen = frozenset(SECTIONS) if sections is None else sections
+    unknown = sorted(chosen - set(SECTIONS))
+    if unknown:
+        raise InvalidInput(
+            f"There is no section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}."
+        )
     client = _tree(db, client_for_code(db, code))
     start = period_from or client.intake_date
     end = period_to or today
@@ -177,6 +199,7 @@ def client_report_data(
         ),
         narrative=narrative.strip(),
         licence_notes=_licence_notes(charts),
+        sections=chosen,
     )
 
 

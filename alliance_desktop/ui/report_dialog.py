@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -32,7 +34,7 @@ from alliance_desktop.reports.client_report import client_report_pdf
 from alliance_desktop.services.atomic import save_export
 from alliance_desktop.services.database import Database
 from alliance_desktop.services.errors import ServiceError
-from alliance_desktop.services.reports import client_report_data
+from alliance_desktop.services.reports import SECTIONS, client_report_data
 from alliance_desktop.ui.printing import PrintFailed, ask_and_print, print_pdf
 
 MAX_NARRATIVE = 5_000
@@ -81,6 +83,16 @@ class ReportDialog(QDialog):
         self.pseudonymise.setObjectName("reportPseudonymise")
         self.feedback = QCheckBox("&Include the client's feedback (excerpts)", self)
         self.feedback.setObjectName("reportFeedback")
+        self.section_boxes: dict[str, QCheckBox] = {}
+        sections = QGroupBox("Sections", self)
+        sections.setObjectName("reportSections")
+        grid = QGridLayout(sections)
+        for index, (key, label) in enumerate(SECTIONS.items()):
+            box = QCheckBox(label, sections)  # Tab reaches them; Alt letters are taken
+            box.setObjectName(f"reportSection_{key}")
+            box.setChecked(True)
+            self.section_boxes[key] = box
+            grid.addWidget(box, index // 2, index % 2)
         self.narrative = QPlainTextEdit(self)
         self.narrative.setObjectName("reportNarrative")
         self.narrative.setAccessibleName("Your summary, printed in the report")
@@ -98,6 +110,7 @@ class ReportDialog(QDialog):
         form.addRow("&To:", self.to_date)
         form.addRow("", self.pseudonymise)
         form.addRow("", self.feedback)
+        form.addRow(sections)
         form.addRow("&Narrative:", self.narrative)
 
         self.save_button = QPushButton("&Save PDF…", self)
@@ -142,6 +155,7 @@ class ReportDialog(QDialog):
                 pseudonymise=self.pseudonymise.isChecked(),
                 include_feedback=self.feedback.isChecked(),
                 narrative=narrative,
+                sections=frozenset(k for k, box in self.section_boxes.items() if box.isChecked()),
             )
         except ServiceError as exc:
             self._problem(str(exc))

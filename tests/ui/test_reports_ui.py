@@ -51,6 +51,7 @@ def test_progress_summary_saved_and_printed_from_the_dialog(
         assert "swap the dates" in dialog.error.text() and dialog.error.isVisible()
         dialog.to_date.setDate(QDate.currentDate())
         dialog.pseudonymise.setChecked(True)
+        dialog.section_boxes["scores"].setChecked(False)
         dialog.narrative.setPlainText("Zoë's sleep is better; the alliance held after session 12.")
         dialog.open_after.setChecked(False)
         assert dialog.save_to(saved)
@@ -65,6 +66,7 @@ def test_progress_summary_saved_and_printed_from_the_dialog(
     assert not (tmp_path / "wrong.pdf").exists()
     text = _text(saved)
     assert code in text and family not in text and "the alliance held after session 12" in text
+    assert "Scores per session" not in text and "Alliance and outcome" in text
     # Paper equals file: the printer received the same number of pages.
     assert pages == [len(PdfReader(saved).pages)] and len(PdfReader(printed).pages) == pages[0]
 

@@ -154,3 +154,19 @@ def test_a_period_that_ends_before_it_starts_is_refused(demo: Database) -> None:
         client_report_data(
             demo, tree.code, period_from=date(2026, 6, 1), period_to=date(2026, 1, 1)
         )
+
+
+def test_sections_can_be_left_out_and_unknown_ones_are_named(
+    demo: Database, tmp_path: Path
+) -> None:
+    from alliance_desktop.services.errors import InvalidInput
+
+    tree = _busiest(demo)
+    data = client_report_data(demo, tree.code, sections=frozenset({"goals", "outcome"}))
+    text = _text(client_report_pdf(data), tmp_path)
+    assert "Goals" in text and "Outcome" in text
+    for absent in ("Scores per session", "Alliance and outcome", "Ruptures and repair"):
+        assert absent not in text
+    assert "Signature:" in text and "Confidential" in text  # always printed
+    with pytest.raises(InvalidInput, match="no section appendix"):
+        client_report_data(demo, tree.code, sections=frozenset({"appendix"}))
