@@ -557,10 +557,12 @@ def _check_report_choice(args: argparse.Namespace) -> None:
     """One kind of report per command, with only the options that kind takes."""
     period = args.period_from is not None or args.period_to is not None
     if args.caseload:
-        if args.code or args.session or period or args.pseudonymise or args.feedback:
+        extras = (args.session, period, args.pseudonymise, args.feedback, args.notes)
+        if args.code or any(extras) or args.narrative or args.sections:
             raise UsageError(
-                "--caseload takes no CLIENT_CODE, --session, period, --pseudonymise or "
-                "--feedback; it lists every client in therapy."
+                "--caseload takes no CLIENT_CODE, --session, period, --pseudonymise, "
+                "--feedback, --notes, --narrative or --sections; it lists every client in "
+                "therapy."
             )
         return
     if not args.code:

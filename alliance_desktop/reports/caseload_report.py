@@ -34,14 +34,14 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
         alerts = "<br/>".join(escape(a) for a in line.alerts) or "—"
         rows.append(
             [
-                line.code,
+                Paragraph(escape(line.code), s["cell"]),  # codes of up to 20 characters wrap
                 Paragraph(escape(line.name), s["cell"]),
                 line.last_session.isoformat() if line.last_session else "—",
                 *[fmt_number(line.latest[m]) if m in line.latest else "" for m in MEASURES],
                 Paragraph(alerts, s["cell"]),
             ]
         )
-    fixed = [42, 74, 52, 28, 36, 28, 40]
+    fixed = [52, 74, 52, 28, 36, 28, 40]
     table = Table(rows, colWidths=[*fixed, TEXT_WIDTH - sum(fixed)], repeatRows=1)
     table.setStyle(
         TableStyle(

@@ -18,7 +18,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 
 from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.reports.chart import chart_drawing
-from alliance_desktop.reports.document import TEXT_WIDTH, render, styles
+from alliance_desktop.reports.document import TEXT_WIDTH, render, shortened, styles, text_block
 from alliance_desktop.services.reports import ClientReportData
 
 _TABLE_STYLE = TableStyle(
@@ -33,6 +33,7 @@ _TABLE_STYLE = TableStyle(
     ]
 )
 SCORE_COLUMNS = ("ORS", "CORE-10", "SRS", "WAI-SR")
+MAX_GOAL_IN_TABLE = 600  # a table row cannot break across pages
 
 
 def _p(text: str, style: str = "body") -> Paragraph:
@@ -58,7 +59,7 @@ def client_report_pdf(data: ClientReportData) -> bytes:
         for number, day, text in data.feedback:
             story.append(_p(f"Session {number} ({day.isoformat()}): “{escape(text)}”"))
     if data.narrative:
-        story += [_p("Clinician's summary", "h2"), _p(_lines(data.narrative))]
+        story += [_p("Clinician's summary", "h2"), *text_block(data.narrative)]
     story.append(Spacer(1, 18))
     story.append(
         KeepTogether(
@@ -107,7 +108,7 @@ def _heading(data: ClientReportData, clinician: str) -> list[Flowable]:
         ),
     ]
     if data.presenting_concern and "concern" in data.sections:
-        story += [_p("Presenting concern", "h2"), _p(_lines(data.presenting_concern))]
+        story += [_p("Presenting concern", "h2"), *text_block(data.presenting_concern)]
     return story
 
 
@@ -119,7 +120,8 @@ def _goals(data: ClientReportData) -> list[Flowable]:
     for g in data.goals:
         first = f"{fmt_number(g.first[1])} (s{g.first[0]})" if g.first else "—"
         latest = f"{fmt_number(g.latest[1])} (s{g.latest[0]})" if g.latest else "—"
-        rows.append([_p(f"{g.number}. {escape(g.description)}", "cell"), g.status, first, latest])
+        goal = escape(shortened(g.description, MAX_GOAL_IN_TABLE))
+        rows.append([_p(f"{g.number}. {goal}", "cell"), g.status, first, latest])
     return [
         *story,
         _table(rows, [TEXT_WIDTH - 170, 60, 55, 55]),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
+from html import escape
 from typing import Any
 
 from reportlab.lib import colors
@@ -18,17 +20,20 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, SimpleDocTemplate
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
+from reportlab.platypus.doctemplate import LayoutError
 
 from alliance_desktop.reports.fonts import BOLD, REGULAR, register_fonts
+from alliance_desktop.services.errors import InvalidInput
 
 PAGE = A4
 MARGIN = 18 * mm
 TEXT_WIDTH = PAGE[0] - 2 * MARGIN
 
 
+@cache
 def styles() -> dict[str, ParagraphStyle]:
-    """The paragraph styles of every report."""
+    """The paragraph styles of every report (made once)."""
     register_fonts()
     body = ParagraphStyle("body", fontName=REGULAR, fontSize=9.5, leading=12.5, alignment=TA_LEFT)
     return {
@@ -43,6 +48,41 @@ def styles() -> dict[str, ParagraphStyle]:
             "cell_bold", parent=body, fontName=BOLD, fontSize=8, leading=10
         ),
     }
+
+
+#: The most of one free-text field a report prints. Notes can be a megabyte (an import allows
+#: it); laying that out would take minutes, and nobody files a hundred-page note.
+MAX_PRINTED_TEXT = 20_000
+
+
+def paragraph(text: str, style: str = "body") -> Paragraph:
+    """One paragraph of report markup in a named style."""
+    return Paragraph(text, styles()[style])
+
+
+def text_block(text: str, style: str = "body", limit: int = MAX_PRINTED_TEXT) -> list[Flowable]:
+    """Text the therapist typed, escaped, one paragraph per line, cut at ``limit``.
+
+    Short paragraphs let a long text flow across pages; one huge paragraph is split by
+    reportlab ever more slowly as it grows.
+    """
+    shown = text if len(text) <= limit else text[:limit]
+    blocks: list[Flowable] = [
+        paragraph(escape(line), style) for line in shown.splitlines() if line.strip()
+    ]
+    if len(text) > limit:
+        blocks.append(
+            paragraph(
+                f"… {len(text) - limit:,} more characters are in the record (not printed).",
+                "small",
+            )
+        )
+    return blocks
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (for table cells)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _numbered_canvas(generated_on: date, title: str) -> type[Canvas]:
@@ -91,5 +131,11 @@ def render(story: Sequence[Flowable], *, title: str, author: str, generated_on: 
         author=author,
         creator="Alliance Desktop",
     )
-    document.build(list(story), canvasmaker=_numbered_canvas(generated_on, title))
+    try:
+        document.build(list(story), canvasmaker=_numbered_canvas(generated_on, title))
+    except LayoutError as exc:  # something taller than a page that cannot be split
+        raise InvalidInput(
+            "Part of the report is too long to fit on a page (a very long goal or line of "
+            "text); shorten it in the record and try again."
+        ) from exc
     return buffer.getvalue()

@@ -13,7 +13,7 @@ from html import escape
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from alliance_desktop.domain._format import fmt_number
-from alliance_desktop.reports.document import render, styles
+from alliance_desktop.reports.document import render, styles, text_block
 from alliance_desktop.services.reports import SessionReportData
 
 SEVERITY_WORDS = {"urgent": "Urgent", "warning": "Alert", "info": "Note"}
@@ -21,10 +21,6 @@ SEVERITY_WORDS = {"urgent": "Urgent", "warning": "Alert", "info": "Note"}
 
 def _p(text: str, style: str = "body") -> Paragraph:
     return Paragraph(text, styles()[style])
-
-
-def _lines(text: str) -> str:
-    return escape(text).replace("\n", "<br/>")
 
 
 def session_report_pdf(data: SessionReportData) -> bytes:
@@ -70,7 +66,7 @@ def session_report_pdf(data: SessionReportData) -> bytes:
         ("Notes", data.notes or ""),
     ):
         if text:
-            story += [_p(title, "h2"), _p(_lines(text))]
+            story += [_p(title, "h2"), *text_block(text)]
     story += [
         Spacer(1, 20),
         _p("Signature: ______________________________    Date: ________________"),

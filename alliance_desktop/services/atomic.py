@@ -81,9 +81,12 @@ def describe_os_error(exc: OSError, target: Path) -> str:
 def atomic_file(target: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[str]]:
     """Write ``target`` atomically; on any error the temp file is removed and nothing changes."""
     check_target_folder(target)
-    fd, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-    )
+    try:
+        fd, temp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+        )
+    except OSError as exc:  # e.g. a folder that looks writable but is not (/proc)
+        raise InvalidInput(describe_os_error(exc, target)) from exc
     temp = Path(temp_name)
     try:
         with os.fdopen(fd, mode, encoding=encoding, newline="" if "b" not in mode else None) as f:

@@ -321,21 +321,30 @@ ATTENDANCE_WORDS = {
 def session_report_data(
     db: Database,
     code: str,
-    number: int,
+    number: int | None = None,
     *,
+    session_id: int | None = None,
     pseudonymise: bool = False,
     include_notes: bool = False,
     today: date | None = None,
 ) -> SessionReportData:
     """Gather one session's summary; the measures and alerts read as in the session editor.
 
+    The session is found by its database id when given (an editor's session keeps its id
+    when earlier sessions are deleted and the numbers move), else by its number.
+
     Raises:
-        InvalidInput: No client has the code, or the client has no session ``number``.
+        InvalidInput: No client has the code, or the client has no such session.
     """
     from alliance_desktop.services.session_form import form_from_session, preview_form
 
     client = _tree(db, client_for_code(db, code))
-    session = next((s for s in client.sessions if s.number == number), None)
+    if session_id is not None:
+        session = next((s for s in client.sessions if s.session_id == session_id), None)
+        if session is None:
+            raise InvalidInput("That session no longer exists; it may have been deleted.")
+    else:
+        session = next((s for s in client.sessions if s.number == number), None)
     if session is None:
         have = f"sessions 1 to {len(client.sessions)}" if client.sessions else "no sessions yet"
         raise InvalidInput(f"{client.code} has no session {number}; it has {have}.")

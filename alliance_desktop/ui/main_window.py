@@ -64,7 +64,7 @@ from alliance_desktop.ui.dialogs import (
 )
 from alliance_desktop.ui.events import AppEvents
 from alliance_desktop.ui.preferences import PreferencesDialog
-from alliance_desktop.ui.report_dialog import ReportDialog
+from alliance_desktop.ui.report_dialog import ReportDialog, confirm_replace
 from alliance_desktop.ui.session_editor import SessionEditor
 
 log = logging.getLogger(__name__)
@@ -710,6 +710,8 @@ class MainWindow(QMainWindow):
         target = Path(path)
         if target.suffix.lower() not in (".png", ".svg"):
             target = target.with_name(target.name + (".svg" if "SVG" in chosen else ".png"))
+            if target.exists() and not confirm_replace(self, target):
+                return
         if self.export_chart_to(view, target) and self._settings is not None:
             self._settings.setValue("charts/exportFolder", str(target.parent))
 
@@ -768,11 +770,12 @@ class MainWindow(QMainWindow):
         )
         if path:
             target = Path(path)
-            self.write_caseload_report(
-                target
-                if target.suffix.lower() == ".pdf"
-                else target.with_name(target.name + ".pdf")
-            )
+            if target.suffix.lower() != ".pdf":
+                target = target.with_name(target.name + ".pdf")
+                # The save dialog asked about the name as typed, not this one.
+                if target.exists() and not confirm_replace(self, target):
+                    return
+            self.write_caseload_report(target)
 
     def write_caseload_report(self, target: Path) -> None:
         """Build and save the caseload summary in the background; say when it is done."""

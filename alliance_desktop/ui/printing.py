@@ -6,7 +6,7 @@ with QtPdf onto the printer at its resolution, rather than laying the report out
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
 from PySide6.QtGui import QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -17,8 +17,13 @@ class PrintFailed(Exception):
     """The PDF could not be read back or the printer refused to start."""
 
 
+#: Pages are drawn as images at this resolution at most: sharp on paper, and a 4-page
+#: report stays a few tens of megabytes rather than a gigabyte at a printer's 1200 dpi.
+MAX_PRINT_DPI = 300
+
+
 def print_pdf(pdf: bytes, printer: QPrinter) -> int:
-    """Print every page of ``pdf`` on ``printer``; return how many pages were printed."""
+    """Print every page of ``pdf`` on ``printer``, full size; return how many were printed."""
     data = QByteArray(pdf)
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -26,6 +31,9 @@ def print_pdf(pdf: bytes, printer: QPrinter) -> int:
     document.load(buffer)
     if document.status() != QPdfDocument.Status.Ready or document.pageCount() == 0:
         raise PrintFailed("The report could not be prepared for printing; save it as PDF instead.")
+    # The whole sheet, not the printable area: the PDF's margins are already on the page, so
+    # the paper matches the file at 100%.
+    printer.setFullPage(True)
     painter = QPainter()
     if not painter.begin(printer):
         raise PrintFailed(
@@ -33,18 +41,23 @@ def print_pdf(pdf: bytes, printer: QPrinter) -> int:
             "report as PDF and print that."
         )
     try:
+        dpi = min(printer.resolution(), MAX_PRINT_DPI)
         for index in range(document.pageCount()):
             if index:
                 printer.newPage()
-            target = printer.pageLayout().paintRectPixels(printer.resolution())
-            page_points = document.pagePointSize(index)
-            # Keep the page's proportions inside the printable area.
-            scale = min(
-                target.width() / page_points.width(), target.height() / page_points.height()
+            points = document.pagePointSize(index)
+            image = document.render(
+                index, QSize(round(points.width() / 72 * dpi), round(points.height() / 72 * dpi))
             )
-            size = QSize(round(page_points.width() * scale), round(page_points.height() * scale))
-            image = document.render(index, size)
-            painter.drawImage(QRect(0, 0, size.width(), size.height()), image)
+            if image.isNull():
+                raise PrintFailed(
+                    "A page could not be drawn for printing (not enough memory?); save the "
+                    "report as PDF and print that."
+                )
+            sheet = printer.paperRect(QPrinter.Unit.DevicePixel)
+            scale = sheet.width() / points.width()  # device pixels per point
+            target = QRectF(0, 0, points.width() * scale, points.height() * scale)
+            painter.drawImage(target, image)
     finally:
         painter.end()
     return document.pageCount()

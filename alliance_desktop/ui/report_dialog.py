@@ -40,6 +40,18 @@ from alliance_desktop.ui.printing import PrintFailed, ask_and_print, print_pdf
 MAX_NARRATIVE = 5_000
 
 
+def confirm_replace(parent: QWidget, target: Path) -> bool:
+    """Ask before replacing ``target`` (Cancel is the default)."""
+    answer = QMessageBox.question(
+        parent,
+        "Replace the file?",
+        f"{target.name} already exists in {target.parent}. Replace it?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def _qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)
 
@@ -81,6 +93,15 @@ class ReportDialog(QDialog):
             "&Pseudonymise: the code only, no name or date of birth", self
         )
         self.pseudonymise.setObjectName("reportPseudonymise")
+        self.pseudonymise_note = QLabel(
+            "Your own words are printed as written: check the presenting concern, goals, "
+            "ruptures and narrative do not name the client.",
+            self,
+        )
+        self.pseudonymise_note.setObjectName("reportPseudonymiseNote")
+        self.pseudonymise_note.setWordWrap(True)
+        self.pseudonymise_note.hide()
+        self.pseudonymise.toggled.connect(self.pseudonymise_note.setVisible)
         self.feedback = QCheckBox("&Include the client's feedback (excerpts)", self)
         self.feedback.setObjectName("reportFeedback")
         self.section_boxes: dict[str, QCheckBox] = {}
@@ -109,6 +130,7 @@ class ReportDialog(QDialog):
         form.addRow("&From:", self.from_date)
         form.addRow("&To:", self.to_date)
         form.addRow("", self.pseudonymise)
+        form.addRow("", self.pseudonymise_note)
         form.addRow("", self.feedback)
         form.addRow(sections)
         form.addRow("&Narrative:", self.narrative)
@@ -182,6 +204,9 @@ class ReportDialog(QDialog):
             target = Path(path)
             if target.suffix.lower() != ".pdf":
                 target = target.with_name(target.name + ".pdf")
+                # The dialog asked about the name as typed, not this one.
+                if target.exists() and not confirm_replace(self, target):
+                    return
             self.save_to(target)
 
     def save_to(self, target: Path) -> bool:

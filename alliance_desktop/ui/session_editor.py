@@ -188,7 +188,7 @@ class SessionEditor(QDialog):
         self.setObjectName("sessionEditor")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.db = db
-        self.saved_number: int | None = None
+        self.saved_session_id: int | None = None
         self.context = context
         self._fields: dict[str, _Field] = {}
         self._errors: dict[str, QLabel] = {}
@@ -793,8 +793,8 @@ class SessionEditor(QDialog):
         The summary prints what is stored, so a therapist never files a page that differs
         from the record.
         """
-        number = self.context.number
-        if self.context.session_id is None or self.is_dirty():
+        session_id = self.context.session_id
+        if session_id is None or self.is_dirty():
             answer = QMessageBox.question(
                 self,
                 "Print the session summary",
@@ -805,12 +805,12 @@ class SessionEditor(QDialog):
             )
             if answer != QMessageBox.StandardButton.Save or not self.save():
                 return None
-            number = self.saved_number or number
+            session_id = self.saved_session_id
         from alliance_desktop.reports.session_report import session_report_pdf
         from alliance_desktop.services.reports import session_report_data
 
         try:
-            data = session_report_data(self.db, self.context.client.code, number)
+            data = session_report_data(self.db, self.context.client.code, session_id=session_id)
         except ServiceError as exc:
             QMessageBox.warning(self, APP_NAME, str(exc))
             return None
@@ -861,7 +861,7 @@ class SessionEditor(QDialog):
         self._baseline = self._last = self.current_form().to_dict()
         self._autosave.stop()
         self._closing_decided = True
-        self.saved_number = change.number
+        self.saved_session_id = change.session_id
         self.saved.emit(change)
         self.accept()
         return True

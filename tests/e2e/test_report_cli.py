@@ -63,3 +63,13 @@ def test_a_report_on_a_full_drive_leaves_no_file(demo_db_path: Path, tmpfs: obje
     result = run("--db", str(demo_db_path), "report", code, "--out", str(out))
     assert_one_line_error(result, "disk is full")
     assert list(volume.iterdir()) == []
+
+
+def test_report_options_that_do_not_belong_are_refused(demo_db_path: Path, tmp_path: Path) -> None:
+    out = str(tmp_path / "x.pdf")
+    for extra in (["--notes"], ["--narrative", "x"], ["--sections", "goals"]):
+        result = run("--db", str(demo_db_path), "report", "--caseload", *extra, "--out", out)
+        assert_one_line_error(result, "--caseload takes no")
+    odd = run("--db", str(demo_db_path), "report", "--caseload", "--out", "/proc/x.pdf")
+    assert_one_line_error(odd, "/proc")
+    assert "internal error" not in odd.stderr

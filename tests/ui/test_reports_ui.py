@@ -50,7 +50,9 @@ def test_progress_summary_saved_and_printed_from_the_dialog(
         assert not dialog.save_to(tmp_path / "wrong.pdf")
         assert "swap the dates" in dialog.error.text() and dialog.error.isVisible()
         dialog.to_date.setDate(QDate.currentDate())
+        assert not dialog.pseudonymise_note.isVisible()
         dialog.pseudonymise.setChecked(True)
+        assert dialog.pseudonymise_note.isVisible()  # a word about the therapist's own text
         dialog.section_boxes["scores"].setChecked(False)
         dialog.narrative.setPlainText("Zoë's sleep is better; the alliance held after session 12.")
         dialog.open_after.setChecked(False)

@@ -164,9 +164,11 @@ def test_sections_can_be_left_out_and_unknown_ones_are_named(
     tree = _busiest(demo)
     data = client_report_data(demo, tree.code, sections=frozenset({"goals", "outcome"}))
     text = _text(client_report_pdf(data), tmp_path)
-    assert "Goals" in text and "Outcome" in text
+    assert "Goals" in text and "Jacobson & Truax" in text  # the outcome section
     for absent in ("Scores per session", "Alliance and outcome", "Ruptures and repair"):
         assert absent not in text
     assert "Signature:" in text and "Confidential" in text  # always printed
+    everything = _text(client_report_pdf(client_report_data(demo, tree.code)), tmp_path)
+    assert "Scores per session" in everything  # so its absence above means something
     with pytest.raises(InvalidInput, match="no section appendix"):
         client_report_data(demo, tree.code, sections=frozenset({"appendix"}))

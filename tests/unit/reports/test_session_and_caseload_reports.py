@@ -102,3 +102,85 @@ def test_the_caseload_lists_clients_in_therapy_with_latest_scores(
         if forms:
             total = score(INSTRUMENTS["SRS"], max(forms)[1]).total
             assert total is not None and fmt_number(total) in text
+
+
+def test_a_session_is_found_by_its_id_when_the_numbers_move(demo: Database) -> None:
+    from alliance_desktop.services import sessions as session_service
+
+    tree = max(repository.load_client_trees(demo), key=lambda t: len(t.sessions))
+    target = next(s for s in tree.sessions if s.number == 4)
+    first = next(s for s in tree.sessions if s.number == 1)
+    client_id = next(r.client_id for r in list_clients(demo) if r.code == tree.code)
+    assert first.session_id is not None and target.session_id is not None
+    session_service.delete_session(demo, client_id, first.session_id)  # 4 becomes 3
+    data = session_report_data(demo, tree.code, session_id=target.session_id)
+    assert data.number == 3 and data.start == target.start
+    with pytest.raises(InvalidInput, match="no longer exists"):
+        session_report_data(demo, tree.code, session_id=first.session_id)
+
+
+def test_megabyte_texts_print_quickly_and_say_what_was_left_out(tmp_path: Path) -> None:
+    from datetime import date, datetime
+
+    from alliance_desktop.domain.series import client_charts
+    from alliance_desktop.reports.client_report import client_report_pdf
+    from alliance_desktop.services.reports import (
+        ClientReportData,
+        GoalProgress,
+        ReportHeader,
+        SessionReportData,
+    )
+
+    huge = ("Zoë talked about the week. " * 4 + "\n") * 10_000  # about 1 MB, 10,000 lines
+    header = ReportHeader("Practice", "Clinician", "", date(2026, 11, 25))
+    summary = ClientReportData(
+        header,
+        "C-1",
+        "Zoë",
+        None,
+        "CBT",
+        huge,
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+        1,
+        0,
+        0,
+        (GoalProgress(1, "a very long goal " * 2_000, "active", None, None),),
+        client_charts(()),
+        (),
+        (),
+        (),
+        narrative=huge,
+    )
+    text = _text(client_report_pdf(summary), tmp_path)
+    assert "more characters are in the record (not printed)" in text
+    assert "a very long goal" in text  # the goal is cut, not the report
+    one = SessionReportData(
+        header,
+        "C-1",
+        None,
+        1,
+        datetime(2026, 1, 5, 10),
+        50,
+        "attended",
+        (),
+        (),
+        (),
+        huge,
+        huge,
+        "",
+        huge,
+    )
+    assert "more characters are in the record" in _text(session_report_pdf(one), tmp_path)
+
+
+def test_something_taller_than_a_page_is_refused_in_words() -> None:
+    from datetime import date
+
+    from reportlab.platypus import Table
+
+    from alliance_desktop.reports.document import render
+
+    tall = Table([["x\n" * 400]])  # one row cannot be split across pages
+    with pytest.raises(InvalidInput, match="too long to fit on a page"):
+        render([tall], title="t", author="a", generated_on=date(2026, 11, 25))
