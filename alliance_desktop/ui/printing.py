@@ -6,11 +6,14 @@ with QtPdf onto the printer at its resolution, rather than laying the report out
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
 from PySide6.QtGui import QPainter
-from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QWidget
+
+if TYPE_CHECKING:  # QtPdf and QtPrintSupport load on the first print, not at start-up
+    from PySide6.QtPrintSupport import QPrinter
 
 
 class PrintFailed(Exception):
@@ -24,6 +27,9 @@ MAX_PRINT_DPI = 300
 
 def print_pdf(pdf: bytes, printer: QPrinter) -> int:
     """Print every page of ``pdf`` on ``printer``, full size; return how many were printed."""
+    from PySide6.QtPdf import QPdfDocument
+    from PySide6.QtPrintSupport import QPrinter
+
     data = QByteArray(pdf)
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -65,6 +71,8 @@ def print_pdf(pdf: bytes, printer: QPrinter) -> int:
 
 def ask_and_print(parent: QWidget, pdf: bytes, title: str) -> int:
     """Show the system print dialog and print ``pdf``; 0 when the user cancels."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setDocName(title)
     dialog = QPrintDialog(printer, parent)

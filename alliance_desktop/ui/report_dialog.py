@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop import APP_NAME
-from alliance_desktop.reports.client_report import client_report_pdf
 from alliance_desktop.services.atomic import save_export
 from alliance_desktop.services.database import Database
 from alliance_desktop.services.errors import ServiceError
@@ -183,6 +182,8 @@ class ReportDialog(QDialog):
             self._problem(str(exc))
             return None
         self.error.hide()
+        from alliance_desktop.reports.client_report import client_report_pdf  # reportlab: lazy
+
         return client_report_pdf(data)
 
     def _problem(self, message: str) -> None:

@@ -74,6 +74,21 @@ def test_domain_uses_only_the_standard_library() -> None:
             assert module.split(".")[0] in allowed_roots, f"{path.name} imports {module}"
 
 
+def test_the_window_starts_without_reportlab_or_qt_pdf() -> None:
+    """Reports and printing load on first use: start-up stays lean (ARCHITECTURE.md)."""
+    code = (
+        "import sys\n"
+        "import alliance_desktop.app, alliance_desktop.ui.main_window\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'reportlab'))\n"
+        "heavy += [m for m in sys.modules if m in ('PySide6.QtPdf', 'PySide6.QtPrintSupport')]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_core_layers_do_not_load_qt_in_a_fresh_interpreter() -> None:
     code = (
         "import sys\n"
