@@ -220,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     _add_report_parser(commands, common)
+    _add_backup_parsers(commands, common)
     return parser
 
 
@@ -260,6 +261,124 @@ def _add_report_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     report.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF to write")
     report.add_argument("--force", action="store_true", help="replace an existing file")
+
+
+def _add_backup_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    secret = argparse.ArgumentParser(add_help=False)
+    secret.add_argument(
+        "--passphrase-file",
+        metavar="PATH",
+        help="read the passphrase from this file (else $ALLIANCE_PASSPHRASE, else a prompt)",
+    )
+    backup = commands.add_parser(
+        "backup", parents=[common, secret], help="write an encrypted, verified backup"
+    )
+    backup.add_argument("--to", required=True, metavar="DIR", help="the folder (a USB stick)")
+    listing = commands.add_parser(
+        "backups", help="list the backups in a folder (reads only the backup files)"
+    )
+    listing.add_argument("folder", metavar="DIR")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    verify = commands.add_parser(
+        "verify", parents=[secret], help="check a backup file completely (needs the passphrase)"
+    )
+    verify.add_argument("file", metavar="FILE")
+
+
+def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
+    """From --passphrase-file, $ALLIANCE_PASSPHRASE, or a prompt (asked twice for a new one)."""
+    if args.passphrase_file:
+        try:
+            text = Path(args.passphrase_file).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot read the passphrase file {args.passphrase_file}: {exc.strerror or exc}."
+            ) from None
+        return text.rstrip("\r\n")
+    from_env = os.environ.get("ALLIANCE_PASSPHRASE")
+    if from_env:
+        return from_env
+    import getpass
+
+    first = getpass.getpass("Backup passphrase: ")
+    if confirm and getpass.getpass("Again, to be sure: ") != first:
+        raise UsageError("The two passphrases differ; nothing was written. Try again.")
+    return first
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from alliance_desktop.storage.backup import make_backup
+
+    folder = Path(args.to).expanduser().absolute()
+    if not folder.is_dir():
+        raise UsageError(f"The folder {folder} does not exist; is the drive plugged in?")
+    passphrase = _passphrase(args, confirm=True)
+    with _opened(args, create=False) as db:
+        db.checkpoint()  # everything saved so far is in the main file the snapshot copies
+        path, header = make_backup(db.path, folder, passphrase, app_version=__version__)
+    print(
+        f"Backed up {clients_phrase(header.clients)} and {header.sessions:,} sessions to "
+        f"{path} (verified)."
+    )
+    return EXIT_OK
+
+
+def _cmd_backups(args: argparse.Namespace) -> int:
+    from alliance_desktop.storage.backup import SUFFIX, BackupError, read_header
+
+    folder = Path(args.folder).expanduser().absolute()
+    if not folder.is_dir():
+        raise UsageError(f"The folder {folder} does not exist; is the drive plugged in?")
+    found: list[dict[str, object]] = []
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
+        try:
+            header = read_header(path)
+        except BackupError as exc:
+            found.append({"file": path.name, "error": str(exc)})
+            continue
+        found.append(
+            {
+                "file": path.name,
+                "created_at": header.created_at,
+                "size_bytes": path.stat().st_size,
+                "clients": header.clients,
+                "sessions": header.sessions,
+                "app_version": header.app_version,
+                "schema_version": header.schema_version,
+            }
+        )
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not found:
+        print(f"No backups in {folder}.")
+    for item in found:
+        if "error" in item:
+            print(f"{item['file']}: {item['error']}")
+        else:
+            size = float(str(item["size_bytes"])) / 1e6
+            print(
+                f"{item['file']}  {item['created_at']}  {size:.1f} MB  "
+                f"{item['clients']} clients, {item['sessions']} sessions  "
+                f"app {item['app_version']}, schema {item['schema_version']}"
+            )
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from alliance_desktop.storage.backup import BackupError, verify_bytes
+
+    path = Path(args.file).expanduser().absolute()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BackupError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    header = verify_bytes(data, _passphrase(args, confirm=False), path.name)
+    print(
+        f"{path.name} is complete and opens: {clients_phrase(header.clients)}, "
+        f"{header.sessions:,} sessions, made {header.created_at}."
+    )
+    return EXIT_OK
 
 
 @contextlib.contextmanager
@@ -614,6 +733,9 @@ def _build_report(db: Any, args: argparse.Namespace) -> tuple[bytes, str]:
 
 
 _COMMANDS = {
+    "backup": _cmd_backup,
+    "backups": _cmd_backups,
+    "verify": _cmd_verify,
     "report": _cmd_report,
     "init": _cmd_init,
     "check": _cmd_check,

@@ -1,0 +1,45 @@
+"""`backup`, `backups` and `verify` in a real process, on real files and a tiny full drive."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.test_cli import assert_one_line_error, digest, run
+
+PASS = {"ALLIANCE_PASSPHRASE": "correct horse battery"}
+
+
+def test_backup_list_and_verify(demo_db_path: Path, tmp_path: Path, isolated_home: Path) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    before = digest(demo_db_path)
+    made = run("--db", str(demo_db_path), "backup", "--to", str(stick), env=PASS)
+    assert made.returncode == 0, made.stderr
+    assert "(verified)" in made.stdout
+    (backup,) = stick.iterdir()
+    assert digest(demo_db_path) == before  # a backup never changes the database
+
+    listed = run("backups", str(stick), "--json")  # no passphrase, no database needed
+    assert listed.returncode == 0, listed.stderr
+    (entry,) = json.loads(listed.stdout)
+    assert entry["file"] == backup.name and entry["clients"] > 0 and entry["sessions"] > 0
+    assert not list(isolated_home.rglob("*.db"))  # listing created no database anywhere
+
+    secret = tmp_path / "pass.txt"
+    secret.write_text("correct horse battery\n", encoding="utf-8")
+    checked = run("verify", str(backup), "--passphrase-file", str(secret))
+    assert checked.returncode == 0, checked.stderr
+    assert "is complete and opens" in checked.stdout
+    wrong = run("verify", str(backup), env={"ALLIANCE_PASSPHRASE": "wrong"})
+    assert_one_line_error(wrong, "passphrase does not open")
+    backup.write_bytes(backup.read_bytes()[:-10])
+    cut = run("verify", str(backup), env=PASS)
+    assert_one_line_error(cut, "incomplete")
+
+
+def test_a_full_stick_gets_one_line_and_no_partial_file(demo_db_path: Path, tmpfs: object) -> None:
+    stick = tmpfs("stick", "24k")  # type: ignore[operator]
+    result = run("--db", str(demo_db_path), "backup", "--to", str(stick), env=PASS)
+    assert_one_line_error(result, "full")
+    assert list(stick.iterdir()) == []
