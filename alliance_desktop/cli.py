@@ -32,7 +32,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 _EARLIEST_DATE = date(1950, 1, 1)
 _LATEST_DATE = date(2100, 12, 31)
 # Commands that write; after an interruption they say what state the database is in.
-_WRITING_COMMANDS = {"init", "demo", "import", "session"}
+_WRITING_COMMANDS = {"init", "demo", "import", "session", "restore"}
 
 log = logging.getLogger("alliance_desktop.cli")
 
@@ -283,6 +283,12 @@ def _add_backup_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "verify", parents=[secret], help="check a backup file completely (needs the passphrase)"
     )
     verify.add_argument("file", metavar="FILE")
+    restore = commands.add_parser(
+        "restore",
+        parents=[common, secret],
+        help="replace the database with a backup (a copy of the current one is kept)",
+    )
+    restore.add_argument("file", metavar="FILE")
 
 
 def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
@@ -377,6 +383,27 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     print(
         f"{path.name} is complete and opens: {clients_phrase(header.clients)}, "
         f"{header.sessions:,} sessions, made {header.created_at}."
+    )
+    return EXIT_OK
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from alliance_desktop.storage.backup import BackupError, restore_backup
+    from alliance_desktop.storage.database import open_database
+
+    source = Path(args.file).expanduser().absolute()
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise BackupError(f"{source} cannot be read: {exc.strerror or exc}.") from None
+    target = paths.database_path(args.db)
+    paths.prepare_database_folder(target)
+    header, kept = restore_backup(data, _passphrase(args, confirm=False), target, name=source.name)
+    open_database(target).close()  # migrates a backup from an older version
+    print(
+        f"Restored {clients_phrase(header.clients)} and {header.sessions:,} sessions from "
+        f"{source.name} (made {header.created_at}) into {target}."
+        + (f" The database as it was is kept in {kept}." if kept else "")
     )
     return EXIT_OK
 
@@ -736,6 +763,7 @@ _COMMANDS = {
     "backup": _cmd_backup,
     "backups": _cmd_backups,
     "verify": _cmd_verify,
+    "restore": _cmd_restore,
     "report": _cmd_report,
     "init": _cmd_init,
     "check": _cmd_check,

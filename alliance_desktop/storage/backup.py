@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import struct
 import tempfile
@@ -353,6 +354,10 @@ def _schema(snapshot_path: Path) -> str:
 
 def verify_bytes(data: bytes, passphrase: str, name: str = "the file") -> BackupHeader:
     """Check a backup's bytes completely: shape, hash, decryption, and the database inside."""
+    return _open_verified(data, passphrase, name)[0]
+
+
+def _open_verified(data: bytes, passphrase: str, name: str) -> tuple[BackupHeader, bytes]:
     header, plain = decrypt(data, passphrase, name)
     with tempfile.TemporaryDirectory(prefix="alliance-verify-") as local:
         path = Path(local) / "restored.db"
@@ -366,7 +371,108 @@ def verify_bytes(data: bytes, passphrase: str, name: str = "the file") -> Backup
             conn.close()
     if not ok:
         raise BackupError(f"{name} opens, but the database inside it is damaged.")
-    return header
+    return header, plain
+
+
+def window_holds(database: Path) -> bool:
+    """Whether a running app window holds ``<database>.lock`` (its process is alive)."""
+    lock = database.with_name(database.name + ".lock")
+    try:
+        pid = int(lock.read_text(encoding="utf-8", errors="replace").split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False  # left by a killed app: the next window takes it over
+    except PermissionError:
+        return True
+    return pid != os.getpid()
+
+
+def restore_backup(
+    data: bytes, passphrase: str, database: Path, *, name: str = "the backup"
+) -> tuple[BackupHeader, Path | None]:
+    """Replace ``database`` with the one inside a backup; return its header and the kept copy.
+
+    The backup is verified completely first, and a newer schema is refused, before anything
+    is touched. The current database is then checkpointed and copied aside (everything
+    saved up to this moment), its empty journal files removed, and the restored file put in
+    place with one atomic rename: a kill at any moment leaves either the old or the
+    restored database, whole. Opening it afterwards migrates an older schema.
+
+    Raises:
+        BackupError: Wrong passphrase, damaged or foreign file, newer schema, or the app
+            still has the database open; nothing was changed.
+    """
+    from alliance_desktop.storage.database import copy_aside, known_revisions
+
+    header, plain = _open_verified(data, passphrase, name)
+    if header.schema_version != HEAD_REVISION and header.schema_version not in known_revisions():
+        raise BackupError(
+            f"{name} was made by a newer version of Alliance Desktop (schema "
+            f"'{header.schema_version}'); update the app to restore it. Nothing was changed."
+        )
+    if window_holds(database):
+        raise BackupError(
+            f"Alliance Desktop has {database.name} open; close its window, then restore. "
+            "Nothing was changed."
+        )
+    folder = database.parent
+    if not folder.is_dir():
+        raise BackupError(f"The folder {folder} does not exist; create it, then restore.")
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    incoming = folder / f".{database.name}.restore-{stamp}{PARTIAL_SUFFIX}"
+    try:
+        fd = os.open(incoming, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(plain)
+            handle.flush()
+            os.fsync(handle.fileno())
+        kept = _keep_current(database, copy_aside) if database.exists() else None
+        for journal in ("-wal", "-shm"):  # empty after the checkpoint; stale beside the new file
+            database.with_name(database.name + journal).unlink(missing_ok=True)
+        os.replace(incoming, database)
+        fsync_dir(folder)
+    except OSError as exc:
+        incoming.unlink(missing_ok=True)
+        raise BackupError(
+            f"The restore into {folder} failed ({exc.strerror or exc}); the database there "
+            "is as it was."
+        ) from exc
+    except BaseException:
+        incoming.unlink(missing_ok=True)
+        raise
+    return header, kept
+
+
+def _keep_current(database: Path, copy_aside: Any) -> Path:
+    """Keep the database as it is now, beside itself, before a restore replaces it.
+
+    A healthy file is checkpointed (so the copy holds every saved change) and copied with
+    SQLite's backup API. A damaged one, the usual reason to restore, is copied byte for byte
+    with its journal, so nothing is lost even when SQLite cannot read it.
+    """
+    try:
+        conn = sqlite3.connect(database)
+        try:
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            conn.close()
+        if busy:
+            raise BackupError(
+                f"Another program is using {database.name}; close it, then restore. "
+                "Nothing was changed."
+            )
+        return Path(copy_aside(database, "before-restore"))
+    except sqlite3.DatabaseError:
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        kept = database.with_name(f"{database.name}.before-restore-{stamp}.damaged")
+        for journal in ("", "-wal"):
+            source = database.with_name(database.name + journal)
+            if source.exists():
+                shutil.copyfile(source, kept.with_name(kept.name + journal))
+        return kept
 
 
 def read_header(path: Path) -> BackupHeader:

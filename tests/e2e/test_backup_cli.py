@@ -43,3 +43,31 @@ def test_a_full_stick_gets_one_line_and_no_partial_file(demo_db_path: Path, tmpf
     result = run("--db", str(demo_db_path), "backup", "--to", str(stick), env=PASS)
     assert_one_line_error(result, "full")
     assert list(stick.iterdir()) == []
+
+
+def test_restore_from_the_command_line(demo_db_path: Path, tmp_path: Path) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    assert run("--db", str(demo_db_path), "backup", "--to", str(stick), env=PASS).returncode == 0
+    (backup,) = stick.iterdir()
+
+    fresh = tmp_path / "new-laptop" / "practice.db"  # a fresh install: only the file
+    missing = run("--db", str(fresh), "restore", str(backup), env=PASS)
+    assert_one_line_error(missing, "does not exist")  # a typo in --db is not a new practice
+    fresh.parent.mkdir()
+    restored = run("--db", str(fresh), "restore", str(backup), env=PASS)
+    assert restored.returncode == 0, restored.stderr
+    assert "Restored" in restored.stdout and str(fresh) in restored.stdout
+    original = run("--db", str(demo_db_path), "export", "--out", str(tmp_path / "a.json"))
+    again = run("--db", str(fresh), "export", "--out", str(tmp_path / "b.json"))
+    assert original.returncode == again.returncode == 0
+    first, second = (json.loads((tmp_path / n).read_text("utf-8")) for n in ("a.json", "b.json"))
+    first.pop("exported_at"), second.pop("exported_at")
+    assert first == second
+
+    before = digest(fresh)
+    wrong = run("--db", str(fresh), "restore", str(backup), env={"ALLIANCE_PASSPHRASE": "no"})
+    assert_one_line_error(wrong, "passphrase does not open")
+    assert digest(fresh) == before
+    again_ok = run("--db", str(fresh), "restore", str(backup), env=PASS)
+    assert again_ok.returncode == 0 and "as it was is kept in" in again_ok.stdout
