@@ -274,6 +274,9 @@ def _add_backup_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "backup", parents=[common, secret], help="write an encrypted, verified backup"
     )
     backup.add_argument("--to", required=True, metavar="DIR", help="the folder (a USB stick)")
+    backup.add_argument(
+        "--force", action="store_true", help="write a backup even when nothing changed"
+    )
     listing = commands.add_parser(
         "backups", help="list the backups in a folder (reads only the backup files)"
     )
@@ -313,34 +316,40 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from alliance_desktop.storage.backup import make_backup
+    from alliance_desktop.services.backups import back_up
 
     folder = Path(args.to).expanduser().absolute()
     if not folder.is_dir():
         raise UsageError(f"The folder {folder} does not exist; is the drive plugged in?")
     passphrase = _passphrase(args, confirm=True)
     with _opened(args, create=False) as db:
-        db.checkpoint()  # everything saved so far is in the main file the snapshot copies
-        path, header = make_backup(db.path, folder, passphrase, app_version=__version__)
+        made = back_up(db, folder, passphrase, force=args.force)
+    header = made.header
+    if made.skipped:
+        print(
+            f"Nothing changed since the last backup, {made.path} (made {header.created_at}); "
+            "no new file was written. Use --force to write one anyway."
+        )
+        return EXIT_OK
     print(
         f"Backed up {clients_phrase(header.clients)} and {header.sessions:,} sessions to "
-        f"{path} (verified)."
+        f"{made.path} (verified)."
     )
+    if made.removed:
+        print(f"Removed {len(made.removed)} older backup(s) by the rotation settings.")
     return EXIT_OK
 
 
 def _cmd_backups(args: argparse.Namespace) -> int:
-    from alliance_desktop.storage.backup import SUFFIX, BackupError, read_header
+    from alliance_desktop.storage.backup import BackupError, backups_in
 
     folder = Path(args.folder).expanduser().absolute()
     if not folder.is_dir():
         raise UsageError(f"The folder {folder} does not exist; is the drive plugged in?")
     found: list[dict[str, object]] = []
-    for path in sorted(folder.glob(f"*{SUFFIX}")):
-        try:
-            header = read_header(path)
-        except BackupError as exc:
-            found.append({"file": path.name, "error": str(exc)})
+    for path, header in backups_in(folder):
+        if isinstance(header, BackupError):
+            found.append({"file": path.name, "error": str(header)})
             continue
         found.append(
             {
@@ -372,14 +381,10 @@ def _cmd_backups(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from alliance_desktop.storage.backup import BackupError, verify_bytes
+    from alliance_desktop.services.backups import verify_backup
 
     path = Path(args.file).expanduser().absolute()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BackupError(f"{path} cannot be read: {exc.strerror or exc}.") from None
-    header = verify_bytes(data, _passphrase(args, confirm=False), path.name)
+    header = verify_backup(path, _passphrase(args, confirm=False))
     print(
         f"{path.name} is complete and opens: {clients_phrase(header.clients)}, "
         f"{header.sessions:,} sessions, made {header.created_at}."
@@ -388,18 +393,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from alliance_desktop.storage.backup import BackupError, restore_backup
-    from alliance_desktop.storage.database import open_database
+    from alliance_desktop.services.backups import restore_from
 
     source = Path(args.file).expanduser().absolute()
-    try:
-        data = source.read_bytes()
-    except OSError as exc:
-        raise BackupError(f"{source} cannot be read: {exc.strerror or exc}.") from None
     target = paths.database_path(args.db)
     paths.prepare_database_folder(target)
-    header, kept = restore_backup(data, _passphrase(args, confirm=False), target, name=source.name)
-    open_database(target).close()  # migrates a backup from an older version
+    header, kept = restore_from(source, _passphrase(args, confirm=False), target)
     print(
         f"Restored {clients_phrase(header.clients)} and {header.sessions:,} sessions from "
         f"{source.name} (made {header.created_at}) into {target}."

@@ -184,6 +184,9 @@ def main() -> None:
         )
         cli_seconds = time.perf_counter() - cli_start
         launch_seconds, gui = _gui_figures(path, Path(folder) / "home")
+        from benchmarks.backup import measure as measure_backup
+
+        backup_rows = measure_backup(path)
 
     rows = [
         (
@@ -231,6 +234,7 @@ def main() -> None:
     rows += measure_editor()
     rows += measure_charts()
     rows += measure_reports()
+    rows += backup_rows
     print("| measure | result | target |")
     print("|---|---|---|")
     for name, value, target in rows:

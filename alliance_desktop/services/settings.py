@@ -80,11 +80,68 @@ def _checked_practice(settings: PracticeSettings) -> dict[str, Any]:
     return cleaned.to_dict()
 
 
-def save_preferences(db: Database, practice: PracticeSettings, alerts: AlertSettings) -> None:
-    """Check both, then store both in one transaction (all or nothing)."""
-    repository.set_settings(
-        db, {PRACTICE_KEY: _checked_practice(practice), ALERT_SETTINGS_KEY: _checked_alerts(alerts)}
-    )
+BACKUP_KEY = "backup"
+MAX_KEEP = 1000
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """How many backups rotation keeps, and when the status bar starts to warn."""
+
+    keep_daily: int = 7
+    keep_weekly: int = 4
+    keep_monthly: int = 12
+    remind_after_days: int = 7
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "keep_daily": self.keep_daily,
+            "keep_weekly": self.keep_weekly,
+            "keep_monthly": self.keep_monthly,
+            "remind_after_days": self.remind_after_days,
+        }
+
+
+def load_backup_settings(db: Database) -> BackupSettings:
+    """The stored backup settings (defaults for anything not stored or not understood)."""
+    stored = repository.get_setting(db, BACKUP_KEY)
+    if not isinstance(stored, dict):
+        return BackupSettings()
+    try:
+        return BackupSettings(**_checked_backup(BackupSettings(**stored)))
+    except (TypeError, InvalidInput):
+        return BackupSettings()
+
+
+def _checked_backup(settings: BackupSettings) -> dict[str, int]:
+    values = settings.to_dict()
+    for name, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_KEEP:
+            raise InvalidInput(
+                f"{name.replace('_', ' ').capitalize()} must be a whole number from 0 to "
+                f"{MAX_KEEP}."
+            )
+    if settings.keep_daily + settings.keep_weekly + settings.keep_monthly == 0:
+        raise InvalidInput("Keep at least one backup (daily, weekly or monthly).")
+    if settings.remind_after_days == 0:
+        raise InvalidInput("Remind after at least 1 day without a backup.")
+    return values
+
+
+def save_preferences(
+    db: Database,
+    practice: PracticeSettings,
+    alerts: AlertSettings,
+    backup: BackupSettings | None = None,
+) -> None:
+    """Check all, then store all in one transaction (all or nothing)."""
+    values = {
+        PRACTICE_KEY: _checked_practice(practice),
+        ALERT_SETTINGS_KEY: _checked_alerts(alerts),
+    }
+    if backup is not None:
+        values[BACKUP_KEY] = _checked_backup(backup)
+    repository.set_settings(db, values)
 
 
 def save_alert_settings(db: Database, settings: AlertSettings) -> None:
@@ -100,8 +157,10 @@ def _checked_alerts(settings: AlertSettings) -> dict[str, Any]:
 
 
 __all__ = [
+    "BackupSettings",
     "PracticeSettings",
     "load_alert_settings",
+    "load_backup_settings",
     "load_practice",
     "save_alert_settings",
     "save_practice",

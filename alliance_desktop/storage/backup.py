@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -73,6 +74,9 @@ class BackupHeader:
     payload_size: int
     kdf: KdfParams
     nonce: str  # base64, AES-GCM
+    # HMAC of the database under a key derived from the passphrase: lets the next backup
+    # see that nothing changed without storing anything readable about the contents.
+    content_mac: str = ""
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
@@ -103,6 +107,57 @@ class FileOps:
 
     def remove(self, path: Path) -> None:
         path.unlink(missing_ok=True)
+
+    def free_bytes(self, folder: Path) -> int | None:
+        usage = shutil.disk_usage(folder)
+        # Some FUSE filesystems (fusefat among them) report no sizes at all: unknown, and
+        # the write itself reports a full drive.
+        return usage.free if usage.total else None
+
+    def filesystem(self, folder: Path) -> str | None:
+        return filesystem_type(folder)
+
+
+FAT_TYPES = {"vfat", "msdos", "fat", "fuse.fusefat", "fusefat"}
+FAT_FILE_LIMIT = 4 * 1024**3 - 1  # FAT32 stores a file's size in 32 bits
+
+
+def filesystem_type(folder: Path) -> str | None:
+    """The type of the filesystem holding ``folder`` (Linux: from /proc/self/mounts)."""
+    try:
+        lines = Path("/proc/self/mounts").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None  # not Linux: the write itself reports EFBIG
+    target = str(folder.resolve())
+    best, kind = "", None
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    return kind
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many backups rotation keeps: the newest of each recent day, week and month."""
+
+    daily: int = 7
+    weekly: int = 4
+    monthly: int = 12
+
+
+@dataclass(frozen=True)
+class MadeBackup:
+    """The outcome of ``make_backup``."""
+
+    path: Path
+    header: BackupHeader
+    skipped: bool = False  # nothing changed since ``path``, the latest backup there
+    removed: tuple[Path, ...] = ()  # older backups rotation deleted
 
 
 def _key(passphrase: str, kdf: KdfParams) -> bytes:
@@ -161,11 +216,18 @@ def encrypt(plain: bytes, passphrase: str, header: BackupHeader) -> tuple[Backup
     kdf = KdfParams(header.kdf.time_cost, header.kdf.memory_kib, header.kdf.parallelism, salt)
     nonce = secrets.token_bytes(12)
     compressed = zlib.compress(plain, 6)
+    key = _key(passphrase, kdf)
     # The payload's size and hash go in the header, which is itself authenticated: so the
     # ciphertext length is known first (GCM adds a 16-byte tag).
     size = len(compressed) + 16
-    provisional = _replace(header, kdf=kdf, nonce=base64.b64encode(nonce).decode(), size=size)
-    cipher = AESGCM(_key(passphrase, kdf))
+    provisional = _replace(
+        header,
+        kdf=kdf,
+        nonce=base64.b64encode(nonce).decode(),
+        size=size,
+        mac=_content_mac(key, plain),
+    )
+    cipher = AESGCM(key)
     payload = cipher.encrypt(nonce, compressed, _aad(provisional, with_hash=False))
     final = _replace(provisional, sha=hashlib.sha256(payload).hexdigest())
     return final, payload
@@ -178,8 +240,11 @@ def _replace(
     nonce: str | None = None,
     size: int | None = None,
     sha: str | None = None,
+    mac: str | None = None,
 ) -> BackupHeader:
     values = asdict(header)
+    if mac is not None:
+        values["content_mac"] = mac
     values["kdf"] = kdf or header.kdf
     if nonce is not None:
         values["nonce"] = nonce
@@ -190,11 +255,20 @@ def _replace(
     return BackupHeader(**values)
 
 
+def _content_mac(key: bytes, plain: bytes) -> str:
+    # A separate key for the fingerprint (HMAC as a key-derivation function), so the
+    # encryption key is used for one purpose only.
+    mac_key = hmac.new(key, b"alliance-desktop content fingerprint v1", hashlib.sha256)
+    return hmac.new(mac_key.digest(), plain, hashlib.sha256).hexdigest()
+
+
 def _aad(header: BackupHeader, *, with_hash: bool) -> bytes:
     """The header as associated data: every field but the hash (computed after encrypting)."""
     values = asdict(header)
     if not with_hash:
         values["payload_sha256"] = ""
+    if not values["content_mac"]:
+        del values["content_mac"]  # as files written before the field existed
     return json.dumps(values, sort_keys=True).encode()
 
 
@@ -279,8 +353,14 @@ def make_backup(
     now: datetime | None = None,
     kdf: KdfParams | None = None,
     ops: FileOps | None = None,
-) -> tuple[Path, BackupHeader]:
-    """Write a verified, encrypted backup of ``database`` into ``folder``; return it.
+    skip_unchanged: bool = False,
+    keep: Retention | None = None,
+) -> MadeBackup:
+    """Write a verified, encrypted backup of ``database`` into ``folder``.
+
+    With ``skip_unchanged``, nothing is written when the newest backup in ``folder`` holds
+    exactly this database (and opens with this passphrase). With ``keep``, older backups
+    are rotated away, but only after the new one has verified.
 
     Raises:
         BackupError: With one sentence on what went wrong; the temp file is removed and
@@ -288,9 +368,14 @@ def make_backup(
     """
     ops = ops or FileOps()
     now = now or datetime.now()
+    remove_leftovers(folder, ops)
     with tempfile.TemporaryDirectory(prefix="alliance-backup-") as local:
         snap, clients, sessions = snapshot(database, Path(local))
         plain = snap.read_bytes()
+        if skip_unchanged:
+            same = unchanged_backup(folder, plain, passphrase)
+            if same is not None:
+                return MadeBackup(same[0], same[1], skipped=True)
         blank = BackupHeader(
             FORMAT_VERSION,
             app_version,
@@ -306,8 +391,13 @@ def make_backup(
         header, payload = encrypt(plain, passphrase, blank)
     data = pack(header, payload)
     final = folder / backup_name(now)
+    serial = 1
+    while final.exists():  # two backups in one second: never replace a verified backup
+        serial += 1
+        final = folder / backup_name(now).replace(SUFFIX, f"-{serial}{SUFFIX}")
     partial = final.with_name(final.name + PARTIAL_SUFFIX)
     try:
+        _check_room(ops, folder, len(data))
         with ops.open_write(partial) as handle:
             ops.write(handle, data)
             ops.fsync(handle)
@@ -320,7 +410,114 @@ def make_backup(
     except BaseException:
         _discard(ops, partial)
         raise
-    return final, header
+    removed = rotate(folder, keep, protect=final, ops=ops) if keep else ()
+    return MadeBackup(final, header, removed=removed)
+
+
+def _check_room(ops: FileOps, folder: Path, size: int) -> None:
+    """Refuse before writing when the file cannot fit: free space, and FAT32's 4 GiB."""
+    kind = ops.filesystem(folder)
+    if size > FAT_FILE_LIMIT and kind in FAT_TYPES:
+        raise BackupError(
+            f"The backup would be {size / 1024**3:.1f} GiB, but {folder} is on a FAT32 drive, "
+            "which holds at most 4 GiB in one file. Use a drive formatted as exFAT or NTFS. "
+            "Earlier backups are untouched."
+        )
+    needed = size + max(1024**2, size // 100)  # room for the directory entry and metadata
+    free = ops.free_bytes(folder)
+    if free is not None and free < needed:
+        raise BackupError(
+            f"The drive is too full: the backup needs {_megabytes(needed)} and {folder} has "
+            f"{_megabytes(free)} free. Free some space or use another drive; earlier backups "
+            "are untouched."
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def remove_leftovers(folder: Path, ops: FileOps | None = None) -> list[Path]:
+    """Delete partial backup files a killed or interrupted run left in ``folder``."""
+    ops = ops or FileOps()
+    removed = []
+    for leftover in folder.glob(f"alliance-backup-*{SUFFIX}{PARTIAL_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            ops.remove(leftover)
+            removed.append(leftover)
+    return removed
+
+
+def backups_in(folder: Path) -> list[tuple[Path, BackupHeader | BackupError]]:
+    """Every backup file in ``folder`` with its header (or why it cannot be read), by name."""
+    found: list[tuple[Path, BackupHeader | BackupError]] = []
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
+        try:
+            found.append((path, read_header(path)))
+        except BackupError as exc:
+            found.append((path, exc))
+    return found
+
+
+def unchanged_backup(
+    folder: Path, plain: bytes, passphrase: str
+) -> tuple[Path, BackupHeader] | None:
+    """The newest backup in ``folder`` when it holds exactly ``plain``; else None."""
+    readable = [(p, h) for p, h in backups_in(folder) if isinstance(h, BackupHeader)]
+    if not readable:
+        return None
+    path, header = max(readable, key=lambda item: (item[1].created_at, item[0].name))
+    if not header.content_mac:
+        return None
+    try:
+        key = _key(passphrase, header.kdf)
+    except (ValueError, TypeError):
+        return None
+    if hmac.compare_digest(_content_mac(key, plain), header.content_mac):
+        return path, header
+    return None
+
+
+def choose_to_remove(made: dict[Path, datetime], keep: Retention) -> list[Path]:
+    """The backups rotation deletes: all but the newest of each of the last ``keep`` days,
+    ISO weeks and months that have a backup (grandfather-father-son)."""
+    newest_first = sorted(made, key=lambda p: (made[p], p.name), reverse=True)
+    kept: set[Path] = set()
+    for count, period in (
+        (keep.daily, lambda m: m.date()),
+        (keep.weekly, lambda m: m.isocalendar()[:2]),
+        (keep.monthly, lambda m: (m.year, m.month)),
+    ):
+        seen: list[object] = []
+        for path in newest_first:
+            slot = period(made[path])
+            if slot in seen:
+                continue
+            if len(seen) == count:
+                break
+            seen.append(slot)
+            kept.add(path)
+    return [p for p in newest_first if p not in kept]
+
+
+def rotate(folder: Path, keep: Retention, *, protect: Path, ops: FileOps) -> tuple[Path, ...]:
+    """Delete old backups by ``keep``; never ``protect`` nor a file whose header is unreadable."""
+    made: dict[Path, datetime] = {}
+    for path, header in backups_in(folder):
+        if isinstance(header, BackupHeader):
+            with contextlib.suppress(ValueError):
+                made[path] = datetime.fromisoformat(header.created_at).replace(tzinfo=None)
+    removed = []
+    for path in choose_to_remove(made, keep):
+        if path == protect:
+            continue
+        with contextlib.suppress(OSError):  # a stubborn old file must not fail a good backup
+            ops.remove(path)
+            removed.append(path)
+    if removed:
+        with contextlib.suppress(OSError):
+            ops.fsync_dir(folder)
+    return tuple(removed)
 
 
 def _discard(ops: FileOps, partial: Path) -> None:
@@ -336,6 +533,7 @@ def _describe(exc: OSError, folder: Path) -> str:
         13: "permission was refused; choose a folder you can write to",
         5: "the drive stopped answering (was it removed?); plug it in and try again",
         2: "the folder is gone (was the drive removed?); plug it in and try again",
+        27: "the file is too large for this drive (FAT32 holds at most 4 GiB in one file)",
     }
     reason = reasons.get(exc.errno or 0, exc.strerror or str(exc))
     return f"The backup to {folder} failed: {reason}. Earlier backups are untouched."
@@ -405,7 +603,7 @@ def restore_backup(
         BackupError: Wrong passphrase, damaged or foreign file, newer schema, or the app
             still has the database open; nothing was changed.
     """
-    from alliance_desktop.storage.database import copy_aside, known_revisions
+    from alliance_desktop.storage.database import copy_aside, known_revisions, remove_leftovers
 
     header, plain = _open_verified(data, passphrase, name)
     if header.schema_version != HEAD_REVISION and header.schema_version not in known_revisions():
@@ -421,6 +619,7 @@ def restore_backup(
     folder = database.parent
     if not folder.is_dir():
         raise BackupError(f"The folder {folder} does not exist; create it, then restore.")
+    remove_leftovers(database)  # from a restore killed part-way
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     incoming = folder / f".{database.name}.restore-{stamp}{PARTIAL_SUFFIX}"
     try:

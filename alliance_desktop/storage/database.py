@@ -242,6 +242,22 @@ def copy_aside(path: Path, label: str) -> Path:
     return target
 
 
+def remove_leftovers(path: Path) -> list[Path]:
+    """Delete half-written files a killed restore or copy left beside ``path``.
+
+    Only names this app gives its temporary files are touched: ``.<name>.restore-*.partial``
+    (a restore) and ``<name>.*.bak.partial`` (a kept copy).
+    """
+    removed = []
+    with contextlib.suppress(OSError):
+        for pattern in (f".{path.name}.restore-*.partial", f"{path.name}.*.bak.partial"):
+            for leftover in path.parent.glob(pattern):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+                    removed.append(leftover)
+    return removed
+
+
 def alembic_config(engine_connection: Any | None = None) -> Any:
     """An Alembic ``Config`` for our migrations (imports Alembic)."""
     from alembic.config import Config
@@ -313,6 +329,7 @@ def open_database(
         DatabaseUnavailable: permissions, locking or disk problems.
     """
     path = Path(path).absolute()
+    remove_leftovers(path)
     existed = path.exists()
     is_new = _check_file(path, create, allow_empty_file)
     revision, foreign_tables = (None, False) if is_new else _peek(path)

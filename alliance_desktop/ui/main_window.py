@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,12 @@ from PySide6.QtWidgets import (
 
 from alliance_desktop import APP_NAME, __version__, paths
 from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
+from alliance_desktop.services import backups as backup_service
 from alliance_desktop.services import clients as client_service
 from alliance_desktop.services import sessions as session_service
 from alliance_desktop.services import settings as settings_service
 from alliance_desktop.services.atomic import save_export
+from alliance_desktop.services.backups import BackupInfo
 from alliance_desktop.services.clients import Change, ClientInvalid
 from alliance_desktop.services.dashboard import Dashboard, load_caseload
 from alliance_desktop.services.database import (
@@ -51,6 +53,12 @@ from alliance_desktop.services.reports import caseload_report_data
 from alliance_desktop.services.session_form import editor_context
 from alliance_desktop.services.text_packs import import_text_pack
 from alliance_desktop.ui.background import run_in_background
+from alliance_desktop.ui.backup_dialogs import (
+    BackupDialog,
+    RestoreDialog,
+    confirm_restore,
+    removable_drives,
+)
 from alliance_desktop.ui.charts import X_DATE, X_NUMBER, InstrumentChartView
 from alliance_desktop.ui.client_detail import ClientDetail
 from alliance_desktop.ui.client_list import ClientListPanel
@@ -108,6 +116,12 @@ class MainWindow(QMainWindow):
         self.database_status.setObjectName("databaseStatus")
         self.database_status.setAccessibleName("Database status")
         self.statusBar().addPermanentWidget(self.database_status, 1)
+        self.backup_status = QLabel(self)
+        self.backup_status.setObjectName("backupStatus")
+        self.backup_status.setAccessibleName("Last backup")
+        self.statusBar().addPermanentWidget(self.backup_status)
+        self._backup_running = False
+        self._closing_after_backup = False
         self.events.dataChanged.connect(self._data_changed)
         self.resize(1280, 780)
         self._restore_state()
@@ -176,6 +190,13 @@ class MainWindow(QMainWindow):
         self.caseload_report_action = self._action(
             "&Caseload summary…", "caseloadReportAction", self.caseload_report
         )
+        self.backup_action = self._action(
+            "&Back up now…", "backupAction", self.back_up_now, [QKeySequence("Ctrl+B")]
+        )
+        self.backup_action.setIconText("Back up now")
+        self.restore_action = self._action(
+            "&Restore from a backup…", "restoreAction", self.open_restore_dialog
+        )
         self.find_action = self._action(
             "&Find client",
             "findAction",
@@ -233,8 +254,10 @@ class MainWindow(QMainWindow):
         reports_menu.setObjectName("reportsMenu")
         reports_menu.addAction(self.progress_report_action)
         reports_menu.addAction(self.caseload_report_action)
-        # Filled by the backup issue; shown now so the layout is stable.
-        bar.addMenu("&Backup").setEnabled(False)
+        backup_menu = bar.addMenu("&Backup")
+        backup_menu.setObjectName("backupMenu")
+        backup_menu.addAction(self.backup_action)
+        backup_menu.addAction(self.restore_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
         toolbar = self.addToolBar("Main")
@@ -243,6 +266,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.new_client_action)
         toolbar.addAction(self.new_session_action)
         toolbar.addAction(self.progress_report_action)
+        toolbar.addAction(self.backup_action)
         toolbar.addAction(self.find_action)
 
     def _build_central(self) -> None:
@@ -318,6 +342,7 @@ class MainWindow(QMainWindow):
         self.open_practice_action.setEnabled(self.db.path != self._practice_path)
         self.open_demo_action.setEnabled(not demo)
         self.reload_clients()
+        self.update_backup_status()
         # After the window is shown, so the question sits on top of it.
         QTimer.singleShot(0, self.offer_drafts)
 
@@ -810,13 +835,17 @@ class MainWindow(QMainWindow):
                 self,
                 settings_service.load_practice(self.db),
                 settings_service.load_alert_settings(self.db),
+                settings_service.load_backup_settings(self.db),
             )
             while dialog.exec() == PreferencesDialog.DialogCode.Accepted:
                 try:
-                    settings_service.save_preferences(self.db, dialog.practice(), dialog.alerts())
+                    settings_service.save_preferences(
+                        self.db, dialog.practice(), dialog.alerts(), dialog.backup()
+                    )
                 except ServiceError as exc:  # keep what was typed; say what is wrong
                     dialog.show_error(str(exc))
                     continue
+                self.update_backup_status()
                 self.reload_clients()  # alert settings may have changed every summary
                 if self.detail.record is not None:  # and the open record's alerts and charts
                     self.show_client(self.detail.record.client_id)
@@ -870,6 +899,198 @@ class MainWindow(QMainWindow):
             "CORE-10 item wording © CORE System Trust, CC BY-ND 4.0.",
         )
 
+    # -- backups -------------------------------------------------------------------------
+
+    def update_backup_status(self, now: datetime | None = None) -> None:
+        """Say in the status bar how old the last backup is; warn after the set days."""
+        last = backup_service.last_backup(self.db.path)
+        limit = settings_service.load_backup_settings(self.db).remind_after_days
+        if last is None:
+            text, warn = "⚠ Never backed up — Backup → Back up now (Ctrl+B)", True
+        else:
+            days = last.age_days(now)
+            age = "today" if days < 1 else "yesterday" if days < 2 else f"{int(days)} days ago"
+            text = f"Last backup {age} ({last.folder.name or last.folder})"
+            warn = days >= limit
+            if warn:
+                text = f"⚠ {text} — back up now (Ctrl+B)"
+        self.backup_status.setText(text)
+        self.backup_status.setProperty("warning", warn)
+        self.backup_status.setToolTip(
+            f"Back up at least every {limit} days (Preferences). "
+            + (f"Last backup: {last.folder / last.file}" if last else "")
+        )
+
+    def back_up_now(self) -> BackupDialog | None:
+        """Ask for the drive and passphrase, then back up in the background."""
+        if self._backup_running:
+            return None
+        last = backup_service.last_backup(self.db.path)
+        remembered = self._settings.value("backup/folder") if self._settings else None
+        folder = last.folder if last else Path(str(remembered)) if remembered else None
+        dialog = BackupDialog(self, removable_drives(), folder)
+        dialog.accepted.connect(
+            lambda: self.run_backup(
+                dialog.chosen_folder(), dialog.passphrase.text(), force=dialog.force.isChecked()
+            )
+        )
+        dialog.open()
+        return dialog
+
+    def run_backup(self, folder: Path, passphrase: str, *, force: bool = False) -> None:
+        """Back up to ``folder`` off the UI thread with a progress dialog; report the outcome."""
+        db = self.db
+        self._backup_running = True
+        self.backup_action.setEnabled(False)
+        progress = QProgressDialog(
+            f"Backing up to {folder}…\nTaking a snapshot, encrypting, writing and checking it.",
+            "",
+            0,
+            0,
+            self,
+        )
+        progress.setObjectName("backupProgress")
+        progress.setWindowTitle("Back up now")
+        progress.setCancelButton(None)  # the file appears whole or not at all; nothing to stop
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(0)
+
+        def finish() -> None:
+            progress.close()
+            self._backup_running = False
+            self.backup_action.setEnabled(True)
+            self.update_backup_status()
+
+        def done(made: backup_service.MadeBackup) -> None:
+            finish()
+            if self._settings is not None:
+                self._settings.setValue("backup/folder", str(folder))
+            header = made.header
+            if made.skipped:
+                message = (
+                    f"Nothing changed since the last backup ({made.path.name}); it already "
+                    "holds everything."
+                )
+            else:
+                message = (
+                    f"Backed up {header.clients:,} clients and {header.sessions:,} sessions to "
+                    f"{made.path} (verified)."
+                )
+                if made.removed:
+                    message += f" {len(made.removed)} older backup(s) removed by rotation."
+            self.statusBar().showMessage(message, 15000)
+            if self._closing_after_backup:
+                self.close()
+
+        def failed(exc: BaseException) -> None:
+            finish()
+            self._closing_after_backup = False
+            self._report(exc)
+
+        run_in_background(
+            lambda: backup_service.back_up(db, folder, passphrase, force=force), done, failed
+        )
+
+    def open_restore_dialog(self) -> RestoreDialog:
+        """List the backups in the last backup folder; verify or restore one."""
+        last = backup_service.last_backup(self.db.path)
+        remembered = self._settings.value("backup/folder") if self._settings else None
+        folder = last.folder if last else Path(str(remembered)) if remembered else None
+        dialog = RestoreDialog(self, folder)
+        dialog.on_list = backup_service.list_backups
+        dialog.on_verify = lambda info, passphrase: self._verify_backup(dialog, info, passphrase)
+        dialog.on_restore = lambda info, passphrase: self._restore_backup(dialog, info, passphrase)
+        dialog.refresh()
+        dialog.open()
+        return dialog
+
+    def _verify_backup(self, dialog: RestoreDialog, info: BackupInfo, passphrase: str) -> None:
+        dialog.show_message(f"Checking {info.path.name}…")
+        dialog.setEnabled(False)
+
+        def done(header: backup_service.BackupHeader) -> None:
+            dialog.setEnabled(True)
+            dialog.show_message(
+                f"✓ {info.path.name} is complete and opens: {header.clients:,} clients, "
+                f"{header.sessions:,} sessions, made {header.created_at.replace('T', ' ')}."
+            )
+
+        def failed(exc: BaseException) -> None:
+            dialog.setEnabled(True)
+            dialog.show_message(f"⚠ {exc}")
+
+        run_in_background(lambda: backup_service.verify_backup(info.path, passphrase), done, failed)
+
+    def _restore_backup(self, dialog: RestoreDialog, info: BackupInfo, passphrase: str) -> None:
+        if not confirm_restore(dialog, info, self.db.path) or not self.close_editors():
+            return
+        path = self.db.path
+        self.db.close()  # the restore replaces the file; nothing may hold it open
+        dialog.show_message(f"Restoring {info.path.name}…")
+        dialog.setEnabled(False)
+        self.setEnabled(False)
+
+        def reopen() -> None:
+            self.setEnabled(True)
+            dialog.setEnabled(True)
+            self.db = open_database(path)
+            self.detail.record = None
+            self._database_opened()
+
+        def done(result: tuple[backup_service.BackupHeader, Path | None]) -> None:
+            header, kept = result
+            reopen()
+            message = (
+                f"✓ Restored {header.clients:,} clients and {header.sessions:,} sessions from "
+                f"the backup made {header.created_at.replace('T', ' ')}."
+            )
+            if kept is not None:
+                message += f" The database as it was is kept in {kept}."
+            dialog.show_message(message)
+            self.statusBar().showMessage(message, 15000)
+
+        def failed(exc: BaseException) -> None:
+            try:
+                reopen()
+            except (StorageError, ServiceError) as reopen_error:
+                self._report(reopen_error)
+            dialog.show_message(f"⚠ {exc}")
+
+        run_in_background(
+            lambda: backup_service.restore_from(info.path, passphrase, path), done, failed
+        )
+
+    def _offer_backup_before_closing(self) -> bool:
+        """On exit with the backup drive plugged in and changes since: offer a backup.
+
+        Returns True when closing should wait (a backup was started or the user cancelled).
+        """
+        last = backup_service.last_backup(self.db.path)
+        if last is None or self._demo or not last.folder.is_dir():
+            return False
+        if not backup_service.changed_since(self.db.path, last):
+            return False
+        box = QMessageBox(self)
+        box.setObjectName("backupOnExitBox")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Back up before closing?")
+        box.setText(f"The backup drive ({last.folder}) is plugged in. Back up before closing?")
+        box.setInformativeText("Records changed since the last backup.")
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Yes
+            | QMessageBox.StandardButton.No
+            | QMessageBox.StandardButton.Cancel
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.No:
+            return False
+        if answer == QMessageBox.StandardButton.Yes:
+            dialog = self.back_up_now()
+            if dialog is not None:
+                dialog.accepted.connect(lambda: setattr(self, "_closing_after_backup", True))
+        return True
+
     # -- errors --------------------------------------------------------------------------
 
     def _complain(self, message: str) -> None:
@@ -919,7 +1140,13 @@ class MainWindow(QMainWindow):
             self.client_list.table.horizontalHeader().restoreState(header)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._backup_running:  # the backup finishes first (closing follows if asked)
+            event.ignore()
+            return
         if not self.close_editors():
+            event.ignore()
+            return
+        if not self._closing_after_backup and self._offer_backup_before_closing():
             event.ignore()
             return
         if self._settings is not None:

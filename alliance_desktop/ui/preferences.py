@@ -14,26 +14,32 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from alliance_desktop.domain.alerts import AlertSettings
 from alliance_desktop.domain.instruments import INSTRUMENTS, CutoffComparison
-from alliance_desktop.services.settings import MAX_FIELD, PracticeSettings
+from alliance_desktop.services.settings import MAX_FIELD, MAX_KEEP, BackupSettings, PracticeSettings
 
 
 class PreferencesDialog(QDialog):
     """Edits practice settings and the SRS cut-off comparison; the caller saves them."""
 
     def __init__(
-        self, parent: QWidget | None, practice: PracticeSettings, alerts: AlertSettings
+        self,
+        parent: QWidget | None,
+        practice: PracticeSettings,
+        alerts: AlertSettings,
+        backup: BackupSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("preferencesDialog")
         self.setWindowTitle("Preferences")
         self.setMinimumWidth(440)
         self._alerts = alerts
+        backup = backup or BackupSettings()
 
         practice_form = QFormLayout()
         self.practice_name = QLineEdit(practice.practice_name, self)
@@ -81,6 +87,32 @@ class PreferencesDialog(QDialog):
         )
         note.setWordWrap(True)
 
+        backups = QGroupBox("Backups", self)
+        backup_form = QFormLayout(backups)
+        self.keep_daily = _count(backups, "keepDailySpin", backup.keep_daily, "Daily backups kept")
+        self.keep_weekly = _count(
+            backups, "keepWeeklySpin", backup.keep_weekly, "Weekly backups kept"
+        )
+        self.keep_monthly = _count(
+            backups, "keepMonthlySpin", backup.keep_monthly, "Monthly backups kept"
+        )
+        self.remind_days = _count(
+            backups, "remindDaysSpin", backup.remind_after_days, "Warn after days without backup"
+        )
+        self.remind_days.setMinimum(1)
+        self.remind_days.setSuffix(" days")
+        keep_row = QHBoxLayout()
+        for label, spin in (
+            ("daily", self.keep_daily),
+            ("weekly", self.keep_weekly),
+            ("monthly", self.keep_monthly),
+        ):
+            keep_row.addWidget(spin)
+            keep_row.addWidget(QLabel(label, backups))
+        keep_row.addStretch(1)
+        backup_form.addRow("&Keep on the drive:", keep_row)
+        backup_form.addRow("&Warn when the last backup is older than:", self.remind_days)
+
         self.error = QLabel("", self)
         self.error.setObjectName("preferencesError")
         self.error.setWordWrap(True)
@@ -94,6 +126,7 @@ class PreferencesDialog(QDialog):
         layout.addWidget(measures)
         layout.addLayout(alert_form)
         layout.addWidget(note)
+        layout.addWidget(backups)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
@@ -113,3 +146,20 @@ class PreferencesDialog(QDialog):
     def alerts(self) -> AlertSettings:
         comparison = CutoffComparison(self.srs_comparison.currentData())
         return replace(self._alerts, srs_cutoff_comparison=comparison)
+
+    def backup(self) -> BackupSettings:
+        return BackupSettings(
+            self.keep_daily.value(),
+            self.keep_weekly.value(),
+            self.keep_monthly.value(),
+            self.remind_days.value(),
+        )
+
+
+def _count(parent: QWidget, name: str, value: int, accessible: str) -> QSpinBox:
+    spin = QSpinBox(parent)
+    spin.setObjectName(name)
+    spin.setAccessibleName(accessible)
+    spin.setRange(0, MAX_KEEP)
+    spin.setValue(value)
+    return spin

@@ -1,7 +1,9 @@
-"""Real small filesystems for end-to-end tests (a full disk, a read-only drive)."""
+"""Real small filesystems for end-to-end tests (a full disk, a read-only drive, a FAT32 stick)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,3 +38,30 @@ def tmpfs(tmp_path: Path) -> Iterator[Callable[..., Path]]:
 
 def remount_read_only(point: Path) -> None:
     subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True)
+
+
+@pytest.fixture
+def fat32_stick(tmp_path: Path) -> Iterator[Path]:
+    """A FAT32 image mounted with fusefat, as a USB stick (skipped without /dev/fuse)."""
+    tools = [shutil.which(t) for t in ("fusefat", "mkfs.vfat", "fusermount")]
+    if not all(tools) or not os.access("/dev/fuse", os.R_OK | os.W_OK):
+        pytest.skip("needs fusefat, dosfstools and a usable /dev/fuse (.ci/run installs them)")
+    image = tmp_path / "stick.img"
+    point = tmp_path / "THERAPY"
+    point.mkdir()
+    with image.open("wb") as handle:
+        handle.truncate(40 * 1024 * 1024)
+    subprocess.run(["mkfs.vfat", "-F", "32", "-n", "THERAPY", str(image)], check=True,
+                   capture_output=True)  # fmt: skip
+    mounted = subprocess.run(
+        ["fusefat", "-o", "rw+", str(image), str(point)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"fusefat cannot mount here: {mounted.stderr.strip()}")
+    try:
+        yield point
+    finally:
+        subprocess.run(["fusermount", "-u", str(point)], check=False, capture_output=True)

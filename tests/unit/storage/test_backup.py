@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import errno
+import random
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -12,11 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alliance_desktop.storage import backup as backup_module
 from alliance_desktop.storage.backup import (
     PARTIAL_SUFFIX,
     BackupError,
     FileOps,
     KdfParams,
+    MadeBackup,
+    Retention,
+    choose_to_remove,
     decrypt,
     make_backup,
     read_header,
@@ -46,9 +51,8 @@ def stick(tmp_path: Path) -> Path:
 
 
 def _backup(db: Path, folder: Path, **kw: object) -> Path:
-    path, _ = make_backup(
-        db, folder, "correct horse", app_version="0.test", now=WHEN, kdf=FAST, **kw
-    )  # type: ignore[arg-type]
+    options: dict[str, object] = {"now": WHEN, **kw}
+    path = make_backup(db, folder, "correct horse", app_version="0.test", kdf=FAST, **options).path  # type: ignore[arg-type]
     return path
 
 
@@ -177,3 +181,142 @@ def test_a_header_asking_for_absurd_key_work_is_refused(demo_db_path: Path, stic
     greedy = greedy[:fixed] + length.to_bytes(4, "big") + greedy[fixed + 4 :]
     with pytest.raises(BackupError, match="damaged header"):
         decrypt(greedy, "correct horse")
+
+
+def test_fifty_random_cut_points_never_leave_a_partial_file_or_harm_earlier_backups(
+    demo_db_path: Path, stick: Path
+) -> None:
+    earlier = _backup(demo_db_path, stick)
+    before = earlier.read_bytes()
+    size = len(before)
+    rng = random.Random(2026)
+    for attempt in range(50):
+        cut = rng.randrange(0, size + 1)
+        code = rng.choice([errno.EIO, errno.ENOENT, errno.ENOSPC, errno.EPERM])
+        with pytest.raises(BackupError, match="Earlier backups are untouched"):
+            make_backup(
+                demo_db_path,
+                stick,
+                "correct horse",
+                app_version="0.test",
+                now=datetime(2026, 11, 26, 9, 0, attempt),
+                kdf=FAST,
+                ops=_FullDrive(cut, code),
+            )
+        assert [p.name for p in stick.iterdir()] == [earlier.name], f"cut at {cut}"
+    assert earlier.read_bytes() == before
+    verify_bytes(before, "correct horse")
+
+
+def test_an_unchanged_database_is_not_backed_up_twice_unless_forced(
+    demo_db_path: Path, stick: Path
+) -> None:
+    def run(when: datetime, *, skip: bool = True, passphrase: str = "correct horse") -> MadeBackup:
+        return make_backup(
+            demo_db_path, stick, passphrase, app_version="0.test", now=when, kdf=FAST,
+            skip_unchanged=skip,
+        )  # fmt: skip
+
+    first = run(WHEN)
+    assert not first.skipped
+    second = run(datetime(2026, 11, 26, 9, 0))
+    assert second.skipped and second.path == first.path
+    assert len(list(stick.iterdir())) == 1
+    forced = run(datetime(2026, 11, 26, 9, 1), skip=False)
+    assert not forced.skipped and len(list(stick.iterdir())) == 2
+    # A different passphrase cannot prove the contents equal, so a backup is written.
+    other = run(datetime(2026, 11, 26, 9, 2), passphrase="another one")
+    assert not other.skipped and len(list(stick.iterdir())) == 3
+    conn = sqlite3.connect(demo_db_path)
+    conn.execute("UPDATE sessions SET notes = 'changed' WHERE id = (SELECT min(id) FROM sessions)")
+    conn.commit()
+    conn.close()
+    changed = run(datetime(2026, 11, 26, 9, 3), passphrase="another one")
+    assert not changed.skipped and len(list(stick.iterdir())) == 4
+
+
+def test_rotation_keeps_the_newest_of_7_days_4_weeks_and_12_months() -> None:
+    made: dict[Path, datetime] = {}
+    day = datetime(2025, 1, 1, 18, 0)
+    while day <= datetime(2026, 11, 25, 18, 0):  # Wednesday 25 November 2026
+        made[Path(f"{day:%Y%m%d}.allbak")] = day
+        day += timedelta(days=1)
+    removed = set(choose_to_remove(made, Retention()))
+    kept = sorted(p.stem for p in made if p not in removed)
+    days = [f"202611{d}" for d in range(19, 26)]  # the last 7 days
+    weeks = ["20261108", "20261115"]  # Sundays closing the two weeks before those
+    months = [
+        "20251231", "20260131", "20260228", "20260331", "20260430", "20260531", "20260630",
+        "20260731", "20260831", "20260930", "20261031",
+    ]  # fmt: skip
+    assert kept == sorted(days + weeks + months)
+    assert choose_to_remove(made, Retention(0, 0, 1)) == sorted(
+        set(made) - {Path("20261125.allbak")}, key=lambda p: made[p], reverse=True
+    )
+
+
+def test_rotation_runs_after_a_verified_backup_and_spares_unreadable_files(
+    demo_db_path: Path, stick: Path
+) -> None:
+    stranger = stick / "alliance-backup-20200101-000000.allbak"
+    stranger.write_bytes(b"not ours")
+    for day in range(1, 6):
+        _backup(demo_db_path, stick, now=datetime(2026, 11, day, 18, 0))
+    keep = Retention(daily=2, weekly=0, monthly=0)
+    with pytest.raises(BackupError):  # a failed backup rotates nothing
+        make_backup(
+            demo_db_path, stick, "correct horse", app_version="0.test",
+            now=datetime(2026, 11, 6, 18, 0), kdf=FAST, ops=_FullDrive(100), keep=keep,
+        )  # fmt: skip
+    assert len(list(stick.iterdir())) == 6
+    made = make_backup(
+        demo_db_path, stick, "correct horse", app_version="0.test",
+        now=datetime(2026, 11, 7, 18, 0), kdf=FAST, keep=keep,
+    )  # fmt: skip
+    assert len(made.removed) == 4
+    assert sorted(p.name for p in stick.iterdir()) == [
+        stranger.name,
+        "alliance-backup-20261105-180000.allbak",
+        "alliance-backup-20261107-180000.allbak",
+    ]
+
+
+class _SmallDrive(FileOps):
+    def __init__(self, free: int, kind: str | None = None) -> None:
+        self.free, self.kind = free, kind
+
+    def free_bytes(self, folder: Path) -> int | None:
+        return self.free
+
+    def filesystem(self, folder: Path) -> str | None:
+        return self.kind
+
+
+def test_no_room_is_refused_before_writing_and_leftovers_are_cleared(
+    demo_db_path: Path, stick: Path
+) -> None:
+    leftover = stick / f"alliance-backup-20261120-100000.allbak{PARTIAL_SUFFIX}"
+    leftover.write_bytes(b"half a backup from a killed run")
+    with pytest.raises(BackupError, match=r"too full.*free"):
+        make_backup(
+            demo_db_path, stick, "correct horse", app_version="0.test", now=WHEN, kdf=FAST,
+            ops=_SmallDrive(free=10_000),
+        )  # fmt: skip
+    assert list(stick.iterdir()) == []  # the leftover went; nothing new was written
+    with pytest.raises(BackupError, match=r"FAT32.*4 GiB"):
+        backup_module._check_room(_SmallDrive(10 * 1024**3, "vfat"), stick, 5 * 1024**3)
+    backup_module._check_room(_SmallDrive(10 * 1024**3, "exfat"), stick, 5 * 1024**3)
+
+
+def test_the_filesystem_type_is_read_from_the_mount_table(tmp_path: Path) -> None:
+    root = backup_module.filesystem_type(Path("/"))
+    assert root is not None and root != ""
+    assert backup_module.filesystem_type(Path("/proc/self")) == "proc"
+
+
+def test_two_backups_in_one_second_both_keep_their_files(demo_db_path: Path, stick: Path) -> None:
+    first = _backup(demo_db_path, stick)
+    second = _backup(demo_db_path, stick)
+    assert first.name == "alliance-backup-20261125-183000.allbak"
+    assert second.name == "alliance-backup-20261125-183000-2.allbak"
+    verify_bytes(first.read_bytes(), "correct horse")

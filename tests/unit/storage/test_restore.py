@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alliance_desktop.services.transfer import export_document
 from alliance_desktop.storage.backup import BackupError, KdfParams, make_backup, restore_backup
@@ -24,8 +26,8 @@ PASS = "correct horse"
 
 def _backup_bytes(db: Path, folder: Path) -> bytes:
     folder.mkdir(exist_ok=True)
-    path, _ = make_backup(db, folder, PASS, app_version="0.test", kdf=FAST)
-    return path.read_bytes()
+    made = make_backup(db, folder, PASS, app_version="0.test", kdf=FAST)
+    return made.path.read_bytes()
 
 
 def _document(path: Path) -> dict[str, Any]:
@@ -187,3 +189,29 @@ def test_an_open_window_blocks_the_restore(demo_db_path: Path, tmp_path: Path) -
         sleeper.wait()
     # The window has gone (killed): its stale lock no longer blocks.
     restore_backup(data, PASS, demo_db_path)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_garbled_backups_never_crash_nor_touch_the_live_database(
+    demo_db_path: Path, tmp_path: Path, data: st.DataObject
+) -> None:
+    cache = tmp_path / "good.allbak"
+    if not cache.exists():
+        cache.write_bytes(_backup_bytes(demo_db_path, tmp_path / "stick"))
+    good = cache.read_bytes()
+    cut = data.draw(st.integers(0, len(good)))
+    garbled = bytearray(good[:cut])
+    for i in data.draw(st.lists(st.integers(0, max(0, cut - 1)), max_size=3)):
+        if garbled:
+            garbled[i] ^= 0xA5
+    if bytes(garbled) == good:
+        return
+    before = digest(demo_db_path)
+    listing = sorted(p.name for p in demo_db_path.parent.iterdir())
+    with pytest.raises(BackupError):
+        restore_backup(bytes(garbled), PASS, demo_db_path)
+    assert digest(demo_db_path) == before
+    assert sorted(p.name for p in demo_db_path.parent.iterdir()) == listing

@@ -1,0 +1,200 @@
+"""Backing up the practice: the policy around ``storage.backup``, shared by the window and CLI.
+
+``back_up`` checkpoints the open database, makes a verified backup (or notes that the newest
+backup in the folder already holds everything), rotates by the practice's settings and
+records when and where the practice was last backed up, in a small file beside the
+database (``practice.db.last-backup.json``: a time, a folder and a file name, nothing about
+clients). That record is kept outside the database on purpose: writing it inside would
+change the database and defeat "skip when nothing changed".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from alliance_desktop import __version__
+from alliance_desktop.services.settings import load_backup_settings
+from alliance_desktop.storage.backup import (
+    BackupError,
+    BackupHeader,
+    FileOps,
+    KdfParams,
+    MadeBackup,
+    Retention,
+    backups_in,
+    make_backup,
+    restore_backup,
+    verify_bytes,
+)
+from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.files import fsync_dir
+
+__all__ = [
+    "BackupError",
+    "BackupHeader",
+    "BackupInfo",
+    "LastBackup",
+    "MadeBackup",
+    "back_up",
+    "changed_since",
+    "last_backup",
+    "list_backups",
+    "restore_from",
+    "verify_backup",
+]
+
+RECORD_SUFFIX = ".last-backup.json"
+
+
+@dataclass(frozen=True)
+class LastBackup:
+    """When the database was last known to be held whole by a verified backup, and where."""
+
+    at: datetime
+    folder: Path
+    file: str
+
+    def age_days(self, now: datetime | None = None) -> float:
+        return max(0.0, ((now or datetime.now()) - self.at).total_seconds() / 86400)
+
+
+def back_up(
+    db: Database,
+    folder: Path,
+    passphrase: str,
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+    kdf: KdfParams | None = None,
+    ops: FileOps | None = None,
+) -> MadeBackup:
+    """Back ``db`` up into ``folder``; skip when nothing changed unless ``force``.
+
+    Raises:
+        BackupError: One sentence on what went wrong; nothing else changed.
+    """
+    settings = load_backup_settings(db)
+    db.checkpoint()  # every saved change is in the main file the snapshot copies
+    made = make_backup(
+        db.path,
+        folder,
+        passphrase,
+        app_version=__version__,
+        now=now,
+        kdf=kdf,
+        ops=ops,
+        skip_unchanged=not force,
+        keep=Retention(settings.keep_daily, settings.keep_weekly, settings.keep_monthly),
+    )
+    record_backup(db.path, LastBackup(now or datetime.now(), folder, made.path.name))
+    return made
+
+
+def _record_path(database: Path) -> Path:
+    return database.with_name(database.name + RECORD_SUFFIX)
+
+
+def record_backup(database: Path, last: LastBackup) -> None:
+    """Remember the last backup beside ``database``; a failure here never fails a backup."""
+    record = _record_path(database)
+    temp = record.with_name(record.name + ".partial")
+    text = json.dumps(
+        {"at": last.at.isoformat(timespec="seconds"), "folder": str(last.folder), "file": last.file}
+    )
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, record)
+        fsync_dir(record.parent)
+    except OSError:
+        temp.unlink(missing_ok=True)
+
+
+def last_backup(database: Path) -> LastBackup | None:
+    """The last recorded backup of ``database``, or None (never, or the record is unreadable)."""
+    try:
+        values = json.loads(_record_path(database).read_text(encoding="utf-8"))
+        return LastBackup(
+            datetime.fromisoformat(values["at"]), Path(values["folder"]), str(values["file"])
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def changed_since(database: Path, last: LastBackup) -> bool:
+    """Whether ``database`` (or its journal) was written after ``last`` (by modification time).
+
+    A cheap guess for "offer a backup on exit"; the backup itself compares contents.
+    """
+    stamps = []
+    for suffix in ("", "-wal"):
+        try:
+            stamps.append(database.with_name(database.name + suffix).stat().st_mtime)
+        except OSError:
+            continue
+    return not stamps or max(stamps) > last.at.timestamp()
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup file as a list shows it; ``problem`` says why its header cannot be read."""
+
+    path: Path
+    size: int
+    header: BackupHeader | None
+    problem: str = ""
+
+    @property
+    def created_at(self) -> str:
+        return self.header.created_at if self.header else ""
+
+
+def list_backups(folder: Path) -> list[BackupInfo]:
+    """The backups in ``folder``, newest first; reads only the files' headers.
+
+    Raises:
+        BackupError: The folder is missing or cannot be read.
+    """
+    if not folder.is_dir():
+        raise BackupError(f"The folder {folder} does not exist; is the drive plugged in?")
+    found = []
+    try:
+        for path, header in backups_in(folder):
+            size = path.stat().st_size
+            if isinstance(header, BackupError):
+                found.append(BackupInfo(path, size, None, str(header)))
+            else:
+                found.append(BackupInfo(path, size, header))
+    except OSError as exc:
+        raise BackupError(f"{folder} cannot be read: {exc.strerror or exc}.") from exc
+    return sorted(found, key=lambda info: (info.created_at, info.path.name), reverse=True)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BackupError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+
+
+def verify_backup(path: Path, passphrase: str) -> BackupHeader:
+    """Check a backup completely (hash, decryption, the database inside); return its header."""
+    return verify_bytes(_read(path), passphrase, path.name)
+
+
+def restore_from(path: Path, passphrase: str, database: Path) -> tuple[BackupHeader, Path | None]:
+    """Replace ``database`` with the backup at ``path``; return its header and the kept copy.
+
+    The database must be closed (the window closes it first). An older schema is migrated
+    here, so the database is ready to open.
+    """
+    header, kept = restore_backup(_read(path), passphrase, database, name=path.name)
+    open_database(database).close()
+    return header, kept

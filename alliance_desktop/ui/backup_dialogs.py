@@ -1,0 +1,384 @@
+"""Backup and restore dialogs: pick a drive and a passphrase; list, verify and restore backups.
+
+The dialogs only gather input and show what the services say; the main window runs the
+backup or restore off the UI thread. Drives come from QStorageInfo: mounted volumes that
+look removable (under /media, /run/media, /mnt or /Volumes, or a Windows drive other than
+the system one), with their name and free space.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QStorageInfo, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from alliance_desktop.services.backups import BackupInfo
+
+MIN_PASSPHRASE = 8
+_REMOVABLE_ROOTS = ("/media/", "/run/media/", "/mnt/", "/Volumes/")
+
+
+@dataclass(frozen=True)
+class Drive:
+    """A mounted volume a backup could go to."""
+
+    root: Path
+    name: str
+    free_bytes: int
+
+    def label(self) -> str:
+        return f"{self.name} — {format_size(self.free_bytes)} free — {self.root}"
+
+
+def format_size(size: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size / 1e3:,.0f} KB"
+
+
+def looks_removable(root: str, *, system_drive: str | None = None) -> bool:
+    """Whether a volume mounted at ``root`` is likely a USB stick or external disk."""
+    if sys.platform == "win32" or system_drive is not None:
+        system = (system_drive or os.environ.get("SYSTEMDRIVE", "C:")).rstrip("\\/").upper()
+        return not root.upper().startswith(system)
+    return root.startswith(_REMOVABLE_ROOTS)
+
+
+def removable_drives() -> list[Drive]:
+    """The writable, ready, removable-looking volumes mounted now."""
+    drives = []
+    for volume in QStorageInfo.mountedVolumes():
+        root = volume.rootPath()
+        if not (volume.isValid() and volume.isReady()) or volume.isReadOnly():
+            continue
+        if not looks_removable(root if root.endswith("/") else root + "/"):
+            continue
+        name = volume.displayName() or volume.name() or root
+        drives.append(Drive(Path(root), name, int(volume.bytesAvailable())))
+    return sorted(drives, key=lambda d: d.name.lower())
+
+
+class BackupDialog(QDialog):
+    """Back up now: where to (a drive or any folder) and the passphrase; validates both."""
+
+    def __init__(
+        self, parent: QWidget | None, drives: list[Drive], last_folder: Path | None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("backupDialog")
+        self.setWindowTitle("Back up now")
+        self.setMinimumWidth(520)
+
+        intro = QLabel(
+            "The backup is one encrypted file. It is checked after writing, and older backups "
+            "on the drive are thinned out (7 daily, 4 weekly, 12 monthly by default; see "
+            "Preferences).",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.drive_list = QListWidget(self)
+        self.drive_list.setObjectName("driveList")
+        self.drive_list.setAccessibleName("Drives found")
+        for drive in drives:
+            item = QListWidgetItem(drive.label(), self.drive_list)
+            item.setData(Qt.ItemDataRole.UserRole, str(drive.root))
+        if not drives:
+            item = QListWidgetItem("No USB drive found — plug one in, or choose a folder.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.drive_list.addItem(item)
+        self.drive_list.setMaximumHeight(110)
+        self.drive_list.currentItemChanged.connect(self._drive_chosen)
+
+        self.folder = QLineEdit(str(last_folder) if last_folder else "", self)
+        self.folder.setObjectName("backupFolderEdit")
+        self.folder.setAccessibleName("Backup folder")
+        self.folder.setPlaceholderText("a folder on the USB drive")
+        browse = QPushButton("C&hoose folder…", self)
+        browse.setObjectName("chooseFolderButton")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+
+        self.passphrase = _secret(self, "backupPassphraseEdit", "Backup passphrase")
+        self.confirm = _secret(self, "backupConfirmEdit", "Backup passphrase again")
+        self.force = QCheckBox("Write a backup even if nothing has changed", self)
+        self.force.setObjectName("forceBackupCheck")
+        warning = QLabel(
+            "Without the passphrase nobody can open the backup, including you: keep it "
+            "somewhere safe, never on the drive itself.",
+            self,
+        )
+        warning.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("&Drives:", self.drive_list)
+        form.addRow(_buddy(self, "&Folder:", self.folder), folder_row)
+        form.addRow("&Passphrase:", self.passphrase)
+        form.addRow("&Again:", self.confirm)
+        self.error = QLabel("", self)
+        self.error.setObjectName("backupError")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.backup_button = buttons.addButton("&Back up", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.backup_button.setObjectName("backupButton")
+        self.backup_button.setDefault(True)
+        buttons.accepted.connect(self._accept_if_valid)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.force)
+        layout.addWidget(warning)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        if last_folder is None and drives:
+            self.drive_list.setCurrentRow(0)
+        (self.passphrase if self.folder.text() else self.drive_list).setFocus()
+
+    def _drive_chosen(self, item: QListWidgetItem | None) -> None:
+        if item is None or item.data(Qt.ItemDataRole.UserRole) is None:
+            return
+        root = Path(str(item.data(Qt.ItemDataRole.UserRole)))
+        current = Path(self.folder.text()) if self.folder.text() else None
+        if current is None or root not in (current, *current.parents):
+            self.folder.setText(str(root))
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Back up to folder", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def chosen_folder(self) -> Path:
+        return Path(self.folder.text().strip()).expanduser()
+
+    def problem(self) -> str:
+        """What keeps the backup from starting, in one sentence; empty when nothing does."""
+        text = self.folder.text().strip()
+        if not text:
+            return "Choose a drive or a folder for the backup."
+        if not self.chosen_folder().is_dir():
+            return f"The folder {text} does not exist; is the drive plugged in?"
+        if len(self.passphrase.text()) < MIN_PASSPHRASE:
+            return f"Use a passphrase of at least {MIN_PASSPHRASE} characters."
+        if self.passphrase.text() != self.confirm.text():
+            return "The two passphrases differ; type the same one twice."
+        return ""
+
+    def _accept_if_valid(self) -> None:
+        problem = self.problem()
+        self.error.setText(f"⚠ {problem}" if problem else "")
+        if not problem:
+            self.accept()
+
+
+def _buddy(parent: QWidget, text: str, field: QWidget) -> QLabel:
+    """A form label whose Alt shortcut focuses ``field`` (a row holding a layout has none)."""
+    label = QLabel(text, parent)
+    label.setBuddy(field)
+    return label
+
+
+def _secret(parent: QWidget, name: str, accessible: str) -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setObjectName(name)
+    edit.setAccessibleName(accessible)
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setMaxLength(1024)
+    return edit
+
+
+class RestoreDialog(QDialog):
+    """Lists the backups in a folder; Verify or Restore the chosen one with its passphrase.
+
+    The main window supplies the work through ``on_list``, ``on_verify`` and ``on_restore``.
+    """
+
+    COLUMNS = ("Made", "Size", "Clients", "Sessions", "App", "Schema")
+
+    def __init__(self, parent: QWidget | None, folder: Path | None) -> None:
+        super().__init__(parent)
+        self.setObjectName("restoreDialog")
+        self.setWindowTitle("Restore from a backup")
+        self.resize(720, 420)
+        self.backups: list[BackupInfo] = []
+        # Set by the caller: list a folder (raising with a message), verify, restore.
+        self.on_list: Callable[[Path], list[BackupInfo]] | None = None
+        self.on_verify: Callable[[BackupInfo, str], None] | None = None
+        self.on_restore: Callable[[BackupInfo, str], None] | None = None
+
+        self.folder = QLineEdit(str(folder) if folder else "", self)
+        self.folder.setObjectName("restoreFolderEdit")
+        self.folder.setAccessibleName("Folder with backups")
+        self.folder.returnPressed.connect(self.refresh)
+        browse = QPushButton("C&hoose folder…", self)
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+
+        self.table = QTableWidget(0, len(self.COLUMNS), self)
+        self.table.setObjectName("backupTable")
+        self.table.setAccessibleName("Backups in the folder")
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+
+        self.passphrase = _secret(self, "restorePassphraseEdit", "Backup passphrase")
+        self.message = QLabel("", self)
+        self.message.setObjectName("restoreMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.verify_button = buttons.addButton("&Verify", QDialogButtonBox.ButtonRole.ActionRole)
+        self.verify_button.setObjectName("verifyButton")
+        self.restore_button = buttons.addButton("&Restore…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.restore_button.setObjectName("restoreButton")
+        self.verify_button.clicked.connect(lambda: self._act(self.on_verify))
+        self.restore_button.clicked.connect(lambda: self._act(self.on_restore))
+        buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow(_buddy(self, "&Folder:", self.folder), folder_row)
+        form.addRow("&Passphrase:", self.passphrase)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.table, 1)
+        note = QLabel(
+            "Restoring replaces the practice database with the backup. A copy of the database "
+            "as it is now is kept beside it first, so nothing saved is lost.",
+            self,
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self._selection_changed()
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Folder with backups", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+            self.refresh()
+
+    def refresh(self) -> None:
+        """List the backups in the folder (newest first)."""
+        self.table.setRowCount(0)
+        self.backups = []
+        text = self.folder.text().strip()
+        if not text or self.on_list is None:
+            self.show_message("Choose the folder (the USB drive) that holds your backups.")
+            return
+        try:
+            self.backups = self.on_list(Path(text).expanduser())
+        except Exception as exc:  # the services' one-sentence message
+            self.show_message(str(exc))
+            return
+        self.table.setRowCount(len(self.backups))
+        for row, info in enumerate(self.backups):
+            header = info.header
+            if header is None:
+                cells = [info.path.name, format_size(info.size), "", "", "cannot be read", ""]
+            else:
+                cells = [
+                    header.created_at.replace("T", " "),
+                    format_size(info.size),
+                    f"{header.clients:,}",
+                    f"{header.sessions:,}",
+                    header.app_version,
+                    header.schema_version,
+                ]
+            for column, text_value in enumerate(cells):
+                item = QTableWidgetItem(text_value)
+                if column in (1, 2, 3):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if info.problem:
+                    item.setToolTip(info.problem)
+                self.table.setItem(row, column, item)
+        if self.backups:
+            self.table.selectRow(0)
+            self.show_message(f"{len(self.backups)} backup(s) in {text}.")
+        else:
+            self.show_message(f"There are no backups in {text}.")
+
+    def selected(self) -> BackupInfo | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.backups[rows[0].row()] if rows else None
+
+    def _selection_changed(self) -> None:
+        info = self.selected()
+        usable = info is not None and info.header is not None
+        self.verify_button.setEnabled(usable)
+        self.restore_button.setEnabled(usable)
+        if info is not None and info.problem:
+            self.show_message(f"⚠ {info.problem}")
+
+    def _act(self, handler: Callable[[BackupInfo, str], None] | None) -> None:
+        info = self.selected()
+        if info is None or handler is None:
+            return
+        if not self.passphrase.text():
+            self.show_message("⚠ Type the passphrase the backup was made with.")
+            self.passphrase.setFocus()
+            return
+        handler(info, self.passphrase.text())
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+
+
+def confirm_restore(parent: QWidget | None, info: BackupInfo, database: Path) -> bool:
+    """Ask before replacing the database; Cancel is the default and Escape cancels."""
+    header = info.header
+    made = header.created_at.replace("T", " ") if header else info.path.name
+    box = QMessageBox(parent)
+    box.setObjectName("confirmRestoreBox")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Restore from a backup")
+    box.setText(f"Replace the practice database with the backup made {made}?")
+    counts = f" ({header.clients:,} clients, {header.sessions:,} sessions)" if header else ""
+    box.setInformativeText(
+        f"Everything in {database.name} now is replaced by the backup{counts}. A copy of the "
+        "database as it is now is kept beside it first; open windows of sessions are closed."
+    )
+    restore = box.addButton("Restore", QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+    return box.clickedButton() is restore
