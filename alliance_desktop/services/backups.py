@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from alliance_desktop import __version__
 from alliance_desktop.services.settings import load_backup_settings
+from alliance_desktop.storage import repository
 from alliance_desktop.storage.backup import (
     BackupError,
     BackupHeader,
@@ -34,6 +36,7 @@ from alliance_desktop.storage.database import Database, open_database
 from alliance_desktop.storage.files import fsync_dir
 
 __all__ = [
+    "MIN_PASSPHRASE",
     "BackupError",
     "BackupHeader",
     "BackupInfo",
@@ -48,6 +51,8 @@ __all__ = [
 ]
 
 RECORD_SUFFIX = ".last-backup.json"
+DATABASE_ID_KEY = "database_id"
+MIN_PASSPHRASE = 8  # for new backups; an existing backup opens with whatever it was made with
 
 
 @dataclass(frozen=True)
@@ -77,21 +82,39 @@ def back_up(
     Raises:
         BackupError: One sentence on what went wrong; nothing else changed.
     """
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise BackupError(f"Use a backup passphrase of at least {MIN_PASSPHRASE} characters.")
     settings = load_backup_settings(db)
+    identity = database_id(db)
     db.checkpoint()  # every saved change is in the main file the snapshot copies
+    # The snapshot's moment, not the end: a session saved while the backup runs is not in
+    # it. After the checkpoint, whose write to the file is then not taken for a change.
+    started = now or datetime.now()
     made = make_backup(
         db.path,
         folder,
         passphrase,
         app_version=__version__,
-        now=now,
+        now=started,
         kdf=kdf,
         ops=ops,
         skip_unchanged=not force,
         keep=Retention(settings.keep_daily, settings.keep_weekly, settings.keep_monthly),
+        database_id=identity,
     )
-    record_backup(db.path, LastBackup(now or datetime.now(), folder, made.path.name))
+    record_backup(db.path, LastBackup(started, folder, made.path.name))
     return made
+
+
+def database_id(db: Database) -> str:
+    """This database's random identifier, made on its first backup and kept inside it (so a
+    restored database keeps rotating with its own backups)."""
+    stored = repository.get_setting(db, DATABASE_ID_KEY)
+    if isinstance(stored, str) and stored:
+        return stored
+    identity = secrets.token_hex(8)
+    repository.set_setting(db, DATABASE_ID_KEY, identity)
+    return identity
 
 
 def _record_path(database: Path) -> Path:
@@ -103,7 +126,11 @@ def record_backup(database: Path, last: LastBackup) -> None:
     record = _record_path(database)
     temp = record.with_name(record.name + ".partial")
     text = json.dumps(
-        {"at": last.at.isoformat(timespec="seconds"), "folder": str(last.folder), "file": last.file}
+        {
+            "at": last.at.isoformat(timespec="microseconds"),
+            "folder": str(last.folder),
+            "file": last.file,
+        }
     )
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -136,9 +163,12 @@ def changed_since(database: Path, last: LastBackup) -> bool:
     stamps = []
     for suffix in ("", "-wal"):
         try:
-            stamps.append(database.with_name(database.name + suffix).stat().st_mtime)
+            status = database.with_name(database.name + suffix).stat()
         except OSError:
             continue
+        if suffix and status.st_size == 0:
+            continue  # opening the database makes an empty journal: not a change
+        stamps.append(status.st_mtime)
     return not stamps or max(stamps) > last.at.timestamp()
 
 

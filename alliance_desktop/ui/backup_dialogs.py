@@ -36,9 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alliance_desktop.services.backups import BackupInfo
+from alliance_desktop.services.backups import MIN_PASSPHRASE, BackupInfo
 
-MIN_PASSPHRASE = 8
 _REMOVABLE_ROOTS = ("/media/", "/run/media/", "/mnt/", "/Volumes/")
 
 
@@ -91,6 +90,7 @@ class BackupDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("backupDialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # the passphrase goes with it
         self.setWindowTitle("Back up now")
         self.setMinimumWidth(520)
 
@@ -225,6 +225,7 @@ class RestoreDialog(QDialog):
     def __init__(self, parent: QWidget | None, folder: Path | None) -> None:
         super().__init__(parent)
         self.setObjectName("restoreDialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # the passphrase goes with it
         self.setWindowTitle("Restore from a backup")
         self.resize(720, 420)
         self.backups: list[BackupInfo] = []
@@ -369,11 +370,11 @@ def confirm_restore(parent: QWidget | None, info: BackupInfo, database: Path) ->
     box.setObjectName("confirmRestoreBox")
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Restore from a backup")
-    box.setText(f"Replace the practice database with the backup made {made}?")
+    box.setText(f"Replace the open database, {database.name}, with the backup made {made}?")
     counts = f" ({header.clients:,} clients, {header.sessions:,} sessions)" if header else ""
     box.setInformativeText(
-        f"Everything in {database.name} now is replaced by the backup{counts}. A copy of the "
-        "database as it is now is kept beside it first; open windows of sessions are closed."
+        f"Everything in {database} now is replaced by the backup{counts}. A copy of the "
+        "database as it is now is kept beside it first; open session windows are closed."
     )
     restore = box.addButton("Restore", QMessageBox.ButtonRole.DestructiveRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)

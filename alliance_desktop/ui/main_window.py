@@ -52,7 +52,7 @@ from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.services.reports import caseload_report_data
 from alliance_desktop.services.session_form import editor_context
 from alliance_desktop.services.text_packs import import_text_pack
-from alliance_desktop.ui.background import run_in_background
+from alliance_desktop.ui.background import run_in_background, wait_for_background_work
 from alliance_desktop.ui.backup_dialogs import (
     BackupDialog,
     RestoreDialog,
@@ -121,7 +121,13 @@ class MainWindow(QMainWindow):
         self.backup_status.setAccessibleName("Last backup")
         self.statusBar().addPermanentWidget(self.backup_status)
         self._backup_running = False
+        self._restore_running = False
         self._closing_after_backup = False
+        # The age of the last backup grows while the window stays open for days.
+        self._backup_clock = QTimer(self)
+        self._backup_clock.setInterval(60 * 60 * 1000)
+        self._backup_clock.timeout.connect(self.update_backup_status)
+        self._backup_clock.start()
         self.events.dataChanged.connect(self._data_changed)
         self.resize(1280, 780)
         self._restore_state()
@@ -1025,12 +1031,15 @@ class MainWindow(QMainWindow):
         if not confirm_restore(dialog, info, self.db.path) or not self.close_editors():
             return
         path = self.db.path
+        wait_for_background_work()  # a list load in flight must not meet a closed database
         self.db.close()  # the restore replaces the file; nothing may hold it open
         dialog.show_message(f"Restoring {info.path.name}…")
         dialog.setEnabled(False)
         self.setEnabled(False)
+        self._restore_running = True
 
         def reopen() -> None:
+            self._restore_running = False
             self.setEnabled(True)
             dialog.setEnabled(True)
             self.db = open_database(path)
@@ -1140,7 +1149,7 @@ class MainWindow(QMainWindow):
             self.client_list.table.horizontalHeader().restoreState(header)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._backup_running:  # the backup finishes first (closing follows if asked)
+        if self._backup_running or self._restore_running:  # they finish first
             event.ignore()
             return
         if not self.close_editors():

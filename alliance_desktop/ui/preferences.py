@@ -101,16 +101,10 @@ class PreferencesDialog(QDialog):
         )
         self.remind_days.setMinimum(1)
         self.remind_days.setSuffix(" days")
-        keep_row = QHBoxLayout()
-        for label, spin in (
-            ("daily", self.keep_daily),
-            ("weekly", self.keep_weekly),
-            ("monthly", self.keep_monthly),
-        ):
-            keep_row.addWidget(spin)
-            keep_row.addWidget(QLabel(label, backups))
-        keep_row.addStretch(1)
-        backup_form.addRow("&Keep on the drive:", keep_row)
+        backup_form.addRow(QLabel("Keep the newest backup of each of the last", backups))
+        backup_form.addRow("&days:", self.keep_daily)
+        backup_form.addRow("wee&ks:", self.keep_weekly)
+        backup_form.addRow("&months:", self.keep_monthly)
         backup_form.addRow("&Warn when the last backup is older than:", self.remind_days)
 
         self.error = QLabel("", self)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alliance_desktop.services.backups import back_up, last_backup
+from alliance_desktop.services.backups import BackupError, back_up, database_id, last_backup
 from alliance_desktop.services.errors import InvalidInput
 from alliance_desktop.services.settings import (
     BackupSettings,
@@ -20,6 +20,7 @@ from alliance_desktop.services.settings import (
 from alliance_desktop.storage.backup import KdfParams
 from alliance_desktop.storage.database import open_database
 
+PASS = "correct horse battery"
 FAST = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)  # tests only
 
 
@@ -33,15 +34,15 @@ def test_back_up_skips_unchanged_rotates_by_settings_and_remembers(
         assert last_backup(demo_db_path) is None
         save_preferences(db, load_practice(db), load_alert_settings(db), BackupSettings(2, 0, 0, 3))
         assert load_backup_settings(db) == BackupSettings(2, 0, 0, 3)
-        first = back_up(db, stick, "pw", now=datetime(2026, 11, 20, 17, 0), kdf=FAST)
-        again = back_up(db, stick, "pw", now=datetime(2026, 11, 21, 17, 0), kdf=FAST)
+        first = back_up(db, stick, PASS, now=datetime(2026, 11, 20, 17, 0), kdf=FAST)
+        again = back_up(db, stick, PASS, now=datetime(2026, 11, 21, 17, 0), kdf=FAST)
         assert again.skipped and again.path == first.path
         record = last_backup(demo_db_path)
         assert record is not None and record.at == datetime(2026, 11, 21, 17, 0)
         assert record.folder == stick and record.file == first.path.name
         assert record.age_days(datetime(2026, 11, 24, 17, 0)) == pytest.approx(3.0)
         for day in (22, 23, 24):
-            back_up(db, stick, "pw", now=datetime(2026, 11, day, 17, 0), kdf=FAST, force=True)
+            back_up(db, stick, PASS, now=datetime(2026, 11, day, 17, 0), kdf=FAST, force=True)
     finally:
         db.close()
     assert sorted(p.name for p in stick.iterdir()) == [
@@ -69,5 +70,21 @@ def test_bad_backup_settings_are_refused_and_nothing_is_stored(
         with pytest.raises(InvalidInput, match=words):
             save_preferences(db, practice, alerts, settings)
         assert load_backup_settings(db) == BackupSettings()
+    finally:
+        db.close()
+
+
+def test_a_short_passphrase_is_refused_and_the_database_gets_an_identity(
+    demo_db_path: Path, tmp_path: Path
+) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    db = open_database(demo_db_path)
+    try:
+        with pytest.raises(BackupError, match="at least 8 characters"):
+            back_up(db, stick, "short", kdf=FAST)
+        assert list(stick.iterdir()) == []
+        made = back_up(db, stick, PASS, kdf=FAST)
+        assert made.header.database_id == database_id(db) != ""
     finally:
         db.close()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import errno
+import json
+import os
 import random
 import sqlite3
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -295,14 +298,19 @@ class _SmallDrive(FileOps):
 def test_no_room_is_refused_before_writing_and_leftovers_are_cleared(
     demo_db_path: Path, stick: Path
 ) -> None:
-    leftover = stick / f"alliance-backup-20261120-100000.allbak{PARTIAL_SUFFIX}"
+    leftover = stick / f"alliance-backup-20261120-100000.allbak.1a2b3c4d{PARTIAL_SUFFIX}"
     leftover.write_bytes(b"half a backup from a killed run")
+    an_hour_ago = time.time() - 3600
+    os.utime(leftover, (an_hour_ago, an_hour_ago))
+    in_progress = stick / f"alliance-backup-20261120-100001.allbak.5e6f7a8b{PARTIAL_SUFFIX}"
+    in_progress.write_bytes(b"another process is writing this one now")
     with pytest.raises(BackupError, match=r"too full.*free"):
         make_backup(
             demo_db_path, stick, "correct horse", app_version="0.test", now=WHEN, kdf=FAST,
             ops=_SmallDrive(free=10_000),
         )  # fmt: skip
-    assert list(stick.iterdir()) == []  # the leftover went; nothing new was written
+    # The old leftover went, the one being written now stayed; nothing new was written.
+    assert list(stick.iterdir()) == [in_progress]
     with pytest.raises(BackupError, match=r"FAT32.*4 GiB"):
         backup_module._check_room(_SmallDrive(10 * 1024**3, "vfat"), stick, 5 * 1024**3)
     backup_module._check_room(_SmallDrive(10 * 1024**3, "exfat"), stick, 5 * 1024**3)
@@ -320,3 +328,86 @@ def test_two_backups_in_one_second_both_keep_their_files(demo_db_path: Path, sti
     assert first.name == "alliance-backup-20261125-183000.allbak"
     assert second.name == "alliance-backup-20261125-183000-2.allbak"
     verify_bytes(first.read_bytes(), "correct horse")
+
+
+def test_a_damaged_database_is_not_backed_up(demo_db_path: Path, stick: Path) -> None:
+    """A backup of a damaged file would hide the damage: refused, nothing on the stick."""
+    conn = sqlite3.connect(demo_db_path)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'ix_sessions_client_id'"
+    ).fetchone()
+    conn.close()
+    with demo_db_path.open("r+b") as handle:  # scribble over one index page
+        handle.seek((root - 1) * page_size + 8)
+        handle.write(bytes(range(7, 256)) * ((page_size - 8) // 249))
+    with pytest.raises(BackupError, match="failed its integrity check"):
+        _backup(demo_db_path, stick)
+    assert list(stick.iterdir()) == []
+
+
+def test_rotation_and_skipping_keep_to_backups_of_the_same_database(
+    demo_db_path: Path, db_path: Path, stick: Path
+) -> None:
+    from alliance_desktop.storage.database import open_database
+
+    open_database(db_path).close()  # an empty practice database beside the demo
+
+    def run(db: Path, day: int, identity: str) -> MadeBackup:
+        return make_backup(
+            db, stick, "correct horse", app_version="0.test", kdf=FAST,
+            now=datetime(2026, 11, day, 18, 0), keep=Retention(1, 0, 0),
+            skip_unchanged=True, database_id=identity,
+        )  # fmt: skip
+
+    practice = run(db_path, 20, "practice-id").path
+    demo = run(demo_db_path, 21, "demo-id").path
+    assert sorted(stick.iterdir()) == sorted([practice, demo])  # neither thinned the other
+    again = run(db_path, 22, "practice-id")
+    assert again.skipped and again.path == practice
+    # A damaged newest backup never stands in for the data: a new one is written.
+    practice.write_bytes(practice.read_bytes()[:-100])
+    fresh = run(db_path, 23, "practice-id")
+    assert not fresh.skipped and fresh.removed == (practice,)
+    assert sorted(stick.iterdir()) == sorted([fresh.path, demo])
+
+
+def _with_header(data: bytes, change: dict[str, object]) -> bytes:
+    fixed = len(b"ALLIANCE-BACKUP\n")
+    length = int.from_bytes(data[fixed : fixed + 4], "big")
+    header = json.loads(data[fixed + 4 : fixed + 4 + length])
+    header.update(change)
+    raw = json.dumps(header).encode()
+    return data[:fixed] + len(raw).to_bytes(4, "big") + raw + data[fixed + 4 + length :]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"format": "1"},
+        {"clients": -1},
+        {"created_at": 20261125},
+        {"created_at": "yesterday"},
+        {"nonce": "AAAA"},
+        {"kdf": {"time_cost": 1, "memory_kib": 8192, "parallelism": 1, "salt": "AA=="}},
+        {"payload_size": "12"},
+        {"database_id": 7},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_headers_that_parse_but_make_no_sense_are_refused_in_words(
+    demo_db_path: Path, stick: Path, change: dict[str, object]
+) -> None:
+    path = _backup(demo_db_path, stick)
+    path.write_bytes(_with_header(path.read_bytes(), change))
+    with pytest.raises(BackupError, match="damaged header"):
+        read_header(path)
+    with pytest.raises(BackupError, match="damaged header"):
+        verify_bytes(path.read_bytes(), "correct horse")
+    # Listing and the next backup (skip check, rotation) carry on around the bad file.
+    made = make_backup(
+        demo_db_path, stick, "correct horse", app_version="0.test", kdf=FAST,
+        now=datetime(2026, 11, 26, 9, 0), skip_unchanged=True, keep=Retention(1, 0, 0),
+    )  # fmt: skip
+    assert not made.skipped and path.exists()

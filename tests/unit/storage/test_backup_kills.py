@@ -43,6 +43,17 @@ OURS = ("storage/backup.py", "storage/database.py")
 MARK = "ONLY-IN-THE-CURRENT-DATABASE"
 
 
+_SAVE_AND_DIE = """
+import os, sqlite3
+conn = sqlite3.connect({path!r})
+conn.execute("PRAGMA journal_mode = WAL")
+conn.execute("PRAGMA wal_autocheckpoint = 0")
+conn.execute("UPDATE sessions SET notes = '{mark}' WHERE id = (SELECT max(id) FROM sessions)")
+conn.commit()
+os._exit(0)
+""".replace("{mark}", MARK)
+
+
 def _killed_at_line(n: int, work: Callable[[], Any]) -> bool:
     """Run ``work`` in a child killed at its n-th line in our storage code; True if killed."""
     sys.stdout.flush()
@@ -120,21 +131,27 @@ def kill_during_restore(demo_db_path: Path, tmp_path: Path) -> None:
     stick = tmp_path / "stick"
     stick.mkdir()
     data = make_backup(demo_db_path, stick, PASS, app_version="0.test", kdf=FAST).path.read_bytes()
-    conn = sqlite3.connect(demo_db_path)
-    conn.execute("UPDATE sessions SET notes = ? WHERE id = (SELECT max(id) FROM sessions)", (MARK,))
-    conn.commit()
-    conn.close()
+    # The newest change lives only in the -wal, as after a crash a moment before: the kept
+    # copy must hold it, and the "old" outcome must still show it.
+    subprocess.run([sys.executable, "-c", _SAVE_AND_DIE.format(path=str(demo_db_path))], check=True)
+    wal = Path(f"{demo_db_path}-wal")
+    assert wal.stat().st_size > 0
     pristine = tmp_path / "pristine.db"
     shutil.copyfile(demo_db_path, pristine)
+    shutil.copyfile(wal, f"{pristine}-wal")
 
     n = 0
     outcomes = set()
     while True:
         n += 1
+        for journal in ("-wal", "-shm"):
+            Path(f"{demo_db_path}{journal}").unlink(missing_ok=True)
         shutil.copyfile(pristine, demo_db_path)
+        shutil.copyfile(f"{pristine}-wal", wal)
         killed = _killed_at_line(n, lambda: restore_backup(data, PASS, demo_db_path))
+        if not killed:  # a finished restore leaves nothing stale beside the file
+            assert not wal.exists() and not Path(f"{demo_db_path}-shm").exists()
         outcomes.add("old" if MARK in _notes(demo_db_path) else "restored")
-        assert not Path(f"{demo_db_path}-wal").exists() or killed
         open_database(demo_db_path).close()  # the next start: opens, cleans up
         assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*.partial"))
         for kept in tmp_path.glob("demo.db.before-restore-*.bak"):
@@ -153,6 +170,8 @@ def _in_a_fresh_process(which: str, demo_db_path: Path, tmp_path: Path) -> str:
     folder.mkdir()
     database = folder / "demo.db"
     shutil.copyfile(demo_db_path, database)
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "tests.unit.storage.test_backup_kills", which, str(database)],
         capture_output=True,
@@ -160,8 +179,11 @@ def _in_a_fresh_process(which: str, demo_db_path: Path, tmp_path: Path) -> str:
         check=False,
         timeout=600,
         cwd=Path(__file__).resolve().parents[3],
+        env={**os.environ, "TMPDIR": str(private_tmp)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    # Hundreds of kills left no copy of the records in a temporary folder.
+    assert list(private_tmp.iterdir()) == []
     return result.stdout
 
 
