@@ -18,6 +18,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -81,6 +82,28 @@ def _copy_and_backup(database: Path, folder: Path) -> tuple[float, float, Path]:
     return copy_s, backup_s, made
 
 
+_PEAK = """
+import json, resource, sys, tempfile
+from pathlib import Path
+from alliance_desktop.storage.backup import make_backup
+from alliance_desktop.services.backups import restore_from
+with tempfile.TemporaryDirectory(dir={folder!r}) as out:
+    made = make_backup(Path({database!r}), Path(out), {passphrase!r}, app_version="bench")
+    if sys.argv[1] == "restore":
+        restore_from(made.path, {passphrase!r}, Path(out) / "restored.db")
+print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+"""
+
+
+def _peak_mb(database: Path, what: str) -> float:
+    """Peak memory of a fresh process doing one backup (and then one restore)."""
+    code = _PEAK.format(folder=str(database.parent), database=str(database), passphrase=PASSPHRASE)
+    result = subprocess.run(
+        [sys.executable, "-c", code, what], capture_output=True, text=True, check=True
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
 def measure(database: Path) -> list[tuple[str, str, str]]:
     """Rows for the README table."""
     from alliance_desktop.services.backups import restore_from
@@ -118,11 +141,19 @@ def measure(database: Path) -> list[tuple[str, str, str]]:
             ),
         ]
     rows.append(("Restore of that backup (verify, replace, open)", f"{restore_s:.2f} s", "-"))
+    rows.append(
+        ("Peak memory: a process making one backup", f"{_peak_mb(database, 'backup'):.0f} MB", "-")
+    )
+    rows.append(
+        (
+            "Peak memory: a process making one backup, then restoring it",
+            f"{_peak_mb(database, 'restore'):.0f} MB",
+            "-",
+        )
+    )
     return rows
 
 
 if __name__ == "__main__":
-    import sys
-
     for row in measure(Path(sys.argv[1])):
         print(" | ".join(row))

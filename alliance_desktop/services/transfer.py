@@ -34,6 +34,7 @@ from alliance_desktop.domain.vocabulary import (
     SessionFormat,
 )
 from alliance_desktop.services.atomic import atomic_file, atomic_folder, refuse_to_clobber
+from alliance_desktop.services.backups import DATABASE_ID_KEY
 from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
 from alliance_desktop.services.json_files import read_json_file
 from alliance_desktop.services.summaries import (
@@ -147,6 +148,12 @@ def client_to_json(client: ClientData) -> dict[str, Any]:
     }
 
 
+def _portable_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings without the database's own identity: an imported copy is another database,
+    whose backups must never rotate away the original's."""
+    return {k: v for k, v in settings.items() if k != DATABASE_ID_KEY}
+
+
 def export_document(db: Database) -> dict[str, Any]:
     """The whole database as the export document."""
     return {
@@ -155,7 +162,7 @@ def export_document(db: Database) -> dict[str, Any]:
         "app_version": __version__,
         "schema_revision": HEAD_REVISION,
         "exported_at": _iso(datetime.now().replace(microsecond=0)),
-        "settings": repository.all_settings(db),
+        "settings": _portable_settings(repository.all_settings(db)),
         "clients": [client_to_json(c) for c in repository.load_client_trees(db)],
     }
 
@@ -583,5 +590,5 @@ def import_contents(db: Database, contents: ExportContents) -> int:
     )
     key = rules_key(settings)
     summaries = [summarise_tree(c, settings, key) for c in clients]
-    repository.import_everything(db, clients, summaries, contents.settings)
+    repository.import_everything(db, clients, summaries, _portable_settings(contents.settings))
     return len(clients)

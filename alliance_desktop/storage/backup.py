@@ -7,18 +7,24 @@ time, counts, the payload's SHA-256 and the key-derivation parameters) is readab
 the passphrase and is bound to the payload as GCM associated data, so changing either is
 detected. Everything a restore needs travels inside the file.
 
-Making a backup: a consistent snapshot with SQLite's backup API into a temporary file on the
-local disk, integrity and foreign-key checks on the snapshot, then the backup file under a
-temporary name in the target folder, fsynced, read back and verified (hash, decrypt,
-integrity check), and only then renamed to its final name and the folder fsynced. A partial
-file never carries a final name. File operations go through ``FileOps`` so tests can inject
-faults a real filesystem cannot produce on demand.
+Making a backup: a consistent snapshot with SQLite's backup API into memory (so no readable
+copy ever lands in a temporary folder), SQLite's integrity and foreign-key checks on it
+(on a second thread, alongside the rest), then the backup file under a unique temporary
+name in the target folder, fsynced, read back and verified (checksum, decryption, and the
+decrypted bytes equal to the checked snapshot), and only once the checks have passed given
+its final name, without replacing any file, and the folder fsynced. A partial file never
+carries a final name. File operations go through ``FileOps`` so tests can inject faults a
+real filesystem cannot produce on demand.
+
+Restoring: ``restore_backup`` verifies the whole file (including SQLite's integrity check,
+in memory), keeps the current database beside itself and swaps the file in with one rename.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import hashlib
 import hmac
 import json
@@ -46,7 +52,7 @@ PARTIAL_SUFFIX = ".partial"
 _LENGTH = struct.Struct(">I")
 MAX_HEADER = 64 * 1024
 # zlib level 1: three times faster than the default 6 on a 130 MB database, for a file
-# about a fifth larger (34 MB against 28 MB; measured with benchmarks/backup.py).
+# about a fifth larger (35 MB against 29 MB; measured with benchmarks/backup.py).
 COMPRESSION_LEVEL = 1
 
 
@@ -108,7 +114,21 @@ class FileOps:
         return path.read_bytes()
 
     def rename(self, source: Path, target: Path) -> None:
-        os.replace(source, target)
+        """Give ``source`` the name ``target``, never replacing a file already there.
+
+        Raises:
+            FileExistsError: ``target`` exists (another backup took the name meanwhile).
+        """
+        try:
+            os.link(source, target)  # atomic, and refuses an existing name
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this drive (FAT): check, then rename
+            if target.exists():
+                raise FileExistsError(errno.EEXIST, "name taken", str(target)) from None
+            os.replace(source, target)
+            return
+        source.unlink()
 
     def fsync_dir(self, folder: Path) -> None:
         fsync_dir(folder)
@@ -229,6 +249,14 @@ def check_snapshot(conn: sqlite3.Connection) -> None:
         raise BackupError(_DAMAGED)
 
 
+def _check_and_release(conn: sqlite3.Connection) -> None:
+    """Check the snapshot, then free its memory at once (the backup goes on meanwhile)."""
+    try:
+        check_snapshot(conn)
+    finally:
+        conn.close()
+
+
 _DAMAGED = (
     "The database failed its integrity check, so no backup was made (a backup of a damaged "
     "file would hide the damage). Run 'alliance-desktop check' and keep your earlier backups "
@@ -325,17 +353,18 @@ def unpack(data: bytes, name: str = "the file") -> tuple[BackupHeader, bytes]:
         raise BackupError(f"{name} is incomplete or damaged (its header is cut short).")
     try:
         values: dict[str, Any] = json.loads(data[start : start + length])
+        future = values.get("format")
+        if type(future) is int and future > FORMAT_VERSION:  # may carry fields we lack
+            raise BackupError(
+                f"{name} was written by a newer version of Alliance Desktop (backup format "
+                f"{future}); update the app to read it."
+            )
         values["kdf"] = KdfParams(**values["kdf"])
         header = BackupHeader(**values)
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise BackupError(f"{name} has a damaged header; it cannot be read.") from exc
     if not _well_formed(header):
         raise BackupError(f"{name} has a damaged header; it cannot be read.")
-    if header.format > FORMAT_VERSION:
-        raise BackupError(
-            f"{name} was written by a newer version of Alliance Desktop (backup format "
-            f"{header.format}); update the app to read it."
-        )
     return header, data[start + length :]
 
 
@@ -446,7 +475,7 @@ def make_backup(
         try:
             clients, sessions, schema = snapshot_facts(snap)
             plain = snap.serialize()
-            checked = pool.submit(check_snapshot, snap)
+            checked = pool.submit(_check_and_release, snap)
             if skip_unchanged:
                 same = unchanged_backup(folder, plain, passphrase, database_id)
                 if same is not None:
@@ -468,15 +497,17 @@ def make_backup(
             )
             header, payload = encrypt(plain, passphrase, blank)
             del plain
-            final = _free_name(folder, now)
             # Unique, so two backups running at once (the window and a script) never
             # write, or clean up, each other's file.
-            partial = final.with_name(f"{final.name}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
+            partial = folder / f"{backup_name(now)}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}"
             data = pack(header, payload)
-            _write_verified(ops, folder, partial, data, passphrase=passphrase, plain_sha=plain_sha)
+            del payload
             try:
+                _write_verified(
+                    ops, folder, partial, data, passphrase=passphrase, plain_sha=plain_sha
+                )
                 checked.result()
-                ops.rename(partial, final)
+                final = _take_free_name(ops, folder, partial, now)
                 ops.fsync_dir(folder)
             except OSError as exc:
                 _discard(ops, partial)
@@ -491,14 +522,22 @@ def make_backup(
     return MadeBackup(final, header, removed=removed)
 
 
-def _free_name(folder: Path, now: datetime) -> Path:
-    """The backup's final name; two backups in one second never replace each other."""
-    final = folder / backup_name(now)
-    serial = 1
-    while final.exists():
-        serial += 1
-        final = folder / backup_name(now).replace(SUFFIX, f"-{serial}{SUFFIX}")
-    return final
+def _take_free_name(ops: FileOps, folder: Path, partial: Path, now: datetime) -> Path:
+    """Rename ``partial`` to the backup's final name; with ``-2``, ``-3``… when a backup made
+    in the same second has it. Never replaces another backup."""
+    for serial in range(1, 1000):
+        name = backup_name(now)
+        if serial > 1:
+            name = name.replace(SUFFIX, f"-{serial}{SUFFIX}")
+        final = folder / name
+        if final.exists():
+            continue
+        try:
+            ops.rename(partial, final)
+        except FileExistsError:
+            continue
+        return final
+    raise BackupError(f"{folder} already holds 999 backups made in the same second.")
 
 
 def _write_verified(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QStorageInfo, Qt
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -229,6 +230,7 @@ class RestoreDialog(QDialog):
         self.setWindowTitle("Restore from a backup")
         self.resize(720, 420)
         self.backups: list[BackupInfo] = []
+        self._busy = False
         # Set by the caller: list a folder (raising with a message), verify, restore.
         self.on_list: Callable[[Path], list[BackupInfo]] | None = None
         self.on_verify: Callable[[BackupInfo, str], None] | None = None
@@ -335,6 +337,21 @@ class RestoreDialog(QDialog):
             self.show_message(f"{len(self.backups)} backup(s) in {text}.")
         else:
             self.show_message(f"There are no backups in {text}.")
+
+    def set_busy(self, busy: bool) -> None:
+        """While a verify or restore runs, the dialog takes no input and stays open."""
+        self._busy = busy
+        self.setEnabled(not busy)
+
+    def reject(self) -> None:
+        if not self._busy:
+            super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._busy:  # the result still has to be shown here
+            event.ignore()
+            return
+        super().closeEvent(event)
 
     def selected(self) -> BackupInfo | None:
         rows = self.table.selectionModel().selectedRows()

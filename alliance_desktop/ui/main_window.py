@@ -1012,17 +1012,17 @@ class MainWindow(QMainWindow):
 
     def _verify_backup(self, dialog: RestoreDialog, info: BackupInfo, passphrase: str) -> None:
         dialog.show_message(f"Checking {info.path.name}…")
-        dialog.setEnabled(False)
+        dialog.set_busy(True)
 
         def done(header: backup_service.BackupHeader) -> None:
-            dialog.setEnabled(True)
+            dialog.set_busy(False)
             dialog.show_message(
                 f"✓ {info.path.name} is complete and opens: {header.clients:,} clients, "
                 f"{header.sessions:,} sessions, made {header.created_at.replace('T', ' ')}."
             )
 
         def failed(exc: BaseException) -> None:
-            dialog.setEnabled(True)
+            dialog.set_busy(False)
             dialog.show_message(f"⚠ {exc}")
 
         run_in_background(lambda: backup_service.verify_backup(info.path, passphrase), done, failed)
@@ -1034,14 +1034,14 @@ class MainWindow(QMainWindow):
         wait_for_background_work()  # a list load in flight must not meet a closed database
         self.db.close()  # the restore replaces the file; nothing may hold it open
         dialog.show_message(f"Restoring {info.path.name}…")
-        dialog.setEnabled(False)
+        dialog.set_busy(True)
         self.setEnabled(False)
         self._restore_running = True
 
         def reopen() -> None:
             self._restore_running = False
             self.setEnabled(True)
-            dialog.setEnabled(True)
+            dialog.set_busy(False)
             self.db = open_database(path)
             self.detail.record = None
             self._database_opened()

@@ -266,3 +266,16 @@ def test_removable_drives_are_told_from_system_volumes() -> None:
     assert Drive(Path("/media/x/THERAPY"), "THERAPY", 12_300_000_000).label() == (
         "THERAPY — 12.3 GB free — /media/x/THERAPY"
     )
+
+
+def test_the_restore_dialog_stays_open_while_it_works(
+    qtbot: QtBot, demo_window: MainWindow
+) -> None:
+    dialog = demo_window.open_restore_dialog()
+    qtbot.waitExposed(dialog)
+    dialog.set_busy(True)
+    assert not dialog.close() and dialog.isVisible()  # the close button does nothing while busy
+    dialog.reject()  # nor does Escape
+    assert dialog.isVisible()
+    dialog.set_busy(False)
+    assert dialog.close()

@@ -88,3 +88,21 @@ def test_a_short_passphrase_is_refused_and_the_database_gets_an_identity(
         assert made.header.database_id == database_id(db) != ""
     finally:
         db.close()
+
+
+def test_an_imported_copy_is_a_database_of_its_own(demo_db_path: Path, tmp_path: Path) -> None:
+    from alliance_desktop.services.transfer import export_json, import_contents, read_export
+
+    db = open_database(demo_db_path)
+    try:
+        original = database_id(db)
+        export_json(db, tmp_path / "export.json")
+    finally:
+        db.close()
+    assert original not in (tmp_path / "export.json").read_text(encoding="utf-8")
+    copy = open_database(tmp_path / "copy.db")
+    try:
+        import_contents(copy, read_export(tmp_path / "export.json"))
+        assert database_id(copy) != original
+    finally:
+        copy.close()

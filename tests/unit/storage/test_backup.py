@@ -411,3 +411,29 @@ def test_headers_that_parse_but_make_no_sense_are_refused_in_words(
         now=datetime(2026, 11, 26, 9, 0), skip_unchanged=True, keep=Retention(1, 0, 0),
     )  # fmt: skip
     assert not made.skipped and path.exists()
+
+
+class _Racer(FileOps):
+    """Another backup takes the final name just before this one renames."""
+
+    def __init__(self, rival: bytes) -> None:
+        self.rival = rival
+
+    def rename(self, source: Path, target: Path) -> None:
+        if not target.exists() and self.rival:
+            target.write_bytes(self.rival)
+            self.rival = b""
+        super().rename(source, target)
+
+
+def test_a_name_taken_meanwhile_is_never_replaced(demo_db_path: Path, stick: Path) -> None:
+    rival = _backup(demo_db_path, stick)
+    rival_bytes = rival.read_bytes()
+    rival.unlink()
+    made = make_backup(
+        demo_db_path, stick, "correct horse", app_version="0.test", now=WHEN, kdf=FAST,
+        ops=_Racer(rival_bytes),
+    )  # fmt: skip
+    assert made.path.name == "alliance-backup-20261125-183000-2.allbak"
+    assert (stick / "alliance-backup-20261125-183000.allbak").read_bytes() == rival_bytes
+    assert not list(stick.glob(f"*{PARTIAL_SUFFIX}"))
