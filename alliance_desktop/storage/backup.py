@@ -831,6 +831,10 @@ def _keep_current(database: Path, copy_aside: Any) -> Path:
         conn = sqlite3.connect(database, timeout=2)  # a locked file: say so soon
         try:
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            # Leaving WAL mode needs every other connection closed, even idle ones, whose
+            # later writes would otherwise go to a file about to be replaced.
+            mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+            busy = busy or str(mode).lower() != "delete"
         finally:
             conn.close()
         if busy:

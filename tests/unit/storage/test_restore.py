@@ -217,38 +217,45 @@ def test_garbled_backups_never_crash_nor_touch_the_live_database(
     assert sorted(p.name for p in demo_db_path.parent.iterdir()) == listing
 
 
-def test_a_database_locked_by_another_program_is_refused_not_taken_for_damage(
-    demo_db_path: Path, tmp_path: Path
+_WRITER = """
+import sqlite3, sys, time
+conn = sqlite3.connect({path!r}, isolation_level=None)
+conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE sessions SET notes = 'held' WHERE id = 1")
+conn.execute("COMMIT")
+print("locked", flush=True)
+time.sleep(60)
+"""
+_IDLE = """
+import sqlite3, time
+conn = sqlite3.connect({path!r})
+conn.execute("PRAGMA journal_mode = WAL")
+conn.execute("SELECT count(*) FROM clients").fetchone()
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("holder_code", [_WRITER, _IDLE], ids=["writer", "idle reader"])
+def test_a_database_another_program_has_open_is_refused_not_taken_for_damage(
+    demo_db_path: Path, tmp_path: Path, holder_code: str
 ) -> None:
     data = _backup_bytes(demo_db_path, tmp_path / "stick")
     holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sqlite3, sys, time
-                conn = sqlite3.connect({str(demo_db_path)!r}, isolation_level=None)
-                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("UPDATE sessions SET notes = 'held' WHERE id = 1")
-                conn.execute("COMMIT")
-                print("locked", flush=True)
-                time.sleep(60)
-                """
-            ),
-        ],
+        [sys.executable, "-c", holder_code.format(path=str(demo_db_path))],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         listing = sorted(p.name for p in tmp_path.iterdir())
-        wal = Path(f"{demo_db_path}-wal").read_bytes()
+        wal_path = Path(f"{demo_db_path}-wal")
+        wal = wal_path.read_bytes() if wal_path.exists() else b""
         with pytest.raises(BackupError, match="in use by another program"):
             restore_backup(data, PASS, demo_db_path)
         assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no ".damaged" copy
-        assert Path(f"{demo_db_path}-wal").read_bytes() == wal  # its journal untouched
+        assert (wal_path.read_bytes() if wal_path.exists() else b"") == wal  # journal untouched
     finally:
         holder.kill()
         holder.wait()
