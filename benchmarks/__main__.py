@@ -20,6 +20,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from benchmarks import run_child
+
 AS_OF = date(2026, 11, 20)
 
 
@@ -31,15 +33,6 @@ def _median_ms(action: Callable[[], object], repeats: int = 7) -> float:
         action()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
-
-
-def _child(code: str) -> dict[str, float]:
-    """Run ``code`` in a fresh interpreter; it prints a JSON object of figures."""
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=3600
-    )
-    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
-    return figures
 
 
 _GENERATE = """
@@ -155,7 +148,7 @@ def main() -> None:
         if path.exists():
             sys.exit(f"{path} exists; choose a new --keep path")
         print(f"Generating {args.clients:,} clients into {path} …", file=sys.stderr)
-        generated = _child(
+        generated = run_child(
             _GENERATE.format(
                 path=str(path), clients=args.clients, seed=args.seed, as_of=AS_OF.isoformat()
             )
@@ -174,7 +167,7 @@ def main() -> None:
             dashboard_ms = _median_ms(lambda: load_caseload(db, AS_OF))
         finally:
             db.close()
-        listed = _child(_LIST.format(path=str(path)))
+        listed = run_child(_LIST.format(path=str(path)))
         cli_start = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "alliance_desktop", "--db", str(path), "clients", "--json"],
@@ -227,6 +220,7 @@ def main() -> None:
         ),
         ("Window: peak memory", f"{gui['peak_mb']:.0f} MB", "<= 250 MB"),
     ]
+    from benchmarks import print_table
     from benchmarks.charts import measure as measure_charts
     from benchmarks.editor import measure as measure_editor
     from benchmarks.reports import measure as measure_reports
@@ -235,10 +229,7 @@ def main() -> None:
     rows += measure_charts()
     rows += measure_reports()
     rows += backup_rows
-    print("| measure | result | target |")
-    print("|---|---|---|")
-    for name, value, target in rows:
-        print(f"| {name} | {value} | {target} |")
+    print_table(rows)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\n(benchmark driver peak memory {own:.0f} MB; Python {sys.version.split()[0]})",

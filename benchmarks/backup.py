@@ -155,5 +155,6 @@ def measure(database: Path) -> list[tuple[str, str, str]]:
 
 
 if __name__ == "__main__":
-    for row in measure(Path(sys.argv[1])):
-        print(" | ".join(row))
+    from benchmarks import print_table
+
+    print_table(measure(Path(sys.argv[1])))

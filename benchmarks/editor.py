@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks import print_table
 from benchmarks.big_client import SESSIONS, SETUP
 
 _CHILD = (
@@ -79,10 +80,7 @@ def measure() -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    print("| measure | result | target |")
-    print("|---|---|---|")
-    for name, value, target in measure():
-        print(f"| {name} | {value} | {target} |")
+    print_table(measure())
 
 
 if __name__ == "__main__":

@@ -9,12 +9,10 @@ of five runs after one warm-up (fonts, imports).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks import print_table, run_child
 from benchmarks.big_client import SETUP
 
 CLIENT_SESSIONS = 200
@@ -72,25 +70,17 @@ print(json.dumps({{"seconds": statistics.median(samples), "max": max(samples),
 """
 
 
-def _child(code: str) -> dict[str, float]:
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900
-    )
-    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
-    return figures
-
-
 def measure() -> list[tuple[str, str, str]]:
     """Rows for the README table."""
     with tempfile.TemporaryDirectory(prefix="alliance-bench-reports-") as folder:
-        one = _child(
+        one = run_child(
             _CLIENT.format(
                 path=str(Path(folder) / "client.db"),
                 home=str(Path(folder) / "home"),
                 sessions=CLIENT_SESSIONS,
             )
         )
-        many = _child(
+        many = run_child(
             _CASELOAD.format(path=str(Path(folder) / "caseload.db"), clients=CASELOAD_CLIENTS)
         )
     return [
@@ -110,10 +100,7 @@ def measure() -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    print("| measure | result | target |")
-    print("|---|---|---|")
-    for name, value, target in measure():
-        print(f"| {name} | {value} | {target} |")
+    print_table(measure())
 
 
 if __name__ == "__main__":

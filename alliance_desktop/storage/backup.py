@@ -543,19 +543,13 @@ def _take_free_name(ops: FileOps, folder: Path, partial: Path, now: datetime) ->
 def _write_verified(
     ops: FileOps, folder: Path, partial: Path, data: bytes, *, passphrase: str, plain_sha: bytes
 ) -> None:
-    """Write ``data`` to ``partial``, sync it, read it back and verify it; or remove it."""
-    try:
-        _check_room(ops, folder, len(data))
-        with ops.open_write(partial) as handle:
-            ops.write(handle, data)
-            ops.fsync(handle)
-        _verify_written(ops.read(partial), passphrase, partial.name, plain_sha)
-    except OSError as exc:
-        _discard(ops, partial)
-        raise BackupError(_describe(exc, folder)) from exc
-    except BaseException:
-        _discard(ops, partial)
-        raise
+    """Write ``data`` to ``partial``, sync it, read it back and verify it (the caller removes
+    ``partial`` when this raises)."""
+    _check_room(ops, folder, len(data))
+    with ops.open_write(partial) as handle:
+        ops.write(handle, data)
+        ops.fsync(handle)
+    _verify_written(ops.read(partial), passphrase, partial.name, plain_sha)
 
 
 def _check_room(ops: FileOps, folder: Path, size: int) -> None:

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.services.backups import MIN_PASSPHRASE, BackupInfo
+from alliance_desktop.ui.dialogs import confirm_destructive
 
 _REMOVABLE_ROOTS = ("/media/", "/run/media/", "/mnt/", "/Volumes/")
 
@@ -383,20 +383,13 @@ def confirm_restore(parent: QWidget | None, info: BackupInfo, database: Path) ->
     """Ask before replacing the database; Cancel is the default and Escape cancels."""
     header = info.header
     made = header.created_at.replace("T", " ") if header else info.path.name
-    box = QMessageBox(parent)
-    box.setObjectName("confirmRestoreBox")
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Restore from a backup")
-    box.setText(f"Replace the open database, {database.name}, with the backup made {made}?")
     counts = f" ({header.clients:,} clients, {header.sessions:,} sessions)" if header else ""
-    box.setInformativeText(
+    return confirm_destructive(
+        parent,
+        "confirmRestoreBox",
+        "Restore from a backup",
+        f"Replace the open database, {database.name}, with the backup made {made}?",
         f"Everything in {database} now is replaced by the backup{counts}. A copy of the "
-        "database as it is now is kept beside it first; open session windows are closed."
+        "database as it is now is kept beside it first; open session windows are closed.",
+        action="Restore",
     )
-    restore = box.addButton("Restore", QMessageBox.ButtonRole.DestructiveRole)
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(cancel)
-    box.setEscapeButton(cancel)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.exec()
-    return box.clickedButton() is restore

@@ -304,7 +304,7 @@ class DateDialog(QDialog):
 def confirm_delete(parent: QWidget | None, code: str, name: str, sessions: int) -> bool:
     """Ask before deleting a client; Cancel is the default and Escape cancels."""
     recorded = f" and all {sessions} recorded sessions" if sessions else ""
-    return _confirm_destructive(
+    return confirm_destructive(
         parent,
         "confirmDeleteBox",
         "Delete client",
@@ -315,7 +315,7 @@ def confirm_delete(parent: QWidget | None, code: str, name: str, sessions: int) 
 
 def confirm_delete_session(parent: QWidget | None, what: str) -> bool:
     """Ask before deleting a session; Cancel is the default and Escape cancels."""
-    return _confirm_destructive(
+    return confirm_destructive(
         parent,
         "confirmDeleteSessionBox",
         "Delete session",
@@ -325,17 +325,23 @@ def confirm_delete_session(parent: QWidget | None, what: str) -> bool:
     )
 
 
-def _confirm_destructive(
-    parent: QWidget | None, name: str, title: str, text: str, consequence: str
+def confirm_destructive(
+    parent: QWidget | None,
+    name: str,
+    title: str,
+    text: str,
+    consequence: str,
+    *,
+    action: str = "Delete permanently",
 ) -> bool:
-    """A warning that names what is destroyed; "Delete permanently" or Cancel (the default)."""
+    """A warning that names what is destroyed; ``action`` or Cancel (the default)."""
     box = QMessageBox(parent)
     box.setObjectName(name)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(title)
     box.setText(text)
     box.setInformativeText(consequence)
-    delete = box.addButton("Delete permanently", QMessageBox.ButtonRole.DestructiveRole)
+    delete = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)

@@ -72,7 +72,7 @@ from alliance_desktop.ui.dialogs import (
 )
 from alliance_desktop.ui.events import AppEvents
 from alliance_desktop.ui.preferences import PreferencesDialog
-from alliance_desktop.ui.report_dialog import ReportDialog, confirm_replace
+from alliance_desktop.ui.report_dialog import ReportDialog, ask_pdf_path, confirm_replace
 from alliance_desktop.ui.session_editor import SessionEditor
 
 log = logging.getLogger(__name__)
@@ -796,16 +796,8 @@ class MainWindow(QMainWindow):
     def caseload_report(self) -> None:
         """Ask where, then write the caseload summary off the UI thread."""
         suggested = self._report_folder() / f"caseload-{date.today().isoformat()}.pdf"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the caseload summary", str(suggested), "PDF (*.pdf)"
-        )
-        if path:
-            target = Path(path)
-            if target.suffix.lower() != ".pdf":
-                target = target.with_name(target.name + ".pdf")
-                # The save dialog asked about the name as typed, not this one.
-                if target.exists() and not confirm_replace(self, target):
-                    return
+        target = ask_pdf_path(self, "Save the caseload summary", suggested)
+        if target is not None:
             self.write_caseload_report(target)
 
     def write_caseload_report(self, target: Path) -> None:

@@ -51,6 +51,20 @@ def confirm_replace(parent: QWidget, target: Path) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_pdf_path(parent: QWidget, title: str, suggested: Path) -> Path | None:
+    """Ask where to save a PDF; None when cancelled. ``.pdf`` is added when missing, and
+    then a replace is asked about here (the save dialog saw the name as typed)."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, str(suggested), "PDF (*.pdf)")
+    if not path:
+        return None
+    target = Path(path)
+    if target.suffix.lower() != ".pdf":
+        target = target.with_name(target.name + ".pdf")
+        if target.exists() and not confirm_replace(parent, target):
+            return None
+    return target
+
+
 def _qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)
 
@@ -198,16 +212,8 @@ class ReportDialog(QDialog):
         return self.folder / f"{safe}-progress-{end}.pdf"
 
     def save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the progress summary", str(self.suggested_path()), "PDF (*.pdf)"
-        )
-        if path:
-            target = Path(path)
-            if target.suffix.lower() != ".pdf":
-                target = target.with_name(target.name + ".pdf")
-                # The dialog asked about the name as typed, not this one.
-                if target.exists() and not confirm_replace(self, target):
-                    return
+        target = ask_pdf_path(self, "Save the progress summary", self.suggested_path())
+        if target is not None:
             self.save_to(target)
 
     def save_to(self, target: Path) -> bool:
