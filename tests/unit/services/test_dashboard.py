@@ -13,7 +13,9 @@ from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientFields
 
-NOW = datetime.now().replace(second=0, microsecond=0)
+# A fixed Wednesday morning: a session two or four hours after NOW - 6 days must stay on
+# the same day (read from the wall clock, this failed every evening from 22:00).
+NOW = datetime(2026, 11, 25, 10, 0)
 SESSION_DAYS = (20, 13, 6)  # a week apart, so each falls in a week of its own
 
 
