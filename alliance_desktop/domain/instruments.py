@@ -168,7 +168,7 @@ class Subscale:
 
 @dataclass(frozen=True)
 class Band:
-    """A labelled score range, e.g. CORE-10 "Mild" 11-15.
+    """A labelled score range, e.g. CORE-10 "Mild" 11-14.
 
     A score belongs to the band with the greatest ``lower`` not above it, so a pro-rated
     score between whole-number bands (10.6) falls in the lower band ("Low level"), which
@@ -711,13 +711,15 @@ CORE_10 = Instrument(
     total_min=0,
     total_max=40,
     max_prorated_items=1,
+    # The CORE-10's own bands (Barkham et al. 2013), not the CORE-OM's bands times ten that
+    # some pages copy (which put 15, 20 and 25 one band too low).
     bands=(
         Band(0, 5, "Healthy"),
         Band(6, 10, "Low level"),
-        Band(11, 15, "Mild"),
-        Band(16, 20, "Moderate"),
-        Band(21, 25, "Moderately severe"),
-        Band(26, 40, "Severe"),
+        Band(11, 14, "Mild"),
+        Band(15, 19, "Moderate"),
+        Band(20, 24, "Moderate to severe"),
+        Band(25, 40, "Severe"),
     ),
     norms=Norms(
         sd=sd_from_reliable_change(_CORE_10_RC_POINTS - _REPORTING_HALF_STEP, _CORE_10_ALPHA),

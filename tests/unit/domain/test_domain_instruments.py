@@ -155,10 +155,10 @@ def test_core_10_definition() -> None:
     assert [(b.lower, b.upper, b.label) for b in CORE_10.bands] == [
         (0, 5, "Healthy"),
         (6, 10, "Low level"),
-        (11, 15, "Mild"),
-        (16, 20, "Moderate"),
-        (21, 25, "Moderately severe"),
-        (26, 40, "Severe"),
+        (11, 14, "Mild"),
+        (15, 19, "Moderate"),
+        (20, 24, "Moderate to severe"),
+        (25, 40, "Severe"),
     ]
 
 
@@ -179,12 +179,14 @@ def test_core_10_text_is_verbatim_with_attribution() -> None:
         (10, "Low level"),
         (10.6, "Low level"),
         (11, "Mild"),
-        (15, "Mild"),
-        (16, "Moderate"),
-        (20, "Moderate"),
-        (21, "Moderately severe"),
-        (25, "Moderately severe"),
-        (26, "Severe"),
+        (14, "Mild"),
+        (14.4, "Mild"),  # a pro-rated score between two bands stays in the lower one
+        (15, "Moderate"),
+        (19, "Moderate"),
+        (19.9, "Moderate"),
+        (20, "Moderate to severe"),
+        (24, "Moderate to severe"),
+        (25, "Severe"),
         (40, "Severe"),
     ],
 )

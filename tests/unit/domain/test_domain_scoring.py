@@ -164,9 +164,11 @@ def test_core_10_refuses_two_missing() -> None:
 
 @pytest.mark.parametrize(
     ("total", "band"),
-    [(5, "Healthy"), (6, "Low level"), (10, "Low level"), (11, "Mild"), (15, "Mild"),
-     (16, "Moderate"), (20, "Moderate"), (21, "Moderately severe"),
-     (25, "Moderately severe"), (26, "Severe")],
+    # Barkham et al. (2013): 0-5 healthy, 6-10 low level, 11-14 mild, 15-19 moderate,
+    # 20-24 moderate to severe, 25-40 severe (../shared/INSTRUMENTS.md).
+    [(5, "Healthy"), (6, "Low level"), (10, "Low level"), (11, "Mild"), (14, "Mild"),
+     (15, "Moderate"), (19, "Moderate"), (20, "Moderate to severe"),
+     (24, "Moderate to severe"), (25, "Severe"), (40, "Severe")],
 )  # fmt: skip
 def test_core_10_scored_band_boundaries(total: int, band: str) -> None:
     result = score(CORE_10, core10_values_for(total))
