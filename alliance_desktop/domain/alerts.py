@@ -1,16 +1,25 @@
-"""Alliance early-warning rules: which alerts are active for a client now, and why, in words."""
+"""Alliance early-warning rules: which alerts are active for a client now, and why, in words.
+
+Every rule reads the instruments' definitions and the practice's ``AlertSettings``; each
+alert carries one sentence saying why it fired, with the numbers. Rules that one rating
+raises together (an SRS that fell *and* is under the cut-off) read as one alert with every
+reason. A risk answer (CORE-10 item 6 above 0) stays an urgent alert until a risk review
+covers it (``domain.risk``); any other alert can be acknowledged, which hides it until the
+rule fires again on a newer rating.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Literal
 
 from alliance_desktop.domain._format import fmt_number, join_words, plural
-from alliance_desktop.domain.change import ChangeClass, classify_change
+from alliance_desktop.domain.change import ChangeClass, change_criterion, classify_change
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import (
     INSTRUMENTS,
@@ -20,45 +29,117 @@ from alliance_desktop.domain.instruments import (
     CutoffComparison,
     Instrument,
 )
+from alliance_desktop.domain.risk import (
+    RiskReview,
+    find_endorsements,
+    latest_review,
+    unreviewed,
+)
 from alliance_desktop.domain.scoring import (
     Score,
+    age_on,
     in_clinical_range,
     is_below_cutoff,
     score,
     validate_item_value,
 )
+from alliance_desktop.domain.wording import severity_rank
 
 __all__ = [
     "ALERT_RULES_VERSION",
+    "KIND_NOTES",
+    "REVIEW_ONLY_KINDS",
+    "SETTING_NOTES",
+    "Acknowledgement",
     "Alert",
     "AlertKind",
     "AlertSettings",
+    "KindNote",
     "MeasurementFact",
     "SessionFact",
+    "SettingNote",
     "Severity",
     "evaluate_alerts",
 ]
 
 #: Bump whenever a rule or its wording changes: callers cache alerts keyed on it.
-ALERT_RULES_VERSION = "3"
+ALERT_RULES_VERSION = "4"
 
 Severity = Literal["urgent", "warning", "info"]
-_SEVERITY_ORDER: Mapping[str, int] = {"urgent": 0, "warning": 1, "info": 2}
 _EPS = 1e-9  # absorbs float noise when a difference sits exactly on a threshold
 
 
 class AlertKind(StrEnum):
-    """What an alert is about."""
+    """What an alert is about, in the order a therapist should read them."""
 
+    RISK = "risk"
+    RISK_ONGOING = "risk_ongoing"
     UNDER_CUTOFF = "under_cutoff"
     DROPPED = "dropped"
     FALLING_SUBSCALE = "falling_subscale"
     LOW_ITEM = "low_item"
     OVERDUE = "overdue"
-    RISK = "risk"
     NOT_ON_TRACK = "not_on_track"
     PERFECT_RUN = "perfect_run"
 
+
+#: Alerts only a risk review clears: acknowledging them is not enough, and they cannot be
+#: switched off.
+REVIEW_ONLY_KINDS: frozenset[AlertKind] = frozenset({AlertKind.RISK, AlertKind.RISK_ONGOING})
+
+
+@dataclass(frozen=True)
+class KindNote:
+    """How one kind of alert is named (headings, switches) and why it exists."""
+
+    title: str
+    reason: str
+
+
+#: Every kind's heading and its one-line reason, for the dashboard and Preferences.
+KIND_NOTES: Mapping[AlertKind, KindNote] = MappingProxyType(
+    {
+        AlertKind.RISK: KindNote(
+            "Risk item answered — act today",
+            "A risk answer stays urgent until you record a risk review; it cannot be switched off.",
+        ),
+        AlertKind.RISK_ONGOING: KindNote(
+            "Risk reviewed, still ongoing",
+            "The latest risk review recorded risk as ongoing; it stays until a review says "
+            "otherwise.",
+        ),
+        AlertKind.UNDER_CUTOFF: KindNote(
+            "Alliance under the cut-off",
+            "An SRS under its cut-off: the client was not satisfied with the session.",
+        ),
+        AlertKind.DROPPED: KindNote(
+            "Alliance dropped since the last rating",
+            "A fall from the last SRS, even above the cut-off, can be the first sign of a "
+            "rupture (OpenFIT's red alert).",
+        ),
+        AlertKind.FALLING_SUBSCALE: KindNote(
+            "Goal, task or bond falling",
+            "Disagreement on goals and tasks, more than the bond, is the most common problem "
+            "when clients deteriorate.",
+        ),
+        AlertKind.LOW_ITEM: KindNote(
+            "A single alliance rating low",
+            "One low dimension or item can hide inside a good total.",
+        ),
+        AlertKind.OVERDUE: KindNote(
+            "Measure overdue",
+            "Without regular ratings therapists miss most clients who are getting worse.",
+        ),
+        AlertKind.NOT_ON_TRACK: KindNote(
+            "Outcome not on track",
+            "No reliable improvement after several ORS ratings, or a reliable deterioration.",
+        ),
+        AlertKind.PERFECT_RUN: KindNote(
+            "Perfect alliance scores in a row",
+            "A client who always gives the top score may not feel free to criticise.",
+        ),
+    }
+)
 
 #: What to do when a WAI-SR subscale falls. Disagreement on tasks and goals, more than the
 #: bond, is the most common problem in deterioration (INSTRUMENTS.md, "Alliance alerts").
@@ -76,11 +157,15 @@ class Alert:
     """One active alert for a client.
 
     Attributes:
-        kind: Which rule fired.
+        kind: The most pressing rule that fired.
         instrument_id: The instrument the rule looked at.
         session_number: The session the alert refers to, if any.
         severity: "urgent" (act today), "warning" (raise it next session) or "info".
-        reason: One plain-English sentence with the numbers, saying why it fired.
+        reason: Plain-English sentences with the numbers, saying why it fired (every
+            rule the same rating raised).
+        also: Further rules the same rating raised, merged into this alert.
+        rating_at: When the rating (or, for an overdue measure, the session) the alert is
+            about was taken; an acknowledgement holds until a newer one fires.
     """
 
     kind: AlertKind
@@ -88,6 +173,42 @@ class Alert:
     session_number: int | None
     severity: Severity
     reason: str
+    also: tuple[AlertKind, ...] = ()
+    rating_at: datetime | None = None
+
+    @property
+    def kinds(self) -> tuple[AlertKind, ...]:
+        """Every rule this alert stands for, the most pressing first."""
+        return (self.kind, *self.also)
+
+    @property
+    def needs_review(self) -> bool:
+        """True when only a risk review clears it (it cannot be acknowledged)."""
+        return self.kind in REVIEW_ONLY_KINDS
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """The therapist has seen an alert and dealt with it ("discussed in session 9").
+
+    It hides alerts of these kinds on this instrument about ratings up to ``rating_at``;
+    the same rule firing on a newer rating shows again.
+
+    Attributes:
+        kinds: The rules acknowledged (all of a merged alert's).
+        instrument_id: The instrument the alert was about.
+        rating_at: When the rating the alert was about was taken.
+        acknowledged_at: When the therapist acknowledged it.
+        note: Optional words ("discussed in session 9").
+        reason: The alert's sentence at the time, kept for the record's history.
+    """
+
+    kinds: tuple[AlertKind, ...]
+    instrument_id: str
+    rating_at: datetime
+    acknowledged_at: datetime
+    note: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,7 +228,7 @@ class SessionFact:
 
 @dataclass(frozen=True)
 class MeasurementFact:
-    """One completed questionnaire, as raw item values.
+    """One questionnaire form, as raw item values.
 
     Attributes:
         instrument_id: Instrument id, e.g. "SRS".
@@ -129,18 +250,81 @@ def _srs_published_cutoff() -> float:
     return float(norms.cutoff)
 
 
-# Defaults, with where each comes from (INSTRUMENTS.md "Alliance alerts"; OpenFIT; PCOMS).
+# Defaults, with where each comes from (SETTING_NOTES says it to the therapist).
 _DEFAULT_SRS_CUTOFF = _srs_published_cutoff()  # Duncan et al. 2003
-_DEFAULT_SRS_LOW_ITEM = 9.0  # any SRS dimension below 9 (PCOMS practice)
-_DEFAULT_SRS_DROP = 1.0  # OpenFIT's red rule: a drop of 1 point or more from last session
+_DEFAULT_SRS_LOW_ITEM = 9.0  # any SRS dimension below 9 (INSTRUMENTS.md, PCOMS practice)
+_DEFAULT_SRS_DROP = 1.0  # OpenFIT's red alert: 1 point or more below the last session
 _DEFAULT_PERFECT_RUN = 3  # a run of perfect 40s: a client who cannot criticise
-_DEFAULT_WAI_SUBSCALE_DROP = 2.0  # a goal, task or bond subscale falling by 2 or more
-_DEFAULT_WAI_LOW_ITEM = 2.0  # any WAI-SR item rated "Sometimes" or lower
-_DEFAULT_SRS_EVERY = 1  # the SRS is given at every session
+_DEFAULT_WAI_SUBSCALE_DROP = 2.0  # none published; half a point per item of a 4-item subscale
+_DEFAULT_WAI_LOW_ITEM = 2.0  # none published; "Sometimes" or lower
+_DEFAULT_SRS_EVERY = 1  # the SRS is given at every session (PCOMS)
 _DEFAULT_WAI_EVERY = 6  # WAI-SR every 4-6 sessions; overdue after 6 without one
-_DEFAULT_ORS_AFTER = 4  # ORS ratings without reliable improvement before "not on track"
+_DEFAULT_ORS_AFTER = 4  # PCOMS "checkpoint" conversations between sessions 3 and 6
 
 _MAX_SESSIONS_SETTING = 100
+
+
+@dataclass(frozen=True)
+class SettingNote:
+    """How one alert setting is named in Preferences, its default and why."""
+
+    label: str
+    reason: str
+
+
+#: Every alert setting's label and one-line reason (with its source), for Preferences.
+SETTING_NOTES: Mapping[str, SettingNote] = MappingProxyType(
+    {
+        "srs_cutoff": SettingNote(
+            "SRS cut-off",
+            "Default 36, the published SRS cut-off (Duncan et al. 2003): under it the client "
+            "was less than satisfied with the session.",
+        ),
+        "srs_cutoff_comparison": SettingNote(
+            "SRS alert when the total is",
+            "Default under 36, as OpenFIT flags it; some sources also flag 36 itself.",
+        ),
+        "srs_drop": SettingNote(
+            "SRS drop since the last rating (points)",
+            "Default 1: OpenFIT's red alert for an SRS 1 point or more below the last session.",
+        ),
+        "srs_low_item": SettingNote(
+            "SRS dimension under",
+            "Default 9: one low mark is worth asking about even when the total is fine "
+            "(PCOMS practice).",
+        ),
+        "perfect_run_length": SettingNote(
+            "Perfect SRS totals in a row",
+            "Default 3: a client who always gives 40 may not feel free to criticise.",
+        ),
+        "wai_subscale_drop": SettingNote(
+            "WAI-SR goal, task or bond fall (points)",
+            "Default 2 on a 4-20 subscale: no threshold is published, so this is the app's own.",
+        ),
+        "wai_low_item": SettingNote(
+            "WAI-SR item at or under",
+            "Default 2 (Sometimes): no threshold is published, so this is the app's own.",
+        ),
+        "srs_every_sessions": SettingNote(
+            "SRS due every … attended sessions",
+            "Default 1: the SRS is given at the end of every session (PCOMS).",
+        ),
+        "wai_every_sessions": SettingNote(
+            "WAI-SR due every … attended sessions",
+            "Default 6: the WAI-SR is usually repeated every 4 to 6 sessions.",
+        ),
+        "ors_not_on_track_after": SettingNote(
+            "ORS not on track after … ratings",
+            "Default 4: PCOMS suggests a 'checkpoint' conversation when there is no change "
+            "by the 3rd to 6th session (Duncan 2012).",
+        ),
+        "ors_cutoff_comparison": SettingNote(
+            "ORS clinical when the total is",
+            "Default under the cut-off (25 for adults), as OpenFIT counts it; some sources "
+            "count a score of exactly 25 as clinical.",
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -159,7 +343,9 @@ class AlertSettings:
         wai_every_sessions: Attended sessions without a WAI-SR before it is overdue.
         ors_not_on_track_after: ORS ratings without reliable improvement before the client
             is "not on track" (a reliable deterioration is flagged at any time).
-        disabled: Alert kinds the therapist has switched off.
+        ors_cutoff_comparison: "lt" (under the cut-off) or "le" (at or under it) is clinical
+            on the ORS; the cut-off itself follows the client's age.
+        disabled: Alert kinds the therapist has switched off (never a risk alert).
     """
 
     srs_cutoff: float = _DEFAULT_SRS_CUTOFF
@@ -172,7 +358,8 @@ class AlertSettings:
     srs_every_sessions: int = _DEFAULT_SRS_EVERY
     wai_every_sessions: int = _DEFAULT_WAI_EVERY
     ors_not_on_track_after: int = _DEFAULT_ORS_AFTER
-    disabled: tuple[AlertKind, ...] = ()
+    ors_cutoff_comparison: CutoffComparison = CutoffComparison.LT
+    disabled: tuple[AlertKind, ...] = field(default=())
 
     def __post_init__(self) -> None:
         """Validate every threshold against the instruments' own ranges."""
@@ -193,25 +380,43 @@ class AlertSettings:
         _check_count("wai_every_sessions", self.wai_every_sessions, 1)
         _check_count("ors_not_on_track_after", self.ors_not_on_track_after, 2)
         comparisons = [c.value for c in CutoffComparison]
-        if self.srs_cutoff_comparison not in comparisons:
-            raise DomainError(
-                f"The SRS cut-off comparison {self.srs_cutoff_comparison!r} is not allowed; use "
-                f"{join_words([repr(c) for c in comparisons])}."
-            )
-        object.__setattr__(
-            self, "srs_cutoff_comparison", CutoffComparison(self.srs_cutoff_comparison)
-        )
+        for name in ("srs_cutoff_comparison", "ors_cutoff_comparison"):
+            value = getattr(self, name)
+            if value not in comparisons:
+                label = "SRS" if name.startswith("srs") else "ORS"
+                raise DomainError(
+                    f"The {label} cut-off comparison {value!r} is not allowed; use "
+                    f"{join_words([repr(c) for c in comparisons])}."
+                )
+            object.__setattr__(self, name, CutoffComparison(value))
         for name in ("srs_cutoff", "srs_low_item", "srs_drop", "wai_subscale_drop", "wai_low_item"):
             object.__setattr__(self, name, float(getattr(self, name)))
-        kinds = [k.value for k in AlertKind]
+        kinds = [k.value for k in AlertKind if k not in REVIEW_ONLY_KINDS]
         if not isinstance(self.disabled, tuple | list | set | frozenset) or not all(
-            k in kinds for k in self.disabled
+            isinstance(k, str) and k in kinds for k in self.disabled
         ):
+            if isinstance(self.disabled, tuple | list | set | frozenset) and any(
+                k in REVIEW_ONLY_KINDS for k in self.disabled
+            ):
+                raise DomainError(
+                    "Risk alerts cannot be switched off: a risk answer stays on screen until "
+                    "you record a risk review."
+                )
             raise DomainError(
                 f"The disabled alerts {self.disabled!r} are not all known; each must be one of "
                 f"{join_words(kinds)}."
             )
-        object.__setattr__(self, "disabled", tuple(AlertKind(k) for k in self.disabled))
+        object.__setattr__(
+            self, "disabled", tuple(dict.fromkeys(AlertKind(k) for k in self.disabled))
+        )
+
+    def comparison_for(self, instrument_id: str) -> CutoffComparison | None:
+        """The practice's comparison for an instrument's cut-off, or None for its own."""
+        if instrument_id == SRS.id:
+            return self.srs_cutoff_comparison
+        if instrument_id == ORS.id:
+            return self.ors_cutoff_comparison
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as JSON-compatible data.
@@ -221,12 +426,16 @@ class AlertSettings:
         """
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         data["srs_cutoff_comparison"] = self.srs_cutoff_comparison.value
+        data["ors_cutoff_comparison"] = self.ors_cutoff_comparison.value
         data["disabled"] = [k.value for k in self.disabled]
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AlertSettings:
         """Build settings from stored data; missing keys take their defaults.
+
+        A risk kind in ``disabled`` (possible in data written before risk alerts could not
+        be switched off) is dropped: a risk answer is always shown.
 
         Args:
             data: A mapping as produced by ``to_dict``.
@@ -255,7 +464,7 @@ class AlertSettings:
                 raise DomainError(
                     f"The disabled alerts must be a list of alert kinds; got {disabled!r}."
                 )
-            values["disabled"] = tuple(disabled)
+            values["disabled"] = tuple(k for k in disabled if k not in REVIEW_ONLY_KINDS)
         return cls(**values)
 
 
@@ -333,24 +542,40 @@ def _session_phrase(number: int | None) -> str:
     return f"session {number}" if number is not None else "an earlier session"
 
 
+def _age(date_of_birth: date | None, m: MeasurementFact) -> int | None:
+    if date_of_birth is None:
+        return None
+    try:
+        return age_on(date_of_birth, m.taken_at.date())
+    except (AttributeError, TypeError):
+        return None
+
+
 def evaluate_alerts(
     sessions: Sequence[SessionFact],
     measurements: Sequence[MeasurementFact],
     settings: AlertSettings = AlertSettings(),  # frozen and validated: safe to share
+    *,
+    date_of_birth: date | None = None,
+    reviews: Sequence[RiskReview] = (),
+    acknowledgements: Sequence[Acknowledgement] = (),
 ) -> list[Alert]:
     """Return the alerts active for one client now, most urgent first.
 
     Score rules look at the latest scoreable rating of each instrument (and the one before it
-    for drops); risk looks at the latest CORE-10 (or other instrument with a risk item), even
-    when that form is otherwise unscoreable; "overdue" counts attended sessions since the last
-    scoreable rating. Unscoreable ratings and unknown instruments are skipped, never raised.
-    Work is linear in the number of facts (grouping and sorting), and only the few ratings
-    the rules need are scored.
+    for drops); risk looks at every form with a risk item, complete or not, against the
+    reviews; "overdue" counts attended sessions since the last scoreable rating.
+    Unscoreable ratings and unknown instruments are skipped, never raised. Alerts the
+    acknowledgements cover are left out. Work is linear in the number of facts.
 
     Args:
         sessions: The client's sessions, in any order.
-        measurements: The client's completed questionnaires, in any order.
+        measurements: The client's questionnaire forms, in any order.
         settings: Thresholds.
+        date_of_birth: The client's, for cut-offs that follow age (ORS); None uses the
+            adult cut-off.
+        reviews: The client's risk reviews.
+        acknowledgements: The client's acknowledged alerts.
 
     Returns:
         The active alerts, sorted by severity, then kind.
@@ -364,7 +589,7 @@ def evaluate_alerts(
 
     off = frozenset(settings.disabled)
     alerts: list[Alert] = []
-    attended = sorted(s.number for s in sessions if s.attended)
+    attended = sorted((s.number, s.start) for s in sessions if s.attended)
 
     srs_needed = max(2, settings.perfect_run_length)
     srs_scored = _latest_scored(SRS, by_instrument.get(SRS.id, ()), srs_needed)
@@ -372,10 +597,8 @@ def evaluate_alerts(
     wai_scored = _latest_scored(WAI_SR, by_instrument.get(WAI_SR.id, ()), 2)
     alerts += _wai_rules(wai_scored, settings, off)
     if AlertKind.NOT_ON_TRACK not in off:
-        alerts += _ors_rules(by_instrument.get(ORS.id, ()), settings)
-    if AlertKind.RISK not in off:
-        for instrument_id, group in by_instrument.items():
-            alerts += _risk_rules(INSTRUMENTS[instrument_id], group[-1])
+        alerts += _ors_rules(by_instrument.get(ORS.id, ()), settings, date_of_birth)
+    alerts += _risk_rules(by_instrument, reviews)
     if AlertKind.OVERDUE not in off:
         for instrument, every, scored in (
             (SRS, settings.srs_every_sessions, srs_scored),
@@ -384,13 +607,27 @@ def evaluate_alerts(
             last = scored[-1][0].session_number if scored else None
             alerts += _overdue_rule(instrument, every, last, attended)
 
-    alerts.sort(key=lambda a: (_SEVERITY_ORDER[a.severity], _KIND_ORDER[a.kind], a.instrument_id))
+    if acknowledgements:
+        alerts = [a for a in alerts if not _acknowledged(a, acknowledgements)]
+    alerts.sort(key=lambda a: (severity_rank(a.severity), _KIND_ORDER[a.kind], a.instrument_id))
     return alerts
+
+
+def _acknowledged(alert: Alert, acknowledgements: Sequence[Acknowledgement]) -> bool:
+    """True when acknowledgements of its instrument, at or after its rating, cover every kind."""
+    if alert.needs_review or alert.rating_at is None:
+        return False
+    covered: set[AlertKind] = set()
+    for ack in acknowledgements:
+        if ack.instrument_id == alert.instrument_id and ack.rating_at >= alert.rating_at:
+            covered.update(ack.kinds)
+    return set(alert.kinds) <= covered
 
 
 def _srs_rules(
     scored: Sequence[_Scored], settings: AlertSettings, off: frozenset[AlertKind]
 ) -> list[Alert]:
+    """Under the cut-off, a drop and a low dimension of the latest SRS: one merged alert."""
     if not scored:
         return []
     out: list[Alert] = []
@@ -398,62 +635,70 @@ def _srs_rules(
     total = _total(latest)
     session = latest_m.session_number
     previous = scored[-2] if len(scored) >= 2 else None
-    fall = _total(previous[1]) - total if previous else 0.0
-    fall = round(fall, 6)
+    fall = round(_total(previous[1]) - total, 6) if previous else 0.0
     cut = settings.srs_cutoff
     le = settings.srs_cutoff_comparison is CutoffComparison.LE
 
-    if AlertKind.UNDER_CUTOFF not in off and is_below_cutoff(
+    under = AlertKind.UNDER_CUTOFF not in off and is_below_cutoff(
         total, cut, settings.srs_cutoff_comparison
-    ):
-        where = "at or under" if le else "under"
-        if fall > _EPS:
-            what = f"SRS fell {_points(fall)} to {fmt_number(total)}"
-        else:
-            what = f"SRS was {fmt_number(total)} at {_session_phrase(session)}"
-        out.append(
-            Alert(
-                AlertKind.UNDER_CUTOFF,
-                SRS.id,
-                session,
-                "warning",
-                f"{what}, {where} the cut-off of {fmt_number(cut)} — ask about the session.",
-            )
-        )
-    if AlertKind.DROPPED not in off and previous and fall >= settings.srs_drop - _EPS:
-        prev_m, prev = previous
-        out.append(
-            Alert(
-                AlertKind.DROPPED,
-                SRS.id,
-                session,
-                "warning",
-                f"SRS dropped {_points(fall)} from {fmt_number(_total(prev))} at "
-                f"{_session_phrase(prev_m.session_number)} to {fmt_number(total)} at "
-                f"{_session_phrase(session)} (the alert is set at a drop of "
-                f"{_points(settings.srs_drop)}) — ask what was different this time.",
-            )
-        )
-    if AlertKind.LOW_ITEM not in off:
-        low = [
-            (item.label, v)
+    )
+    dropped = (
+        AlertKind.DROPPED not in off and previous is not None and fall >= settings.srs_drop - _EPS
+    )
+    low = (
+        [
+            (item.label, float(v))
             for item, v in zip(SRS.items, latest_m.values, strict=False)
             if v is not None and float(v) < settings.srs_low_item - _EPS
         ]
-        if low:
-            parts = join_words([f"{label} {fmt_number(float(v))}" for label, v in low])
-            verb = "was" if len(low) == 1 else "were"
-            out.append(
-                Alert(
-                    AlertKind.LOW_ITEM,
-                    SRS.id,
-                    session,
-                    "warning",
-                    f"SRS {parts} {verb} under {fmt_number(settings.srs_low_item)} at "
-                    f"{_session_phrase(session)} — ask what would have made "
-                    f"{'it' if len(low) == 1 else 'them'} fit better.",
-                )
+        if AlertKind.LOW_ITEM not in off
+        else []
+    )
+    kinds = [
+        kind
+        for kind, fired in (
+            (AlertKind.UNDER_CUTOFF, under),
+            (AlertKind.DROPPED, dropped),
+            (AlertKind.LOW_ITEM, bool(low)),
+        )
+        if fired
+    ]
+    if kinds:
+        if dropped and previous is not None:
+            prev_m, prev = previous
+            head = (
+                f"SRS fell {_points(fall)} from {fmt_number(_total(prev))} at "
+                f"{_session_phrase(prev_m.session_number)} to {fmt_number(total)} at "
+                f"{_session_phrase(session)} (the alert is set at a drop of "
+                f"{_points(settings.srs_drop)})"
             )
+        else:
+            head = f"SRS was {fmt_number(total)} at {_session_phrase(session)}"
+        clauses = []
+        if under:
+            clauses.append(f"{'at or under' if le else 'under'} the cut-off of {fmt_number(cut)}")
+        if low:
+            parts = join_words([f"{label} {fmt_number(v)}" for label, v in low])
+            clauses.append(f"with {parts} under {fmt_number(settings.srs_low_item)}")
+        advice = {
+            AlertKind.UNDER_CUTOFF: "ask about the session",
+            AlertKind.DROPPED: "ask what was different this time",
+            AlertKind.LOW_ITEM: (
+                f"ask what would have made {'it' if len(low) == 1 else 'them'} fit better"
+            ),
+        }[kinds[0]]
+        reason = head + "".join(", " + c for c in clauses) + f" — {advice}."
+        out.append(
+            Alert(
+                kinds[0],
+                SRS.id,
+                session,
+                "warning",
+                reason,
+                tuple(kinds[1:]),
+                latest_m.taken_at,
+            )
+        )
     run = settings.perfect_run_length
     if (
         AlertKind.PERFECT_RUN not in off
@@ -469,6 +714,7 @@ def _srs_rules(
                 f"The last {run} SRS ratings were all {fmt_number(SRS.total_max)} out of "
                 f"{fmt_number(SRS.total_max)} — a client who cannot criticise may be hiding a "
                 "rupture; invite honest feedback.",
+                rating_at=latest_m.taken_at,
             )
         )
     return out
@@ -486,11 +732,13 @@ def _total(result: Score) -> float:
 def _wai_rules(
     scored: Sequence[_Scored], settings: AlertSettings, off: frozenset[AlertKind]
 ) -> list[Alert]:
+    """Falling goal, task or bond and low items of the latest WAI-SR: one merged alert."""
     if not scored:
         return []
-    out: list[Alert] = []
     latest_m, latest = scored[-1]
     session = latest_m.session_number
+    parts: list[str] = []
+    kinds: list[AlertKind] = []
     if AlertKind.FALLING_SUBSCALE not in off and len(scored) >= 2:
         prev_m, prev = scored[-2]
         for scale in WAI_SR.subscales:
@@ -499,18 +747,13 @@ def _wai_rules(
             before, now = prev.subscales[scale.key], latest.subscales[scale.key]
             fall = round(before - now, 6)
             if fall >= settings.wai_subscale_drop - _EPS:
-                out.append(
-                    Alert(
-                        AlertKind.FALLING_SUBSCALE,
-                        WAI_SR.id,
-                        session,
-                        "warning",
-                        f"WAI-SR {scale.name} fell {_points(fall)} from "
-                        f"{fmt_number(before)} at {_session_phrase(prev_m.session_number)} to "
-                        f"{fmt_number(now)} at {_session_phrase(session)} — "
-                        f"{_SUBSCALE_ADVICE.get(scale.tag, 'talk it through with the client')}.",
-                    )
+                parts.append(
+                    f"{scale.name} fell {_points(fall)} from {fmt_number(before)} at "
+                    f"{_session_phrase(prev_m.session_number)} to {fmt_number(now)} — "
+                    f"{_SUBSCALE_ADVICE.get(scale.tag, 'talk it through with the client')}"
                 )
+        if parts:
+            kinds.append(AlertKind.FALLING_SUBSCALE)
     if AlertKind.LOW_ITEM not in off:
         low: list[str] = []
         for item, v in zip(WAI_SR.items, latest_m.values, strict=False):
@@ -521,23 +764,25 @@ def _wai_rules(
             rated = fmt_number(value) + (f" ({anchor})" if anchor else "")
             low.append(f"{WAI_SR.item_name(item.number)[len(WAI_SR.id) + 1 :]} rated {rated}")
         if low:
-            out.append(
-                Alert(
-                    AlertKind.LOW_ITEM,
-                    WAI_SR.id,
-                    session,
-                    "warning",
-                    f"WAI-SR {join_words(low)} at {_session_phrase(session)}: at or under "
-                    f"{fmt_number(settings.wai_low_item)} — explore that part of the alliance.",
-                )
+            kinds.append(AlertKind.LOW_ITEM)
+            parts.append(
+                f"{join_words(low)}, at or under {fmt_number(settings.wai_low_item)} — explore "
+                "that part of the alliance"
             )
-    return out
+    if not kinds:
+        return []
+    reason = f"WAI-SR at {_session_phrase(session)}: " + "; ".join(parts) + "."
+    return [
+        Alert(kinds[0], WAI_SR.id, session, "warning", reason, tuple(kinds[1:]), latest_m.taken_at)
+    ]
 
 
-def _ors_rules(ordered: Sequence[MeasurementFact], settings: AlertSettings) -> list[Alert]:
+def _ors_rules(
+    ordered: Sequence[MeasurementFact], settings: AlertSettings, date_of_birth: date | None
+) -> list[Alert]:
     """Not on track: a reliable deterioration from the first ORS at any time, or no reliable
     improvement once ``ors_not_on_track_after`` ratings exist for a client who started in the
-    clinical range (under 25).
+    clinical range (under the cut-off for their age at that rating).
 
     Scores only the first few ratings (enough to know the threshold count is reached) and
     the latest, so the cost does not grow with the length of therapy.
@@ -554,9 +799,18 @@ def _ors_rules(ordered: Sequence[MeasurementFact], settings: AlertSettings) -> l
     if not head or not tail or tail[0][0] is head[0][0]:
         return []
     (first_m, first), (last_m, last) = head[0], tail[0]
-    assessment = classify_change(ORS, _total(first), _total(last))
-    rc_points = ORS.norms.reliable_change_points if ORS.norms else None
-    rc_phrase = f"{_points(rc_points)} or more" if rc_points is not None else "reliable"
+    comparison = settings.ors_cutoff_comparison
+    first_age, last_age = _age(date_of_birth, first_m), _age(date_of_birth, last_m)
+    assessment = classify_change(
+        ORS,
+        _total(first),
+        _total(last),
+        comparison=comparison,
+        first_age=first_age,
+        latest_age=last_age,
+    )
+    criterion = change_criterion(ORS)
+    rc_phrase = f"{_points(criterion.points)} or more" if criterion else "reliable"
     movement = (
         f"ORS has gone from {fmt_number(_total(first))} at "
         f"{_session_phrase(first_m.session_number)} to {fmt_number(_total(last))} at "
@@ -572,7 +826,7 @@ def _ors_rules(ordered: Sequence[MeasurementFact], settings: AlertSettings) -> l
         and assessment.change_class not in (ChangeClass.IMPROVED, ChangeClass.RECOVERED)
         # A client who started in the non-clinical range has little room for a reliable
         # gain; flagging them every session would only train the therapist to ignore alerts.
-        and in_clinical_range(ORS, _total(first)) is not False
+        and in_clinical_range(ORS, _total(first), comparison, age=first_age) is not False
     ):
         reason = (
             f"{movement}: after {need} or more ratings that is short of a reliable improvement "
@@ -580,42 +834,110 @@ def _ors_rules(ordered: Sequence[MeasurementFact], settings: AlertSettings) -> l
         )
     else:
         return []
-    return [Alert(AlertKind.NOT_ON_TRACK, ORS.id, last_m.session_number, "warning", reason)]
+    return [
+        Alert(
+            AlertKind.NOT_ON_TRACK,
+            ORS.id,
+            last_m.session_number,
+            "warning",
+            reason,
+            rating_at=last_m.taken_at,
+        )
+    ]
 
 
-def _risk_rules(instrument: Instrument, latest: MeasurementFact) -> list[Alert]:
-    out: list[Alert] = []
-    values = latest.values
-    if not isinstance(values, tuple | list):
-        return out
-    for item in instrument.items:
-        if not item.risk or item.number > len(values) or values[item.number - 1] is None:
-            continue
-        try:
-            value = validate_item_value(instrument, item, values[item.number - 1])
-        except DomainError:
-            continue
-        if item.keyed(value) > item.minimum + _EPS:
-            anchor = ""
-            if instrument.anchors and item.step == 1:
-                anchor = f" ({instrument.anchors[round(value - item.minimum)]})"
-            out.append(
-                Alert(
-                    AlertKind.RISK,
-                    instrument.id,
-                    latest.session_number,
-                    "urgent",
-                    f"{instrument.item_name(item.number)} was rated {fmt_number(value)}{anchor} "
-                    f"at {_session_phrase(latest.session_number)} — check risk today.",
-                )
+def _risk_rules(
+    by_instrument: Mapping[str, Sequence[MeasurementFact]], reviews: Sequence[RiskReview]
+) -> list[Alert]:
+    """Every risk answer not yet covered by a review (urgent); else an ongoing risk."""
+    forms = [m for group in by_instrument.values() for m in group]
+    pending = unreviewed(find_endorsements(forms), reviews)
+    if pending:
+        latest = pending[-1]
+        instrument = INSTRUMENTS[latest.instrument_id]
+        item = instrument.item(latest.item)
+        anchor = ""
+        if instrument.anchors and item.step == 1:
+            anchor = f" ({instrument.anchors[round(latest.value - item.minimum)]})"
+        when = _on_day(latest.taken_at)
+        reason = (
+            f"{instrument.item_name(latest.item)} was rated {fmt_number(latest.value)}{anchor} "
+            f"at {_session_phrase(latest.session_number)}{when}"
+        )
+        if len(pending) > 1:
+            reason += f", and {plural(len(pending) - 1, 'earlier risk answer')} not yet reviewed"
+        cleared = _later_form_at_minimum(by_instrument.get(latest.instrument_id, ()), latest)
+        if cleared is not None:
+            reason += (
+                f"; a later {instrument.id} (session {cleared}) had it at "
+                f"{fmt_number(item.minimum)}, but only a risk review clears this alert"
             )
-    return out
+        reason += " — check risk today and record a risk review."
+        return [
+            Alert(
+                AlertKind.RISK,
+                latest.instrument_id,
+                latest.session_number,
+                "urgent",
+                reason,
+                rating_at=latest.taken_at,
+            )
+        ]
+    review = latest_review(reviews)
+    if review is None or not review.risk_ongoing:
+        return []
+    action = " ".join(review.action.split())
+    if len(action) > 120:
+        action = action[:119].rstrip() + "…"
+    what = f" (“{action}”)" if action else ""
+    return [
+        Alert(
+            AlertKind.RISK_ONGOING,
+            review.covers[-1].instrument_id if review.covers else "",
+            None,
+            "warning",
+            f"At the risk review on {review.reviewed_on.isoformat()} risk was recorded as "
+            f"ongoing{what} — keep reviewing it, and record a review when that changes.",
+        )
+    ]
+
+
+def _on_day(moment: datetime) -> str:
+    try:
+        return f" ({moment.date().isoformat()})"
+    except (AttributeError, ValueError):
+        return ""
+
+
+def _later_form_at_minimum(forms: Sequence[MeasurementFact], endorsement: Any) -> int | None:
+    """The session of a later form of the same instrument with the risk item at its lowest."""
+    instrument = INSTRUMENTS[endorsement.instrument_id]
+    item = instrument.item(endorsement.item)
+    for m in reversed(forms):
+        if not isinstance(m.session_number, int) or m.session_number <= endorsement.session_number:
+            continue
+        values = m.values
+        if isinstance(values, tuple | list) and item.number <= len(values):
+            value = values[item.number - 1]
+            try:
+                if (
+                    value is not None
+                    and item.keyed(validate_item_value(instrument, item, value))
+                    <= item.minimum + _EPS
+                ):
+                    return m.session_number
+            except DomainError:
+                continue
+    return None
 
 
 def _overdue_rule(
-    instrument: Instrument, every: int, last_rated: int | None, attended: Sequence[int]
+    instrument: Instrument,
+    every: int,
+    last_rated: int | None,
+    attended: Sequence[tuple[int, datetime]],
 ) -> list[Alert]:
-    since = [n for n in attended if last_rated is None or n > last_rated]
+    since = [(n, start) for n, start in attended if last_rated is None or n > last_rated]
     if len(since) < every:
         return []
     cadence = "at every session" if every == 1 else f"every {every} sessions"
@@ -623,12 +945,14 @@ def _overdue_rule(
         where = f"in the {plural(len(since), 'attended session')} so far"
     else:
         where = f"in the {plural(len(since), 'attended session')} since session {last_rated}"
+    number, start = since[-1]
     return [
         Alert(
             AlertKind.OVERDUE,
             instrument.id,
-            since[-1],
+            number,
             "info",
             f"No {instrument.id} has been recorded {where}; it is due {cadence}.",
+            rating_at=start,
         )
     ]

@@ -1,4 +1,10 @@
-"""Reliable and clinically significant change (Jacobson & Truax 1991) and its classification."""
+"""Reliable and clinically significant change and its classification.
+
+Where an instrument's reliable-change criterion is published in score points (ORS 5,
+CORE-10 6), that criterion is used as it stands: a change of at least that many points is
+reliable. Otherwise the reliable change index of Jacobson & Truax (1991) is computed from a
+published SD and reliability. No SD is ever worked backwards from a published criterion.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,22 @@ from enum import StrEnum
 
 from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import RELIABLE_CHANGE_Z, Instrument
-from alliance_desktop.domain.scoring import in_clinical_range
+from alliance_desktop.domain.instruments import RELIABLE_CHANGE_Z, CutoffComparison, Instrument
+from alliance_desktop.domain.scoring import clinical_cutoff, in_clinical_range
 
 __all__ = [
     "ChangeAssessment",
     "ChangeClass",
+    "ChangeCriterion",
     "Cutoffs",
     "ReliableChange",
+    "change_criterion",
     "classify_change",
     "clinical_cutoffs",
     "reliable_change",
 ]
+
+_EPS = 1e-9  # a change of exactly the published points is reliable, float noise or not
 
 
 @dataclass(frozen=True)
@@ -64,25 +74,46 @@ class ChangeClass(StrEnum):
 
 
 @dataclass(frozen=True)
+class ChangeCriterion:
+    """How far a score must move to count as reliable change on an instrument.
+
+    Attributes:
+        points: A change of at least this many points is reliable (published), or the
+            1.96 x S_diff a published SD and reliability give (computed).
+        published: True when ``points`` is the published criterion, used as it stands.
+        source: Where the criterion (or the SD) was published, in a few words.
+        sd: The published SD the index is computed from; None with a published criterion.
+        reliability: The reliability used with ``sd``; None with a published criterion.
+    """
+
+    points: float
+    published: bool
+    source: str
+    sd: float | None = None
+    reliability: float | None = None
+
+
+@dataclass(frozen=True)
 class ChangeAssessment:
     """A classified change, with the values used so a report can print them.
 
     Attributes:
         change: latest - first in score points (positive means the score went up).
-        reliable: The reliable change index.
+        reliable: True when the change meets the criterion.
         crossed_cutoff: True when the client moved from the clinical to the non-clinical range.
         change_class: Recovered, improved, unchanged or deteriorated.
-        sd_used: SD used in the index.
-        reliability_used: Reliability used in the index.
-        cutoff_used: Cut-off used, or None when the instrument has none.
+        criterion: The reliable-change criterion used, with its source.
+        index: The reliable change index (Jacobson & Truax), only when it was computed from
+            a published SD; None when a published criterion in points was used.
+        cutoff_used: The cut-off at the latest rating, or None when the instrument has none.
     """
 
     change: float
-    reliable: ReliableChange
+    reliable: bool
     crossed_cutoff: bool
     change_class: ChangeClass
-    sd_used: float
-    reliability_used: float
+    criterion: ChangeCriterion
+    index: float | None
     cutoff_used: float | None
 
 
@@ -173,51 +204,90 @@ def clinical_cutoffs(
     )
 
 
-def classify_change(instrument: Instrument, first: float, latest: float) -> ChangeAssessment:
+def change_criterion(instrument: Instrument) -> ChangeCriterion | None:
+    """The reliable-change criterion of an instrument, or None when nothing is published."""
+    norms = instrument.norms
+    if norms is None:
+        return None
+    if norms.reliable_change_points is not None:
+        return ChangeCriterion(
+            norms.reliable_change_points, True, norms.reliable_change_source or norms.source
+        )
+    if norms.sd is not None:
+        s_diff = reliable_change(0, 0, norms.sd, norms.reliability).s_diff
+        return ChangeCriterion(
+            RELIABLE_CHANGE_Z * s_diff, False, norms.source, norms.sd, norms.reliability
+        )
+    return None
+
+
+def classify_change(
+    instrument: Instrument,
+    first: float,
+    latest: float,
+    *,
+    comparison: CutoffComparison | None = None,
+    first_age: int | None = None,
+    latest_age: int | None = None,
+) -> ChangeAssessment:
     """Classify the change between a first and a latest total on an instrument.
 
     Recovered: reliable improvement and a move from the clinical to the non-clinical range.
     Improved: reliable improvement without that crossing. Deteriorated: reliable worsening.
-    Unchanged: anything else. "Improvement" follows ``norms.higher_is_better``; the built-in
-    SDs are chosen so that the 1.96 rule flips exactly at each instrument's published
-    reliable-change points (ORS 5, CORE-10 6).
+    Unchanged: anything else. "Improvement" follows ``norms.higher_is_better``. With a
+    published criterion in points (ORS 5, CORE-10 6) a change of at least that many points
+    is reliable; otherwise |RC| > 1.96 with the published SD and reliability.
 
     Args:
-        instrument: The instrument, whose norms supply SD, reliability, cut-off and direction.
+        instrument: The instrument, whose norms supply the criterion, cut-off and direction.
         first: First total.
         latest: Latest total.
+        comparison: Whether a score equal to the cut-off counts as below it (the practice's
+            setting for SRS and ORS); the instrument's own when None.
+        first_age: The client's age at the first rating, for cut-offs that differ by age.
+        latest_age: The client's age at the latest rating.
 
     Returns:
         The assessment, including the values used.
 
     Raises:
-        DomainError: When the instrument has no published SD for reliable change, or a
-            score is not a finite number.
+        DomainError: When the instrument has no published criterion or SD, or a score is
+            not a finite number.
     """
     norms = instrument.norms
-    if norms is None or norms.sd is None:
+    criterion = change_criterion(instrument)
+    if norms is None or criterion is None:
         raise DomainError(
-            f"{instrument.id} has no published standard deviation and reliability, so change "
-            "on it cannot be classified; use an outcome measure such as ORS or CORE-10."
+            f"{instrument.id} has no published reliable-change criterion, so change on it "
+            "cannot be classified; use an outcome measure such as ORS or CORE-10."
         )
-    rc = reliable_change(first, latest, norms.sd, norms.reliability)
-    change = round(float(latest) - float(first), 9)  # drop float noise such as 4.8999999999
+    first = _finite("first score", first)
+    latest = _finite("latest score", latest)
+    change = round(latest - first, 9)  # drop float noise such as 4.8999999999
+    index: float | None = None
+    if criterion.published:
+        reliable = abs(change) >= criterion.points - _EPS
+    else:
+        assert criterion.sd is not None and criterion.reliability is not None
+        rc = reliable_change(first, latest, criterion.sd, criterion.reliability)
+        index, reliable = rc.index, rc.reliable
     better = change > 0 if norms.higher_is_better else change < 0
-    crossed = in_clinical_range(instrument, first) is True and (
-        in_clinical_range(instrument, latest) is False
+    crossed = in_clinical_range(instrument, first, comparison, age=first_age) is True and (
+        in_clinical_range(instrument, latest, comparison, age=latest_age) is False
     )
-    if rc.reliable and better:
+    if reliable and better:
         change_class = ChangeClass.RECOVERED if crossed else ChangeClass.IMPROVED
-    elif rc.reliable:
+    elif reliable:
         change_class = ChangeClass.DETERIORATED
     else:
         change_class = ChangeClass.UNCHANGED
+    cutoff = clinical_cutoff(instrument, latest_age)
     return ChangeAssessment(
         change=change,
-        reliable=rc,
+        reliable=reliable,
         crossed_cutoff=crossed,
         change_class=change_class,
-        sd_used=norms.sd,
-        reliability_used=norms.reliability,
-        cutoff_used=norms.cutoff,
+        criterion=criterion,
+        index=index,
+        cutoff_used=cutoff.value if cutoff else None,
     )

@@ -22,7 +22,7 @@ __all__ = [
     "RELIABLE_CHANGE_Z",
     "SRS",
     "WAI_SR",
-    "AlternativeCutoff",
+    "AgeCutoff",
     "Band",
     "CutoffComparison",
     "Instrument",
@@ -38,7 +38,6 @@ __all__ = [
     "get_instrument",
     "instrument_from_dict",
     "instrument_to_dict",
-    "sd_from_reliable_change",
     "with_text_pack",
 ]
 
@@ -49,10 +48,6 @@ SubscaleTag = Literal["goal", "task", "bond"]
 
 #: z for a two-tailed 95% criterion in the reliable change index (Jacobson & Truax 1991).
 RELIABLE_CHANGE_Z = 1.96
-
-#: Totals are reported to one decimal; a derived SD puts the 1.96 boundary half of that
-#: resolution below the published reliable-change points (see ``sd_from_reliable_change``).
-_REPORTING_HALF_STEP = 0.05
 
 
 class ScoreMethod(StrEnum):
@@ -186,18 +181,26 @@ class Band:
 
 
 @dataclass(frozen=True)
-class AlternativeCutoff:
-    """A cut-off published for another population (e.g. children), kept as data.
+class AgeCutoff:
+    """A clinical cut-off published for one age group (e.g. adolescents 13-17), as data.
 
     Attributes:
-        population: Who the cut-off applies to.
+        min_age: Youngest age (whole years at the rating) the cut-off applies to.
+        max_age: Oldest age it applies to, or None for no upper limit.
         cutoff: The cut-off score.
+        population: Who it applies to, in words ("adolescents 13-17").
         source: Where it was published.
     """
 
-    population: str
+    min_age: int
+    max_age: int | None
     cutoff: float
+    population: str
     source: str
+
+    def covers(self, age: int) -> bool:
+        """Whether a client of ``age`` whole years belongs to this group."""
+        return self.min_age <= age and (self.max_age is None or age <= self.max_age)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,19 +208,25 @@ class Norms:
     """Published reference values used for cut-offs and reliable change, with their source.
 
     Attributes:
-        sd: Standard deviation used in the reliable change index, or None when no value
-            is published (the instrument then cannot classify change).
-        reliability: Reliability (usually Cronbach's alpha) used in the index.
-        cutoff: Clinical cut-off, or None when none is published.
+        sd: Published standard deviation for the reliable change index (Jacobson & Truax),
+            or None. Never an SD worked backwards from a published criterion.
+        reliability: Reliability (usually Cronbach's alpha).
+        cutoff: Clinical cut-off (for adults, when ``age_cutoffs`` differ by age), or None
+            when none is published.
         cutoff_comparison: Whether a score equal to the cut-off counts as below it.
         higher_is_better: Direction of the scale.
-        reliable_change_points: Published reliable change in score points, if any.
+        reliable_change_points: A published reliable-change criterion in score points (a
+            change of at least this many points is reliable), if any. When given it is the
+            criterion used, in preference to an index computed from ``sd``.
+        reliable_change_source: Where that criterion was published, and its interval, in
+            the few words a report prints beside it ("Barkham et al. 2013, 90% interval").
         clinical_mean: Mean of a clinical (dysfunctional) sample.
         clinical_sd: SD of that sample.
         functional_mean: Mean of a non-clinical (functional) sample.
         functional_sd: SD of that sample.
-        alternative_cutoffs: Cut-offs for other populations.
-        source: Citation for every number above, and how any derived value was obtained.
+        age_cutoffs: Cut-offs published for age groups; the group a client belongs to at a
+            rating decides. A client without a date of birth is taken as an adult (``cutoff``).
+        source: Citation for every number above.
     """
 
     sd: float | None
@@ -226,11 +235,12 @@ class Norms:
     cutoff_comparison: CutoffComparison = CutoffComparison.LT
     higher_is_better: bool
     reliable_change_points: float | None = None
+    reliable_change_source: str = ""
     clinical_mean: float | None = None
     clinical_sd: float | None = None
     functional_mean: float | None = None
     functional_sd: float | None = None
-    alternative_cutoffs: tuple[AlternativeCutoff, ...] = ()
+    age_cutoffs: tuple[AgeCutoff, ...] = ()
     source: str
 
     def __post_init__(self) -> None:
@@ -243,6 +253,16 @@ class Norms:
             value = getattr(self, name)
             if value is not None and (not _is_finite_real(value) or value <= 0):
                 raise DomainError(f"The {name} {value!r} is invalid; it must be above 0.")
+        points = self.reliable_change_points
+        if points is not None and (not _is_finite_real(points) or points <= 0):
+            raise DomainError(
+                f"The reliable change criterion {points!r} is invalid; it must be above 0 points."
+            )
+
+    @property
+    def classifies_change(self) -> bool:
+        """Whether change can be classified: a published criterion, or an SD to compute one."""
+        return self.reliable_change_points is not None or self.sd is not None
 
 
 @dataclass(frozen=True)
@@ -271,6 +291,9 @@ class Instrument:
         attribution: Attribution that must accompany shipped item text.
         total_decimals: Decimal places totals are rounded to.
         source: Citation for the definition itself.
+        description: What the measure is and how it is scored, in words for a referrer or
+            supervisor reading a report.
+        rights: Who holds its rights and on what terms it is used, for the same reader.
     """
 
     id: str
@@ -293,6 +316,8 @@ class Instrument:
     attribution: str | None = None
     total_decimals: int = 1
     source: str = ""
+    description: str = ""
+    rights: str = ""
     #: Fewest values ``score`` accepts: trailing optional items may be left out (derived).
     min_values: int = field(init=False, repr=False, compare=False, default=0)
     #: Items a complete total covers, i.e. the non-optional ones (derived).
@@ -390,6 +415,16 @@ class Instrument:
         return label
 
     @property
+    def keeps_incomplete_forms(self) -> bool:
+        """Whether a form too incomplete to score is still stored (as "incomplete").
+
+        True for an instrument with a risk item: a risk answer must never be thrown away
+        because other answers are missing, so the answered items are kept, no total is
+        computed or charted, and the risk rule still reads them.
+        """
+        return any(item.risk for item in self.items)
+
+    @property
     def has_item_text(self) -> bool:
         """Whether the definition ships item wording (only where the licence allows)."""
         return any(item.text is not None for item in self.items)
@@ -453,25 +488,6 @@ def with_text_pack(instrument: Instrument, pack: TextPack) -> Instrument:
     return replace(instrument, items=items, anchors=pack.anchors or instrument.anchors)
 
 
-def sd_from_reliable_change(points: float, reliability: float) -> float:
-    """Derive an SD consistent with a published reliable-change threshold in points.
-
-    Solves ``1.96 * sqrt(2) * SD * sqrt(1 - r) = points`` for SD. Callers pass the
-    published points minus half the one-decimal reporting step, so that a change of
-    exactly the published number of points is reliable under the strict ``|RC| > 1.96``
-    rule ("a change of N or more points") while one reporting step less is not, and
-    float rounding cannot flip the decision at the boundary itself.
-
-    Args:
-        points: Threshold in score points where the index should equal 1.96.
-        reliability: Reliability coefficient, 0 <= r < 1.
-
-    Returns:
-        The standard deviation.
-    """
-    return points / (RELIABLE_CHANGE_Z * math.sqrt(2) * math.sqrt(1 - reliability))
-
-
 def _decimal_places(value: float) -> int:
     text = f"{value:.10f}".rstrip("0")
     return len(text.split(".")[1]) if "." in text else 0
@@ -526,6 +542,17 @@ WAI_SR = Instrument(
     bands=(),  # 12-35 / 36-47 / 48-60 is one vendor's convention, not a published cut-off
     norms=None,  # no published clinical cut-off or reliable-change threshold
     source=_WAI_SR_SOURCE,
+    description=(
+        "Working Alliance Inventory, short revised form (Hatcher & Gillaspy 2006): twelve "
+        "questions the client answers about the working alliance, namely agreement on the "
+        "goals of therapy, collaboration on its tasks and the emotional bond, each rated 1-5; "
+        "goal, task and bond scores 4-20, total 12-60. No clinical cut-off is published."
+    ),
+    rights=(
+        "A short form of the Working Alliance Inventory (Horvath & Greenberg 1989); "
+        "permissions are given by the Society for Psychotherapy Research. Its item wording "
+        "is not printed here."
+    ),
 )
 
 # SRS v3: Duncan, Miller, Sparks, Claud, Reynolds, Brown & Johnson (2003).
@@ -583,6 +610,16 @@ SRS = Instrument(
         ),
     ),
     source=_SRS_SOURCE,
+    description=(
+        "Session Rating Scale, version 3 (Duncan et al. 2003): four ratings the client gives "
+        "at the end of a session, 0-10 each (the relationship, goals and topics, approach or "
+        "method, and the session overall), total 0-40. A total under 36 suggests the session "
+        "did not fit the client well."
+    ),
+    rights=(
+        "© 2002 Scott D. Miller, Barry L. Duncan and Lynn Johnson (Partners for Change "
+        "Outcome Management System). Only the scores are recorded; the form is not reproduced."
+    ),
 )
 
 # ORS: Miller & Duncan (2000); psychometrics Miller, Duncan, Brown, Sparks & Claud (2003).
@@ -594,6 +631,12 @@ _ORS_SOURCE = (
 )
 _ORS_RC_POINTS = 5.0
 _ORS_ALPHA = 0.93
+_YOUTH_SOURCE = (
+    "Duncan, B. L., Sparks, J. A., Miller, S. D., Bohanske, R. T. & Claud, D. A. (2006). "
+    "Giving youth a voice: A preliminary study of the reliability and validity of a brief "
+    "outcome measure for children, adolescents, and caretakers. Journal of Brief Therapy, "
+    "5(2), 71-87."
+)
 
 ORS = Instrument(
     id="ORS",
@@ -616,28 +659,36 @@ ORS = Instrument(
     max_prorated_items=0,
     bands=(),
     norms=Norms(
-        sd=sd_from_reliable_change(_ORS_RC_POINTS - _REPORTING_HALF_STEP, _ORS_ALPHA),
+        sd=None,  # none published; the published 5-point criterion is used as it stands
         reliability=_ORS_ALPHA,
         cutoff=25,
         cutoff_comparison=CutoffComparison.LT,
         higher_is_better=True,
         reliable_change_points=_ORS_RC_POINTS,
-        alternative_cutoffs=(
-            AlternativeCutoff(
-                "children (CORS)",
-                32,
-                "Duncan, B. L., Sparks, J. A., Miller, S. D., Bohanske, R. T. & Claud, D. A. "
-                "(2006). Giving youth a voice. Journal of Brief Therapy, 5(2), 71-87.",
-            ),
+        reliable_change_source="Miller et al. 2003",
+        age_cutoffs=(
+            AgeCutoff(6, 12, 32, "children 6-12", _YOUTH_SOURCE),
+            AgeCutoff(13, 17, 28, "adolescents 13-17", _YOUTH_SOURCE),
+            AgeCutoff(18, None, 25, "adults", _ORS_SOURCE),
         ),
         source=(
-            "Adult clinical cut-off 25 (< 25 clinical), reliable change 5 points, typical adult "
-            "intake 16-19, alpha .93: " + _ORS_SOURCE + " The SD is derived, not published: "
-            "SD = 4.95 / (1.96 x sqrt(2) x sqrt(1 - .93)) = 6.75, so that a change of 5 points "
-            "or more is reliable and 4.9 is not under the |RC| > 1.96 rule."
+            "Adult clinical cut-off 25 (< 25 clinical; whether exactly 25 counts is a practice "
+            "setting, as sources differ), reliable change 5 points, typical adult intake 16-19, "
+            "alpha .93: " + _ORS_SOURCE + " Cut-offs 28 for adolescents 13-17 and 32 for "
+            "children 6-12: " + _YOUTH_SOURCE
         ),
     ),
     source=_ORS_SOURCE,
+    description=(
+        "Outcome Rating Scale (Miller & Duncan 2000): four ratings the client gives at the "
+        "start of a session about the past week, 0-10 each (individually, interpersonally, "
+        "socially and overall), total 0-40. Clinical cut-off 25 for adults, 28 for "
+        "adolescents 13-17 and 32 for children 6-12; a change of 5 points or more is reliable."
+    ),
+    rights=(
+        "© 2000 Scott D. Miller and Barry L. Duncan (Partners for Change Outcome Management "
+        "System). Only the scores are recorded; the form is not reproduced."
+    ),
 )
 
 # CORE-10: Barkham et al. (2013); norms from the CORE-10 User Manual (Connell & Barkham 2007).
@@ -687,8 +738,9 @@ CORE_10 = Instrument(
     timeframe="the past week",
     when="start",
     licence=(
-        "Item wording and scoring licensed CC BY-ND 4.0 by the CORE System Trust (since 2015): "
-        "shipped only unchanged and with the attribution."
+        "Item wording and scoring licensed by the CORE System Trust under Creative Commons "
+        "(CC BY-ND 4.0 from 2015; the Trust's page now names CC BY-NC-ND 4.0): shipped only "
+        "unchanged, with the Trust's copyright line visible."
     ),
     items=tuple(
         Item(
@@ -722,34 +774,42 @@ CORE_10 = Instrument(
         Band(25, 40, "Severe"),
     ),
     norms=Norms(
-        sd=sd_from_reliable_change(_CORE_10_RC_POINTS - _REPORTING_HALF_STEP, _CORE_10_ALPHA),
+        sd=None,  # the published 6-point criterion is used as it stands (see source)
         reliability=_CORE_10_ALPHA,
         cutoff=11,
         cutoff_comparison=CutoffComparison.LT,  # below 11 is non-clinical: 11 or more is clinical
         higher_is_better=False,
         reliable_change_points=_CORE_10_RC_POINTS,
+        reliable_change_source="Barkham et al. 2013, a 90% interval",
         clinical_mean=19.7,
         clinical_sd=7.7,
         functional_mean=4.7,
         functional_sd=4.8,
         source=(
-            "Cut-off 11 (11 or more clinical), reliable change 6 points (90% CI), alpha .90, "
-            "bands: " + _CORE_10_SOURCE + " Reference samples from the CORE-10 User Manual "
-            "v1.0 (Connell & Barkham 2007), as summarised by NovoPsych: primary care "
-            "counselling n = 1835, M 19.7, SD 7.7; general population n = 535, M 4.7, SD 4.8. "
-            "The SD used for reliable change is derived, not published: "
-            "SD = 5.95 / (1.96 x sqrt(2) x sqrt(1 - .90)) = 6.79, so that a change of 6 points "
-            "or more is reliable and 5.9 is not under the |RC| > 1.96 rule (the published 6 "
-            "points rests on a 90% interval)."
+            "Cut-off 11 (11 or more clinical), reliable change 6 points (a 90% interval), "
+            "alpha .90, bands: " + _CORE_10_SOURCE + " Reference samples from the CORE-10 User "
+            "Manual v1.0 (Connell & Barkham 2007): primary care counselling n = 1835, M 19.7, "
+            "SD 7.7; general population n = 535, M 4.7, SD 4.8."
         ),
     ),
     attribution=(
-        "CORE-10 © CORE System Trust. Licensed under CC BY-ND 4.0 "
-        "(https://creativecommons.org/licenses/by-nd/4.0/); reproduced without change. "
-        "Barkham et al. (2013), Counselling and Psychotherapy Research 13(1):3-13."
+        "© CORE System Trust: https://www.coresystemtrust.org.uk/copyright.pdf. Reproduced "
+        "without change under the Trust's Creative Commons licence. Barkham et al. (2013), "
+        "Counselling and Psychotherapy Research 13(1):3-13."
     ),
     source=_CORE_10_SOURCE,
+    description=(
+        "Clinical Outcomes in Routine Evaluation, 10 items (Barkham et al. 2013): ten "
+        "questions on psychological distress over the past week, 0-4 each, clinical score "
+        "0-40. 11 or more is in the clinical range; a change of 6 points or more is reliable "
+        "(a 90% interval). Item 6 asks about plans to end one's life."
+    ),
+    rights=(
+        "© CORE System Trust: https://www.coresystemtrust.org.uk/copyright.pdf. The "
+        "questions are reproduced without change."
+    ),
 )
+
 
 # GBO: Law (2019). Whole-number ratings match the published 0-10 scale (eleven points).
 _GBO_SOURCE = "Law, D. (2019). The Goal-Based Outcome (GBO) tool: guidance notes. CC BY-NC-SA 4.0."
@@ -779,6 +839,11 @@ GBO = Instrument(
     bands=(),
     norms=None,
     source=_GBO_SOURCE,
+    description=(
+        "Goal-Based Outcomes (Law 2019): up to three goals agreed with the client in their "
+        "own words, each rated 0-10 for how far the client has moved towards it."
+    ),
+    rights="© Duncan Law, shared under Creative Commons BY-NC-SA 4.0.",
 )
 
 INSTRUMENTS: Mapping[str, Instrument] = MappingProxyType(
@@ -872,19 +937,28 @@ def instrument_to_dict(instrument: Instrument) -> dict[str, Any]:
             "cutoff_comparison": norms.cutoff_comparison.value,
             "higher_is_better": norms.higher_is_better,
             "reliable_change_points": norms.reliable_change_points,
+            "reliable_change_source": norms.reliable_change_source,
             "clinical_mean": norms.clinical_mean,
             "clinical_sd": norms.clinical_sd,
             "functional_mean": norms.functional_mean,
             "functional_sd": norms.functional_sd,
-            "alternative_cutoffs": [
-                {"population": a.population, "cutoff": a.cutoff, "source": a.source}
-                for a in norms.alternative_cutoffs
+            "age_cutoffs": [
+                {
+                    "min_age": a.min_age,
+                    "max_age": a.max_age,
+                    "cutoff": a.cutoff,
+                    "population": a.population,
+                    "source": a.source,
+                }
+                for a in norms.age_cutoffs
             ],
             "source": norms.source,
         },
         "attribution": instrument.attribution,
         "total_decimals": instrument.total_decimals,
         "source": instrument.source,
+        "description": instrument.description,
+        "rights": instrument.rights,
     }
 
 
@@ -970,13 +1044,20 @@ def _instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
             ),
             higher_is_better=bool(raw_norms["higher_is_better"]),
             reliable_change_points=_opt_float(raw_norms.get("reliable_change_points")),
+            reliable_change_source=str(raw_norms.get("reliable_change_source", "")),
             clinical_mean=_opt_float(raw_norms.get("clinical_mean")),
             clinical_sd=_opt_float(raw_norms.get("clinical_sd")),
             functional_mean=_opt_float(raw_norms.get("functional_mean")),
             functional_sd=_opt_float(raw_norms.get("functional_sd")),
-            alternative_cutoffs=tuple(
-                AlternativeCutoff(str(a["population"]), _num(a["cutoff"]), str(a["source"]))
-                for a in raw_norms.get("alternative_cutoffs", ())
+            age_cutoffs=tuple(
+                AgeCutoff(
+                    int(a["min_age"]),
+                    None if a.get("max_age") is None else int(a["max_age"]),
+                    _num(a["cutoff"]),
+                    str(a["population"]),
+                    str(a["source"]),
+                )
+                for a in raw_norms.get("age_cutoffs", ())
             ),
             source=str(raw_norms["source"]),
         )
@@ -1003,4 +1084,6 @@ def _instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
         attribution=None if data.get("attribution") is None else str(data["attribution"]),
         total_decimals=int(data.get("total_decimals", 1)),
         source=str(data.get("source", "")),
+        description=str(data.get("description", "")),
+        rights=str(data.get("rights", "")),
     )

@@ -1,4 +1,9 @@
-"""Scoring a completed questionnaire: validation, reverse keying, pro-rating, totals and bands."""
+"""Scoring a questionnaire: validation, reverse keying, pro-rating, totals, bands, cut-offs.
+
+A form with more answers missing than the instrument may pro-rate cannot be scored. Such a
+form of an instrument with a risk item is still kept, as *incomplete* (``check_form``): its
+answers are stored and the risk rule reads them, but it has no total and is never charted.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 
 from alliance_desktop.domain._format import fmt_number, join_words, plural
@@ -19,7 +25,11 @@ from alliance_desktop.domain.instruments import (
 
 __all__ = [
     "GRID_TOLERANCE",
+    "CutoffChoice",
     "Score",
+    "age_on",
+    "check_form",
+    "clinical_cutoff",
     "in_clinical_range",
     "is_below_cutoff",
     "score",
@@ -38,13 +48,14 @@ class Score:
     Attributes:
         instrument_id: Which instrument was scored.
         total: The total (clinical score for CORE-10, goal mean for GBO), rounded to the
-            instrument's ``total_decimals``.
+            instrument's ``total_decimals``; None for an incomplete form.
         item_mean: Mean keyed item score over the answered items, to two decimals.
         subscales: Subscale scores keyed by ``Subscale.key`` (e.g. "goal", "task", "bond").
         prorated: True when missing required items were pro-rated.
         band: Label of the band the total falls in, or None.
         risk_items: Numbers of risk items scored above their minimum.
         answered: How many items were answered.
+        missing: Numbers of the required items left blank.
     """
 
     instrument_id: str
@@ -55,6 +66,12 @@ class Score:
     band: str | None
     risk_items: tuple[int, ...]
     answered: int
+    missing: tuple[int, ...] = ()
+
+    @property
+    def incomplete(self) -> bool:
+        """True for a form kept with too many answers missing to score it."""
+        return self.total is None
 
 
 def validate_item_value(instrument: Instrument, item: Item, value: object) -> float:
@@ -101,13 +118,17 @@ def _value_error(instrument: Instrument, item: Item, shown: str) -> ScoringError
     )
 
 
-def score(instrument: Instrument, values: Sequence[float | None]) -> Score:
+def score(
+    instrument: Instrument, values: Sequence[float | None], *, allow_incomplete: bool = False
+) -> Score:
     """Score one completed questionnaire.
 
     Args:
         instrument: The definition to score against.
         values: Responses in item order; None marks a missing answer. Trailing optional
             items may be left out (GBO takes one to three goals).
+        allow_incomplete: Return an incomplete score (no total, no subscales, the risk items
+            read) instead of refusing a form with more answers missing than may be pro-rated.
 
     Returns:
         The score.
@@ -115,7 +136,8 @@ def score(instrument: Instrument, values: Sequence[float | None]) -> Score:
     Raises:
         ScoringError: With one sentence for the user when the values cannot be scored: wrong
             count, a value that is not a finite number, out of range or off the response grid,
-            or more missing answers than the instrument allows.
+            no answer at all, or (unless ``allow_incomplete``) more missing answers than the
+            instrument allows.
     """
     if (
         values.__class__ is not tuple
@@ -165,6 +187,21 @@ def score(instrument: Instrument, values: Sequence[float | None]) -> Score:
         raise ScoringError(
             f"{instrument.id} has no answers; at least one item must be answered to score it."
         )
+    risk_items = tuple(
+        i.number for i in items if i.risk and i.number in keyed and keyed[i.number] > i.minimum
+    )
+    if len(missing_required) > instrument.max_prorated_items and allow_incomplete:
+        return Score(
+            instrument_id=instrument.id,
+            total=None,
+            item_mean=None,
+            subscales=MappingProxyType({}),
+            prorated=False,
+            band=None,
+            risk_items=risk_items,
+            answered=len(keyed),
+            missing=tuple(missing_required),
+        )
     if len(missing_required) > instrument.max_prorated_items:
         names = join_words([str(n) for n in missing_required])
         if instrument.max_prorated_items == 0:
@@ -195,9 +232,6 @@ def score(instrument: Instrument, values: Sequence[float | None]) -> Score:
         subscales[scale.key] = _round(_combine(scale.method, answered, len(scale.items)), 2)
 
     item_mean = _round(math.fsum(keyed.values()) / len(keyed), 2)
-    risk_items = tuple(
-        i.number for i in items if i.risk and i.number in keyed and keyed[i.number] > i.minimum
-    )
     return Score(
         instrument_id=instrument.id,
         total=total,
@@ -207,7 +241,20 @@ def score(instrument: Instrument, values: Sequence[float | None]) -> Score:
         band=instrument.band_for(total),
         risk_items=risk_items,
         answered=len(keyed),
+        missing=tuple(missing_required),
     )
+
+
+def check_form(instrument: Instrument, values: Sequence[float | None]) -> Score:
+    """Check a form for storing: scored, or incomplete where the instrument keeps such forms.
+
+    Every answer must still be valid; only the number of missing answers is relaxed, and
+    only for instruments with a risk item (``Instrument.keeps_incomplete_forms``).
+
+    Raises:
+        ScoringError: As ``score`` does.
+    """
+    return score(instrument, values, allow_incomplete=instrument.keeps_incomplete_forms)
 
 
 def _combine(method: ScoreMethod, answered: list[float], full_count: int) -> float:
@@ -250,8 +297,53 @@ def is_below_cutoff(value: float, cutoff: float, comparison: CutoffComparison) -
     return value < cutoff - 1e-9
 
 
+def age_on(birth: date, day: date) -> int:
+    """Age in whole years on ``day`` (a birthday counts from its first moment)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+@dataclass(frozen=True)
+class CutoffChoice:
+    """The clinical cut-off that applies to one rating, and why.
+
+    Attributes:
+        value: The cut-off.
+        population: The age group it was published for ("adolescents 13-17"), or None when
+            the instrument has one cut-off for everyone.
+        assumed_adult: True when the client's date of birth is unknown, so the adult cut-off
+            was used; a report says so.
+    """
+
+    value: float
+    population: str | None = None
+    assumed_adult: bool = False
+
+
+def clinical_cutoff(instrument: Instrument, age: int | None = None) -> CutoffChoice | None:
+    """The cut-off for a client of ``age`` whole years (None: age unknown).
+
+    Returns:
+        The choice, or None when nothing is published (WAI-SR, GBO, or an age below every
+        group an age-specific cut-off was published for).
+    """
+    norms = instrument.norms
+    if norms is None or norms.cutoff is None:
+        return None
+    if not norms.age_cutoffs:
+        return CutoffChoice(norms.cutoff)
+    if age is None:
+        adult = next((g for g in norms.age_cutoffs if g.max_age is None), None)
+        return CutoffChoice(norms.cutoff, adult.population if adult else None, True)
+    group = next((g for g in norms.age_cutoffs if g.covers(age)), None)
+    return None if group is None else CutoffChoice(group.cutoff, group.population)
+
+
 def in_clinical_range(
-    instrument: Instrument, total: float, comparison: CutoffComparison | None = None
+    instrument: Instrument,
+    total: float,
+    comparison: CutoffComparison | None = None,
+    *,
+    age: int | None = None,
 ) -> bool | None:
     """Whether a total is in the clinical (concerning) range for this instrument.
 
@@ -262,13 +354,16 @@ def in_clinical_range(
     Args:
         instrument: The instrument the total belongs to.
         total: The total score.
-        comparison: Overrides the instrument's comparison (the SRS setting).
+        comparison: Overrides the instrument's comparison (the SRS and ORS settings).
+        age: The client's age in whole years at the rating, for cut-offs that differ by age
+            (ORS); None means unknown, and the adult cut-off is used.
 
     Returns:
-        True or False, or None when the instrument has no published cut-off (WAI-SR, GBO).
+        True or False, or None when no cut-off applies (WAI-SR, GBO, a child under 6).
     """
     norms = instrument.norms
-    if norms is None or norms.cutoff is None:
+    choice = clinical_cutoff(instrument, age)
+    if norms is None or choice is None:
         return None
-    below = is_below_cutoff(total, norms.cutoff, comparison or norms.cutoff_comparison)
+    below = is_below_cutoff(total, choice.value, comparison or norms.cutoff_comparison)
     return below if norms.higher_is_better else not below

@@ -10,24 +10,33 @@ dash and marker, so goal, task and bond look the same on screen and on paper.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.domain.alerts import AlertSettings
-from alliance_desktop.domain.change import ChangeAssessment, classify_change, reliable_change
+from alliance_desktop.domain.change import ChangeAssessment, change_criterion, classify_change
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import (
     ALLIANCE_INSTRUMENT_IDS,
     INSTRUMENTS,
     OUTCOME_INSTRUMENT_IDS,
-    RELIABLE_CHANGE_Z,
+    CutoffComparison,
     Instrument,
 )
-from alliance_desktop.domain.scoring import Score, in_clinical_range, is_below_cutoff, score
+from alliance_desktop.domain.scoring import (
+    CutoffChoice,
+    Score,
+    age_on,
+    check_form,
+    clinical_cutoff,
+    in_clinical_range,
+    is_below_cutoff,
+)
 from alliance_desktop.domain.vocabulary import RuptureKind
+from alliance_desktop.domain.wording import change_sentence, cutoff_words, score_words
 
 __all__ = [
     "RUPTURE_KIND_WORDS",
@@ -41,6 +50,7 @@ __all__ = [
     "RuptureMarker",
     "RuptureNote",
     "client_charts",
+    "describe_change",
     "describe_point",
     "when",
 ]
@@ -157,8 +167,12 @@ class InstrumentChart:
         kind: "alliance" or "outcome".
         y_range: The instrument's full total range (axes never scale to the data).
         subscale_range: Range of the subscale axis, when subscales are drawn.
-        cutoff: The cut-off line's value, or None when the instrument has none.
+        cutoff: The cut-off line's value, or None when the instrument has none. For a
+            cut-off that follows age (ORS), the one at the latest rating; each point is
+            flagged against the cut-off of its own rating.
         cutoff_label: Words for the cut-off line.
+        cutoff_choice: Which cut-off that is and for whom (outcome charts).
+        comparison: Whether a score at the cut-off counts as under it (the practice's).
         flag_words: What a flagged rating is, e.g. "under the cut-off" or, with the "at or
             under" setting, "at or under the cut-off" (the alerts' own wording).
         higher_is_better: Direction of the scale, for the axis title.
@@ -166,7 +180,7 @@ class InstrumentChart:
         band: (low, high) of the no-reliable-change band around the first score, clipped to
             the instrument's range.
         band_half_width: How far a score must move from the first to be reliable change
-            (1.96 x S_diff), before clipping.
+            (the published criterion in points), before clipping.
         band_label: Words for the band.
         change: First-to-latest change classification (outcome, two ratings or more).
     """
@@ -185,6 +199,9 @@ class InstrumentChart:
     band_label: str | None = None
     change: ChangeAssessment | None = None
     flag_words: str = "under the cut-off"
+    cutoff_choice: CutoffChoice | None = None
+    comparison: CutoffComparison | None = None
+    cutoff_history: str = ""
 
     @property
     def total(self) -> ChartLine:
@@ -221,6 +238,8 @@ class ClientCharts:
     ruptures: tuple[RuptureMarker, ...]
     first_session: ChartSession | None
     last_session: ChartSession | None
+    #: Forms kept incomplete (no total, never plotted): (session number, instrument, score).
+    incomplete: tuple[tuple[int, str, Score], ...] = ()
 
     def totals_by_session(self) -> dict[int, dict[str, float]]:
         """Session number -> {instrument id: total} of every plotted rating.
@@ -232,6 +251,16 @@ class ClientCharts:
             for point in chart.total.points:
                 totals.setdefault(point.number, {})[chart.instrument_id] = point.value
         return totals
+
+    def results_by_session(self) -> dict[int, dict[str, Score]]:
+        """Session number -> {instrument id: score} of every form, incomplete ones included."""
+        results: dict[int, dict[str, Score]] = {}
+        for chart in (*self.alliance, *self.outcome):
+            for point in chart.total.points:
+                results.setdefault(point.number, {})[chart.instrument_id] = point.score
+        for number, instrument_id, result in self.incomplete:
+            results.setdefault(number, {}).setdefault(instrument_id, result)
+        return results
 
     def chart(self, instrument_id: str) -> InstrumentChart | None:
         """The chart of one instrument, if the client has ratings on it."""
@@ -257,19 +286,25 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def client_charts(
-    sessions: Sequence[ChartSession], settings: AlertSettings | None = None
+    sessions: Sequence[ChartSession],
+    settings: AlertSettings | None = None,
+    *,
+    date_of_birth: date | None = None,
 ) -> ClientCharts:
     """Build every chart of one client from their sessions.
 
     Only attended sessions are plotted (cancelled and no-show sessions cannot carry ratings);
-    a form that cannot be scored is left out, as it is from the alerts. When one session
-    holds two forms of the same instrument, the later one counts, as in the session list.
+    a form that cannot be scored (an incomplete one) is left out, as it is from the alerts.
+    When one session holds two forms of the same instrument, the later one counts, as in
+    the session list.
 
     Args:
         sessions: The client's sessions, in any order.
         settings: The practice's alert settings (defaults when None); the SRS cut-off
             line and the "under the cut-off" marks follow them, so the chart agrees with
-            the alerts.
+            the alerts, as does whether an ORS of exactly its cut-off is clinical.
+        date_of_birth: The client's, for the ORS cut-off that follows age; None uses the
+            adult cut-off (and the label says so).
 
     Returns:
         The charts, alliance measures first (SRS, WAI-SR), then outcome (ORS, CORE-10).
@@ -277,6 +312,7 @@ def client_charts(
     settings = settings or AlertSettings()
     ordered = sorted(sessions, key=lambda s: (s.number, s.start))
     scored: dict[str, list[tuple[ChartSession, Score, tuple[float | None, ...]]]] = {}
+    incomplete: list[tuple[int, str, Score]] = []
     for session in ordered:
         if not session.attended:
             continue
@@ -286,11 +322,13 @@ def client_charts(
             if instrument is None:
                 continue
             try:
-                result = score(instrument, values)
+                result = check_form(instrument, values)
             except DomainError:
                 continue
             if result.total is not None:
                 latest[instrument_id] = (result, values)
+            else:
+                incomplete.append((session.number, instrument_id, result))
         for instrument_id, (result, values) in latest.items():
             scored.setdefault(instrument_id, []).append((session, result, values))
 
@@ -300,7 +338,9 @@ def client_charts(
         if i in scored
     )
     outcome = tuple(
-        _outcome_chart(INSTRUMENTS[i], scored[i]) for i in OUTCOME_INSTRUMENT_IDS if i in scored
+        _outcome_chart(INSTRUMENTS[i], scored[i], settings, date_of_birth)
+        for i in OUTCOME_INSTRUMENT_IDS
+        if i in scored
     )
     ruptures = tuple(
         RuptureMarker(s.session_id, s.number, s.start, s.ruptures) for s in ordered if s.ruptures
@@ -311,6 +351,7 @@ def client_charts(
         ruptures=ruptures,
         first_session=ordered[0] if ordered else None,
         last_session=ordered[-1] if ordered else None,
+        incomplete=tuple(incomplete),
     )
 
 
@@ -391,44 +432,66 @@ def _alliance_chart(
 
 
 def _outcome_chart(
-    instrument: Instrument, rows: list[tuple[ChartSession, Score, tuple[float | None, ...]]]
+    instrument: Instrument,
+    rows: list[tuple[ChartSession, Score, tuple[float | None, ...]]],
+    settings: AlertSettings,
+    date_of_birth: date | None,
 ) -> InstrumentChart:
     norms = instrument.norms
     higher_is_better = norms.higher_is_better if norms else True
-    cutoff = norms.cutoff if norms else None
-    cutoff_label = None
-    if cutoff is not None:
-        side = "below" if higher_is_better else f"{fmt_number(cutoff)} or more"
-        cutoff_label = (
-            f"Clinical cut-off {fmt_number(cutoff)} (clinical range: {side})"
-            if not higher_is_better
-            else f"Clinical cut-off {fmt_number(cutoff)} (clinical range: {side} it)"
-        )
+    comparison = settings.comparison_for(instrument.id)
+
+    def age(session: ChartSession) -> int | None:
+        return age_on(date_of_birth, session.start.date()) if date_of_birth else None
+
     total = ChartLine(
         instrument.id,
         STYLES.get(instrument.id, _DEFAULT_STYLE),
         "total",
         tuple(
-            _point(s, r, v, _total(r), bool(in_clinical_range(instrument, _total(r))))
+            _point(
+                s,
+                r,
+                v,
+                _total(r),
+                bool(in_clinical_range(instrument, _total(r), comparison, age=age(s))),
+            )
             for s, r, v in rows
         ),
     )
+    first_age = age(rows[0][0]) if rows else None
+    last_age = age(rows[-1][0]) if rows else None
+    choice = clinical_cutoff(instrument, last_age)
+    cutoff = choice.value if choice else None
+    cutoff_label = None
+    if choice is not None:
+        words = cutoff_words(choice, instrument, comparison)
+        cutoff_label = words[0].upper() + words[1:]
+    history = _cutoff_history(instrument, rows, age)
     band: tuple[float, float] | None = None
     half: float | None = None
     band_label: str | None = None
     change: ChangeAssessment | None = None
-    if norms is not None and norms.sd is not None and total.points:
+    criterion = change_criterion(instrument)
+    if criterion is not None and total.points:
         first = total.points[0].value
-        half = RELIABLE_CHANGE_Z * reliable_change(first, first, norms.sd, norms.reliability).s_diff
+        half = criterion.points
         low = max(instrument.total_min, first - half)
         high = min(instrument.total_max, first + half)
         band = (low, high)
         band_label = (
-            f"No reliable change: within {fmt_number(half)} points of the first score "
+            f"No reliable change: less than {fmt_number(half)} points from the first score "
             f"({fmt_number(first)})"
         )
         if len(total.points) >= 2:
-            change = classify_change(instrument, first, total.points[-1].value)
+            change = classify_change(
+                instrument,
+                first,
+                total.points[-1].value,
+                comparison=comparison,
+                first_age=first_age,
+                latest_age=last_age,
+            )
     return InstrumentChart(
         instrument_id=instrument.id,
         title=_title(instrument),
@@ -443,7 +506,31 @@ def _outcome_chart(
         band_half_width=half,
         band_label=band_label,
         change=change,
+        cutoff_choice=choice,
+        comparison=comparison,
+        cutoff_history=history,
     )
+
+
+def _cutoff_history(
+    instrument: Instrument,
+    rows: Sequence[tuple[ChartSession, Score, tuple[float | None, ...]]],
+    age: Callable[[ChartSession], int | None],
+) -> str:
+    """Words for a cut-off that changed with the client's age during the charted sessions."""
+    steps: list[tuple[int, float | None]] = []
+    for session, _score, _values in rows:
+        choice = clinical_cutoff(instrument, age(session))
+        value = choice.value if choice else None
+        if not steps or steps[-1][1] != value:
+            steps.append((session.number, value))
+    if len(steps) < 2:
+        return ""
+    parts = [
+        f"{'none' if value is None else fmt_number(value)} from session {number}"
+        for number, value in steps
+    ]
+    return "The clinical cut-off follows the client's age: " + ", ".join(parts) + "."
 
 
 def _total(result: Score) -> float:
@@ -456,9 +543,8 @@ def describe_point(chart: InstrumentChart, point: ChartPoint) -> str:
     """The hover text of one rated session: date, scores, subscales and item values."""
     instrument = INSTRUMENTS[chart.instrument_id]
     result = point.score
-    total = result.total if result.total is not None else point.value
     lines = [f"Session {point.number} · {when(point.start)}"]
-    headline = f"{chart.instrument_id} total {fmt_number(total)}"
+    headline = f"{chart.instrument_id} total {score_words(result, instrument)}"
     if chart.kind == "alliance" and point.flagged and chart.cutoff is not None:
         headline += f" — {chart.flag_words} of {fmt_number(chart.cutoff)}"
     elif chart.kind == "outcome" and point.flagged:
@@ -476,6 +562,30 @@ def describe_point(chart: InstrumentChart, point: ChartPoint) -> str:
     else:
         lines.append(f"Items 1-{len(shown)}: " + ", ".join(shown))
     return "\n".join(lines)
+
+
+def describe_change(chart: InstrumentChart) -> str:
+    """First-to-latest change in words under an outcome chart, with the figures used."""
+    points = chart.total.points
+    if not points:
+        return ""
+    first = points[0]
+    if chart.change is None:
+        return (
+            f"{chart.instrument_id}: one rating so far ({fmt_number(first.value)} in session "
+            f"{first.number}); change is classified from the second rating on."
+        )
+    latest = points[-1]
+    instrument = INSTRUMENTS[chart.instrument_id]
+    cutoff = cutoff_words(chart.cutoff_choice, instrument, chart.comparison)
+    text = change_sentence(
+        chart.instrument_id,
+        (first.value, first.number),
+        (latest.value, latest.number),
+        chart.change,
+        cutoff if chart.cutoff_choice else "",
+    )
+    return f"{text} {chart.cutoff_history}".strip()
 
 
 def _title(instrument: Instrument) -> str:

@@ -8,7 +8,7 @@ from reportlab.lib import colors
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from alliance_desktop.domain._format import fmt_number
-from alliance_desktop.reports.document import TEXT_WIDTH, render, styles
+from alliance_desktop.reports.document import TEXT_WIDTH, render, severity_markup, styles
 from alliance_desktop.services.reports import CaseloadReportData
 
 MEASURES = ("SRS", "WAI-SR", "ORS", "CORE-10")
@@ -24,14 +24,15 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
         Paragraph(
             f"{len(data.lines):,} clients in therapy (active or paused) on "
             f"{h.generated_on.isoformat()}; latest score of each measure and the alerts now "
-            "active.",
+            "active, urgent first. A discharged client is listed only while a risk answer "
+            "waits for review.",
             s["body"],
         ),
     ]
     header: list[object] = ["Code", "Name", "Last session", *MEASURES, "Alerts"]
     rows: list[list[object]] = [header]
     for line in data.lines:
-        alerts = "<br/>".join(escape(a) for a in line.alerts) or "—"
+        alerts = "<br/>".join(severity_markup(sev, reason) for sev, reason in line.alerts) or "—"
         rows.append(
             [
                 Paragraph(escape(line.code), s["cell"]),  # codes of up to 20 characters wrap

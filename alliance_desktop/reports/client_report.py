@@ -2,10 +2,12 @@
 sends to a referrer.
 
 Built from ``services.reports.ClientReportData`` only. Sections in order: header (practice,
-clinician, client, period), attendance, presenting concern and approach, goals with their
-first and latest rating, the alliance and outcome charts, the table of scores per session,
-ruptures and repairs, outcome first to latest with the figures used, optional client
-feedback, the clinician's narrative, a signature line, and the instruments' licence notes.
+clinician, client, period), attendance, presenting concern and approach, **risk** (whenever a
+risk item was answered above 0 in the period: every such answer and every review; it cannot
+be left out), goals with their first and latest rating, the alliance and outcome charts, the
+table of scores per session, ruptures and repairs, outcome first to latest with the
+criterion and cut-off used, optional client feedback, the clinician's narrative, a signature
+line, and notes on the instruments for the reader (what each is, who holds its rights).
 A pseudonymised report carries neither the name nor the date of birth, in text or metadata.
 """
 
@@ -18,7 +20,15 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 
 from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.reports.chart import chart_drawing
-from alliance_desktop.reports.document import TEXT_WIDTH, render, shortened, styles, text_block
+from alliance_desktop.reports.document import (
+    TEXT_WIDTH,
+    URGENT_COLOUR,
+    render,
+    severity_markup,
+    shortened,
+    styles,
+    text_block,
+)
 from alliance_desktop.services.reports import ClientReportData
 
 _TABLE_STYLE = TableStyle(
@@ -45,6 +55,7 @@ def client_report_pdf(data: ClientReportData) -> bytes:
     h = data.header
     clinician = ", ".join(escape(x) for x in (h.clinician_name, h.credentials) if x)
     story: list[Flowable] = _heading(data, clinician)
+    story += _risk(data)  # never optional: a risk answer is never out of sight
     for key, section in (
         ("goals", _goals),
         ("charts", _charts),
@@ -70,7 +81,7 @@ def client_report_pdf(data: ClientReportData) -> bytes:
         )
     )
     if data.licence_notes:
-        story.append(_p("Instruments", "h2"))
+        story.append(_p("About the measures", "h2"))
         story += [_p(escape(note), "small") for note in data.licence_notes]
     author = h.clinician_name or h.practice_name or "Alliance Desktop"
     # The title names the code only: it is printed in every footer and stored in the file.
@@ -145,13 +156,13 @@ def _scores(data: ClientReportData) -> list[Flowable]:
     story: list[Flowable] = [_p("Scores per session", "h2")]
     if not data.scores:
         return [*story, _p("No ratings in this period.")]
-    shown = [c for c in SCORE_COLUMNS if any(c in r.totals for r in data.scores)]
+    shown = [c for c in SCORE_COLUMNS if any(c in r.cells for r in data.scores)]
     with_subscales = any(r.subscales for r in data.scores)
     header = ["#", "Date", *shown] + (["Goal", "Task", "Bond"] if with_subscales else [])
     rows: list[list[object]] = [list(header)]
     for r in data.scores:
         row = [str(r.number), r.day.isoformat()]
-        row += [fmt_number(r.totals[c]) if c in r.totals else "" for c in shown]
+        row += [r.cells.get(c, "") for c in shown]
         if with_subscales:
             row += [
                 fmt_number(r.subscales[k]) if k in r.subscales else ""
@@ -162,6 +173,10 @@ def _scores(data: ClientReportData) -> list[Flowable]:
         "WAI-SR goal, task and bond are subscale sums (4–20); SRS and ORS 0–40; CORE-10 "
         "clinical score 0–40."
     )
+    if any(cell.endswith("*") for r in data.scores for cell in r.cells.values()):
+        note += " " + data.prorated_note
+    if any(cell == "incomplete" for r in data.scores for cell in r.cells.values()):
+        note += " “incomplete”: too many items missing to score; the answers are kept."
     return [*story, _table(rows), _p(note, "small")]
 
 
@@ -178,17 +193,42 @@ def _outcomes(data: ClientReportData) -> list[Flowable]:
     story: list[Flowable] = [_p("Outcome", "h2")]
     if not data.outcomes:
         return [*story, _p("Fewer than two outcome ratings in this period: no change to class.")]
-    for o in data.outcomes:
-        cutoff = "" if o.cutoff is None else f", clinical cut-off {fmt_number(o.cutoff)}"
+    story += [_p(escape(o.words)) for o in data.outcomes]
+    return story
+
+
+def _risk(data: ClientReportData) -> list[Flowable]:
+    """Every risk answer in the period and every review since: printed whenever there is one."""
+    risk = data.risk
+    if risk is None:
+        return []
+    story: list[Flowable] = [_p(f'<font color="{URGENT_COLOUR}">‼</font> Risk', "h2")]
+    questions = sorted({a.question for a in risk.answers})
+    story.append(
+        _p(
+            f"{escape(' and '.join(questions))} was answered above 0 in this period. Each "
+            "answer and each risk review recorded since:"
+        )
+    )
+    rows: list[list[object]] = [["#", "Date", "Question", "Rating", "Reviewed"]]
+    for a in risk.answers:
+        reviewed = "yes" if a.reviewed else _p(severity_markup("urgent", "not yet"), "cell")
+        question = _p(escape(a.question), "cell")
+        rows.append([str(a.session_number), a.day.isoformat(), question, a.rating, reviewed])
+    story.append(_table(rows, [24, 58, TEXT_WIDTH - 24 - 58 - 90 - 70, 90, 70]))
+    if any(not a.reviewed for a in risk.answers):
         story.append(
             _p(
-                f"<b>{o.instrument_id}</b> from {fmt_number(o.first)} (session "
-                f"{o.first_session}) to {fmt_number(o.latest)} (session {o.latest_session}): "
-                f"change {o.change:+g}, {escape(o.change_words)}. Reliable change index "
-                f"{o.index:.2f} (Jacobson &amp; Truax; SD {fmt_number(o.sd)}, reliability "
-                f"{fmt_number(o.reliability)}{cutoff})."
+                severity_markup(
+                    "urgent",
+                    "A risk answer has not been reviewed yet: check risk and record a review.",
+                )
             )
         )
+    if risk.reviews:
+        story += [_p(f"{day.isoformat()}: {escape(words)}") for day, words in risk.reviews]
+    else:
+        story.append(_p("No risk review has been recorded since."))
     return story
 
 

@@ -23,12 +23,30 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 from reportlab.platypus.doctemplate import LayoutError
 
+from alliance_desktop.domain.wording import SEVERITY_SYMBOLS, SEVERITY_WORDS
 from alliance_desktop.reports.fonts import BOLD, REGULAR, register_fonts
 from alliance_desktop.services.errors import InvalidInput
 
 PAGE = A4
 MARGIN = 18 * mm
 TEXT_WIDTH = PAGE[0] - 2 * MARGIN
+#: Okabe-Ito vermillion: urgent (risk) text, always with its sign and word as well.
+URGENT_COLOUR = "#D55E00"
+
+
+def severity_markup(severity: str, reason: str) -> str:
+    """One alert as report markup: sign, word and sentence; urgent in bold vermillion.
+
+    Severity never rests on colour alone: the sign and the word say it too.
+    """
+    sign = SEVERITY_SYMBOLS.get(severity, SEVERITY_SYMBOLS["warning"])
+    word = SEVERITY_WORDS.get(severity, SEVERITY_WORDS["warning"])
+    if severity == "urgent":
+        return (
+            f'<font color="{URGENT_COLOUR}"><b>{sign} {word}:</b></font> '
+            f'<font color="{URGENT_COLOUR}">{escape(reason)}</font>'
+        )
+    return f"<b>{sign} {word}:</b> {escape(reason)}"
 
 
 @cache

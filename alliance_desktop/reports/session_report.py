@@ -2,8 +2,9 @@
 
 Measures with their totals, subscales, change since last time and cut-off read exactly as
 the session editor showed them (``services.session_form.preview_form``), then the alerts the
-session raised with their reasons, goals rated, tasks agreed, the client's feedback, rupture
-and repair, the notes only when asked for, and a signature line.
+session raised with their reasons (an unreviewed risk answer from any earlier session among
+them) and the client's latest risk review, goals rated, tasks agreed, the client's feedback,
+rupture and repair, the notes only when asked for, and a signature line.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from html import escape
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from alliance_desktop.domain._format import fmt_number
-from alliance_desktop.reports.document import render, styles, text_block
+from alliance_desktop.reports.document import render, severity_markup, styles, text_block
 from alliance_desktop.services.reports import SessionReportData
-
-SEVERITY_WORDS = {"urgent": "Urgent", "warning": "Alert", "info": "Note"}
 
 
 def _p(text: str, style: str = "body") -> Paragraph:
@@ -47,12 +46,12 @@ def session_report_pdf(data: SessionReportData) -> bytes:
         story.append(_p("No measures recorded in this session."))
     story.append(_p("Alerts", "h2"))
     if data.alerts:
-        story += [
-            _p(f"<b>{SEVERITY_WORDS.get(severity, 'Alert')}:</b> {escape(reason)}")
-            for severity, reason in data.alerts
-        ]
+        story += [_p(severity_markup(severity, reason)) for severity, reason in data.alerts]
     else:
         story.append(_p("This session raised no alert."))
+    if data.latest_review is not None:
+        day, words = data.latest_review
+        story.append(_p(f"<b>Latest risk review</b> ({day.isoformat()}): {escape(words)}"))
     if data.goals:
         story.append(_p("Goals rated (0–10)", "h2"))
         story += [

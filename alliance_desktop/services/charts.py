@@ -57,4 +57,9 @@ def charts_for_client(
 ) -> ClientCharts:
     """One client's charts straight from the database."""
     rows = repository.list_sessions(db, client_id)
-    return client_charts(chart_sessions_from_rows(rows), settings or load_alert_settings(db))
+    fields = repository.get_client_fields(db, client_id)
+    return client_charts(
+        chart_sessions_from_rows(rows),
+        settings or load_alert_settings(db),
+        date_of_birth=fields.date_of_birth if fields else None,
+    )

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from alliance_desktop.domain.scoring import Score
 from alliance_desktop.domain.series import ClientCharts, client_charts
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus, GoalStatus
 from alliance_desktop.services.charts import chart_sessions_from_rows
@@ -57,7 +58,12 @@ class ClientInvalid(InvalidInput):
 
 @dataclass(frozen=True)
 class SessionOverview:
-    """One line of the session list: the session and its measure totals."""
+    """One line of the session list: the session and its measures.
+
+    ``scores`` holds the totals the charts plot; ``results`` every form's score, including
+    a pro-rated one (``Score.prorated``) and one kept incomplete (no total), so the list
+    can say so.
+    """
 
     session_id: int
     number: int
@@ -65,11 +71,16 @@ class SessionOverview:
     attendance: Attendance
     scores: dict[str, float] = field(default_factory=dict)
     ruptures: int = 0
+    results: dict[str, Score] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ClientRecord:
-    """Everything the detail area shows about one client."""
+    """Everything the detail area shows about one client.
+
+    ``history`` lists the risk reviews and acknowledged alerts (newest first) in words, and
+    ``latest_review`` the most recent risk review, if any.
+    """
 
     client_id: int
     fields: ClientFields
@@ -77,6 +88,7 @@ class ClientRecord:
     sessions: list[SessionOverview]
     row: ClientListRow | None
     charts: ClientCharts = field(default_factory=lambda: client_charts(()))
+    history: tuple[tuple[date, str, str], ...] = ()  # (day, "review"/"acknowledgement", words)
 
 
 def _has_control_characters(text: str) -> bool:
@@ -224,18 +236,33 @@ def delete_client(db: Database, client_id: int) -> Change:
 
 def client_record(db: Database, client_id: int) -> ClientRecord:
     """Fields, goals, sessions with their scores, charts, and the list summary of one client."""
+    from alliance_desktop.services.alerts import alert_history
+
     fields = _require_client(db, client_id)
     rows = repository.list_sessions(db, client_id)
-    charts = client_charts(chart_sessions_from_rows(rows), load_alert_settings(db))
+    charts = client_charts(
+        chart_sessions_from_rows(rows),
+        load_alert_settings(db),
+        date_of_birth=fields.date_of_birth,
+    )
     # Each form is scored once, by the charts; an unscoreable one is shown without a total,
     # and only attended sessions carry ratings.
     totals = charts.totals_by_session()
+    results = charts.results_by_session()
     sessions = [
         SessionOverview(
-            s.session_id, s.number, s.start, s.attendance, totals.get(s.number, {}), len(s.ruptures)
+            s.session_id,
+            s.number,
+            s.start,
+            s.attendance,
+            totals.get(s.number, {}),
+            len(s.ruptures),
+            results.get(s.number, {}),
         )
         for s in rows
     ]
+    reviews, acknowledged = repository.client_alert_records(db, client_id)
+    history = tuple((h.when, h.kind, h.text) for h in alert_history(reviews, acknowledged))
     return ClientRecord(
         client_id=client_id,
         fields=fields,
@@ -243,6 +270,7 @@ def client_record(db: Database, client_id: int) -> ClientRecord:
         sessions=sessions,
         row=client_row(db, client_id),
         charts=charts,
+        history=history,
     )
 
 

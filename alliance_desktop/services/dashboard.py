@@ -11,35 +11,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from alliance_desktop.domain.alerts import AlertKind
+from alliance_desktop.domain.alerts import KIND_NOTES, AlertKind
 from alliance_desktop.domain.instruments import ALLIANCE_INSTRUMENT_IDS, OUTCOME_INSTRUMENT_IDS
 from alliance_desktop.domain.vocabulary import ClientStatus
+from alliance_desktop.domain.wording import severity_rank
 from alliance_desktop.services.summaries import active_alerts, list_clients
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ActivityCounts, ClientListRow
 
 #: Group headings in the order a therapist should read them: risk first, then the alliance
-#: (the early warning of a rupture), then what is missing, then outcome.
-GROUP_TITLES: Mapping[AlertKind, str] = {
-    AlertKind.RISK: "Risk item answered — act today",
-    AlertKind.UNDER_CUTOFF: "Alliance under the cut-off",
-    AlertKind.DROPPED: "Alliance dropped since the last rating",
-    AlertKind.FALLING_SUBSCALE: "Goal, task or bond falling",
-    AlertKind.LOW_ITEM: "A single alliance rating low",
-    AlertKind.OVERDUE: "Measure overdue",
-    AlertKind.NOT_ON_TRACK: "Outcome not on track",
-    AlertKind.PERFECT_RUN: "Perfect alliance scores in a row",
-}
+#: (the early warning of a rupture), then what is missing, then outcome. The words are the
+#: domain's (``KIND_NOTES``), so a heading reads the same wherever it appears.
+GROUP_TITLES: Mapping[AlertKind, str] = {kind: KIND_NOTES[kind].title for kind in AlertKind}
 
 
 @dataclass(frozen=True)
 class DashboardEntry:
     """One client under one alert heading, with each of that kind's alert sentences.
 
-    A client can have several alerts of one kind (goal, task and bond all falling), each
-    with its own advice; all are kept, most urgent first.
+    A client can have several alerts of one kind (an overdue SRS and an overdue WAI-SR);
+    all are kept, most urgent first. An alert that one rating raised for several rules
+    (under the cut-off and dropped) is one alert, under its most pressing kind.
     """
 
     client_id: int
@@ -47,6 +42,8 @@ class DashboardEntry:
     name: str
     severity: str  # of the most urgent of them
     reasons: tuple[str, ...]
+    #: The stored alerts themselves, so a view can act on one (review or acknowledge).
+    alerts: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,17 +93,23 @@ def build_dashboard(
         alerts = active_alerts(row)
         if alerts:
             with_alerts += 1
-        mine: dict[AlertKind, tuple[str, list[str]]] = {}  # kind -> (severity, reasons)
-        for alert in alerts:  # stored most urgent first
+        mine: dict[AlertKind, list[Mapping[str, Any]]] = {}
+        for alert in sorted(alerts, key=lambda a: severity_rank(a.get("severity"))):
             try:
                 kind = AlertKind(str(alert["kind"]))
             except ValueError:
                 continue  # a kind from a newer rules version; the summary is recomputed soon
-            severity = str(alert.get("severity", "warning"))
-            mine.setdefault(kind, (severity, []))[1].append(str(alert.get("reason", "")))
-        for kind, (severity, reasons) in mine.items():
+            mine.setdefault(kind, []).append(alert)
+        for kind, found in mine.items():
             by_kind.setdefault(kind, []).append(
-                DashboardEntry(row.client_id, row.code, row.display_name, severity, tuple(reasons))
+                DashboardEntry(
+                    row.client_id,
+                    row.code,
+                    row.display_name,
+                    str(found[0].get("severity", "warning")),
+                    tuple(str(a.get("reason", "")) for a in found),
+                    tuple(found),
+                )
             )
     groups = tuple(
         AlertGroup(kind, GROUP_TITLES.get(kind, str(kind)), tuple(entries))

@@ -2,8 +2,9 @@
 
 ``reports/`` turns these data into pages and never opens the database (ARCHITECTURE.md).
 Every figure comes from ``domain``: totals and subscales from ``scoring.score`` (through the
-chart series, as on screen), change from ``change.classify_change``, alerts from the stored
-summaries that ``alerts.evaluate_alerts`` wrote. With ``pseudonymise`` the client's name and
+chart series, as on screen), change from ``change.classify_change`` and its words from
+``domain.wording``, alerts from the stored summaries that ``alerts.evaluate_alerts`` wrote,
+risk answers and reviews from ``domain.risk``. With ``pseudonymise`` the client's name and
 date of birth are left out of the data altogether, so no page can print them.
 """
 
@@ -11,29 +12,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from alliance_desktop.domain.change import ChangeClass
+from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import INSTRUMENTS
-from alliance_desktop.domain.scoring import score
-from alliance_desktop.domain.series import ClientCharts, RuptureMarker, RuptureNote, client_charts
+from alliance_desktop.domain.scoring import check_form, score
+from alliance_desktop.domain.series import (
+    ClientCharts,
+    RuptureMarker,
+    RuptureNote,
+    client_charts,
+    describe_change,
+)
 from alliance_desktop.domain.vocabulary import APPROACH_LABELS, Attendance, ClientStatus, GoalStatus
+from alliance_desktop.domain.wording import score_cell, severity_rank
+from alliance_desktop.services.alerts import endorsements, latest_review, review_words
 from alliance_desktop.services.charts import chart_sessions_from_tree
 from alliance_desktop.services.errors import InvalidInput
 from alliance_desktop.services.sessions import client_for_code
 from alliance_desktop.services.settings import load_practice
-from alliance_desktop.services.summaries import active_alerts, list_clients, load_alert_settings
+from alliance_desktop.services.summaries import (
+    active_alerts,
+    list_clients,
+    load_alert_settings,
+    risk_reviews,
+)
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientData, SessionData
 
-CHANGE_WORDS = {
-    ChangeClass.RECOVERED: "recovered (reliable improvement into the non-clinical range)",
-    ChangeClass.IMPROVED: "reliably improved",
-    ChangeClass.UNCHANGED: "no reliable change",
-    ChangeClass.DETERIORATED: "reliably deteriorated",
-}
 GOAL_STATUS_WORDS = {
     GoalStatus.ACTIVE: "active",
     GoalStatus.ACHIEVED: "achieved",
@@ -75,29 +84,44 @@ class GoalProgress:
 
 @dataclass(frozen=True)
 class ScoreRow:
-    """One attended session's totals and WAI-SR subscales, as the table prints them."""
+    """One attended session's totals and WAI-SR subscales, as the table prints them.
+
+    ``cells`` holds each measure's cell as printed: "12.2*" for a pro-rated score (the
+    table's note says what * means) and "incomplete" for a form kept without a score.
+    """
 
     number: int
     day: date
     totals: dict[str, float]
     subscales: dict[str, float]  # WAI-SR goal / task / bond
+    cells: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class OutcomeSummary:
-    """First to latest on one outcome measure, with the figures the class was worked from."""
+    """First to latest on one outcome measure, in words with the criterion and cut-off used."""
 
     instrument_id: str
-    first: float
-    first_session: int
-    latest: float
-    latest_session: int
-    change: float
-    change_words: str
-    index: float
-    sd: float
-    reliability: float
-    cutoff: float | None
+    words: str
+
+
+@dataclass(frozen=True)
+class RiskEntry:
+    """One risk answer in the period: where, what and whether a review has covered it."""
+
+    session_number: int
+    day: date
+    question: str  # "CORE-10 item 6 (plans to end my life)"
+    rating: str  # "2 (Sometimes)"
+    reviewed: bool
+
+
+@dataclass(frozen=True)
+class RiskSection:
+    """Every risk answer in the period and every review: printed whenever there is one."""
+
+    answers: tuple[RiskEntry, ...]
+    reviews: tuple[tuple[date, str], ...]  # (day, the review in words)
 
 
 @dataclass(frozen=True)
@@ -124,6 +148,8 @@ class ClientReportData:
     narrative: str = ""
     licence_notes: tuple[str, ...] = field(default_factory=tuple)
     sections: frozenset[str] = frozenset(SECTIONS)
+    risk: RiskSection | None = None  # None when no risk answer was given in the period
+    prorated_note: str = ""
 
     @property
     def pseudonymised(self) -> bool:
@@ -169,7 +195,9 @@ def client_report_data(
     low, high = datetime.combine(start, time.min), datetime.combine(end, time.max)
     in_period = [s for s in client.sessions if low <= s.start <= high]
     charts = client_charts(
-        chart_sessions_from_tree(_with_sessions(client, in_period)), load_alert_settings(db)
+        chart_sessions_from_tree(_with_sessions(client, in_period)),
+        load_alert_settings(db),
+        date_of_birth=client.date_of_birth,
     )
     practice = load_practice(db)
     counts = {a: sum(1 for s in in_period if s.attendance is a) for a in Attendance}
@@ -189,7 +217,7 @@ def client_report_data(
         no_show=counts[Attendance.NO_SHOW],
         goals=_goals(client, in_period),
         charts=charts,
-        scores=_scores(charts),
+        scores=_scores(charts, in_period),
         ruptures=tuple((m.number, m.start.date(), m.describe(limit=600)) for m in charts.ruptures),
         outcomes=_outcomes(charts),
         feedback=tuple(
@@ -200,6 +228,8 @@ def client_report_data(
         narrative=narrative.strip(),
         licence_notes=_licence_notes(charts),
         sections=chosen,
+        risk=_risk_section(client, low, high),
+        prorated_note=PRORATED_NOTE,
     )
 
 
@@ -231,43 +261,78 @@ def _goals(client: ClientData, sessions: Sequence[SessionData]) -> tuple[GoalPro
     )
 
 
-def _scores(charts: ClientCharts) -> tuple[ScoreRow, ...]:
+#: What a star beside a score in the table means.
+PRORATED_NOTE = "* pro-rated: one item was missing, so the score is the item mean times ten."
+
+
+def _scores(charts: ClientCharts, sessions: Sequence[SessionData]) -> tuple[ScoreRow, ...]:
     rows: dict[int, ScoreRow] = {}
     for chart in (*charts.alliance, *charts.outcome):
         for point in chart.total.points:
             row = rows.setdefault(point.number, ScoreRow(point.number, point.start.date(), {}, {}))
             row.totals[chart.instrument_id] = point.value
+            cell = fmt_number(point.value)
+            row.cells[chart.instrument_id] = cell + ("*" if point.score.prorated else "")
             if chart.instrument_id == "WAI-SR":
                 for line in chart.lines[1:]:
                     for p in line.points:
                         if p.number == point.number:
                             row.subscales[line.key] = p.value
+    # Forms kept incomplete have no point on a chart, but the table says they were taken.
+    for session in sessions:
+        for m in session.measurements:
+            instrument = INSTRUMENTS.get(m.instrument_id)
+            if instrument is None or session.attendance is not Attendance.ATTENDED:
+                continue
+            try:
+                result = check_form(instrument, m.item_values)
+            except DomainError:
+                continue
+            if result.incomplete:
+                row = rows.setdefault(
+                    session.number, ScoreRow(session.number, session.start.date(), {}, {})
+                )
+                row.cells.setdefault(m.instrument_id, score_cell(result, instrument))
     return tuple(rows[n] for n in sorted(rows))
 
 
 def _outcomes(charts: ClientCharts) -> tuple[OutcomeSummary, ...]:
-    found = []
-    for chart in charts.outcome:
-        c = chart.change
-        if c is None:
-            continue
-        first, latest = chart.total.points[0], chart.total.points[-1]
-        found.append(
-            OutcomeSummary(
-                chart.instrument_id,
-                first.value,
-                first.number,
-                latest.value,
-                latest.number,
-                c.change,
-                CHANGE_WORDS[c.change_class],
-                c.reliable.index,
-                c.sd_used,
-                c.reliability_used,
-                c.cutoff_used,
+    return tuple(
+        OutcomeSummary(chart.instrument_id, describe_change(chart))
+        for chart in charts.outcome
+        if chart.change is not None
+    )
+
+
+def _risk_section(client: ClientData, low: datetime, high: datetime) -> RiskSection | None:
+    """Risk answers given in the period, whether each is reviewed, and the period's reviews."""
+    found = [e for e in endorsements(client) if low <= e.taken_at <= high]
+    if not found:
+        return None
+    covered = {key for review in risk_reviews(client.risk_reviews) for key in review.covers}
+    answers = []
+    for e in found:
+        instrument = INSTRUMENTS[e.instrument_id]
+        item = instrument.item(e.item)
+        anchor = ""
+        if instrument.anchors and item.step == 1:
+            anchor = f" ({instrument.anchors[round(e.value - item.minimum)]})"
+        answers.append(
+            RiskEntry(
+                e.session_number,
+                e.taken_at.date(),
+                instrument.item_name(e.item),
+                fmt_number(e.value) + anchor,
+                e.key in covered,
             )
         )
-    return tuple(found)
+    first_day = min(e.taken_at.date() for e in found)
+    reviews = tuple(
+        (r.reviewed_on, review_words(r))
+        for r in sorted(client.risk_reviews, key=lambda r: (r.reviewed_on, r.recorded_at))
+        if r.reviewed_on >= first_day  # every review since the first answer, even after the period
+    )
+    return RiskSection(tuple(answers), reviews)
 
 
 def _excerpt(text: str) -> str:
@@ -278,9 +343,10 @@ def _excerpt(text: str) -> str:
 
 
 def _licence_notes(charts: ClientCharts) -> tuple[str, ...]:
+    """For each measure shown: what it is and who holds its rights, for a referrer."""
     shown = [c.instrument_id for c in (*charts.alliance, *charts.outcome)]
     return tuple(
-        f"{INSTRUMENTS[i].name}: {INSTRUMENTS[i].licence}" for i in shown if i in INSTRUMENTS
+        f"{INSTRUMENTS[i].description} {INSTRUMENTS[i].rights}" for i in shown if i in INSTRUMENTS
     )
 
 
@@ -305,6 +371,7 @@ class SessionReportData:
     client_feedback: str
     ruptures: str
     notes: str | None  # None unless asked for: notes are off by default
+    latest_review: tuple[date, str] | None = None  # the client's latest risk review, in words
 
     @property
     def pseudonymised(self) -> bool:
@@ -349,7 +416,14 @@ def session_report_data(
         have = f"sessions 1 to {len(client.sessions)}" if client.sessions else "no sessions yet"
         raise InvalidInput(f"{client.code} has no session {number}; it has {have}.")
     # The record as it stood when the session ended: what came later is not part of it.
-    earlier = _with_sessions(client, [s for s in client.sessions if s.start < session.start])
+    ended = session.start + timedelta(minutes=session.duration_minutes)
+    earlier = replace(
+        client,
+        sessions=[s for s in client.sessions if s.start < session.start],
+        risk_reviews=[r for r in client.risk_reviews if r.reviewed_on <= session.start.date()],
+        acknowledgements=[a for a in client.acknowledgements if a.acknowledged_at <= ended],
+    )
+    review = latest_review(client)
     preview = preview_form(
         form_from_session(session), earlier, load_alert_settings(db), now=session.start
     )
@@ -384,6 +458,7 @@ def session_report_data(
         if session.ruptures
         else "",
         notes=session.notes.strip() if include_notes else None,
+        latest_review=(review.reviewed_on, review_words(review)) if review else None,
     )
 
 
@@ -402,7 +477,7 @@ class CaseloadLine:
     name: str
     last_session: date | None
     latest: dict[str, float]
-    alerts: tuple[str, ...]
+    alerts: tuple[tuple[str, str], ...]  # (severity, reason), most pressing first
 
 
 @dataclass(frozen=True)
@@ -413,10 +488,19 @@ class CaseloadReportData:
     lines: tuple[CaseloadLine, ...]
 
 
+def _alert_rank(alert: dict[str, Any]) -> int:
+    return severity_rank(alert.get("severity"))
+
+
 def caseload_report_data(db: Database, today: date | None = None) -> CaseloadReportData:
-    """One line per active or paused client (discharged clients are left out)."""
+    """One line per active or paused client; a discharged client only with an urgent alert.
+
+    A risk answer nobody has reviewed stays in view after discharge (``active_alerts``).
+    """
     rows = [
-        r for r in list_clients(db, include_alerts=True) if r.status is not ClientStatus.DISCHARGED
+        r
+        for r in list_clients(db, include_alerts=True)
+        if r.status is not ClientStatus.DISCHARGED or active_alerts(r)
     ]
     latest = _latest_totals(repository.latest_measurements(db, [r.client_id for r in rows]))
     practice = load_practice(db)
@@ -433,7 +517,10 @@ def caseload_report_data(db: Database, today: date | None = None) -> CaseloadRep
                 r.display_name,
                 r.summary.last_session.date() if r.summary and r.summary.last_session else None,
                 latest.get(r.client_id, {}),
-                tuple(str(a.get("reason", "")) for a in active_alerts(r)),
+                tuple(
+                    (str(a.get("severity", "warning")), str(a.get("reason", "")))
+                    for a in sorted(active_alerts(r), key=_alert_rank)
+                ),
             )
             for r in sorted(rows, key=lambda r: r.code)
         ),

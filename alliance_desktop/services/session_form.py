@@ -21,14 +21,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from alliance_desktop.domain._format import fmt_number
-from alliance_desktop.domain.alerts import AlertSettings
+from alliance_desktop.domain.alerts import REVIEW_ONLY_KINDS, AlertSettings
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import (
     INSTRUMENTS,
     Instrument,
     Item,
 )
-from alliance_desktop.domain.scoring import in_clinical_range, is_below_cutoff, score
+from alliance_desktop.domain.scoring import (
+    age_on,
+    check_form,
+    clinical_cutoff,
+    in_clinical_range,
+    is_below_cutoff,
+    score,
+)
 from alliance_desktop.domain.vocabulary import (
     Approach,
     Attendance,
@@ -59,6 +66,7 @@ MAX_DURATION = 600
 FORM_VERSION = 1
 _DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
 _WHOLE_MINUTES = re.compile(r"[0-9]{1,3}")
+_RISK_KINDS = frozenset(str(k) for k in REVIEW_ONLY_KINDS)
 #: A new session offers the WAI-SR every this many sessions (Hatcher & Gillaspy's short form
 #: is meant for repeated use; every fourth keeps it ahead of the "overdue" alert).
 WAI_SR_EVERY = 4
@@ -459,7 +467,10 @@ def _read_measure(
         for item, value in zip(instrument.items, values, strict=True)
         if value is None and not item.optional
     ]
-    if len(missing) > instrument.max_prorated_items:
+    # A form with a risk item is kept incomplete rather than refused (the answers given,
+    # item 6 above all, must not be lost); session_warnings asks before it is saved so.
+    keep_incomplete = instrument.keeps_incomplete_forms and any(v is not None for v in values)
+    if len(missing) > instrument.max_prorated_items and not keep_incomplete:
         errors[item_key(instrument.id, missing[0])] = (
             f"Enter all {len(instrument.items)} {instrument.id} items (or untick {instrument.id}"
             " if it was not done this session)."
@@ -627,34 +638,61 @@ def _scored(
     start: datetime,
     settings: AlertSettings,
 ) -> MeasurePreview:
-    result = score(instrument, m.item_values)
+    result = check_form(instrument, m.item_values)
     total = result.total
-    words = [f"Total {fmt_number(total or 0, 1)} of {fmt_number(instrument.total_max)}"]
+    if total is None:  # kept incomplete: no score, but its answers (a risk item) still count
+        entered = len(instrument.items) - len(result.missing)
+        words = [f"Incomplete: {entered} of {len(instrument.items)} entered, kept without a score"]
+        risk = [i.number for i in instrument.items if i.risk]
+        if risk:
+            words.append(f"item {risk[0]} is still read for risk")
+        return MeasurePreview(instrument.id, None, {}, None, None, " · ".join(words))
+    headline = f"Total {fmt_number(total, 1)} of {fmt_number(instrument.total_max)}"
+    if result.prorated:
+        headline += f", pro-rated from {result.answered} items"
+    words = [headline]
     subscales = sorted(result.subscales.items(), key=lambda kv: _SUBSCALE_ORDER.get(kv[0], 9))
     words += [f"{name} {fmt_number(value, 1)}" for name, value in subscales]
     if result.band:
         words.append(result.band.lower())
     previous, previous_number = _previous_total(instrument, client, start)
     change = None
-    if previous is not None and total is not None:
+    if previous is not None:
         change = round(total - previous, instrument.total_decimals)
         if change == 0:
             words.append(f"same as session {previous_number}")
         else:
             way = "up" if change > 0 else "down"
             words.append(f"{way} {fmt_number(abs(change), 1)} since session {previous_number}")
-    if total is not None and instrument.norms is not None:
-        cutoff = settings.srs_cutoff if instrument.id == "SRS" else instrument.norms.cutoff
-        if instrument.id == "SRS":  # the practice's own SRS cut-off and comparison
-            concerning = is_below_cutoff(total, settings.srs_cutoff, settings.srs_cutoff_comparison)
-        else:
-            concerning = bool(in_clinical_range(instrument, total))
-        if concerning and cutoff is not None:
-            side = "under" if instrument.norms.higher_is_better else "at or over"
-            words.append(f"{side} the cut-off of {fmt_number(cutoff)}")
+    if instrument.norms is not None:
+        words += _cutoff_words(instrument, total, client, start, settings)
     return MeasurePreview(
         instrument.id, total, dict(result.subscales), change, previous_number, " · ".join(words)
     )
+
+
+def _cutoff_words(
+    instrument: Instrument,
+    total: float,
+    client: ClientData,
+    start: datetime,
+    settings: AlertSettings,
+) -> list[str]:
+    """Words such as "under the cut-off of 36" when the total is on the concerning side."""
+    norms = instrument.norms
+    assert norms is not None
+    if instrument.id == "SRS":  # the practice's own SRS cut-off and comparison
+        if is_below_cutoff(total, settings.srs_cutoff, settings.srs_cutoff_comparison):
+            return [f"under the cut-off of {fmt_number(settings.srs_cutoff)}"]
+        return []
+    age = age_on(client.date_of_birth, start.date()) if client.date_of_birth else None
+    choice = clinical_cutoff(instrument, age)
+    comparison = settings.comparison_for(instrument.id)
+    if choice is None or not in_clinical_range(instrument, total, comparison, age=age):
+        return []
+    side = "under" if norms.higher_is_better else "at or over"
+    group = f" for {choice.population}" if choice.population and not choice.assumed_adult else ""
+    return [f"{side} the cut-off of {fmt_number(choice.value)}{group}"]
 
 
 def _previous_total(
@@ -696,8 +734,12 @@ def _alerts_raised(
     number = ordered.index(draft) + 1
     hypothetical = replace(client, sessions=renumbered)
     summary = summarise_tree(hypothetical, settings, rules_key(settings))
+    # A risk answer not yet reviewed is shown whatever session it came from: recording any
+    # session is a moment to see it (and the editor offers to record the review).
     return tuple(
-        (a["severity"], a["reason"]) for a in summary.alerts or [] if a["session_number"] == number
+        (a["severity"], a["reason"])
+        for a in summary.alerts or []
+        if a["session_number"] == number or a["kind"] in _RISK_KINDS
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import get_instrument
-from alliance_desktop.domain.scoring import score
+from alliance_desktop.domain.scoring import check_form
 from alliance_desktop.domain.vocabulary import Attendance, GoalStatus
 from alliance_desktop.services.clients import Change
 from alliance_desktop.services.errors import Conflict, InvalidInput
@@ -172,7 +172,7 @@ def _clash(session: SessionData, others: list[SessionData]) -> str | None:
 def _measurement_problem(m: MeasurementData, session: SessionData) -> str | None:
     try:
         instrument = get_instrument(m.instrument_id)
-        score(instrument, m.item_values)
+        check_form(instrument, m.item_values)  # an incomplete CORE-10 is kept, not refused
     except DomainError as exc:
         return str(exc)
     if m.instrument_version != instrument.version:
@@ -207,6 +207,20 @@ def _goal_problem(number: int, rating: float, client: ClientData, day: date) -> 
 def session_warnings(session: SessionData, client: ClientData) -> list[str]:
     """Things worth a second look that do not stop a save."""
     warnings = []
+    for m in session.measurements:
+        try:
+            instrument = get_instrument(m.instrument_id)
+            result = check_form(instrument, m.item_values)
+        except DomainError:
+            continue  # refused by session_problems
+        if result.incomplete:
+            missing = ", ".join(str(n) for n in result.missing)
+            risk = [i.number for i in instrument.items if i.risk]
+            read = f" Item {risk[0]} is still read for risk." if len(risk) == 1 else ""
+            warnings.append(
+                f"{instrument.id} has {len(result.missing)} items missing (items {missing}); "
+                f"it will be kept as incomplete, with no score and no point on the chart.{read}"
+            )
     if client.discharge_date is not None and session.start.date() > client.discharge_date:
         warnings.append(
             f"{client.code} was discharged on {client.discharge_date}, before this session; "
@@ -281,7 +295,7 @@ def measurement_from_values(
     """A measurement for the CLI's ``--srs 9,9,8.5,9`` style flags (checked when stored)."""
     try:
         instrument = get_instrument(instrument_id)
-        score(instrument, values)
+        check_form(instrument, values)
     except DomainError as exc:
         raise InvalidInput(str(exc)) from None
     return MeasurementData(instrument.id, instrument.version, values, taken_at)
@@ -299,14 +313,18 @@ def session_to_json(session: SessionData) -> dict[str, Any]:
             "item_values": list(m.item_values),
             "total": None,
             "subscales": {},
+            "prorated": False,
+            "incomplete": False,
         }
         try:
-            result = score(get_instrument(m.instrument_id), m.item_values)
+            result = check_form(get_instrument(m.instrument_id), m.item_values)
         except DomainError:
             pass  # shown with its values and no score
         else:
             entry["total"] = result.total
             entry["subscales"] = dict(result.subscales)
+            entry["prorated"] = result.prorated
+            entry["incomplete"] = result.incomplete
         measurements.append(entry)
     return {
         "number": session.number,

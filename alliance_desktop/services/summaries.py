@@ -18,6 +18,9 @@ from typing import Any
 
 from alliance_desktop.domain.alerts import (
     ALERT_RULES_VERSION,
+    Acknowledgement,
+    Alert,
+    AlertKind,
     AlertSettings,
     MeasurementFact,
     SessionFact,
@@ -25,20 +28,25 @@ from alliance_desktop.domain.alerts import (
 )
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import ALLIANCE_INSTRUMENT_IDS, get_instrument
+from alliance_desktop.domain.risk import EndorsementKey, RiskReview
 from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus
+from alliance_desktop.domain.wording import severity_rank
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import (
+    AcknowledgementData,
     ClientData,
+    ClientExtras,
     ClientListRow,
     ClientSummaryData,
     MeasurementFactRow,
+    RiskReviewData,
     SessionFactRow,
 )
 
 ALERT_SETTINGS_KEY = "alert_settings"
-_SEVERITY_ORDER = {"urgent": 0, "warning": 1, "info": 2}
+_NO_EXTRAS = ClientExtras()  # frozen: safe to share
 
 
 def load_alert_settings(db: Database) -> AlertSettings:
@@ -64,11 +72,57 @@ class SessionLine:
     attendance: Attendance
 
 
+def risk_reviews(data: Iterable[RiskReviewData]) -> list[RiskReview]:
+    """Stored reviews as the domain reads them (an unreadable covered answer is skipped)."""
+    reviews = []
+    for r in data:
+        keys = []
+        for cover in r.covers:
+            try:
+                keys.append(EndorsementKey.from_dict(cover))
+            except DomainError:
+                continue  # such an answer stays unreviewed: it alerts, it is never hidden
+        reviews.append(
+            RiskReview(r.reviewed_on, r.action, r.risk_ongoing, r.recorded_at, tuple(keys))
+        )
+    return reviews
+
+
+def acknowledgements(data: Iterable[AcknowledgementData]) -> list[Acknowledgement]:
+    """Stored acknowledgements as the domain reads them (unknown kinds are left out)."""
+    known = {k.value for k in AlertKind}
+    return [
+        Acknowledgement(
+            tuple(AlertKind(k) for k in a.kinds if k in known),
+            a.instrument_id,
+            a.rating_at,
+            a.acknowledged_at,
+            a.note,
+            a.reason,
+        )
+        for a in data
+    ]
+
+
+def alert_to_dict(alert: Alert) -> dict[str, Any]:
+    """An alert as the summary stores it (JSON-ready)."""
+    return {
+        "kind": str(alert.kind),
+        "kinds": [str(k) for k in alert.kinds],
+        "instrument_id": alert.instrument_id,
+        "session_number": alert.session_number,
+        "severity": str(alert.severity),
+        "reason": alert.reason,
+        "rating_at": alert.rating_at.isoformat() if alert.rating_at else None,
+    }
+
+
 def summarise(
     sessions: Sequence[SessionLine],
     measurements: Sequence[MeasurementFact],
     settings: AlertSettings,
     key: str,
+    extras: ClientExtras = _NO_EXTRAS,
 ) -> ClientSummaryData:
     """Compute one client's summary from plain facts."""
     counts = Counter(s.attendance for s in sessions)
@@ -76,19 +130,17 @@ def summarise(
     last_session = max((s.start for s in facts if s.attended), default=None)
     alliance_id, alliance_total, alliance_at = _latest_alliance(measurements)
     found = sorted(
-        evaluate_alerts(facts, measurements, settings),
-        key=lambda a: _SEVERITY_ORDER.get(str(a.severity), len(_SEVERITY_ORDER)),
+        evaluate_alerts(
+            facts,
+            measurements,
+            settings,
+            date_of_birth=extras.date_of_birth,
+            reviews=risk_reviews(extras.risk_reviews),
+            acknowledgements=acknowledgements(extras.acknowledgements),
+        ),
+        key=lambda a: severity_rank(a.severity),
     )
-    alerts = [
-        {
-            "kind": str(a.kind),
-            "instrument_id": a.instrument_id,
-            "session_number": a.session_number,
-            "severity": str(a.severity),
-            "reason": a.reason,
-        }
-        for a in found
-    ]
+    alerts = [alert_to_dict(a) for a in found]
     return ClientSummaryData(
         sessions_total=len(sessions),
         attended=counts[Attendance.ATTENDED],
@@ -102,6 +154,7 @@ def summarise(
         top_alert=found[0].reason if found else None,
         alerts=alerts,
         rules_key=key,
+        top_severity=str(found[0].severity) if found else None,
     )
 
 
@@ -113,7 +166,10 @@ def summarise_tree(client: ClientData, settings: AlertSettings, key: str) -> Cli
         for s in client.sessions
         for m in s.measurements
     ]
-    return summarise(lines, facts, settings, key)
+    extras = ClientExtras(
+        client.date_of_birth, tuple(client.risk_reviews), tuple(client.acknowledgements)
+    )
+    return summarise(lines, facts, settings, key, extras)
 
 
 def refresh_summaries(db: Database, client_ids: Sequence[int] | None = None) -> int:
@@ -125,6 +181,7 @@ def refresh_summaries(db: Database, client_ids: Sequence[int] | None = None) -> 
         ids: list[int],
         session_rows: list[SessionFactRow],
         measurement_rows: list[MeasurementFactRow],
+        extras: dict[int, ClientExtras],
     ) -> dict[int, ClientSummaryData]:
         sessions_by_client: dict[int, list[SessionLine]] = defaultdict(list)
         for s in session_rows:
@@ -135,7 +192,13 @@ def refresh_summaries(db: Database, client_ids: Sequence[int] | None = None) -> 
                 MeasurementFact(m.instrument_id, m.session_number, m.taken_at, m.item_values)
             )
         return {
-            cid: summarise(sessions_by_client[cid], measurements_by_client[cid], settings, key)
+            cid: summarise(
+                sessions_by_client[cid],
+                measurements_by_client[cid],
+                settings,
+                key,
+                extras.get(cid, _NO_EXTRAS),
+            )
             for cid in ids
         }
 
@@ -166,12 +229,36 @@ def list_clients(
 
 
 def active_alerts(row: ClientListRow) -> list[dict[str, Any]]:
-    """Alerts that call for action: none for a discharged client, whose therapy has ended."""
-    if row.summary is None or row.status is ClientStatus.DISCHARGED:
+    """Alerts that call for action.
+
+    A discharged client's alerts are history, except an urgent one: a risk answer nobody
+    has reviewed stays in view even after discharge.
+    """
+    if row.summary is None:
         return []
     if row.summary.alerts is None:
         raise ValueError("list the clients with include_alerts=True to read their alerts")
+    if row.status is ClientStatus.DISCHARGED:
+        return [a for a in row.summary.alerts if a.get("severity") == "urgent"]
     return list(row.summary.alerts)
+
+
+def shown_alert_count(row: ClientListRow) -> tuple[int, str | None, str | None]:
+    """(count, most pressing reason, its severity) as the client list shows them.
+
+    Works without the decoded alert list: a discharged client shows only an urgent alert.
+    """
+    s = row.summary
+    if s is None or not s.alert_count:
+        return 0, None, None
+    if row.status is ClientStatus.DISCHARGED:
+        if s.top_severity != "urgent":
+            return 0, None, None
+        if s.alerts is not None:
+            urgent = [a for a in s.alerts if a.get("severity") == "urgent"]
+            return len(urgent), s.top_alert, "urgent"
+        return 1, s.top_alert, "urgent"
+    return s.alert_count, s.top_alert, s.top_severity
 
 
 def _latest_alliance(

@@ -2,10 +2,11 @@
 
 The JSON export is the portable, lossless form: a top-level object with format metadata,
 the settings and a ``clients`` array; each client carries its fields, ``goals`` and
-``sessions``; each session its fields, ``measurements``, ``goal_ratings`` and ``ruptures``.
-Derived scores (``scores``) are written for convenience and ignored on import, where they are
-recomputed. Import accepts such a file into an empty database only, checks every field
-first, and writes everything in one transaction, so a bad file changes nothing.
+``sessions``, ``risk_reviews`` and ``alert_acknowledgements``; each session its fields,
+``measurements``, ``goal_ratings`` and ``ruptures``. Derived scores (``scores``) are written
+for convenience and ignored on import, where they are recomputed. Import accepts such a
+file into an empty database only, checks every field first, and writes everything in one
+transaction, so a bad file changes nothing.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from alliance_desktop import __version__
-from alliance_desktop.domain.alerts import AlertSettings
+from alliance_desktop.domain.alerts import AlertKind, AlertSettings
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import get_instrument
-from alliance_desktop.domain.scoring import score
+from alliance_desktop.domain.risk import MAX_REVIEW_ACTION, EndorsementKey
+from alliance_desktop.domain.scoring import check_form
 from alliance_desktop.domain.vocabulary import (
     Approach,
     Attendance,
@@ -46,16 +48,21 @@ from alliance_desktop.services.summaries import (
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import HEAD_REVISION, Database
 from alliance_desktop.storage.records import (
+    AcknowledgementData,
     ClientData,
     GoalData,
     GoalRatingData,
     MeasurementData,
+    RiskReviewData,
     RuptureData,
     SessionData,
 )
 
 EXPORT_FORMAT = "alliance-desktop-export"
-EXPORT_FORMAT_VERSION = 1
+#: Version 2 adds each client's ``risk_reviews`` and ``alert_acknowledgements``; version 1
+#: files (without them) are still read.
+EXPORT_FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 MAX_TEXT = 1_000_000  # one megabyte of notes in a field is accepted; more is a mistake
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -75,10 +82,11 @@ def _iso(value: date | datetime | None) -> str | None:
 
 def _scores(measurement: MeasurementData) -> dict[str, Any] | None:
     try:
-        result = score(get_instrument(measurement.instrument_id), measurement.item_values)
+        result = check_form(get_instrument(measurement.instrument_id), measurement.item_values)
     except DomainError:
         return None
-    return {"total": result.total, **dict(result.subscales)}
+    status = "incomplete" if result.incomplete else "pro-rated" if result.prorated else "complete"
+    return {"total": result.total, **dict(result.subscales), "status": status}
 
 
 def client_to_json(client: ClientData) -> dict[str, Any]:
@@ -145,6 +153,27 @@ def client_to_json(client: ClientData) -> dict[str, Any]:
             }
             for s in client.sessions
         ],
+        "risk_reviews": [
+            {
+                "reviewed_on": _iso(r.reviewed_on),
+                "action": r.action,
+                "risk_ongoing": r.risk_ongoing,
+                "recorded_at": _iso(r.recorded_at),
+                "covers": [dict(c) for c in r.covers],
+            }
+            for r in client.risk_reviews
+        ],
+        "alert_acknowledgements": [
+            {
+                "kinds": list(a.kinds),
+                "instrument_id": a.instrument_id,
+                "rating_at": _iso(a.rating_at),
+                "acknowledged_at": _iso(a.acknowledged_at),
+                "note": a.note,
+                "reason": a.reason,
+            }
+            for a in client.acknowledgements
+        ],
     }
 
 
@@ -193,10 +222,18 @@ CSV_TABLES: dict[str, list[str]] = {
     ],
     "measurements.csv": [
         "client_code", "session", "instrument_id", "instrument_version", "respondent",
-        "taken_at", "total", "goal", "task", "bond", *[f"item_{n}" for n in range(1, 13)],
+        "taken_at", "status", "total", "goal", "task", "bond",
+        *[f"item_{n}" for n in range(1, 13)],
     ],
     "goal_ratings.csv": ["client_code", "session", "goal", "rating"],
     "ruptures.csv": ["client_code", "session", "kind", "description", "repair", "resolved"],
+    "risk_reviews.csv": [
+        "client_code", "reviewed_on", "action", "risk_ongoing", "recorded_at", "covers",
+    ],
+    "alert_acknowledgements.csv": [
+        "client_code", "acknowledged_at", "kinds", "instrument_id", "rating_at", "note",
+        "reason",
+    ],
 }  # fmt: skip
 
 
@@ -255,6 +292,18 @@ def export_csv(db: Database, target: Path) -> int:
                         writers["goal_ratings.csv"].writerow({**key, **r})
                     for r in s["ruptures"]:
                         writers["ruptures.csv"].writerow({**key, **r})
+                for r in doc["risk_reviews"]:
+                    covers = "; ".join(
+                        f"{c['instrument_id']} item {c['item']} = {c['value']:g} at {c['taken_at']}"
+                        for c in r["covers"]
+                    )
+                    writers["risk_reviews.csv"].writerow(
+                        {"client_code": code, **r, "covers": covers}
+                    )
+                for a in doc["alert_acknowledgements"]:
+                    writers["alert_acknowledgements.csv"].writerow(
+                        {"client_code": code, **a, "kinds": " ".join(a["kinds"])}
+                    )
         finally:
             for handle in handles:
                 handle.close()
@@ -410,7 +459,7 @@ def _read_measurement(obj: Any, where: str) -> MeasurementData:
         raise InvalidInput(f"{where}: {exc}") from None
     values = f.array("item_values")
     try:
-        score(instrument, values)
+        check_form(instrument, values)  # an incomplete CORE-10 is kept, as in the editor
     except DomainError as exc:
         raise InvalidInput(f"{where}: {exc}") from None
     return MeasurementData(
@@ -509,6 +558,10 @@ def _read_client(obj: Any, where: str, today: date) -> ClientData:
     goal_numbers = {g.number for g in client.goals}
     if len(goal_numbers) != len(client.goals):
         raise InvalidInput(f"{where}.goals: two goals share a number.")
+    for i, r in enumerate(f.array("risk_reviews")):
+        client.risk_reviews.append(_read_review(r, f"{where}.risk_reviews[{i}]", today))
+    for i, a in enumerate(f.array("alert_acknowledgements")):
+        client.acknowledgements.append(_read_ack(a, f"{where}.alert_acknowledgements[{i}]"))
     numbers: set[int] = set()
     for i, s in enumerate(f.array("sessions")):
         session = _read_session(s, f"{where}.sessions[{i}]", goal_numbers)
@@ -522,6 +575,47 @@ def _read_client(obj: Any, where: str, today: date) -> ClientData:
         numbers.add(session.number)
         client.sessions.append(session)
     return client
+
+
+def _read_review(obj: Any, where: str, today: date) -> RiskReviewData:
+    f = _Fields(obj, where)
+    reviewed_on = f.req_day("reviewed_on")
+    if reviewed_on > today:
+        raise InvalidInput(f"{where}.reviewed_on {reviewed_on} is in the future.")
+    covers = []
+    for i, c in enumerate(f.array("covers")):
+        try:
+            if not isinstance(c, dict):
+                raise DomainError("not an object")
+            covers.append(EndorsementKey.from_dict(c).to_dict())
+        except DomainError:
+            raise InvalidInput(
+                f"{where}.covers[{i}] must be an object with instrument_id, taken_at (a date "
+                "and time), item and value."
+            ) from None
+    return RiskReviewData(
+        reviewed_on=reviewed_on,
+        action=f.req_text("action", allow_empty=False, max_length=MAX_REVIEW_ACTION),
+        risk_ongoing=f.flag("risk_ongoing"),
+        recorded_at=f.req_moment("recorded_at"),
+        covers=covers,
+    )
+
+
+def _read_ack(obj: Any, where: str) -> AcknowledgementData:
+    f = _Fields(obj, where)
+    kinds = f.array("kinds")
+    known = [k.value for k in AlertKind]
+    if not kinds or not all(isinstance(k, str) and k in known for k in kinds):
+        raise InvalidInput(f"{where}.kinds must list alert kinds, each one of {', '.join(known)}.")
+    return AcknowledgementData(
+        kinds=[str(k) for k in kinds],
+        instrument_id=f.req_text("instrument_id", allow_empty=False, max_length=40),
+        rating_at=f.req_moment("rating_at"),
+        acknowledged_at=f.req_moment("acknowledged_at"),
+        note=f.text("note") or "",
+        reason=f.text("reason") or "",
+    )
 
 
 @dataclass(frozen=True)
@@ -542,10 +636,10 @@ def read_export(path: Path, *, today: date | None = None) -> ExportContents:
             f"\"{EXPORT_FORMAT}\" field). Export one with 'alliance-desktop export'."
         )
     version = document.get("format_version")
-    if version != EXPORT_FORMAT_VERSION:
+    if version not in _READABLE_VERSIONS or isinstance(version, bool):
         raise InvalidInput(
             f"{path} uses export format version {version!r}; this version of Alliance "
-            f"Desktop reads version {EXPORT_FORMAT_VERSION}."
+            f"Desktop reads versions {' and '.join(str(v) for v in _READABLE_VERSIONS)}."
         )
     raw_clients = document.get("clients")
     if not isinstance(raw_clients, list):

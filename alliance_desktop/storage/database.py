@@ -33,7 +33,7 @@ from alliance_desktop.storage.files import fsync_dir
 log = logging.getLogger(__name__)
 
 #: The newest schema revision this version writes. A test keeps it equal to Alembic's head.
-HEAD_REVISION = "0002_session_drafts"
+HEAD_REVISION = "0003_risk_reviews"
 _NO_BEGIN = "NONE"  # execution option value: run outside any transaction (checkpoints)
 SQLITE_HEADER = b"SQLite format 3\x00"
 _MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

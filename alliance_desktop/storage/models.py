@@ -227,9 +227,46 @@ class ClientSummary(Base):
     # The list shows the count and the most pressing reason without decoding ``alerts``.
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
     top_alert: Mapped[str | None] = mapped_column(Text)
-    # Most pressing first: {"kind", "instrument_id", "session_number", "severity", "reason"}.
+    # Most pressing first: {"kind", "kinds", "instrument_id", "session_number", "severity",
+    # "reason", "rating_at"}.
     alerts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rules_key: Mapped[str] = mapped_column(String(64))
+    # The most pressing alert's severity, so the list sorts urgent first without decoding.
+    top_severity: Mapped[str | None] = mapped_column(String(16))
+
+
+class RiskReview(Base):
+    """The therapist's record that they reviewed a client's risk (``domain.risk``).
+
+    ``covers`` lists the risk answers it reviewed, each as {"instrument_id", "taken_at",
+    "item", "value"}: an answer entered later is not covered and alerts again.
+    """
+
+    __tablename__ = "risk_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    reviewed_on: Mapped[date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(Text)
+    risk_ongoing: Mapped[bool] = mapped_column(Boolean)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    covers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class AlertAcknowledgement(Base):
+    """An alert the therapist has seen and dealt with; hidden until it fires on a newer rating."""
+
+    __tablename__ = "alert_acknowledgements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    # The alert kinds acknowledged (every rule of a merged alert), as a JSON list of strings.
+    kinds: Mapped[list[Any]] = mapped_column(JSON)
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    rating_at: Mapped[datetime] = mapped_column(DateTime)
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class Setting(Base):

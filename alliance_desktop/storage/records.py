@@ -1,8 +1,9 @@
 """Plain dataclasses that carry a practice record in and out of ``storage``.
 
 ORM objects never leave the storage package; these do. A ``ClientData`` holds one client's
-whole tree (goals, sessions, measurements, goal ratings, ruptures), which is what the demo
-generator, the JSON import and the export exchange with the repositories.
+whole tree (goals, sessions, measurements, goal ratings, ruptures, risk reviews and
+acknowledged alerts), which is what the demo generator, the JSON import and the export
+exchange with the repositories.
 """
 
 from __future__ import annotations
@@ -63,6 +64,33 @@ class RuptureData:
 
 
 @dataclass
+class RiskReviewData:
+    """A risk review: the day, what was done, whether risk is ongoing, what it covered.
+
+    ``covers`` holds the risk answers reviewed as JSON-ready dicts (``domain.risk``'s
+    ``EndorsementKey.to_dict``).
+    """
+
+    reviewed_on: date
+    action: str
+    risk_ongoing: bool
+    recorded_at: datetime
+    covers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class AcknowledgementData:
+    """An acknowledged alert: its kinds (as strings), instrument and the rating it was about."""
+
+    kinds: list[str]
+    instrument_id: str
+    rating_at: datetime
+    acknowledged_at: datetime
+    note: str = ""
+    reason: str = ""
+
+
+@dataclass
 class SessionData:
     """One appointment with everything recorded in it."""
 
@@ -102,6 +130,8 @@ class ClientData:
     updated_at: datetime | None = None
     goals: list[GoalData] = field(default_factory=list)
     sessions: list[SessionData] = field(default_factory=list)
+    risk_reviews: list[RiskReviewData] = field(default_factory=list)
+    acknowledgements: list[AcknowledgementData] = field(default_factory=list)
 
     @property
     def display_name(self) -> str:
@@ -127,6 +157,8 @@ class ClientSummaryData:
     rules_key: str
     #: Every alert, most pressing first; None when the query did not load them.
     alerts: list[dict[str, Any]] | None
+    #: Severity of the most pressing alert ("urgent", "warning", "info"), None without one.
+    top_severity: str | None = None
 
 
 @dataclass(slots=True)
@@ -166,6 +198,15 @@ class MeasurementFactRow:
     instrument_id: str
     taken_at: datetime
     item_values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class ClientExtras:
+    """What the alert rules need of a client beyond sessions and forms."""
+
+    date_of_birth: date | None = None
+    risk_reviews: tuple[RiskReviewData, ...] = ()
+    acknowledgements: tuple[AcknowledgementData, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -25,20 +25,24 @@ from alliance_desktop.domain.vocabulary import (
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.errors import RecordGone, SessionClash
 from alliance_desktop.storage.models import (
+    AlertAcknowledgement,
     Base,
     Client,
     ClientSummary,
     Goal,
     GoalRating,
     Measurement,
+    RiskReview,
     Rupture,
     SessionDraft,
     Setting,
     TherapySession,
 )
 from alliance_desktop.storage.records import (
+    AcknowledgementData,
     ActivityCounts,
     ClientData,
+    ClientExtras,
     ClientFields,
     ClientListRow,
     ClientSummaryData,
@@ -48,6 +52,7 @@ from alliance_desktop.storage.records import (
     GoalRow,
     MeasurementData,
     MeasurementFactRow,
+    RiskReviewData,
     RuptureData,
     RuptureRow,
     SessionData,
@@ -65,6 +70,8 @@ _ruptures = _tables[Rupture.__tablename__]
 _summaries = _tables[ClientSummary.__tablename__]
 _settings = _tables[Setting.__tablename__]
 _drafts = _tables[SessionDraft.__tablename__]
+_reviews = _tables[RiskReview.__tablename__]
+_acks = _tables[AlertAcknowledgement.__tablename__]
 
 # Keep IN (...) lists well under every dialect's bound-parameter limit.
 _CHUNK = 500
@@ -218,16 +225,74 @@ def _insert_trees(
             }
             for r in s.ruptures
         )
+    review_rows = [
+        _review_row(client_id, r)
+        for client_id, client in zip(client_ids, clients, strict=True)
+        for r in client.risk_reviews
+    ]
+    ack_rows = [
+        _ack_row(client_id, a)
+        for client_id, client in zip(client_ids, clients, strict=True)
+        for a in client.acknowledgements
+    ]
     for table, rows in (
         (_measurements, measurement_rows),
         (_ratings, rating_rows),
         (_ruptures, rupture_rows),
+        (_reviews, review_rows),
+        (_acks, ack_rows),
     ):
         if rows:
             conn.execute(insert(table), rows)
     if summaries is not None:
         _write_summaries(conn, dict(zip(client_ids, summaries, strict=True)))
     return client_ids
+
+
+def _review_row(client_id: int, r: RiskReviewData) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "reviewed_on": r.reviewed_on,
+        "action": r.action,
+        "risk_ongoing": r.risk_ongoing,
+        "recorded_at": r.recorded_at,
+        "covers": [dict(c) for c in r.covers],
+    }
+
+
+def _ack_row(client_id: int, a: AcknowledgementData) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "kinds": list(a.kinds),
+        "instrument_id": a.instrument_id,
+        "rating_at": a.rating_at,
+        "acknowledged_at": a.acknowledged_at,
+        "note": a.note,
+        "reason": a.reason,
+    }
+
+
+def _review_data(r: Any) -> RiskReviewData:
+    covers = r.covers if isinstance(r.covers, list) else []
+    return RiskReviewData(
+        r.reviewed_on,
+        r.action,
+        bool(r.risk_ongoing),
+        r.recorded_at,
+        [dict(c) for c in covers if isinstance(c, dict)],
+    )
+
+
+def _ack_data(r: Any) -> AcknowledgementData:
+    kinds = r.kinds if isinstance(r.kinds, list) else []
+    return AcknowledgementData(
+        [str(k) for k in kinds],
+        r.instrument_id,
+        r.rating_at,
+        r.acknowledged_at,
+        r.note,
+        r.reason,
+    )
 
 
 def _summary_row(client_id: int, s: ClientSummaryData) -> dict[str, Any]:
@@ -245,6 +310,7 @@ def _summary_row(client_id: int, s: ClientSummaryData) -> dict[str, Any]:
         "top_alert": s.top_alert,
         "alerts": s.alerts if s.alerts is not None else [],
         "rules_key": s.rules_key,
+        "top_severity": s.top_severity,
     }
 
 
@@ -294,6 +360,7 @@ def list_client_rows(
         s.alert_count,
         s.top_alert,
         s.rules_key,
+        s.top_severity,
     ]
     if include_alerts:
         columns.append(s.alerts)
@@ -327,7 +394,8 @@ def list_client_rows(
                     alert_count=r[15],
                     top_alert=r[16],
                     rules_key=r[17],
-                    alerts=list(r[18] or []) if include_alerts else None,
+                    top_severity=r[18],
+                    alerts=list(r[19] or []) if include_alerts else None,
                 )
             rows.append(
                 ClientListRow(
@@ -348,7 +416,7 @@ def recompute_summaries(
     db: Database,
     client_ids: Sequence[int] | None,
     compute: Callable[
-        [list[int], list[SessionFactRow], list[MeasurementFactRow]],
+        [list[int], list[SessionFactRow], list[MeasurementFactRow], dict[int, ClientExtras]],
         dict[int, ClientSummaryData],
     ],
 ) -> int:
@@ -363,8 +431,10 @@ def recompute_summaries(
             if client_ids is not None
             else [int(i) for i in conn.execute(select(_clients.c.id)).scalars()]
         )
-        sessions, measurements = _load_facts(conn, None if client_ids is None else ids)
-        summaries = compute(ids, sessions, measurements)
+        chosen = None if client_ids is None else ids
+        sessions, measurements = _load_facts(conn, chosen)
+        extras = _load_extras(conn, chosen)
+        summaries = compute(ids, sessions, measurements, extras)
         _write_summaries(conn, summaries)
     return len(summaries)
 
@@ -375,6 +445,33 @@ def load_facts(
     """Sessions and measurements (minimal columns) for some or all clients."""
     with db.read() as conn:
         return _load_facts(conn, client_ids)
+
+
+def _load_extras(conn: Connection, client_ids: Sequence[int] | None) -> dict[int, ClientExtras]:
+    """Date of birth, risk reviews and acknowledgements of some or all clients."""
+    births: dict[int, Any] = {}
+    reviews: dict[int, list[RiskReviewData]] = {}
+    acks: dict[int, list[AcknowledgementData]] = {}
+    chunks: Iterable[Sequence[int] | None] = [None] if client_ids is None else _chunks(client_ids)
+    for chunk in chunks:
+        bq = select(_clients.c.id, _clients.c.date_of_birth).where(
+            _clients.c.date_of_birth.is_not(None)
+        )
+        rq = select(_reviews).order_by(_reviews.c.id)
+        aq = select(_acks).order_by(_acks.c.id)
+        if chunk is not None:
+            bq = bq.where(_clients.c.id.in_(chunk))
+            rq = rq.where(_reviews.c.client_id.in_(chunk))
+            aq = aq.where(_acks.c.client_id.in_(chunk))
+        births.update({int(r[0]): r[1] for r in conn.execute(bq)})
+        for r in conn.execute(rq):
+            reviews.setdefault(r.client_id, []).append(_review_data(r))
+        for r in conn.execute(aq):
+            acks.setdefault(r.client_id, []).append(_ack_data(r))
+    return {
+        cid: ClientExtras(births.get(cid), tuple(reviews.get(cid, ())), tuple(acks.get(cid, ())))
+        for cid in {*births, *reviews, *acks}
+    }
 
 
 def _load_facts(
@@ -493,6 +590,15 @@ def _load_trees(conn: Connection, client_id: int | None) -> list[ClientData]:
         sessions[r.session_id].ruptures.append(
             RuptureData(RuptureKind(r.kind), r.description, r.repair, bool(r.resolved))
         )
+    review_query = select(_reviews).order_by(_reviews.c.id)
+    ack_query = select(_acks).order_by(_acks.c.id)
+    if one:
+        review_query = review_query.where(_reviews.c.client_id == client_id)
+        ack_query = ack_query.where(_acks.c.client_id == client_id)
+    for r in conn.execute(review_query):
+        clients[r.client_id].risk_reviews.append(_review_data(r))
+    for r in conn.execute(ack_query):
+        clients[r.client_id].acknowledgements.append(_ack_data(r))
     return list(clients.values())
 
 
@@ -937,6 +1043,52 @@ def delete_session(
         if not gone:
             raise RecordGone("That session no longer exists; it may have been deleted.")
         _renumber_by_start(conn, client_id, None)
+        _store_summary(conn, client_id, summarise)
+
+
+def client_alert_records(
+    db: Database, client_id: int
+) -> tuple[list[RiskReviewData], list[AcknowledgementData]]:
+    """A client's risk reviews and acknowledged alerts, oldest first."""
+    with db.read() as conn:
+        reviews = [
+            _review_data(r)
+            for r in conn.execute(
+                select(_reviews).where(_reviews.c.client_id == client_id).order_by(_reviews.c.id)
+            )
+        ]
+        acks = [
+            _ack_data(r)
+            for r in conn.execute(
+                select(_acks).where(_acks.c.client_id == client_id).order_by(_acks.c.id)
+            )
+        ]
+    return reviews, acks
+
+
+def add_client_record(
+    db: Database,
+    client_id: int,
+    *,
+    make: Callable[[ClientData], RiskReviewData | AcknowledgementData],
+    summarise: Callable[[ClientData], ClientSummaryData] | None = None,
+) -> None:
+    """Store a risk review or an acknowledgement that ``make`` builds from the record now.
+
+    ``make`` runs inside the write transaction on the client's record as it stands, so what
+    a review covers (or which alert is acknowledged) is decided on data no other program
+    can change meanwhile; it raises to refuse, and nothing is written. The client's list
+    summary is recomputed in the same transaction.
+    """
+    with db.write() as conn:
+        trees = _load_trees(conn, client_id)
+        if not trees:
+            raise RecordGone("That client no longer exists; it may have been deleted.")
+        made = make(trees[0])
+        if isinstance(made, RiskReviewData):
+            conn.execute(insert(_reviews), [_review_row(client_id, made)])
+        else:
+            conn.execute(insert(_acks), [_ack_row(client_id, made)])
         _store_summary(conn, client_id, summarise)
 
 

@@ -80,7 +80,6 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.domain._format import fmt_number
-from alliance_desktop.domain.change import ChangeClass
 from alliance_desktop.domain.series import (
     STYLES,
     ChartLine,
@@ -88,6 +87,7 @@ from alliance_desktop.domain.series import (
     InstrumentChart,
     LineStyle,
     RuptureMarker,
+    describe_change,
     describe_point,
     when,
 )
@@ -111,12 +111,6 @@ _SCATTER_SHAPES = {
     "diamond": QScatterSeries.MarkerShape.MarkerShapeRotatedRectangle,
     "star": QScatterSeries.MarkerShape.MarkerShapeStar,
     "pentagon": QScatterSeries.MarkerShape.MarkerShapePentagon,
-}
-CHANGE_WORDS = {
-    ChangeClass.RECOVERED: "recovered (reliable improvement into the non-clinical range)",
-    ChangeClass.IMPROVED: "reliably improved",
-    ChangeClass.UNCHANGED: "no reliable change",
-    ChangeClass.DETERIORATED: "reliably deteriorated",
 }
 
 
@@ -322,7 +316,7 @@ class InstrumentChartView(QChartView):
             upper.setParent(band)
             lower.setParent(band)
             half = data.band_half_width or 0.0
-            band.setName(f"No reliable change (first score ± {fmt_number(half)})")
+            band.setName(f"No reliable change (less than {fmt_number(half)} from the first score)")
             # A light fill with dotted edges: visible in colour and in greyscale print.
             colour = QColor(STYLES["band"].colour)
             fill = QColor(colour)
@@ -863,22 +857,5 @@ def _emitter(page: ChartsPage, view: InstrumentChartView) -> Callable[[], None]:
 
 
 def change_sentence(data: InstrumentChart) -> str:
-    """First-to-latest change in words, with the figures the classification used."""
-    points = data.total.points
-    if not points:
-        return ""
-    first = points[0]
-    if data.change is None:
-        return (
-            f"{data.instrument_id}: one rating so far ({fmt_number(first.value)} in session "
-            f"{first.number}); change is classified from the second rating on."
-        )
-    c = data.change
-    latest = points[-1]
-    cutoff = "" if c.cutoff_used is None else f", cut-off {fmt_number(c.cutoff_used)}"
-    return (
-        f"{data.instrument_id} from {fmt_number(first.value)} (session {first.number}) to "
-        f"{fmt_number(latest.value)} (session {latest.number}): change {c.change:+g}, "
-        f"{CHANGE_WORDS[c.change_class]}. Reliable change index {c.reliable.index:.2f} "
-        f"(SD {fmt_number(c.sd_used)}, reliability {fmt_number(c.reliability_used)}{cutoff})."
-    )
+    """First-to-latest change in words, with the criterion and cut-off the class used."""
+    return describe_change(data)

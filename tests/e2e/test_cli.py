@@ -190,6 +190,8 @@ def test_csv_export_writes_a_folder_of_tables(demo_db_path: Path, tmp_path: Path
             "measurements.csv",
             "goal_ratings.csv",
             "ruptures.csv",
+            "risk_reviews.csv",
+            "alert_acknowledgements.csv",
         ]
     )
     clients = (out / "clients.csv").read_text("utf-8-sig").splitlines()

@@ -1,4 +1,9 @@
-"""Alliance alert rules: each fires with a reason naming its numbers, and not just outside it."""
+"""Alliance alert rules: each fires with a reason naming its numbers, and not just outside it.
+
+Also: alerts one rating raises together read as one; risk answers stay until a review
+covers them; acknowledged alerts stay hidden until the rule fires on a newer rating; the
+ORS cut-off follows the client's age.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import json
 import random
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +20,10 @@ from hypothesis import strategies as st
 
 from alliance_desktop.domain.alerts import (
     ALERT_RULES_VERSION,
+    KIND_NOTES,
+    REVIEW_ONLY_KINDS,
+    SETTING_NOTES,
+    Acknowledgement,
     Alert,
     AlertKind,
     AlertSettings,
@@ -24,6 +33,7 @@ from alliance_desktop.domain.alerts import (
 )
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import CutoffComparison
+from alliance_desktop.domain.risk import RiskReview, find_endorsements
 
 T0 = datetime(2025, 1, 6, 10, 0)
 
@@ -56,7 +66,8 @@ def ors(session: int, total: float) -> MeasurementFact:
 
 
 def of_kind(alerts: list[Alert], kind: AlertKind) -> list[Alert]:
-    return [a for a in alerts if a.kind is kind]
+    """The alerts that stand for ``kind``, alone or merged with others of the same rating."""
+    return [a for a in alerts if kind in a.kinds]
 
 
 GOOD_SRS = (9.5, 9.5, 9.5, 9.5)  # 38: above every threshold
@@ -74,13 +85,29 @@ def test_version_is_a_string() -> None:
 # --- under_cutoff ------------------------------------------------------------------------
 
 
-def test_under_cutoff_after_a_fall() -> None:
+def test_under_cutoff_after_a_fall_is_one_alert_with_every_reason() -> None:
+    """A drop and an under-cut-off from the same SRS read as one line (and a low item too)."""
     alerts = evaluate_alerts(sessions(2), [srs(1, 9, 9, 9, 9), srs(2, 9, 9, 9, 6.9)])
-    (alert,) = of_kind(alerts, AlertKind.UNDER_CUTOFF)
+    (alert,) = [a for a in alerts if a.instrument_id == "SRS"]
+    assert alert.kind is AlertKind.UNDER_CUTOFF
+    assert alert.kinds == (AlertKind.UNDER_CUTOFF, AlertKind.DROPPED, AlertKind.LOW_ITEM)
     assert alert.reason == (
-        "SRS fell 2.1 points to 33.9, under the cut-off of 36 — ask about the session."
+        "SRS fell 2.1 points from 36 at session 1 to 33.9 at session 2 (the alert is set at a "
+        "drop of 1 point), under the cut-off of 36, with Overall 6.9 under 9 — ask about the "
+        "session."
     )
     assert (alert.instrument_id, alert.session_number, alert.severity) == ("SRS", 2, "warning")
+    assert alert.rating_at == T0 + timedelta(days=14, minutes=50)
+
+
+def test_under_cutoff_alone() -> None:
+    assert evaluate_alerts(sessions(1), [srs(1, 9, 9, 9, 9)]) == []  # 36 is not under 36
+    lenient = AlertSettings(srs_low_item=8.5)
+    (alert,) = evaluate_alerts(sessions(1), [srs(1, 9, 9, 9, 8.9)], lenient)  # 35.9
+    assert alert.kinds == (AlertKind.UNDER_CUTOFF,)
+    assert alert.reason == (
+        "SRS was 35.9 at session 1, under the cut-off of 36 — ask about the session."
+    )
 
 
 def test_exactly_36_depends_on_the_comparison_setting() -> None:
@@ -99,7 +126,11 @@ def test_exactly_36_depends_on_the_comparison_setting() -> None:
 def test_drop_of_one_point_fires() -> None:
     alerts = evaluate_alerts(sessions(2), [srs(1, *GOOD_SRS), srs(2, 9.5, 9.5, 9, 9)])
     (alert,) = of_kind(alerts, AlertKind.DROPPED)
-    assert "dropped 1 point from 38 at session 1 to 37 at session 2" in alert.reason
+    assert alert.kinds == (AlertKind.DROPPED,)
+    assert alert.reason == (
+        "SRS fell 1 point from 38 at session 1 to 37 at session 2 (the alert is set at a drop "
+        "of 1 point) — ask what was different this time."
+    )
 
 
 def test_drop_of_point_nine_does_not_fire() -> None:
@@ -119,7 +150,10 @@ def test_drop_is_not_fooled_by_float_noise() -> None:
 def test_srs_dimension_below_nine() -> None:
     alerts = evaluate_alerts(sessions(1), [srs(1, 10, 10, 10, 8.9)])
     (alert,) = of_kind(alerts, AlertKind.LOW_ITEM)
-    assert alert.reason.startswith("SRS Overall 8.9 was under 9 at session 1")
+    assert alert.reason == (
+        "SRS was 38.9 at session 1, with Overall 8.9 under 9 — ask what would have made it "
+        "fit better."
+    )
     assert not of_kind(evaluate_alerts(sessions(1), [srs(1, 10, 10, 10, 9)]), AlertKind.LOW_ITEM)
 
 
@@ -137,10 +171,23 @@ def test_wai_item_at_two_or_less() -> None:
 def test_wai_subscale_falling_by_two() -> None:
     facts = [wai(3), wai(9, i4=3, i6=3)]  # goal 16 -> 14
     (alert,) = of_kind(evaluate_alerts(sessions(9), facts), AlertKind.FALLING_SUBSCALE)
-    assert alert.reason.startswith(
-        "WAI-SR Goal fell 2 points from 16 at session 3 to 14 at session 9"
+    assert alert.reason == (
+        "WAI-SR at session 9: Goal fell 2 points from 16 at session 3 to 14 — check you still "
+        "agree on what the therapy is for."
     )
     assert alert.session_number == 9
+
+
+def test_one_wai_rating_raises_one_alert_with_each_subscale_and_low_item() -> None:
+    facts = [wai(3), wai(9, goal=2, task=2, bond=4)]  # goal and task 16 -> 8, items at 2
+    alerts = evaluate_alerts(sessions(9), facts)
+    (alert,) = [a for a in alerts if a.instrument_id == "WAI-SR"]
+    assert alert.kinds == (AlertKind.FALLING_SUBSCALE, AlertKind.LOW_ITEM)
+    assert "Goal fell 8 points from 16 at session 3 to 8 — check you still agree on what" in (
+        alert.reason
+    )
+    assert "Task fell 8 points" in alert.reason and "Bond fell" not in alert.reason
+    assert "explore that part of the alliance" in alert.reason
 
 
 def test_wai_subscale_falling_by_one_does_not_fire() -> None:
@@ -199,14 +246,21 @@ def test_wai_overdue_after_six_attended_sessions() -> None:
 
 # --- risk --------------------------------------------------------------------------------
 
+ENDORSED = [0, 4, 4, 0, 0, 2, 0, 0, 0, 0]  # total 2: healthy, but item 6 is 2
+CLEAN = [0, 4, 4, 0, 0, 0, 0, 0, 0, 0]
+
+
+def review(on: date, *covered: MeasurementFact, ongoing: bool = False) -> RiskReview:
+    keys = tuple(e.key for e in find_endorsements(covered))
+    return RiskReview(on, "Safety plan reviewed", ongoing, datetime.combine(on, T0.time()), keys)
+
 
 def test_core_10_item_6_is_urgent_whatever_the_total() -> None:
-    values = [0, 4, 4, 0, 0, 2, 0, 0, 0, 0]  # total 2: healthy, but item 6 is 2
-    (alert,) = of_kind(evaluate_alerts(sessions(5), [fact("CORE-10", 5, values)]), AlertKind.RISK)
-    assert alert.severity == "urgent"
+    (alert,) = of_kind(evaluate_alerts(sessions(5), [fact("CORE-10", 5, ENDORSED)]), AlertKind.RISK)
+    assert alert.severity == "urgent" and alert.needs_review
     assert alert.reason == (
         "CORE-10 item 6 (plans to end my life) was rated 2 (Sometimes) at session 5 "
-        "— check risk today."
+        "(2025-02-10) — check risk today and record a risk review."
     )
 
 
@@ -216,10 +270,102 @@ def test_risk_fires_even_when_the_form_cannot_be_scored() -> None:
     assert [a.kind for a in alerts if a.instrument_id == "CORE-10"] == [AlertKind.RISK]
 
 
-def test_risk_is_judged_on_the_latest_core_10() -> None:
+def test_a_later_clean_core_10_does_not_clear_an_unreviewed_risk_answer() -> None:
     earlier = fact("CORE-10", 1, [0, 4, 4, 0, 0, 3, 0, 0, 0, 0])
-    latest = fact("CORE-10", 5, [0, 4, 4, 0, 0, 0, 0, 0, 0, 0])
-    assert not of_kind(evaluate_alerts(sessions(5), [latest, earlier]), AlertKind.RISK)
+    latest = fact("CORE-10", 5, CLEAN)
+    (alert,) = of_kind(evaluate_alerts(sessions(5), [latest, earlier]), AlertKind.RISK)
+    assert alert.session_number == 1 and alert.severity == "urgent"
+    assert "rated 3 (Often) at session 1" in alert.reason
+    assert "a later CORE-10 (session 5) had it at 0, but only a risk review clears" in (
+        alert.reason
+    )
+
+
+def test_a_review_clears_what_it_covers_and_nothing_later() -> None:
+    first = fact("CORE-10", 1, ENDORSED)
+    reviewed = review(date(2025, 1, 14), first)
+    assert not of_kind(evaluate_alerts(sessions(2), [first], reviews=[reviewed]), AlertKind.RISK)
+    again = fact("CORE-10", 4, [0, 4, 4, 0, 0, 1, 0, 0, 0, 0])
+    (alert,) = of_kind(
+        evaluate_alerts(sessions(4), [first, again], reviews=[reviewed]), AlertKind.RISK
+    )
+    assert alert.session_number == 4 and "rated 1 (Only occasionally)" in alert.reason
+
+
+def test_a_risk_answer_typed_in_late_is_not_covered_by_an_earlier_review() -> None:
+    """A session entered after the review, dated before it, still alerts (it was never seen)."""
+    later = fact("CORE-10", 3, ENDORSED)
+    reviewed = review(date(2025, 2, 1), later)
+    late_entry = fact("CORE-10", 2, [0, 4, 4, 0, 0, 4, 0, 0, 0, 0])
+    (alert,) = of_kind(
+        evaluate_alerts(sessions(3), [later, late_entry], reviews=[reviewed]), AlertKind.RISK
+    )
+    assert alert.session_number == 2 and "rated 4 (Most or all of the time)" in alert.reason
+
+
+def test_several_unreviewed_answers_are_counted() -> None:
+    facts = [fact("CORE-10", n, ENDORSED) for n in (1, 2, 3)]
+    (alert,) = of_kind(evaluate_alerts(sessions(3), facts), AlertKind.RISK)
+    assert alert.session_number == 3
+    assert "and 2 earlier risk answers not yet reviewed" in alert.reason
+
+
+def test_risk_ongoing_after_a_review_stays_as_a_warning_until_a_later_review() -> None:
+    first = fact("CORE-10", 1, ENDORSED)
+    ongoing = review(date(2025, 1, 14), first, ongoing=True)
+    (alert,) = evaluate_alerts(sessions(0), [first], reviews=[ongoing])
+    assert alert.kind is AlertKind.RISK_ONGOING and alert.severity == "warning"
+    assert alert.needs_review
+    assert alert.reason == (
+        "At the risk review on 2025-01-14 risk was recorded as ongoing (“Safety plan "
+        "reviewed”) — keep reviewing it, and record a review when that changes."
+    )
+    resolved = review(date(2025, 1, 21))
+    assert evaluate_alerts(sessions(0), [first], reviews=[ongoing, resolved]) == []
+
+
+def test_risk_cannot_be_switched_off_or_acknowledged() -> None:
+    with pytest.raises(DomainError, match="Risk alerts cannot be switched off"):
+        AlertSettings(disabled=(AlertKind.RISK,))
+    # Stored settings from before keep loading, without the risk switch.
+    assert AlertSettings.from_dict({"disabled": ["risk", "overdue"]}).disabled == (
+        AlertKind.OVERDUE,
+    )
+    form = fact("CORE-10", 1, ENDORSED)
+    ack = Acknowledgement((AlertKind.RISK,), "CORE-10", form.taken_at, T0 + timedelta(days=30))
+    (alert,) = evaluate_alerts(sessions(0), [form], acknowledgements=[ack])
+    assert alert.kind is AlertKind.RISK
+    assert {AlertKind.RISK, AlertKind.RISK_ONGOING} == REVIEW_ONLY_KINDS
+
+
+# --- acknowledgements ---------------------------------------------------------------------
+
+
+def test_acknowledged_alert_hides_until_the_rule_fires_on_a_newer_rating() -> None:
+    facts = [srs(1, *GOOD_SRS), srs(2, 9, 9, 9, 8.9)]  # 35.9 after 38: a merged alert
+    (alert,) = evaluate_alerts(sessions(2), facts)
+    ack = Acknowledgement(alert.kinds, "SRS", alert.rating_at or T0, T0 + timedelta(days=15))
+    assert evaluate_alerts(sessions(2), facts, acknowledgements=[ack]) == []
+    # A newer rating that fires again shows again.
+    newer = [*facts, srs(3, 9, 9, 9, 8.8)]
+    (again,) = evaluate_alerts(sessions(3), newer, acknowledgements=[ack])
+    assert again.session_number == 3 and again.kind is AlertKind.UNDER_CUTOFF
+    # An acknowledgement of only some of a merged alert's rules does not hide it.
+    partial = Acknowledgement(
+        (AlertKind.DROPPED,), "SRS", alert.rating_at or T0, T0 + timedelta(days=15)
+    )
+    assert evaluate_alerts(sessions(2), facts, acknowledgements=[partial]) == [alert]
+
+
+def test_acknowledged_overdue_returns_at_the_next_attended_session() -> None:
+    facts = [srs(1, *GOOD_SRS)]
+    (alert,) = of_kind(evaluate_alerts(sessions(2), facts), AlertKind.OVERDUE)
+    assert alert.rating_at == T0 + timedelta(days=14)  # the session it was missing from
+    ack = Acknowledgement(alert.kinds, "SRS", alert.rating_at, T0 + timedelta(days=15))
+    assert not of_kind(
+        evaluate_alerts(sessions(2), facts, acknowledgements=[ack]), AlertKind.OVERDUE
+    )
+    assert of_kind(evaluate_alerts(sessions(3), facts, acknowledgements=[ack]), AlertKind.OVERDUE)
 
 
 # --- not_on_track ------------------------------------------------------------------------
@@ -264,6 +410,30 @@ def test_no_stall_alert_for_a_client_who_started_in_the_healthy_range() -> None:
     assert "reliable deterioration" in alert.reason
 
 
+def test_ors_comparison_setting_decides_whether_exactly_25_is_clinical() -> None:
+    at_25 = [ors(1, 25), ors(2, 26), ors(3, 27), ors(4, 27.5)]
+    assert not of_kind(evaluate_alerts(sessions(4), at_25), AlertKind.NOT_ON_TRACK)
+    le = AlertSettings(ors_cutoff_comparison=CutoffComparison.LE)
+    assert of_kind(evaluate_alerts(sessions(4), at_25, le), AlertKind.NOT_ON_TRACK)
+
+
+@pytest.mark.parametrize(
+    ("birth", "flagged"),
+    [
+        # The first ORS (27) is on 2025-01-13. Cut-offs: 32 for 6-12, 28 for 13-17, 25 adult.
+        (date(2012, 1, 14), True),  # 12 the day before the 13th birthday: 27 < 32
+        (date(2012, 1, 13), True),  # 13 on the birthday: 27 < 28
+        (date(2007, 1, 14), True),  # 17 the day before the 18th birthday: 27 < 28
+        (date(2007, 1, 13), False),  # 18 on the birthday: 27 is not under 25
+        (None, False),  # no date of birth: the adult cut-off
+    ],
+)
+def test_ors_cut_off_follows_age_at_the_rating(birth: date | None, flagged: bool) -> None:
+    stalled = [ors(1, 27), ors(2, 27.5), ors(3, 28), ors(4, 28.5)]
+    alerts = evaluate_alerts(sessions(4), stalled, date_of_birth=birth)
+    assert bool(of_kind(alerts, AlertKind.NOT_ON_TRACK)) is flagged
+
+
 # --- robustness, order, settings ---------------------------------------------------------
 
 
@@ -302,9 +472,17 @@ def test_unscoreable_and_unknown_measurements_are_skipped() -> None:
 
 
 def test_disabled_kinds_are_silent() -> None:
-    facts = [fact("CORE-10", 1, [0, 4, 4, 0, 0, 2, 0, 0, 0, 0])]
-    off = AlertSettings(disabled=(AlertKind.RISK, AlertKind.OVERDUE))
-    assert evaluate_alerts(sessions(1), facts, off) == []
+    facts = [srs(1, 9, 9, 9, 8.9), srs(2, 9, 9, 9, 8.8)]
+    off = AlertSettings(disabled=(AlertKind.UNDER_CUTOFF, AlertKind.LOW_ITEM, AlertKind.OVERDUE))
+    assert evaluate_alerts(sessions(3), facts, off) == []
+
+
+def test_every_setting_and_switchable_kind_has_a_label_and_a_reason() -> None:
+    settable = {name for name in AlertSettings().to_dict() if name != "disabled"}
+    assert set(SETTING_NOTES) == settable
+    assert set(KIND_NOTES) == set(AlertKind)
+    for note in (*SETTING_NOTES.values(), *KIND_NOTES.values()):
+        assert note.reason.endswith(".") and len(note.reason) < 160
 
 
 def test_settings_defaults() -> None:
@@ -317,6 +495,7 @@ def test_settings_defaults() -> None:
     )
     assert (s.perfect_run_length, s.wai_subscale_drop, s.wai_low_item) == (3, 2.0, 2)
     assert (s.srs_every_sessions, s.wai_every_sessions, s.ors_not_on_track_after) == (1, 6, 4)
+    assert s.ors_cutoff_comparison is CutoffComparison.LT
 
 
 def test_settings_round_trip_through_json() -> None:
@@ -345,6 +524,7 @@ def test_settings_round_trip_through_json() -> None:
         {"wai_every_sessions": 0},
         {"ors_not_on_track_after": None},
         {"srs_cutoff_comparison": "lte"},
+        {"ors_cutoff_comparison": "<"},
         {"disabled": ["nope"]},
         {"disabled": "risk"},
         {"colour": "red"},

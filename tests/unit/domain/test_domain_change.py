@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from alliance_desktop.domain.change import (
     ChangeClass,
+    change_criterion,
     classify_change,
     clinical_cutoffs,
     reliable_change,
@@ -103,9 +105,44 @@ def test_classification_flips_at_published_points(
     assert result.change == pytest.approx(latest - first)
     norms = instrument.norms
     assert norms is not None
-    assert result.sd_used == norms.sd
-    assert result.reliability_used == norms.reliability
+    # The published criterion, as published: no SD worked backwards, no index.
+    assert result.criterion.published and result.criterion.sd is None
+    assert result.criterion.points == norms.reliable_change_points
+    assert result.index is None
     assert result.cutoff_used == norms.cutoff
+
+
+def test_criteria_are_the_published_points_with_their_source() -> None:
+    ors, core = change_criterion(ORS), change_criterion(CORE_10)
+    assert ors is not None and core is not None
+    assert (ors.points, ors.published) == (5, True)
+    assert (core.points, core.published) == (6, True)
+    assert core.source == "Barkham et al. 2013, a 90% interval"
+    assert "Miller" in ors.source
+    assert change_criterion(SRS) is None and change_criterion(WAI_SR) is None
+
+
+def test_a_published_sd_gives_the_jacobson_truax_index() -> None:
+    """A user's instrument with a published SD (and no criterion in points) uses the index."""
+    norms = replace(
+        ORS.norms, sd=7.5, reliability=0.9, reliable_change_points=None, source="Test source"
+    )
+    custom = replace(ORS, id="TEST", norms=norms)
+    result = classify_change(custom, 20, 30)
+    assert result.index == pytest.approx(2.981424, abs=1e-6)
+    assert not result.criterion.published
+    assert result.criterion.points == pytest.approx(1.96 * 3.354102, abs=1e-5)
+    assert result.change_class is ChangeClass.RECOVERED
+
+
+def test_the_ors_cut_off_for_crossing_follows_age() -> None:
+    # 27 -> 33 is reliable (+6). For a 12-year-old (cut-off 32) it crosses: recovered; for an
+    # adult (25) both are non-clinical: improved.
+    assert classify_change(ORS, 27, 33, first_age=12, latest_age=12).change_class is (
+        ChangeClass.RECOVERED
+    )
+    assert classify_change(ORS, 27, 33).change_class is ChangeClass.IMPROVED
+    assert classify_change(ORS, 27, 33, latest_age=12).cutoff_used == 32
 
 
 def test_crossed_cutoff_reported() -> None:
@@ -117,6 +154,6 @@ def test_crossed_cutoff_reported() -> None:
 
 
 @pytest.mark.parametrize("instrument", [SRS, WAI_SR, GBO], ids=["SRS", "WAI-SR", "GBO"])
-def test_instruments_without_published_sd_refuse(instrument: Instrument) -> None:
+def test_instruments_without_published_criterion_refuse(instrument: Instrument) -> None:
     with pytest.raises(DomainError, match="cannot be classified"):
         classify_change(instrument, 30, 35)

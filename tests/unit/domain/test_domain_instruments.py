@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import math
+import re
+from datetime import date
 
 import pytest
 
@@ -14,7 +15,6 @@ from alliance_desktop.domain.instruments import (
     INSTRUMENTS,
     ORS,
     OUTCOME_INSTRUMENT_IDS,
-    RELIABLE_CHANGE_Z,
     SRS,
     WAI_SR,
     CutoffComparison,
@@ -27,6 +27,7 @@ from alliance_desktop.domain.instruments import (
     instrument_to_dict,
     with_text_pack,
 )
+from alliance_desktop.domain.scoring import CutoffChoice, age_on, clinical_cutoff
 
 # Copied from INSTRUMENTS.md; CC BY-ND 4.0 requires the shipped text to match exactly.
 CORE_10_TEXT = (
@@ -113,21 +114,56 @@ def test_srs_and_ors_norms() -> None:
     assert ORS.norms.cutoff == 25
     assert ORS.norms.higher_is_better
     assert ORS.norms.reliable_change_points == 5
-    assert [(a.population, a.cutoff) for a in ORS.norms.alternative_cutoffs] == [
-        ("children (CORS)", 32)
+    # Duncan, Sparks, Miller, Bohanske & Claud (2006): 32 for children 6-12, 28 for
+    # adolescents 13-17; adults 25 (INSTRUMENTS.md).
+    assert [(a.min_age, a.max_age, a.cutoff) for a in ORS.norms.age_cutoffs] == [
+        (6, 12, 32),
+        (13, 17, 28),
+        (18, None, 25),
     ]
+    assert "Duncan" in ORS.norms.age_cutoffs[0].source
     assert (SRS.when, ORS.when) == ("end", "start")
 
 
-def test_derived_sds_match_published_reliable_change() -> None:
+def test_no_sd_is_worked_backwards_from_a_published_criterion() -> None:
     for instrument in (ORS, CORE_10):
         norms = instrument.norms
-        assert norms is not None and norms.sd is not None
-        assert norms.reliable_change_points is not None
-        threshold = RELIABLE_CHANGE_Z * math.sqrt(2) * norms.sd * math.sqrt(1 - norms.reliability)
-        # The 1.96 boundary sits half a reporting step below the published points.
-        assert threshold == pytest.approx(norms.reliable_change_points - 0.05)
-        assert "derived" in norms.source
+        assert norms is not None
+        assert norms.sd is None  # none published; the points criterion is used as it stands
+        assert norms.reliable_change_points is not None and norms.reliable_change_source
+        assert "derived" not in norms.source
+
+
+@pytest.mark.parametrize(
+    ("age", "cutoff", "population"),
+    [
+        (5, None, None),  # nothing is published under 6
+        (6, 32, "children 6-12"),
+        (12, 32, "children 6-12"),
+        (13, 28, "adolescents 13-17"),
+        (17, 28, "adolescents 13-17"),
+        (18, 25, "adults"),
+        (70, 25, "adults"),
+    ],
+)
+def test_ors_cut_off_by_age(age: int, cutoff: float | None, population: str | None) -> None:
+    choice = clinical_cutoff(ORS, age)
+    assert (choice.value if choice else None) == cutoff
+    assert (choice.population if choice else None) == population
+
+
+def test_ors_without_a_date_of_birth_uses_the_adult_cut_off_and_says_so() -> None:
+    choice = clinical_cutoff(ORS, None)
+    assert choice is not None and (choice.value, choice.assumed_adult) == (25, True)
+    assert clinical_cutoff(CORE_10, None) == CutoffChoice(11)
+
+
+def test_age_on_counts_whole_years_from_the_birthday() -> None:
+    born = date(2012, 3, 10)
+    assert age_on(born, date(2025, 3, 9)) == 12
+    assert age_on(born, date(2025, 3, 10)) == 13
+    leap = date(2008, 2, 29)
+    assert age_on(leap, date(2026, 2, 28)) == 17 and age_on(leap, date(2026, 3, 1)) == 18
 
 
 def test_core_10_definition() -> None:
@@ -165,8 +201,10 @@ def test_core_10_definition() -> None:
 def test_core_10_text_is_verbatim_with_attribution() -> None:
     assert tuple(i.text for i in CORE_10.items) == CORE_10_TEXT
     assert CORE_10.attribution is not None
-    assert "© CORE System Trust" in CORE_10.attribution
-    assert "CC BY-ND 4.0" in CORE_10.attribution
+    # The copyright line the Trust asks to be visible wherever the items are shown.
+    assert "© CORE System Trust: https://www.coresystemtrust.org.uk/copyright.pdf" in (
+        CORE_10.attribution
+    )
     assert CORE_10.items[5].label == "plans to end my life"
 
 
@@ -254,3 +292,12 @@ def test_bad_definitions_are_refused() -> None:
     items[1] = {**items[1], "number": 7}
     with pytest.raises(DomainError, match="numbered"):
         instrument_from_dict({**data, "items": items})
+
+
+@pytest.mark.parametrize("instrument", list(INSTRUMENTS.values()), ids=list(INSTRUMENTS))
+def test_every_instrument_has_words_for_a_referrer(instrument: Instrument) -> None:
+    """Report notes say what the measure is and who holds its rights, for people."""
+    assert instrument.description.endswith(".") and instrument.rights.endswith(".")
+    for text in (instrument.description, instrument.rights):
+        for developer_word in ("unclear", "CamCOPS", "OpenFIT", "ship", "app", "text pack"):
+            assert not re.search(rf"\b{developer_word}\b", text, re.IGNORECASE)

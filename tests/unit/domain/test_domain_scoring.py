@@ -17,7 +17,7 @@ from alliance_desktop.domain.instruments import (
     CutoffComparison,
     Instrument,
 )
-from alliance_desktop.domain.scoring import in_clinical_range, is_below_cutoff, score
+from alliance_desktop.domain.scoring import check_form, in_clinical_range, is_below_cutoff, score
 
 
 def core10_values_for(total: int) -> list[float | None]:
@@ -226,3 +226,24 @@ def test_huge_finite_value_is_refused_not_overflowed() -> None:
 
     with pytest.raises(ScoringError, match="between 0 and 10"):
         score(SRS, [9.0, 9.0, 9.0, 1.797693134862316e307])
+
+
+def test_core_10_with_two_missing_is_kept_as_incomplete_with_its_risk_answer() -> None:
+    values = [None, 4, 4, 1, 0, 3, 2, 3, 2, None]
+    result = check_form(CORE_10, values)  # CORE-10 has a risk item: incomplete forms are kept
+    assert result.incomplete and result.total is None and result.band is None
+    assert result.risk_items == (6,)
+    assert (result.answered, result.missing) == (8, (1, 10))
+    assert result.subscales == {}
+    with pytest.raises(ScoringError):  # without the allowance it is still refused
+        score(CORE_10, values)
+
+
+def test_incomplete_forms_only_for_instruments_with_a_risk_item() -> None:
+    assert CORE_10.keeps_incomplete_forms and not SRS.keeps_incomplete_forms
+    with pytest.raises(ScoringError, match="missing"):
+        check_form(SRS, [9, None, 9, 9])
+    with pytest.raises(ScoringError, match="no answers"):
+        check_form(CORE_10, [None] * 10)
+    with pytest.raises(ScoringError, match="between 0 and 4"):
+        check_form(CORE_10, [None, None, 5, 0, 0, 0, 0, 0, 0, 0])  # answers still checked

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,6 +21,7 @@ from alliance_desktop.domain.series import (
     ChartSession,
     RuptureNote,
     client_charts,
+    describe_change,
     describe_point,
     when,
 )
@@ -116,10 +116,10 @@ def test_outcome_band_is_reliable_change_around_the_first_score() -> None:
     assert ors.cutoff == 25
     assert ors.band is not None
     low, high = ors.band
-    # The band's half-width is the published reliable change of 5 points.
-    assert low == pytest.approx(13.0, abs=0.05) and high == pytest.approx(23.0, abs=0.05)
-    # 1.96 x S_diff: a change must exceed 4.95 points, so 5 (one decimal) is the first.
-    assert ors.band_half_width == pytest.approx(4.95)
+    # The band's half-width is the published reliable change of 5 points, as published.
+    assert (low, high) == (13.0, 23.0)
+    assert ors.band_half_width == 5
+    assert ors.band_label == ("No reliable change: less than 5 points from the first score (18)")
     assert ors.change == classify_change(ORS, 18, 28)
     assert ors.change is not None and ors.change.change_class == "recovered"
 
@@ -195,3 +195,68 @@ def test_every_srs_point_equals_the_domain_score(forms: list[tuple[float, ...]])
 def test_hover_times_keep_a_four_digit_year() -> None:
     assert when(datetime(1, 1, 1, 9, 5)) == "0001-01-01 09:05"
     assert when(datetime(2026, 3, 2, 10, 0)) == "2026-03-02 10:00"
+
+
+# --- cut-offs that follow age, published criteria, pro-rated and incomplete forms ---------
+
+
+def _ors(number: int, total: float) -> ChartSession:
+    quarter = round(total / 4, 1)
+    return _session(number, ("ORS", (quarter, quarter, quarter, round(total - 3 * quarter, 1))))
+
+
+def test_ors_points_are_flagged_against_the_cut_off_for_the_age_at_each_session() -> None:
+    # Sessions weekly from 2026-03-02; the 13th birthday is the day of session 2.
+    born = date(2013, 3, 9)
+    chart = client_charts([_ors(1, 30), _ors(2, 30), _ors(3, 26)], date_of_birth=born).chart("ORS")
+    assert chart is not None
+    assert [p.flagged for p in chart.total.points] == [True, False, True]  # 30<32, 30>=28
+    assert chart.cutoff == 28
+    assert chart.cutoff_label == ("Clinical cut-off 28 for adolescents 13-17 (clinical: under 28)")
+    assert chart.cutoff_history == (
+        "The clinical cut-off follows the client's age: 32 from session 1, 28 from session 2."
+    )
+    sentence = describe_change(chart)
+    assert sentence.endswith(chart.cutoff_history)
+    assert "Reliable change is a change of 5 points or more (Miller et al. 2003)" in sentence
+
+
+def test_without_a_date_of_birth_the_adult_ors_cut_off_is_used_and_said() -> None:
+    chart = client_charts([_ors(1, 20), _ors(2, 27)]).chart("ORS")
+    assert chart is not None and chart.cutoff == 25
+    assert chart.cutoff_label is not None
+    assert "no date of birth is recorded, so the adult cut-off is used" in chart.cutoff_label
+    sentence = describe_change(chart)
+    assert sentence.startswith("ORS from 20 (session 1) to 27 (session 2): change +7, recovered")
+    assert "SD" not in sentence  # no SD worked backwards from the published 5 points
+
+
+def test_ors_at_exactly_the_cut_off_follows_the_practice_setting() -> None:
+    sessions = [_ors(1, 25)]
+    assert not client_charts(sessions).chart("ORS").total.points[0].flagged  # type: ignore[union-attr]
+    le = AlertSettings(ors_cutoff_comparison=CutoffComparison.LE)
+    assert client_charts(sessions, le).chart("ORS").total.points[0].flagged  # type: ignore[union-attr]
+
+
+def test_core10_criterion_says_its_90_percent_interval() -> None:
+    worse = (0.0, 4, 4, 0, 0, 0, 0, 0, 0, 1)  # 1
+    better = (2.0, 2, 2, 2, 2, 0, 2, 2, 2, 2)  # 16
+    chart = client_charts([_session(1, ("CORE-10", worse)), _session(2, ("CORE-10", better))])
+    core = chart.chart("CORE-10")
+    assert core is not None and core.band == (0, 7)
+    sentence = describe_change(core)
+    assert "Barkham et al. 2013, a 90% interval" in sentence
+    assert "reliably deteriorated" in sentence and "11 or more" in sentence
+
+
+def test_pro_rated_core10_says_so_on_hover_and_incomplete_is_not_charted() -> None:
+    prorated = (2.0, 4, 4, 1, 0, 1, 2, 3, 2, None)  # 12.2 from 9 items
+    incomplete = (None, None, 4, 0, 0, 3, 0, 0, 0, 0)
+    charts = client_charts(
+        [_session(1, ("CORE-10", prorated)), _session(2, ("CORE-10", incomplete))]
+    )
+    core = charts.chart("CORE-10")
+    assert core is not None and [p.number for p in core.total.points] == [1]
+    assert "CORE-10 total 12.2, pro-rated from 9 items" in describe_point(
+        core, core.total.points[0]
+    )

@@ -64,7 +64,7 @@ def test_one_session_on_one_page_with_its_alerts(
     assert total is not None and f"Total {fmt_number(total, 1)} of 40" in text
     assert "under the cut-off of 36" in text
     assert any(severity == "warning" for severity, _ in data.alerts)
-    assert "Alert:" in text and "raised no alert" not in text
+    assert "⚠ Warning:" in text and "raised no alert" not in text
     assert session.notes.strip()[:30] not in text  # notes are off by default
     with_notes = session_report_data(demo, tree.code, number, include_notes=True)
     assert session.notes.strip()[:30] in _text(session_report_pdf(with_notes), tmp_path)

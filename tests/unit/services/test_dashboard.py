@@ -48,12 +48,17 @@ def test_alerts_grouped_by_kind_with_the_rule_sentence(new_db: Database) -> None
     by_kind = {g.kind: g for g in dashboard.groups}
     row = next(r for r in rows if r.client_id == falling)
     assert row.summary is not None and row.summary.alerts
-    stored = {a["kind"]: a["reason"] for a in row.summary.alerts}
-    for kind in (AlertKind.UNDER_CUTOFF, AlertKind.DROPPED):
-        (entry,) = by_kind[kind].entries
-        assert entry.client_id == falling and entry.code == "C-1"
-        assert entry.reasons == (stored[kind],)  # the domain rule's own words
-        assert by_kind[kind].title == GROUP_TITLES[kind]
+    stored = {a["kind"]: a for a in row.summary.alerts}
+    # The SRS that fell under the cut-off raises one alert with both reasons, under the
+    # most pressing heading (and nothing under "dropped" for the same rating).
+    merged = stored[AlertKind.UNDER_CUTOFF]
+    assert merged["kinds"][:2] == ["under_cutoff", "dropped"]
+    assert AlertKind.DROPPED not in by_kind
+    (entry,) = by_kind[AlertKind.UNDER_CUTOFF].entries
+    assert entry.client_id == falling and entry.code == "C-1"
+    assert entry.reasons == (merged["reason"],)  # the domain rule's own words
+    assert "fell 8 points" in merged["reason"] and "under the cut-off of 36" in merged["reason"]
+    assert by_kind[AlertKind.UNDER_CUTOFF].title == GROUP_TITLES[AlertKind.UNDER_CUTOFF]
     listed = {e.client_id for g in dashboard.groups for e in g.entries}
     assert gone not in listed  # a discharged client's alerts are history
     assert steady not in listed  # SRS 38 three times: nothing to flag
@@ -100,7 +105,7 @@ def test_an_empty_practice_has_nothing_to_show(new_db: Database) -> None:
 
 
 def test_every_reason_of_a_kind_is_kept_under_one_line(new_db: Database) -> None:
-    """Goal, task and bond all falling: one client line with all three pieces of advice."""
+    """Goal, task and bond all falling: one alert, one line, with all three pieces of advice."""
     intake = (NOW - timedelta(days=60)).date()
     cid = clients.create_client(
         new_db, ClientFields("C-7", "Ёлка", "عائشة", Approach.CBT, intake)
@@ -117,7 +122,34 @@ def test_every_reason_of_a_kind_is_kept_under_one_line(new_db: Database) -> None
     (row,) = rows
     assert row.summary is not None and row.summary.alerts is not None
     falling = [a["reason"] for a in row.summary.alerts if a["kind"] == "falling_subscale"]
-    assert len(falling) == 3
+    assert len(falling) == 1
+    for advice in ("what the therapy is for", "how you are working together", "relationship"):
+        assert advice in falling[0]
     (group,) = [g for g in dashboard.groups if g.kind is AlertKind.FALLING_SUBSCALE]
     (entry,) = group.entries
     assert entry.reasons == tuple(falling)
+
+
+def test_an_unreviewed_risk_answer_stays_first_even_after_discharge(new_db: Database) -> None:
+    intake = (NOW - timedelta(days=60)).date()
+    cid = clients.create_client(
+        new_db, ClientFields("C-9", "Zoë", "Ł", Approach.CBT, intake)
+    ).client_id
+    for days, item6 in ((20, 2), (6, 0)):  # a risk answer, then a clean CORE-10
+        tree = repository.load_client_tree(new_db, cid)
+        assert tree is not None
+        document = {
+            "start": (NOW - timedelta(days=days)).isoformat(timespec="minutes"),
+            "measurements": [
+                {"instrument_id": "CORE-10", "item_values": [1, 3, 3, 1, 1, item6, 1, 1, 1, 1]}
+            ],
+        }
+        sessions.record_session(new_db, cid, sessions.parse_session(document, tree), now=NOW)
+    _client(new_db, "C-1", [[9.5] * 4, [9.5] * 4, [7.5] * 4])
+    clients.discharge_client(new_db, cid, NOW.date())
+    _, dashboard = load_caseload(new_db, today=NOW.date())
+    assert dashboard.groups[0].kind is AlertKind.RISK
+    (entry,) = dashboard.groups[0].entries
+    assert entry.client_id == cid and entry.severity == "urgent"
+    assert "only a risk review clears this alert" in entry.reasons[0]
+    assert len(dashboard.groups) >= 2  # C-1's alliance alert comes after it
