@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from alliance_desktop.domain._format import join_words
+from alliance_desktop.domain._format import fmt_number, join_words
 from alliance_desktop.domain.alerts import Alert, AlertKind, MeasurementFact, SessionFact
 from alliance_desktop.domain.alerts import evaluate_alerts as _evaluate
+from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.risk import (
     MAX_REVIEW_ACTION,
     Endorsement,
@@ -95,6 +96,38 @@ def endorsements(client: ClientData) -> list[Endorsement]:
 def pending_endorsements(client: ClientData) -> list[Endorsement]:
     """The risk answers no review has covered yet."""
     return unreviewed(endorsements(client), risk_reviews(client.risk_reviews))
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """What the review dialog shows: whose review, and each risk answer waiting for one."""
+
+    client: str  # "C-0042 Zoë Łukasiewicz"
+    waiting: tuple[str, ...]  # "CORE-10 item 6 (plans to end my life) rated 2 at session 7 …"
+
+
+def review_context(db: Database, client_id: int) -> ReviewContext:
+    """The client's name and their risk answers waiting for review, in words.
+
+    Raises:
+        Conflict: The client no longer exists.
+    """
+    client = _tree(db, client_id)
+    waiting = []
+    for e in pending_endorsements(client):
+        instrument = INSTRUMENTS[e.instrument_id]
+        waiting.append(
+            f"{instrument.item_name(e.item)} rated {fmt_number(e.value)} at session "
+            f"{e.session_number} ({e.taken_at.date().isoformat()})"
+        )
+    return ReviewContext(f"{client.code} {client.display_name}".strip(), tuple(waiting))
+
+
+def _tree(db: Database, client_id: int) -> ClientData:
+    client = repository.load_client_tree(db, client_id)
+    if client is None:
+        raise Conflict("That client no longer exists; it may have been deleted.")
+    return client
 
 
 def _summariser(db: Database) -> Callable[[ClientData], ClientSummaryData]:
@@ -289,6 +322,7 @@ def latest_review(client: ClientData) -> RiskReviewData | None:
 __all__ = [
     "AlertRef",
     "HistoryLine",
+    "ReviewContext",
     "RiskReview",
     "acknowledge_alert",
     "alert_history",
@@ -297,5 +331,6 @@ __all__ = [
     "latest_review",
     "pending_endorsements",
     "record_risk_review",
+    "review_context",
     "review_words",
 ]

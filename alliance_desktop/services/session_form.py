@@ -574,8 +574,11 @@ class FormPreview:
     """Everything the editor shows beside the measures while values are typed."""
 
     measures: Mapping[str, MeasurePreview]
-    #: (severity, reason) of each alert this session raises, most pressing first.
+    #: (severity, reason) of each alert this session raises, most pressing first; a risk
+    #: answer still waiting for review is among them whichever session it came from.
     alerts: tuple[tuple[str, str], ...]
+    #: True when one of them is a risk alert, which only a risk review clears.
+    needs_review: bool = False
 
 
 def preview_form(
@@ -613,10 +616,16 @@ def preview_form(
             continue
         measurements.append(m)
         previews[instrument_id] = _scored(instrument, m, client, start, settings)
-    alerts: tuple[tuple[str, str], ...] = ()
-    if attended and measurements:
+    alerts: tuple[tuple[str, str, str], ...] = ()
+    if attended:
         alerts = _alerts_raised(client, start, duration, measurements, settings)
-    return FormPreview(previews, alerts)
+        if not measurements:  # nothing typed yet: only a risk answer waiting for review
+            alerts = tuple(a for a in alerts if a[0] in _RISK_KINDS)
+    return FormPreview(
+        previews,
+        tuple((severity, reason) for _kind, severity, reason in alerts),
+        any(kind in _RISK_KINDS for kind, _, _ in alerts),
+    )
 
 
 def _incomplete(
@@ -720,8 +729,9 @@ def _alerts_raised(
     duration: int,
     measurements: Iterable[MeasurementData],
     settings: AlertSettings,
-) -> tuple[tuple[str, str], ...]:
-    """Alerts about this session, computed on the record as it would be after saving."""
+) -> tuple[tuple[str, str, str], ...]:
+    """(kind, severity, reason) of the alerts about this session, on the record as it would
+    be after saving."""
     draft = SessionData(
         number=0,
         start=start,
@@ -737,7 +747,7 @@ def _alerts_raised(
     # A risk answer not yet reviewed is shown whatever session it came from: recording any
     # session is a moment to see it (and the editor offers to record the review).
     return tuple(
-        (a["severity"], a["reason"])
+        (a["kind"], a["severity"], a["reason"])
         for a in summary.alerts or []
         if a["session_number"] == number or a["kind"] in _RISK_KINDS
     )

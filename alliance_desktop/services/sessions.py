@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from alliance_desktop.domain._format import join_words
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import get_instrument
 from alliance_desktop.domain.scoring import check_form
@@ -214,7 +215,7 @@ def session_warnings(session: SessionData, client: ClientData) -> list[str]:
         except DomainError:
             continue  # refused by session_problems
         if result.incomplete:
-            missing = ", ".join(str(n) for n in result.missing)
+            missing = join_words([str(n) for n in result.missing])
             risk = [i.number for i in instrument.items if i.risk]
             read = f" Item {risk[0]} is still read for risk." if len(risk) == 1 else ""
             warnings.append(

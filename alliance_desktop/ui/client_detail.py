@@ -1,7 +1,9 @@
 """The selected client on the right of the main window: summary, alerts, goals, sessions.
 
 The widget only displays a ``ClientRecord`` and announces what the user asked for; the main
-window calls the services. Alerts carry an icon, a word and a sentence, never colour alone.
+window calls the services. Alerts carry an icon, a word and a sentence, never colour alone;
+an urgent (risk) alert has its own icon and colour, and each alert its action: "Record risk
+review…" for a risk alert, "Acknowledge…" for any other.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from html import escape
 from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -27,15 +27,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.vocabulary import (
     APPROACH_LABELS,
     Attendance,
     ClientStatus,
     GoalStatus,
 )
+from alliance_desktop.domain.wording import SEVERITY_WORDS, score_cell, score_words
 from alliance_desktop.services.clients import ClientRecord
+from alliance_desktop.services.summaries import active_alerts
+from alliance_desktop.ui.alert_dialogs import severity_html
 from alliance_desktop.ui.charts import ChartsPage
-from alliance_desktop.ui.client_list import STATUS_LABELS
+from alliance_desktop.ui.client_list import STATUS_LABELS, severity_icon
 
 ATTENDANCE_LABELS = {
     Attendance.ATTENDED: "Attended",
@@ -49,7 +53,6 @@ GOAL_STATUS_LABELS = {
     GoalStatus.DROPPED: "Dropped",
 }
 SESSION_MEASURES = ("ORS", "SRS", "WAI-SR", "CORE-10")
-SEVERITY_WORDS = {"urgent": "Urgent", "warning": "Alert", "info": "Note"}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -88,6 +91,8 @@ class ClientDetail(QWidget):
     openSessionRequested = Signal(int, int)  # client id, session id
     deleteSessionRequested = Signal(int, int)  # client id, session id
     exportChartRequested = Signal(object)  # the chart view to export
+    riskReviewRequested = Signal(int)  # client id
+    acknowledgeRequested = Signal(int, object)  # client id, the stored alert (a dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,6 +169,13 @@ class ClientDetail(QWidget):
             form.addRow(f"{label}:", value)
         self.alerts_heading = QLabel("<b>Active alerts</b>", page)
         self.alerts_box = QVBoxLayout()
+        self.history_heading = QLabel("<b>Risk reviews and acknowledged alerts</b>", page)
+        self.history = QLabel(page)
+        self.history.setObjectName("alertHistory")
+        self.history.setAccessibleName("Risk reviews and acknowledged alerts")
+        self.history.setWordWrap(True)
+        self.history.setTextFormat(Qt.TextFormat.RichText)
+        self.history.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.goals_summary = QLabel(page)
         self.goals_summary.setObjectName("goalsSummary")
         self.goals_summary.setWordWrap(True)
@@ -175,6 +187,9 @@ class ClientDetail(QWidget):
         layout.addSpacing(8)
         layout.addWidget(QLabel("<b>Goals</b>", page))
         layout.addWidget(self.goals_summary)
+        layout.addSpacing(8)
+        layout.addWidget(self.history_heading)
+        layout.addWidget(self.history)
         layout.addStretch(1)
         scroll = QScrollArea(self)  # a long presenting concern or many alerts can scroll
         scroll.setObjectName("overviewScroll")
@@ -268,15 +283,15 @@ class ClientDetail(QWidget):
         self.record = record
         f = record.fields
         name = f"{f.given_name} {f.family_name}".strip()
-        summary = record.row.summary if record.row else None
-        alerts = (
-            (summary.alerts or [])
-            if summary is not None and f.status is not ClientStatus.DISCHARGED
-            else []
-        )
+        row = record.row
+        alerts = active_alerts(row) if row is not None and row.summary is not None else []
         alert_note = ""
         if alerts:
-            alert_note = f" · ⚠ {len(alerts)} alert{'s' if len(alerts) > 1 else ''}"
+            count = f"{len(alerts)} alert{'s' if len(alerts) > 1 else ''}"
+            if any(a.get("severity") == "urgent" for a in alerts):
+                alert_note = " · " + severity_html("urgent", count)
+            else:
+                alert_note = f" · ⚠ {count}"
         self.header.setText(
             f"<span style='font-size:15pt'><b>{escape(f.code)}</b>&nbsp;&nbsp;{escape(name)}"
             f"</span><br>{escape(APPROACH_LABELS[f.approach])} · "
@@ -316,12 +331,14 @@ class ClientDetail(QWidget):
             f"{counts[Attendance.ATTENDED]} attended · {counts[Attendance.CANCELLED]} "
             f"cancelled · {counts[Attendance.NO_SHOW]} no-show"
         )
-        latest: dict[str, tuple[float, str]] = {}
+        latest: dict[str, tuple[str, str]] = {}
         for s in record.sessions:
-            for instrument, total in s.scores.items():
-                latest[instrument] = (total, s.start.date().isoformat())
+            for instrument_id, result in s.results.items():
+                if result.total is not None and instrument_id in INSTRUMENTS:
+                    words = score_words(result, INSTRUMENTS[instrument_id])
+                    latest[instrument_id] = (words, s.start.date().isoformat())
         o["scores"].setText(
-            " · ".join(f"{name} {total:g} ({day})" for name, (total, day) in sorted(latest.items()))
+            " · ".join(f"{name} {words} ({day})" for name, (words, day) in sorted(latest.items()))
             or "No measures recorded yet."
         )
         while self.alerts_box.count():
@@ -329,26 +346,18 @@ class ClientDetail(QWidget):
             child = taken.widget() if taken is not None else None
             if child is not None:
                 child.deleteLater()
-        icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for alert in alerts:
-            row = QWidget(self)
-            row.setObjectName("alertRow")
-            line = QHBoxLayout(row)
-            line.setContentsMargins(0, 0, 0, 0)
-            picture = QLabel(row)
-            picture.setPixmap(icon.pixmap(16, 16))
-            word = SEVERITY_WORDS.get(str(alert.get("severity")), "Alert")
-            text = QLabel(f"<b>{word}:</b> {escape(str(alert.get('reason', '')))}", row)
-            text.setWordWrap(True)
-            text.setObjectName("alertText")
-            text.setAccessibleName(f"{word}: {alert.get('reason', '')}")
-            line.addWidget(picture, 0, Qt.AlignmentFlag.AlignTop)
-            line.addWidget(text, 1)
-            self.alerts_box.addWidget(row)
+            self.alerts_box.addWidget(self._alert_row(record.client_id, alert))
         if not alerts:
             none = QLabel("None.", self)
             none.setObjectName("noAlerts")
             self.alerts_box.addWidget(none)
+        self.history.setText(
+            "<br>".join(
+                f"{day.isoformat()} · {escape(text)}" for day, _kind, text in record.history
+            )
+            or "None recorded."
+        )
         goal_lines = [
             f"{GOAL_STATUS_LABELS[g.status]}: {escape(g.description)}"
             + (
@@ -361,6 +370,41 @@ class ClientDetail(QWidget):
         self.goals_summary.setText(
             "<br>".join(goal_lines) if goal_lines else "No goals agreed yet."
         )
+
+    def _alert_row(self, client_id: int, alert: dict[str, object]) -> QWidget:
+        """One alert: its severity's icon, word and sentence, and the action it calls for."""
+        severity = str(alert.get("severity", "warning"))
+        reason = str(alert.get("reason", ""))
+        row = QWidget(self)
+        row.setObjectName("alertRow")
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        picture = QLabel(row)
+        picture.setObjectName(f"alertIcon_{severity}")
+        picture.setPixmap(severity_icon(severity))
+        text = QLabel(severity_html(severity, reason), row)
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setWordWrap(True)
+        text.setObjectName("alertText")
+        word = SEVERITY_WORDS.get(severity, severity)
+        text.setAccessibleName(f"{word}: {reason}")
+        if str(alert.get("kind")) in ("risk", "risk_ongoing"):
+            button = QPushButton("Record risk review…", row)
+            button.setObjectName("reviewRiskButton")
+            button.setToolTip("Record the date, what was done and whether risk is ongoing")
+            button.clicked.connect(lambda: self.riskReviewRequested.emit(client_id))
+        else:
+            button = QPushButton("Acknowledge…", row)
+            button.setObjectName("acknowledgeAlertButton")
+            button.setToolTip(
+                "Hide this alert until it fires again on a newer rating (with an optional note)"
+            )
+            button.clicked.connect(lambda: self.acknowledgeRequested.emit(client_id, alert))
+        button.setAccessibleName(f"{button.text().rstrip('…')}: {reason[:80]}")
+        line.addWidget(picture, 0, Qt.AlignmentFlag.AlignTop)
+        line.addWidget(text, 1)
+        line.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        return row
 
     def _fill_goals(self, record: ClientRecord, keep_selected: int | None) -> None:
         table = self.goals_table
@@ -400,9 +444,13 @@ class ClientDetail(QWidget):
             table.setItem(row, 0, number)
             table.setItem(row, 1, _item(s.start.strftime("%Y-%m-%d %H:%M")))
             table.setItem(row, 2, _item(ATTENDANCE_LABELS[s.attendance]))
-            for column, instrument in enumerate(SESSION_MEASURES, start=3):
-                value = s.scores.get(instrument)
-                table.setItem(row, column, _item("" if value is None else f"{value:g}", right=True))
+            for column, instrument_id in enumerate(SESSION_MEASURES, start=3):
+                result = s.results.get(instrument_id)
+                text = "" if result is None else score_cell(result, INSTRUMENTS[instrument_id])
+                cell = _item(text, right=True)
+                if result is not None and (result.prorated or result.incomplete):
+                    cell.setToolTip(score_words(result, INSTRUMENTS[instrument_id]))
+                table.setItem(row, column, cell)
             table.setItem(row, 3 + len(SESSION_MEASURES), _item("Yes" if s.ruptures else ""))
 
     # -- goal selection ------------------------------------------------------------------

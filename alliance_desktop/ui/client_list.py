@@ -6,6 +6,10 @@ keystroke 20-35 ms with ``filterAcceptsRow`` in Python. So the model sorts and f
 rows itself, in one Python pass each (a few milliseconds), and resets; the proxy is the
 view's model and the one place the view asks to filter or sort, forwarding both to the model,
 and its own C++ filter (empty) passes every row without calling Python.
+
+Urgent is not a warning: a client with an urgent (risk) alert has its own icon, word and
+colour in the Alerts column, and comes first in every sort order. Sorting by Alerts puts
+urgent before warning before note, then more alerts before fewer.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -38,7 +42,9 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.domain.vocabulary import APPROACH_LABELS, ClientStatus
+from alliance_desktop.domain.wording import SEVERITY_SYMBOLS, SEVERITY_WORDS, severity_rank
 from alliance_desktop.services.database import ClientListRow
+from alliance_desktop.services.summaries import shown_alert_count
 from alliance_desktop.services.text import fold
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -68,17 +74,42 @@ _ROLES = _TEXT_ROLES | {
     int(Qt.ItemDataRole.TextAlignmentRole),
     int(Qt.ItemDataRole.DecorationRole),
     int(Qt.ItemDataRole.ToolTipRole),
+    int(Qt.ItemDataRole.ForegroundRole),
     int(CLIENT_ID_ROLE),
 }
+#: Okabe-Ito vermillion: the colour of urgent, always with its icon and word as well.
+URGENT_COLOUR = "#D55E00"
+_SEVERITY_PIXMAPS = {
+    "urgent": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
+}
+_icons: dict[str, QPixmap] = {}
+
+
+def severity_icon(severity: str) -> QPixmap:
+    """The 16 px icon of a severity (made once; needs a QApplication)."""
+    if severity not in _icons:
+        style = QApplication.style()
+        icon = style.standardIcon(_SEVERITY_PIXMAPS.get(severity, _SEVERITY_PIXMAPS["warning"]))
+        _icons[severity] = icon.pixmap(16, 16)
+    return _icons[severity]
+
+
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
-def alert_words(count: int, top: str | None) -> str:
-    """The Alerts cell: never colour alone, always a count and the most pressing reason."""
+def alert_words(count: int, top: str | None, severity: str | None = None) -> str:
+    """The Alerts cell: never colour alone, always a word, a count and the most pressing reason.
+
+    ``"‼ Urgent · 2 alerts: CORE-10 item 6 … "``; without a severity, the count and reason.
+    """
     if count == 0:
         return ""
     label = "1 alert" if count == 1 else f"{count} alerts"
+    if severity is not None and severity in SEVERITY_WORDS:
+        label = f"{SEVERITY_SYMBOLS[severity]} {SEVERITY_WORDS[severity]} · {label}"
     return f"{label}: {top}" if top else label
 
 
@@ -106,7 +137,6 @@ class ClientTableModel(QAbstractTableModel):
         # Display strings per client, made on first paint and kept across filtering: a
         # repaint asks for every visible cell several times, and formatting cost milliseconds.
         self._cells: dict[int, tuple[str, ...]] = {}
-        self._warning_icon: QPixmap | None = None  # made on first use (needs a QGuiApplication)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -188,17 +218,15 @@ class ClientTableModel(QAbstractTableModel):
             return _RIGHT if key in NUMERIC_COLUMNS else _LEFT
         if role == CLIENT_ID_ROLE:
             return row.client_id
-        summary = row.summary
-        if (
-            key == "alerts"
-            and summary is not None
-            and summary.alert_count
-            and row.status is not ClientStatus.DISCHARGED
-        ):
-            if role == Qt.ItemDataRole.DecorationRole:
-                return self._icon()
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return summary.top_alert
+        if key == "alerts":
+            count, top, severity = shown_alert_count(row)
+            if count:
+                if role == Qt.ItemDataRole.DecorationRole:
+                    return severity_icon(severity or "warning")
+                if role == Qt.ItemDataRole.ToolTipRole:
+                    return top
+                if role == Qt.ItemDataRole.ForegroundRole and severity == "urgent":
+                    return QColor(URGENT_COLOUR)
         return None
 
     def _display(self, row: ClientListRow, key: str) -> str:
@@ -217,18 +245,11 @@ class ClientTableModel(QAbstractTableModel):
             return s.last_session.date().isoformat() if s and s.last_session else ""
         if key == "alliance":
             return _alliance_text(row)
-        if key == "alerts" and s is not None and row.status is not ClientStatus.DISCHARGED:
+        if key == "alerts":
             # A short cell reads better in a list; the tooltip and the record show it whole.
-            return _shorten(alert_words(s.alert_count, s.top_alert), 60)
+            count, top, severity = shown_alert_count(row)
+            return _shorten(alert_words(count, top, severity), 70)
         return ""
-
-    def _icon(self) -> QPixmap:
-        # A ready 16 px pixmap, so painting a row does not scale the icon again.
-        if self._warning_icon is None:
-            style = QApplication.style()
-            icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-            self._warning_icon = icon.pixmap(16, 16)
-        return self._warning_icon
 
     # -- sorting (in Python; see the module docstring) -----------------------------------
 
@@ -244,6 +265,8 @@ class ClientTableModel(QAbstractTableModel):
             key=lambda pair: key(pair[0]),
             reverse=order == Qt.SortOrder.DescendingOrder,
         )
+        # Urgent first in every sort order: a stable sort keeps the order chosen within it.
+        pairs.sort(key=lambda pair: not _is_urgent(pair[0]))
         self._all = [p[0] for p in pairs]
         self._all_keys = [p[1] for p in pairs]
         self._apply_filter()
@@ -266,6 +289,16 @@ def _summary_key(attribute: str, missing: Any) -> Callable[[ClientListRow], Any]
     return key
 
 
+def _is_urgent(row: ClientListRow) -> bool:
+    return shown_alert_count(row)[2] == "urgent"
+
+
+def _alerts_key(row: ClientListRow) -> tuple[int, int]:
+    """Most pressing first when ascending: urgent, warning, note, none; then more alerts."""
+    count, _top, severity = shown_alert_count(row)
+    return (severity_rank(severity) if count else len(SEVERITY_WORDS) + 1, -count)
+
+
 _SORT_KEYS: dict[str, Callable[[ClientListRow], Any]] = {
     "code": lambda r: r.code.casefold(),
     "name": lambda r: fold(r.display_name),  # sorted as shown: given then family name
@@ -274,7 +307,7 @@ _SORT_KEYS: dict[str, Callable[[ClientListRow], Any]] = {
     "sessions": _summary_key("attended", 0),
     "last": _summary_key("last_session", date.min),
     "alliance": _summary_key("alliance_latest", 0.0),
-    "alerts": lambda r: r.summary.alert_count if r.summary else 0,
+    "alerts": _alerts_key,
 }
 
 

@@ -2,36 +2,37 @@
 
 It displays a ``services.dashboard.Dashboard``: counts (active clients, sessions this week,
 measures done against due) and the clients with alerts, grouped by kind, each with the
-alert's sentence. Activating a client (double-click or Enter) asks the window to open them.
-Every alert has an icon and a word as well as its sentence, never colour alone.
+alert's sentence. Activating a client (double-click or Enter) asks the window to open them;
+"Record risk review…" and "Acknowledge…" act on the selected line's most pressing alert.
+Every alert has an icon and a word as well as its sentence, never colour alone; urgent
+(risk) lines have their own icon and colour and their group comes first.
 """
 
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QResizeEvent, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QIcon, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QStyle,
+    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from alliance_desktop.domain.wording import SEVERITY_WORDS
 from alliance_desktop.services.dashboard import Dashboard
+from alliance_desktop.ui.client_list import URGENT_COLOUR, severity_icon
 
-SEVERITY_WORDS = {"urgent": "Urgent", "warning": "Alert", "info": "Note"}
-_SEVERITY_ICONS = {
-    "urgent": QStyle.StandardPixmap.SP_MessageBoxCritical,
-    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-}
 CLIENT_ID_ROLE = Qt.ItemDataRole.UserRole
+ALERT_ROLE = Qt.ItemDataRole.UserRole + 2  # the line's most pressing stored alert (a dict)
 #: A therapist acts on a handful; a caseload of thousands would otherwise fill the page with
 #: hundreds of lines per heading. The client list's Alerts column shows them all.
 MAX_LINES_PER_GROUP = 100
@@ -63,6 +64,8 @@ class CaseloadDashboard(QWidget):
     """Counts and alert groups for the whole caseload."""
 
     clientRequested = Signal(int)
+    riskReviewRequested = Signal(int)  # client id
+    acknowledgeRequested = Signal(int, object)  # client id, the stored alert (a dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,6 +113,24 @@ class CaseloadDashboard(QWidget):
             self,
         )
         self.hint.setWordWrap(True)
+        self.review_button = QPushButton("Record risk re&view…", self)
+        self.review_button.setObjectName("dashboardReviewButton")
+        self.review_button.setToolTip(
+            "Record a risk review for the selected client: the only way a risk alert clears"
+        )
+        self.acknowledge_button = QPushButton("Ac&knowledge…", self)
+        self.acknowledge_button.setObjectName("dashboardAcknowledgeButton")
+        self.acknowledge_button.setToolTip(
+            "Hide the selected alert until it fires again on a newer rating"
+        )
+        self.review_button.clicked.connect(self._review)
+        self.acknowledge_button.clicked.connect(self._acknowledge)
+        self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
+        self._update_buttons()
+        actions = QHBoxLayout()
+        actions.addWidget(self.review_button)
+        actions.addWidget(self.acknowledge_button)
+        actions.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 16, 12)
         layout.addWidget(self.heading)
@@ -117,6 +138,7 @@ class CaseloadDashboard(QWidget):
         layout.addSpacing(8)
         layout.addWidget(self.alerts_heading)
         layout.addWidget(self.tree, 1)
+        layout.addLayout(actions)
         layout.addWidget(self.hint)
 
     def show_dashboard(self, dashboard: Dashboard) -> None:
@@ -171,9 +193,8 @@ class CaseloadDashboard(QWidget):
             f"<p><b>{dashboard.clients_with_alerts:,}</b> "
             f"client{'s' if dashboard.clients_with_alerts != 1 else ''} with alerts:</p>"
         )
-        icons = {
-            word: self.style().standardIcon(pixmap) for word, pixmap in _SEVERITY_ICONS.items()
-        }
+        icons = {severity: QIcon(severity_icon(severity)) for severity in SEVERITY_WORDS}
+        urgent = QBrush(QColor(URGENT_COLOUR))
         width, metrics = self._reason_width(), self.tree.fontMetrics()
         self._fitted_width = width
         tops = []
@@ -186,11 +207,20 @@ class CaseloadDashboard(QWidget):
             children = []
             # Items are sized before they join the tree: sizing them there costs ten times more.
             for entry in group.entries[:MAX_LINES_PER_GROUP]:
-                word = SEVERITY_WORDS.get(entry.severity, "Alert")
-                why = "\n".join(f"{word}: {reason}" for reason in entry.reasons)
+                severities = [str(a.get("severity", entry.severity)) for a in entry.alerts]
+                severities += [entry.severity] * (len(entry.reasons) - len(severities))
+                why = "\n".join(
+                    f"{SEVERITY_WORDS.get(sev, SEVERITY_WORDS['warning'])}: {reason}"
+                    for sev, reason in zip(severities, entry.reasons, strict=True)
+                )
                 child = QTreeWidgetItem([entry.code, entry.name, why])
                 child.setIcon(0, icons.get(entry.severity, icons["warning"]))
                 child.setData(0, CLIENT_ID_ROLE, entry.client_id)
+                if entry.alerts:
+                    child.setData(0, ALERT_ROLE, dict(entry.alerts[0]))
+                if entry.severity == "urgent":
+                    for column in range(3):
+                        child.setForeground(column, urgent)
                 child.setToolTip(2, escape(why))
                 child.setSizeHint(2, _fitted(metrics, child.text(2), width))
                 children.append(child)
@@ -235,6 +265,29 @@ class CaseloadDashboard(QWidget):
                         child.setSizeHint(2, _fitted(metrics, child.text(2), width))
         finally:
             self.tree.setUpdatesEnabled(True)
+
+    def _selected_alert(self) -> tuple[int, dict[str, Any]] | None:
+        item = self.tree.currentItem()
+        if item is None or item.data(0, CLIENT_ID_ROLE) is None:
+            return None
+        alert = item.data(0, ALERT_ROLE)
+        return int(item.data(0, CLIENT_ID_ROLE)), dict(alert) if isinstance(alert, dict) else {}
+
+    def _update_buttons(self) -> None:
+        chosen = self._selected_alert()
+        risky = chosen is not None and chosen[1].get("kind") in ("risk", "risk_ongoing")
+        self.review_button.setEnabled(risky)
+        self.acknowledge_button.setEnabled(chosen is not None and bool(chosen[1]) and not risky)
+
+    def _review(self) -> None:
+        chosen = self._selected_alert()
+        if chosen is not None:
+            self.riskReviewRequested.emit(chosen[0])
+
+    def _acknowledge(self) -> None:
+        chosen = self._selected_alert()
+        if chosen is not None and chosen[1]:
+            self.acknowledgeRequested.emit(chosen[0], chosen[1])
 
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
         client_id = item.data(0, CLIENT_ID_ROLE)

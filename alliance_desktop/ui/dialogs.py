@@ -7,7 +7,9 @@ service call that saves is made by the caller, so nothing is saved until it is v
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -25,8 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.domain.vocabulary import APPROACH_LABELS, Approach, ClientStatus
-from alliance_desktop.services.database import ClientFields
+from alliance_desktop.services.database import ClientFields, StorageError
+from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.ui.client_list import STATUS_LABELS
+
+_T = TypeVar("_T")
 
 ISO_HINT = "YYYY-MM-DD"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -66,6 +71,22 @@ class OptionalDateEdit(QLineEdit):
         if not _ISO_DATE.fullmatch(text):  # fromisoformat also takes 20260101 and 2026-W01-1
             raise ValueError(text)
         return date.fromisoformat(text)
+
+
+def exec_until_saved(
+    dialog: QDialog, save: Callable[[], _T], show_error: Callable[[str], None]
+) -> _T | None:
+    """Run a modal dialog until ``save`` succeeds, or the user cancels (None).
+
+    A refusal from the service or the database is shown in the dialog, which stays open
+    with everything typed, so the therapist can put it right instead of starting again.
+    """
+    while dialog.exec() == QDialog.DialogCode.Accepted:
+        try:
+            return save()
+        except (ServiceError, StorageError) as exc:
+            show_error(str(exc))
+    return None
 
 
 class FieldErrors:

@@ -62,6 +62,7 @@ from alliance_desktop.ui.backup_dialogs import (
 from alliance_desktop.ui.charts import X_DATE, X_NUMBER, InstrumentChartView
 from alliance_desktop.ui.client_detail import ClientDetail
 from alliance_desktop.ui.client_list import ClientListPanel
+from alliance_desktop.ui.controllers.alerts import AlertsController
 from alliance_desktop.ui.dashboard import CaseloadDashboard
 from alliance_desktop.ui.dialogs import (
     ClientDialog,
@@ -108,6 +109,9 @@ class MainWindow(QMainWindow):
         self._notice = ""  # a message for the status bar once the list has reloaded
         self._practice_path = db.path
         self.editors: list[SessionEditor] = []
+        # Acting on alerts (risk reviews, acknowledgements) from the record, the dashboard
+        # and the session editor; the first of the per-area controllers (issue 15).
+        self.alerts = AlertsController(self, lambda: self.db, self.events, self._set_notice)
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -283,6 +287,8 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self._build_first_run())
         self.dashboard = CaseloadDashboard(self)
         self.dashboard.clientRequested.connect(self.reveal_client)
+        self.dashboard.riskReviewRequested.connect(self.alerts.review_risk)
+        self.dashboard.acknowledgeRequested.connect(self.alerts.acknowledge)
         self.stack.addWidget(self.dashboard)
         self.stack.addWidget(self.detail)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -306,6 +312,8 @@ class MainWindow(QMainWindow):
         self.detail.openSessionRequested.connect(self.open_session)
         self.detail.deleteSessionRequested.connect(self.delete_session)
         self.detail.exportChartRequested.connect(self.export_chart)
+        self.detail.riskReviewRequested.connect(self.alerts.review_risk)
+        self.detail.acknowledgeRequested.connect(self.alerts.acknowledge)
 
     def _build_first_run(self) -> QWidget:
         page = QWidget(self)
@@ -434,7 +442,14 @@ class MainWindow(QMainWindow):
             self.detail.show_record(record)
             self.stack.setCurrentIndex(PAGE_CLIENT)
 
+    def _set_notice(self, text: str) -> None:
+        self._notice = text
+
     def _data_changed(self, change: Change) -> None:
+        if change.kind == "alerts_changed" and self.stack.currentWidget() is self.dashboard:
+            # Acted on from the dashboard: stay there, with the line gone.
+            self.reload_clients()
+            return
         if change.kind == "client_deleted":
             # Leave the deleted client at once, before the list has reloaded.
             self.client_list.table.clearSelection()
@@ -624,6 +639,7 @@ class MainWindow(QMainWindow):
             context = editor_context(self.db, client_id, session_id)
             editor = SessionEditor(self, self.db, context, draft=draft)
             editor.saved.connect(self._session_saved)
+            editor.riskReviewRequested.connect(self.alerts.review_risk)
             editor.finished.connect(lambda *_: self._editor_closed(editor))
             self.editors.append(editor)
             editor.show()

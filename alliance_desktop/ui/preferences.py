@@ -1,31 +1,62 @@
-"""Preferences: the practice and clinician printed on reports, default measures, alert rules."""
+"""Preferences: the practice and clinician printed on reports, default measures, alert rules.
+
+The Alerts tab shows every threshold and on/off switch of the alert rules, each with its
+published default (or a plain "no threshold is published") and a one-line reason, all from
+``domain.alerts`` (``SETTING_NOTES``, ``KIND_NOTES``), so the words live with the rules.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
+    QScrollArea,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from alliance_desktop.domain.alerts import AlertSettings
-from alliance_desktop.domain.instruments import INSTRUMENTS, CutoffComparison
+from alliance_desktop.domain.alerts import (
+    KIND_NOTES,
+    REVIEW_ONLY_KINDS,
+    SETTING_NOTES,
+    AlertKind,
+    AlertSettings,
+)
+from alliance_desktop.domain.instruments import INSTRUMENTS, ORS, SRS, WAI_SR, CutoffComparison
 from alliance_desktop.services.settings import MAX_FIELD, MAX_KEEP, BackupSettings, PracticeSettings
+from alliance_desktop.ui.widgets import wheel_only_when_focused
+
+#: Numeric alert settings: (decimals, minimum, maximum, step); counts have 0 decimals.
+_NUMBERS: dict[str, tuple[int, float, float, float]] = {
+    "srs_cutoff": (1, 0.1, SRS.total_max, 0.1),
+    "srs_drop": (1, 0.1, SRS.total_max, 0.1),
+    "srs_low_item": (1, 0.1, SRS.items[0].maximum, 0.1),
+    "perfect_run_length": (0, 2, 100, 1),
+    "wai_subscale_drop": (1, 0.5, 16, 0.5),
+    "wai_low_item": (0, WAI_SR.items[0].minimum, WAI_SR.items[0].maximum, 1),
+    "srs_every_sessions": (0, 1, 100, 1),
+    "wai_every_sessions": (0, 1, 100, 1),
+    "ors_not_on_track_after": (0, 2, 100, 1),
+}
+_COMPARISONS = ("srs_cutoff_comparison", "ors_cutoff_comparison")
 
 
 class PreferencesDialog(QDialog):
-    """Edits practice settings and the SRS cut-off comparison; the caller saves them."""
+    """Edits practice settings, every alert threshold and switch, and backups; the caller saves."""
 
     def __init__(
         self,
@@ -37,8 +68,7 @@ class PreferencesDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("preferencesDialog")
         self.setWindowTitle("Preferences")
-        self.setMinimumWidth(440)
-        self._alerts = alerts
+        self.setMinimumWidth(560)
         backup = backup or BackupSettings()
 
         practice_form = QFormLayout()
@@ -69,24 +99,6 @@ class PreferencesDialog(QDialog):
             self.instrument_boxes[instrument_id] = box
             row.addWidget(box)
 
-        alert_form = QFormLayout()
-        self.srs_comparison = QComboBox(self)
-        self.srs_comparison.setObjectName("srsComparisonCombo")
-        self.srs_comparison.setAccessibleName("When the SRS counts as under the cut-off")
-        cutoff = f"{alerts.srs_cutoff:g}"
-        self.srs_comparison.addItem(f"Under {cutoff} (< {cutoff})", CutoffComparison.LT.value)
-        self.srs_comparison.addItem(f"{cutoff} or under (≤ {cutoff})", CutoffComparison.LE.value)
-        self.srs_comparison.setCurrentIndex(
-            self.srs_comparison.findData(alerts.srs_cutoff_comparison.value)
-        )
-        alert_form.addRow("SRS &alert when the total is:", self.srs_comparison)
-        note = QLabel(
-            "Sources differ on whether an SRS of exactly 36 is under the cut-off; choose the "
-            "rule your service uses. Alerts for every client are recomputed.",
-            self,
-        )
-        note.setWordWrap(True)
-
         backups = QGroupBox("Backups", self)
         backup_form = QFormLayout(backups)
         self.keep_daily = _count(backups, "keepDailySpin", backup.keep_daily, "Daily backups kept")
@@ -115,14 +127,118 @@ class PreferencesDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        practice_page = QWidget(self)
+        practice_layout = QVBoxLayout(practice_page)
+        practice_layout.addLayout(practice_form)
+        practice_layout.addWidget(measures)
+        practice_layout.addStretch(1)
+        backup_page = QWidget(self)
+        backup_layout = QVBoxLayout(backup_page)
+        backup_layout.addWidget(backups)
+        backup_layout.addStretch(1)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("preferencesTabs")
+        self.tabs.addTab(practice_page, "Practice")
+        self.tabs.addTab(self._build_alerts(alerts), "Alerts")
+        self.tabs.addTab(backup_page, "Backups")
         layout = QVBoxLayout(self)
-        layout.addLayout(practice_form)
-        layout.addWidget(measures)
-        layout.addLayout(alert_form)
-        layout.addWidget(note)
-        layout.addWidget(backups)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self.resize(640, 600)  # fits a 1280 x 720 screen; the Alerts tab scrolls
+
+    def _build_alerts(self, alerts: AlertSettings) -> QWidget:
+        """Every threshold and switch, each with its default and reason, in a scrolling page."""
+        page = QWidget(self)
+        form = QFormLayout(page)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        intro = QLabel(
+            "Each rule below has its published default and the reason for it. Changing a "
+            "rule recomputes every client's alerts.",
+            page,
+        )
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.alert_fields: dict[str, QComboBox | QAbstractSpinBox] = {}
+        values = alerts.to_dict()
+        for name, note in SETTING_NOTES.items():
+            field: QComboBox | QAbstractSpinBox
+            if name in _COMPARISONS:
+                field = self._comparison(name, values[name])
+            else:
+                field = self._number(name, values[name])
+            field.setObjectName(f"{_camel(name)}Field")
+            field.setAccessibleName(note.label)
+            self.alert_fields[name] = field
+            label = QLabel(f"{note.label}:", page)
+            label.setBuddy(field)
+            form.addRow(label, field)
+            form.addRow(_reason(page, note.reason))  # the whole width, under its field
+        switches = QGroupBox("Alerts shown", page)
+        box_layout = QVBoxLayout(switches)
+        self.alert_switches: dict[AlertKind, QCheckBox] = {}
+        for kind, kind_note in KIND_NOTES.items():
+            box = QCheckBox(kind_note.title, switches)
+            box.setObjectName(f"{_camel(kind.value)}Switch")
+            box.setChecked(kind not in alerts.disabled)
+            box.setToolTip(kind_note.reason)
+            if kind in REVIEW_ONLY_KINDS:
+                box.setEnabled(False)  # a risk answer is always shown
+            self.alert_switches[kind] = box
+            box_layout.addWidget(box)
+            box_layout.addWidget(_reason(switches, kind_note.reason))
+        form.addRow(switches)
+        defaults = QPushButton("Restore the published &defaults", page)
+        defaults.setObjectName("alertDefaultsButton")
+        defaults.clicked.connect(lambda: self._show_alerts(AlertSettings()))
+        form.addRow(defaults)
+        wheel_only_when_focused(*self.alert_fields.values())
+        scroll = QScrollArea(self)
+        scroll.setObjectName("alertSettingsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # The reasons wrap to the page's width; only the page scrolls, downwards.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(page)
+        return scroll
+
+    def _comparison(self, name: str, value: str) -> QComboBox:
+        instrument = SRS if name.startswith("srs") else ORS
+        cutoff = instrument.norms.cutoff if instrument.norms else 0
+        combo = QComboBox(self)
+        adults = " for adults" if instrument is ORS else ""
+        combo.addItem(f"Under the cut-off ({cutoff:g}{adults}: < {cutoff:g})", "lt")
+        combo.addItem(f"At or under the cut-off (≤ {cutoff:g})", "le")
+        combo.setCurrentIndex(max(0, combo.findData(value)))
+        return combo
+
+    def _number(self, name: str, value: float) -> QAbstractSpinBox:
+        decimals, low, high, step = _NUMBERS[name]
+        if decimals == 0:
+            spin: QAbstractSpinBox = QSpinBox(self)
+            assert isinstance(spin, QSpinBox)
+            spin.setRange(int(low), int(high))
+            spin.setValue(int(value))
+        else:
+            double = QDoubleSpinBox(self)
+            double.setDecimals(decimals)
+            double.setRange(low, high)
+            double.setSingleStep(step)
+            double.setValue(float(value))
+            spin = double
+        return spin
+
+    def _show_alerts(self, alerts: AlertSettings) -> None:
+        values = alerts.to_dict()
+        for name, field in self.alert_fields.items():
+            if isinstance(field, QComboBox):
+                field.setCurrentIndex(max(0, field.findData(values[name])))
+            elif isinstance(field, QSpinBox):
+                field.setValue(int(values[name]))
+            elif isinstance(field, QDoubleSpinBox):
+                field.setValue(float(values[name]))
+        for kind, box in self.alert_switches.items():
+            box.setChecked(kind not in alerts.disabled)
 
     def show_error(self, message: str) -> None:
         self.error.setText(f"⚠ {message}" if message else "")
@@ -138,8 +254,21 @@ class PreferencesDialog(QDialog):
         )
 
     def alerts(self) -> AlertSettings:
-        comparison = CutoffComparison(self.srs_comparison.currentData())
-        return replace(self._alerts, srs_cutoff_comparison=comparison)
+        """The alert settings as set here (validated by the domain when saved)."""
+        values: dict[str, object] = {}
+        for name, field in self.alert_fields.items():
+            if isinstance(field, QComboBox):
+                values[name] = CutoffComparison(field.currentData())
+            elif isinstance(field, QSpinBox):
+                values[name] = field.value()
+            elif isinstance(field, QDoubleSpinBox):
+                values[name] = round(field.value(), 2)
+        disabled = tuple(
+            kind
+            for kind, box in self.alert_switches.items()
+            if not box.isChecked() and kind not in REVIEW_ONLY_KINDS
+        )
+        return AlertSettings(**values, disabled=disabled)  # type: ignore[arg-type]
 
     def backup(self) -> BackupSettings:
         return BackupSettings(
@@ -148,6 +277,25 @@ class PreferencesDialog(QDialog):
             self.keep_monthly.value(),
             self.remind_days.value(),
         )
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _reason(parent: QWidget, text: str) -> QLabel:
+    """A rule's default and why, in smaller type under it, wrapping to the page's width."""
+    label = QLabel(text, parent)
+    label.setObjectName("ruleReason")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setContentsMargins(16, 0, 0, 6)
+    label.setMinimumWidth(1)  # let it wrap instead of widening the page
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 0.9)
+    label.setFont(font)
+    return label
 
 
 def _count(parent: QWidget, name: str, value: int, accessible: str) -> QSpinBox:

@@ -67,6 +67,7 @@ from alliance_desktop.services.session_form import (
     read_form,
     save_measure_plan,
 )
+from alliance_desktop.ui.alert_dialogs import severity_html
 from alliance_desktop.ui.printing import PrintFailed, ask_and_print
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,6 @@ INSTRUMENT_TITLES = {
     "WAI-SR": "WAI-SR: the working alliance so far (end of session)",
     GBO: "Goals: progress towards each goal, 0-10",
 }
-SEVERITY_WORDS = {"urgent": "Urgent", "warning": "Warning", "info": "Note"}
 
 
 class _FormChange(QUndoCommand):
@@ -175,6 +175,7 @@ class SessionEditor(QDialog):
     """Record a new session or edit a stored one. ``saved`` carries the service's Change."""
 
     saved = Signal(object)
+    riskReviewRequested = Signal(int)  # client id: record a review (after saving the session)
 
     def __init__(
         self,
@@ -271,8 +272,16 @@ class SessionEditor(QDialog):
         self.alerts_box.setObjectName("sessionAlerts")
         self.alerts_box.setAccessibleName("Alerts this session raises")
         self.alerts_box.setWordWrap(True)
-        self.alerts_box.setTextFormat(Qt.TextFormat.PlainText)
+        self.alerts_box.setTextFormat(Qt.TextFormat.RichText)
         left.addWidget(self.alerts_box)
+        self.review_button = QPushButton("Record risk review…", self)
+        self.review_button.setObjectName("editorReviewButton")
+        self.review_button.setToolTip(
+            "Save the session, then record the date, what was done and whether risk is ongoing"
+        )
+        self.review_button.clicked.connect(self.request_risk_review)
+        self.review_button.setVisible(False)
+        left.addWidget(self.review_button, 0, Qt.AlignmentFlag.AlignLeft)
         left.addStretch(1)
         right.addWidget(self._heading("In the session"))
         right.addLayout(self._build_texts())
@@ -729,14 +738,12 @@ class SessionEditor(QDialog):
             result = preview.measures.get(instrument_id)
             label.setText(result.text if result else "")
         if preview.alerts:
-            lines = [
-                f"⚠ {SEVERITY_WORDS.get(severity, 'Note')}: {reason}"
-                for severity, reason in preview.alerts
-            ]
-            self.alerts_box.setText("\n".join(lines))
+            lines = [severity_html(severity, reason) for severity, reason in preview.alerts]
+            self.alerts_box.setText("<br>".join(lines))
         else:
             self.alerts_box.setText("")
         self.alerts_box.setVisible(bool(preview.alerts))
+        self.review_button.setVisible(preview.needs_review)
 
     # -- drafts --------------------------------------------------------------------------
 
@@ -827,6 +834,21 @@ class SessionEditor(QDialog):
             ask_and_print(owner, pdf, f"session summary {self.context.client.code}")
         except PrintFailed as exc:
             QMessageBox.warning(self, APP_NAME, str(exc))
+
+    def request_risk_review(self) -> None:
+        """Record a risk review: the session is saved first (the review covers what is stored)."""
+        if self.context.session_id is None or self.is_dirty():
+            answer = QMessageBox.question(
+                self,
+                "Record a risk review",
+                "A risk review covers the answers as they are stored. Save the session now and "
+                "record the review?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
+            if answer != QMessageBox.StandardButton.Save or not self.save():
+                return
+        self.riskReviewRequested.emit(self.context.client_id)
 
     def save(self) -> bool:
         """Check and store the session whole; True when it was saved (the editor closes)."""

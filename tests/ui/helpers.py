@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtGui import QTextDocumentFragment
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 
 
 def handle_modals(handlers: Sequence[Callable[[QWidget], None]]) -> list[str]:
@@ -47,3 +48,8 @@ def read_message(into: list[str]) -> Callable[[QWidget], None]:
         box.accept()
 
     return handler
+
+
+def shown_text(label: QLabel) -> str:
+    """What a rich-text label reads as on screen (tags gone, entities decoded)."""
+    return QTextDocumentFragment.fromHtml(label.text()).toPlainText()

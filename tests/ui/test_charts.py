@@ -13,7 +13,14 @@ import pytest
 from PySide6.QtCharts import QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPalette
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QToolTip, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialogButtonBox,
+    QFileDialog,
+    QToolTip,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from alliance_desktop.domain.alerts import AlertSettings
@@ -361,7 +368,9 @@ def test_charts_follow_new_sessions_and_the_alert_settings(
 
     def count_equal(dialog: QWidget) -> None:
         assert isinstance(dialog, PreferencesDialog)
-        dialog.srs_comparison.setCurrentIndex(dialog.srs_comparison.findData("le"))
+        combo = dialog.alert_fields["srs_cutoff_comparison"]
+        assert isinstance(combo, QComboBox)
+        combo.setCurrentIndex(combo.findData("le"))
         buttons = dialog.findChild(QDialogButtonBox)
         assert buttons is not None
         buttons.button(QDialogButtonBox.StandardButton.Save).click()

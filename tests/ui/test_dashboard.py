@@ -86,7 +86,7 @@ def test_a_huge_alert_group_is_capped_with_a_pointer_to_the_list(qtbot: QtBot) -
     (title, shown), (_, subscales) = view.entries_shown().items()
     assert title == "Alliance dropped since the last rating (250)"
     # Three reasons of one kind: one line for the client, each reason on its own row.
-    assert subscales == [(7, "Alert: Goal fell 4.\nAlert: Task fell 3.\nAlert: Bond fell 2.")]
+    assert subscales == [(7, "Warning: Goal fell 4.\nWarning: Task fell 3.\nWarning: Bond fell 2.")]
     group = view.tree.topLevelItem(1)
     assert group is not None and group.childCount() == 1
     line = group.child(0)

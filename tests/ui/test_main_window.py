@@ -10,10 +10,19 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from alliance_desktop import __version__, app
+from alliance_desktop.domain.alerts import AlertKind
 from alliance_desktop.domain.instruments import CutoffComparison
 from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
 from alliance_desktop.services import settings as settings_service
@@ -284,7 +293,17 @@ def test_preferences_are_saved_in_the_database(
         dialog.clinician.setText("Dr Ada Nwosu")
         dialog.credentials.setText("DClinPsy")
         dialog.instrument_boxes["CORE-10"].setChecked(True)
-        dialog.srs_comparison.setCurrentIndex(1)
+        # Every alert threshold and switch is on the Alerts tab, each with its reason.
+        fields = dialog.alert_fields
+        srs, ors = fields["srs_cutoff_comparison"], fields["ors_cutoff_comparison"]
+        assert isinstance(srs, QComboBox) and isinstance(ors, QComboBox)
+        srs.setCurrentIndex(1)
+        ors.setCurrentIndex(ors.findData("le"))
+        drop = fields["srs_drop"]
+        assert isinstance(drop, QDoubleSpinBox)
+        drop.setValue(2.5)
+        dialog.alert_switches[AlertKind.PERFECT_RUN].setChecked(False)
+        assert not dialog.alert_switches[AlertKind.RISK].isEnabled()  # never switched off
         dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
 
     handle_modals([fill])
@@ -298,6 +317,8 @@ def test_preferences_are_saved_in_the_database(
     assert "CORE-10" in practice.default_instruments
     alerts = settings_service.load_alert_settings(window.db)
     assert alerts.srs_cutoff_comparison is CutoffComparison.LE
+    assert alerts.ors_cutoff_comparison is CutoffComparison.LE
+    assert alerts.srs_drop == 2.5 and alerts.disabled == (AlertKind.PERFECT_RUN,)
 
 
 def test_about_box_names_version_and_licence(open_window: object, db_path: Path) -> None:

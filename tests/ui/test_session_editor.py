@@ -37,7 +37,7 @@ from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.main_window import MainWindow
 from alliance_desktop.ui.session_editor import SessionEditor
 from tests.conftest import ARTIFACTS
-from tests.ui.helpers import handle_modals
+from tests.ui.helpers import handle_modals, shown_text
 
 EARLIER = (datetime.now() - timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
 
@@ -131,7 +131,7 @@ def test_record_a_session_whose_srs_is_under_the_cut_off(qtbot: QtBot, window: M
     assert "under the cut-off of 36" in result.text()
     alerts = field(editor, "sessionAlerts")
     assert isinstance(alerts, QLabel) and alerts.isVisible()
-    assert re.search(r"⚠ Warning: SRS .*under the cut-off of 36", alerts.text())
+    assert re.search(r"⚠ Warning: SRS .*under the cut-off of 36", shown_text(alerts))
     editor.grab().save(str(ARTIFACTS / "session-editor.png"))
 
     save = editor.findChild(QPushButton, "saveSessionButton")
