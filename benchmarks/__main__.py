@@ -221,6 +221,7 @@ def main() -> None:
         ("Window: peak memory", f"{gui['peak_mb']:.0f} MB", "<= 250 MB"),
     ]
     from benchmarks import print_table
+    from benchmarks.alerts import measure as measure_alerts
     from benchmarks.charts import measure as measure_charts
     from benchmarks.editor import measure as measure_editor
     from benchmarks.reports import measure as measure_reports
@@ -229,6 +230,7 @@ def main() -> None:
     rows += measure_charts()
     rows += measure_reports()
     rows += backup_rows
+    rows += measure_alerts()
     print_table(rows)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

@@ -215,7 +215,7 @@ def _risk(data: ClientReportData) -> list[Flowable]:
         reviewed = "yes" if a.reviewed else _p(severity_markup("urgent", "not yet"), "cell")
         question = _p(escape(a.question), "cell")
         rows.append([str(a.session_number), a.day.isoformat(), question, a.rating, reviewed])
-    story.append(_table(rows, [24, 58, TEXT_WIDTH - 24 - 58 - 90 - 70, 90, 70]))
+    story.append(_table(rows, [24, 58, TEXT_WIDTH - 24 - 58 - 72 - 92, 72, 92]))
     if any(not a.reviewed for a in risk.answers):
         story.append(
             _p(

@@ -4,9 +4,11 @@ No real person is in it. Clients in CBT, psychodynamic and humanistic therapy me
 months; ORS and SRS are taken every attended session, WAI-SR every fifth from the third,
 CORE-10 for CBT clients; goals are rated (GBO). Most clients improve; some stall, some get
 worse, some drop out; alliance scores dip, sometimes under the cut-off, around ruptures that
-are mostly repaired. Each client is drawn from its own random stream seeded by (seed, index),
-so the output depends only on the seed, the count and the as-of date, and the first ten
-clients of a 100-client demo are the ten clients of a 10-client demo.
+are mostly repaired. A few clients answer the CORE-10 risk item above 0; most of those
+answers get a risk review the same day, a few are left waiting so the alert can be seen.
+Each client is drawn from its own random stream seeded by (seed, index), so the output
+depends only on the seed, the count and the as-of date, and the first ten clients of a
+100-client demo are the ten clients of a 10-client demo.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from alliance_desktop.domain.alerts import MeasurementFact
 from alliance_desktop.domain.instruments import CORE_10, ORS, SRS, WAI_SR
+from alliance_desktop.domain.risk import find_endorsements
 from alliance_desktop.domain.vocabulary import (
     Approach,
     Attendance,
@@ -36,6 +40,7 @@ from alliance_desktop.storage.records import (
     GoalData,
     GoalRatingData,
     MeasurementData,
+    RiskReviewData,
     RuptureData,
     SessionData,
 )
@@ -221,6 +226,13 @@ class _Trajectory:
     gbo_gain: float
 
 
+REVIEW_ACTIONS = (
+    "Asked about the answer in the session: no current plan or intent. Safety plan agreed.",
+    "Talked it through with the client; crisis numbers given and the safety plan updated.",
+    "Reviewed with the client; GP informed with consent. Review again next session.",
+)
+
+
 def _clip(value: float, low: float, high: float) -> float:
     return low if value < low else high if value > high else value
 
@@ -233,8 +245,17 @@ def _ascii(text: str) -> str:
 class _ClientDrawer:
     """Draws one synthetic client from its own random stream."""
 
-    def __init__(self, rng: random.Random, index: int, code_width: int, as_of: date) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        index: int,
+        code_width: int,
+        as_of: date,
+        review_rng: random.Random | None = None,
+    ) -> None:
         self.rng = rng
+        # Reviews draw from a stream of their own, so adding them changed no other number.
+        self.review_rng = review_rng or random.Random(index)
         self.index = index
         self.code = f"C-{index + 1:0{code_width}d}"
         self.as_of = as_of
@@ -280,7 +301,35 @@ class _ClientDrawer:
             for n, text in enumerate(rng.sample(GOALS, goal_count))
         ]
         self._sessions(client, planned=planned, course=course, dropout_at=dropout_at, paused=paused)
+        self._review_risk(client)
         return client
+
+    def _review_risk(self, client: ClientData) -> None:
+        """Review most risk answers the day they are given (as a careful therapist would)."""
+        forms = [
+            MeasurementFact(m.instrument_id, s.number, m.taken_at, tuple(m.item_values))
+            for s in client.sessions
+            for m in s.measurements
+        ]
+        reviewed: set[object] = set()
+        for endorsement in find_endorsements(forms):
+            if self.review_rng.random() >= 0.85:
+                continue  # left waiting: the urgent alert shows in the demo
+            covers = [
+                e.key
+                for e in find_endorsements(forms)
+                if e.taken_at <= endorsement.taken_at and e.key not in reviewed
+            ]
+            reviewed.update(covers)
+            client.risk_reviews.append(
+                RiskReviewData(
+                    reviewed_on=endorsement.taken_at.date(),
+                    action=self.review_rng.choice(REVIEW_ACTIONS),
+                    risk_ongoing=self.review_rng.random() < 0.3,
+                    recorded_at=endorsement.taken_at + timedelta(hours=2),
+                    covers=[key.to_dict() for key in covers],
+                )
+            )
 
     def _sessions(
         self,
@@ -515,7 +564,8 @@ class _ClientDrawer:
 def draw_client(seed: int, index: int, code_width: int, as_of: date) -> ClientData:
     """The ``index``-th demo client for ``seed`` (independent of how many are drawn)."""
     rng = random.Random(f"alliance-demo:{seed}:{index}")
-    return _ClientDrawer(rng, index, code_width, as_of).draw()
+    reviews = random.Random(f"alliance-demo-reviews:{seed}:{index}")
+    return _ClientDrawer(rng, index, code_width, as_of, reviews).draw()
 
 
 def generate_demo(
