@@ -32,7 +32,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 _EARLIEST_DATE = date(1950, 1, 1)
 _LATEST_DATE = date(2100, 12, 31)
 # Commands that write; after an interruption they say what state the database is in.
-_WRITING_COMMANDS = {"init", "demo", "import", "session", "restore"}
+_WRITING_COMMANDS = {"init", "demo", "import", "session", "restore", "review", "acknowledge"}
 
 log = logging.getLogger("alliance_desktop.cli")
 
@@ -221,7 +221,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_report_parser(commands, common)
     _add_backup_parsers(commands, common)
+    _add_alert_parsers(commands, common)
     return parser
+
+
+def _add_alert_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    review = commands.add_parser(
+        "review",
+        parents=[common],
+        help="record a risk review (the only thing that clears a risk alert)",
+    )
+    review.add_argument("code", metavar="CLIENT_CODE")
+    review.add_argument(
+        "--date", type=_iso_date, metavar="DATE", help="day of the review (default: today)"
+    )
+    review.add_argument("--action", required=True, metavar="TEXT", help="what was done")
+    ongoing = review.add_mutually_exclusive_group(required=True)
+    ongoing.add_argument(
+        "--ongoing", dest="risk_ongoing", action="store_true", help="risk is ongoing"
+    )
+    ongoing.add_argument(
+        "--not-ongoing", dest="risk_ongoing", action="store_false", help="risk is not ongoing"
+    )
+    acknowledge = commands.add_parser(
+        "acknowledge",
+        parents=[common],
+        help="acknowledge an alert until it fires again on a newer rating",
+    )
+    acknowledge.add_argument("code", metavar="CLIENT_CODE")
+    acknowledge.add_argument(
+        "--kind", required=True, metavar="KIND", help="the alert's kind, as 'clients --json' gives"
+    )
+    acknowledge.add_argument(
+        "--instrument", required=True, metavar="ID", help="the alert's instrument, e.g. SRS"
+    )
+    acknowledge.add_argument("--note", default="", metavar="TEXT", help="optional note")
 
 
 def _add_report_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -556,6 +590,8 @@ def _printable(text: str) -> str:
 
 
 def _print_client_table(rows: list[dict[str, Any]]) -> None:
+    from alliance_desktop.domain.wording import SEVERITY_SYMBOLS, SEVERITY_WORDS
+
     names = [_printable(r["name"]) for r in rows]
     name_width = min(28, max(4, *(len(n) for n in names)))
     code_width = max(4, *(len(r["code"]) for r in rows))
@@ -570,7 +606,10 @@ def _print_client_table(rows: list[dict[str, Any]]) -> None:
         alert_text = ""
         if alerts:
             count = f"{len(alerts)} alert{'s' if len(alerts) > 1 else ''}"
-            alert_text = f"⚠ {count}: {_printable(alerts[0]['reason'])}"
+            severity = str(alerts[0].get("severity", "warning"))
+            sign = SEVERITY_SYMBOLS.get(severity, SEVERITY_SYMBOLS["warning"])
+            word = SEVERITY_WORDS.get(severity, SEVERITY_WORDS["warning"])
+            alert_text = f"{sign} {word} · {count}: {_printable(alerts[0]['reason'])}"
         shown = name if len(name) <= name_width else name[: name_width - 1] + "…"
         missed = r["sessions"] - r["attended"]
         print(
@@ -758,6 +797,52 @@ def _build_report(db: Any, args: argparse.Namespace) -> tuple[bytes, str]:
     )
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    from alliance_desktop.services.alerts import record_risk_review
+    from alliance_desktop.services.sessions import client_for_code
+
+    now = datetime.now()
+    with _opened(args, create=False) as db:
+        client_id = client_for_code(db, args.code)
+        record_risk_review(
+            db,
+            client_id,
+            reviewed_on=args.date or now.date(),
+            action=args.action,
+            risk_ongoing=args.risk_ongoing,
+            now=now,
+        )
+    state = "risk ongoing" if args.risk_ongoing else "risk not ongoing"
+    print(f"Recorded a risk review for {args.code.strip()} ({state}).")
+    return EXIT_OK
+
+
+def _cmd_acknowledge(args: argparse.Namespace) -> int:
+    from alliance_desktop.services.alerts import AlertRef, acknowledge_alert
+    from alliance_desktop.services.sessions import client_for_code
+    from alliance_desktop.services.summaries import active_alerts, client_row
+
+    with _opened(args, create=False) as db:
+        client_id = client_for_code(db, args.code)
+        row = client_row(db, client_id)
+        alerts = active_alerts(row) if row is not None else []
+        found = [
+            a
+            for a in alerts
+            if args.kind in (a.get("kinds") or [a.get("kind")])
+            and a.get("instrument_id") == args.instrument
+        ]
+        if not found:
+            listed = ", ".join(f"{a['kind']} on {a['instrument_id']}" for a in alerts) or "none"
+            raise UsageError(
+                f"{args.code.strip()} has no active {args.kind!r} alert on {args.instrument}; "
+                f"its active alerts are: {listed}."
+            )
+        acknowledge_alert(db, client_id, AlertRef.from_dict(found[0]), note=args.note)
+    print(f"Acknowledged: {found[0]['reason']}")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "backup": _cmd_backup,
     "backups": _cmd_backups,
@@ -771,6 +856,8 @@ _COMMANDS = {
     "export": _cmd_export,
     "import": _cmd_import,
     "session": _cmd_session,
+    "review": _cmd_review,
+    "acknowledge": _cmd_acknowledge,
 }
 
 
