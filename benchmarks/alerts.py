@@ -33,9 +33,7 @@ def measure(clients: int = 1000) -> list[Row]:
         db = open_database(Path(folder) / "demo.db")
         try:
             generate_demo(db, clients, seed=1, as_of=AS_OF)
-            trees = [
-                t for t in repository.load_client_trees(db) if t.status is ClientStatus.ACTIVE
-            ]
+            trees = [t for t in repository.load_client_trees(db) if t.status is ClientStatus.ACTIVE]
         finally:
             db.close()
 
