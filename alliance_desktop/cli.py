@@ -696,6 +696,16 @@ def _cmd_session_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _measure_cell(m: dict[str, Any]) -> str:
+    """One measure in the session table: "CORE-10 12.2 (pro-rated)", "CORE-10 incomplete"."""
+    if m.get("incomplete"):
+        return f"{m['instrument_id']} incomplete"
+    if m["total"] is None:
+        return str(m["instrument_id"])
+    prorated = " (pro-rated)" if m.get("prorated") else ""
+    return f"{m['instrument_id']} {m['total']:g}{prorated}"
+
+
 def _cmd_session_list(args: argparse.Namespace) -> int:
     from alliance_desktop.services import sessions
     from alliance_desktop.storage import repository
@@ -713,10 +723,7 @@ def _cmd_session_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{'#':>3}  {'START':<16}  {'ATTENDANCE':<10}  MEASURES")
     for row in rows:
-        measures = ", ".join(
-            f"{m['instrument_id']} {m['total']:g}" if m["total"] is not None else m["instrument_id"]
-            for m in row["measurements"]
-        )
+        measures = ", ".join(_measure_cell(m) for m in row["measurements"])
         start = row["start"].replace("T", " ")
         print(f"{row['number']:>3}  {start:<16}  {row['attendance']:<10}  {measures}")
     return EXIT_OK

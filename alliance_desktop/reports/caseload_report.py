@@ -7,9 +7,8 @@ from html import escape
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
-from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.reports.document import TEXT_WIDTH, render, severity_markup, styles
-from alliance_desktop.services.reports import CaseloadReportData
+from alliance_desktop.services.reports import PRORATED_NOTE, CaseloadReportData
 
 MEASURES = ("SRS", "WAI-SR", "ORS", "CORE-10")
 
@@ -38,7 +37,7 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
                 Paragraph(escape(line.code), s["cell"]),  # codes of up to 20 characters wrap
                 Paragraph(escape(line.name), s["cell"]),
                 line.last_session.isoformat() if line.last_session else "—",
-                *[fmt_number(line.latest[m]) if m in line.latest else "" for m in MEASURES],
+                *[line.latest.get(m, "") for m in MEASURES],
                 Paragraph(alerts, s["cell"]),
             ]
         )
@@ -57,5 +56,8 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
         )
     )
     story.append(table)
+    cells = [cell for line in data.lines for cell in line.latest.values()]
+    if any(cell.endswith("*") for cell in cells):
+        story.append(Paragraph(escape(PRORATED_NOTE), s["small"]))
     author = h.clinician_name or h.practice_name or "Alliance Desktop"
     return render(story, title="Caseload summary", author=author, generated_on=h.generated_on)

@@ -18,7 +18,7 @@ from typing import Any
 from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import INSTRUMENTS
-from alliance_desktop.domain.scoring import check_form, score
+from alliance_desktop.domain.scoring import check_form
 from alliance_desktop.domain.series import (
     ClientCharts,
     RuptureMarker,
@@ -476,7 +476,9 @@ class CaseloadLine:
     code: str
     name: str
     last_session: date | None
-    latest: dict[str, float]
+    #: The latest form of each measure as the table prints it: "12.2*" when pro-rated
+    #: (``PRORATED_NOTE`` says what * means), "incomplete" when kept without a score.
+    latest: dict[str, str]
     alerts: tuple[tuple[str, str], ...]  # (severity, reason), most pressing first
 
 
@@ -529,18 +531,21 @@ def caseload_report_data(db: Database, today: date | None = None) -> CaseloadRep
 
 def _latest_totals(
     forms: dict[int, dict[str, tuple[float | None, ...]]],
-) -> dict[int, dict[str, float]]:
-    """Score each client's latest form of each instrument (unscoreable ones are left out)."""
-    totals: dict[int, dict[str, float]] = {}
+) -> dict[int, dict[str, str]]:
+    """Each client's latest form of each instrument as a table cell (unscoreable left out)."""
+    cells: dict[int, dict[str, str]] = {}
     for client_id, by_instrument in forms.items():
         for instrument_id, values in by_instrument.items():
             instrument = INSTRUMENTS.get(instrument_id)
             if instrument is None:
                 continue
             try:
-                total = score(instrument, values).total
+                result = check_form(instrument, values)
             except DomainError:
                 continue
-            if total is not None:
-                totals.setdefault(client_id, {})[instrument_id] = total
-    return totals
+            if result.total is None:
+                cell = score_cell(result, instrument)
+            else:
+                cell = fmt_number(result.total) + ("*" if result.prorated else "")
+            cells.setdefault(client_id, {})[instrument_id] = cell
+    return cells

@@ -41,6 +41,8 @@ def test_risk_answer_then_review_and_acknowledge(db_path: Path, tmp_path: Path) 
         "kept as incomplete" in second.stderr and "Item 6 is still read for risk" in second.stderr
     )
 
+    listing = run("--db", db, "session", "list", "C-1")
+    assert "CORE-10 incomplete" in listing.stdout, listing.stdout
     (row,) = _clients(db_path)
     alerts = row["alerts"]
     assert isinstance(alerts, list) and alerts[0]["severity"] == "urgent"

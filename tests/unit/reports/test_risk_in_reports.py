@@ -231,6 +231,11 @@ def test_caseload_lists_the_urgent_alert_first_with_its_sign(
     assert risky_line.alerts[0][0] == "urgent"
     text = _flat(_text(caseload_report_pdf(data), tmp_path / "c.pdf"))
     assert "‼ Urgent: CORE-10 item 6" in text and "⚠ Warning: SRS fell" in text
+    prorated = _client(new_db, "C-0003")
+    _record(new_db, prorated, date(2026, 11, 4), CORE_10=PRORATED)
+    data = caseload_report_data(new_db, today=TODAY)
+    text = _flat(_text(caseload_report_pdf(data), tmp_path / "d.pdf"))
+    assert "11.1*" in text and "* pro-rated: one item was missing" in text
     clients.discharge_client(new_db, risky, date(2026, 11, 20))
     discharged = caseload_report_data(new_db, today=TODAY)
     assert "C-0042" in [line.code for line in discharged.lines]  # unreviewed risk stays
