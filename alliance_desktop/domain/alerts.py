@@ -30,10 +30,12 @@ from alliance_desktop.domain.instruments import (
     Instrument,
 )
 from alliance_desktop.domain.risk import (
+    Endorsement,
     RiskReview,
     find_endorsements,
     latest_review,
     unreviewed,
+    with_removed,
 )
 from alliance_desktop.domain.scoring import (
     Score,
@@ -559,6 +561,7 @@ def evaluate_alerts(
     date_of_birth: date | None = None,
     reviews: Sequence[RiskReview] = (),
     acknowledgements: Sequence[Acknowledgement] = (),
+    removed_answers: Sequence[Endorsement] = (),
 ) -> list[Alert]:
     """Return the alerts active for one client now, most urgent first.
 
@@ -576,6 +579,8 @@ def evaluate_alerts(
             adult cut-off.
         reviews: The client's risk reviews.
         acknowledgements: The client's acknowledged alerts.
+        removed_answers: Unreviewed risk answers an edit took out of the record; they
+            alert until reviewed, like any other.
 
     Returns:
         The active alerts, sorted by severity, then kind.
@@ -598,7 +603,7 @@ def evaluate_alerts(
     alerts += _wai_rules(wai_scored, settings, off)
     if AlertKind.NOT_ON_TRACK not in off:
         alerts += _ors_rules(by_instrument.get(ORS.id, ()), settings, date_of_birth)
-    alerts += _risk_rules(by_instrument, reviews)
+    alerts += _risk_rules(by_instrument, reviews, removed_answers)
     if AlertKind.OVERDUE not in off:
         for instrument, every, scored in (
             (SRS, settings.srs_every_sessions, srs_scored),
@@ -847,11 +852,13 @@ def _ors_rules(
 
 
 def _risk_rules(
-    by_instrument: Mapping[str, Sequence[MeasurementFact]], reviews: Sequence[RiskReview]
+    by_instrument: Mapping[str, Sequence[MeasurementFact]],
+    reviews: Sequence[RiskReview],
+    removed: Sequence[Endorsement] = (),
 ) -> list[Alert]:
     """Every risk answer not yet covered by a review (urgent); else an ongoing risk."""
     forms = [m for group in by_instrument.values() for m in group]
-    pending = unreviewed(find_endorsements(forms), reviews)
+    pending = unreviewed(with_removed(find_endorsements(forms), removed), reviews)
     if pending:
         latest = pending[-1]
         instrument = INSTRUMENTS[latest.instrument_id]
@@ -864,10 +871,12 @@ def _risk_rules(
             f"{instrument.item_name(latest.item)} was rated {fmt_number(latest.value)}{anchor} "
             f"at {_session_phrase(latest.session_number)}{when}"
         )
+        if latest.removed:
+            reason += ", since removed from the record (its session was changed or deleted)"
         if len(pending) > 1:
             reason += f", and {plural(len(pending) - 1, 'earlier risk answer')} not yet reviewed"
         cleared = _later_form_at_minimum(by_instrument.get(latest.instrument_id, ()), latest)
-        if cleared is not None:
+        if cleared is not None and not latest.removed:
             reason += (
                 f"; a later {instrument.id} (session {cleared}) had it at "
                 f"{fmt_number(item.minimum)}, but only a risk review clears this alert"

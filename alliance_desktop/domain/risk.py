@@ -9,7 +9,10 @@ endorsement entered later (a session typed in late) is not covered and alerts ag
 
 Endorsements are identified by instrument, the moment the form was taken, item and value,
 which survive editing a session's notes, export and import; changing the answer or moving
-the session makes it a new endorsement, to be reviewed again.
+the session makes it a new endorsement, to be reviewed again. An unreviewed endorsement
+that an edit takes out of the record (the session deleted, the form unticked, the answer
+retyped) is kept by the storage layer as a *removed* answer and still alerts until a
+review covers it: correcting a record never makes a risk answer disappear unseen.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ __all__ = [
     "latest_review",
     "reviewable",
     "unreviewed",
+    "with_removed",
 ]
 
 #: The most a review's "what was done" may hold: a paragraph, not a case file.
@@ -92,8 +96,10 @@ class Endorsement:
         instrument_id: E.g. "CORE-10".
         item: The risk item's number.
         value: The answer as given.
-        session_number: The session the form belongs to.
+        session_number: The session the form belongs to (when it was last seen, for one
+            since removed).
         taken_at: When the form was taken.
+        removed: True when an edit has since taken it out of the record.
     """
 
     instrument_id: str
@@ -101,6 +107,7 @@ class Endorsement:
     value: float
     session_number: int
     taken_at: datetime
+    removed: bool = False
 
     @property
     def key(self) -> EndorsementKey:
@@ -163,6 +170,14 @@ def _endorsements_in(instrument: Instrument, form: Any) -> list[Endorsement]:
                 Endorsement(instrument.id, item.number, value, form.session_number, form.taken_at)
             )
     return found
+
+
+def with_removed(found: Sequence[Endorsement], removed: Iterable[Endorsement]) -> list[Endorsement]:
+    """The endorsements in the record plus those removed from it, in session order."""
+    present = {e.key for e in found}
+    merged = [*found, *(e for e in removed if e.key not in present)]
+    merged.sort(key=lambda e: (e.taken_at, e.session_number, e.instrument_id, e.item))
+    return merged
 
 
 def unreviewed(

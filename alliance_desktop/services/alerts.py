@@ -26,6 +26,7 @@ from alliance_desktop.domain.risk import (
     find_endorsements,
     reviewable,
     unreviewed,
+    with_removed,
 )
 from alliance_desktop.domain.vocabulary import Attendance
 from alliance_desktop.services.clients import Change
@@ -33,6 +34,7 @@ from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import (
     acknowledgements,
     load_alert_settings,
+    removed_answers,
     risk_reviews,
     rules_key,
     summarise_tree,
@@ -89,8 +91,10 @@ def client_facts(client: ClientData) -> tuple[list[SessionFact], list[Measuremen
 
 
 def endorsements(client: ClientData) -> list[Endorsement]:
-    """Every risk answer in a client's record, in session order."""
-    return find_endorsements(client_facts(client)[1])
+    """Every risk answer in a client's record, and any unreviewed one since removed from it."""
+    return with_removed(
+        find_endorsements(client_facts(client)[1]), removed_answers(client.removed_risk_answers)
+    )
 
 
 def pending_endorsements(client: ClientData) -> list[Endorsement]:
@@ -116,9 +120,10 @@ def review_context(db: Database, client_id: int) -> ReviewContext:
     waiting = []
     for e in pending_endorsements(client):
         instrument = INSTRUMENTS[e.instrument_id]
+        removed = ", since removed from the record" if e.removed else ""
         waiting.append(
             f"{instrument.item_name(e.item)} rated {fmt_number(e.value)} at session "
-            f"{e.session_number} ({e.taken_at.date().isoformat()})"
+            f"{e.session_number} ({e.taken_at.date().isoformat()}){removed}"
         )
     return ReviewContext(f"{client.code} {client.display_name}".strip(), tuple(waiting))
 
@@ -247,6 +252,7 @@ def _matching(client: ClientData, ref: AlertRef, settings: Any) -> Alert | None:
         date_of_birth=client.date_of_birth,
         reviews=risk_reviews(client.risk_reviews),
         acknowledgements=acknowledgements(client.acknowledgements),
+        removed_answers=removed_answers(client.removed_risk_answers),
     )
     for a in current:
         if (

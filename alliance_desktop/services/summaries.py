@@ -28,7 +28,7 @@ from alliance_desktop.domain.alerts import (
 )
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import ALLIANCE_INSTRUMENT_IDS, get_instrument
-from alliance_desktop.domain.risk import EndorsementKey, RiskReview
+from alliance_desktop.domain.risk import Endorsement, EndorsementKey, RiskReview
 from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus
 from alliance_desktop.domain.wording import severity_rank
@@ -41,6 +41,7 @@ from alliance_desktop.storage.records import (
     ClientListRow,
     ClientSummaryData,
     MeasurementFactRow,
+    RemovedRiskAnswerData,
     RiskReviewData,
     SessionFactRow,
 )
@@ -86,6 +87,14 @@ def risk_reviews(data: Iterable[RiskReviewData]) -> list[RiskReview]:
             RiskReview(r.reviewed_on, r.action, r.risk_ongoing, r.recorded_at, tuple(keys))
         )
     return reviews
+
+
+def removed_answers(data: Iterable[RemovedRiskAnswerData]) -> list[Endorsement]:
+    """Risk answers an edit took out of the record, as the domain reads them."""
+    return [
+        Endorsement(r.instrument_id, r.item, r.value, r.session_number, r.taken_at, removed=True)
+        for r in data
+    ]
 
 
 def acknowledgements(data: Iterable[AcknowledgementData]) -> list[Acknowledgement]:
@@ -137,6 +146,7 @@ def summarise(
             date_of_birth=extras.date_of_birth,
             reviews=risk_reviews(extras.risk_reviews),
             acknowledgements=acknowledgements(extras.acknowledgements),
+            removed_answers=removed_answers(extras.removed_risk_answers),
         ),
         key=lambda a: severity_rank(a.severity),
     )
@@ -167,7 +177,10 @@ def summarise_tree(client: ClientData, settings: AlertSettings, key: str) -> Cli
         for m in s.measurements
     ]
     extras = ClientExtras(
-        client.date_of_birth, tuple(client.risk_reviews), tuple(client.acknowledgements)
+        client.date_of_birth,
+        tuple(client.risk_reviews),
+        tuple(client.acknowledgements),
+        tuple(client.removed_risk_answers),
     )
     return summarise(lines, facts, settings, key, extras)
 

@@ -2,7 +2,8 @@
 
 The JSON export is the portable, lossless form: a top-level object with format metadata,
 the settings and a ``clients`` array; each client carries its fields, ``goals`` and
-``sessions``, ``risk_reviews`` and ``alert_acknowledgements``; each session its fields,
+``sessions``, ``risk_reviews``, ``alert_acknowledgements`` and ``removed_risk_answers``;
+each session its fields,
 ``measurements``, ``goal_ratings`` and ``ruptures``. Derived scores (``scores``) are written
 for convenience and ignored on import, where they are recomputed. Import accepts such a
 file into an empty database only, checks every field first, and writes everything in one
@@ -53,14 +54,15 @@ from alliance_desktop.storage.records import (
     GoalData,
     GoalRatingData,
     MeasurementData,
+    RemovedRiskAnswerData,
     RiskReviewData,
     RuptureData,
     SessionData,
 )
 
 EXPORT_FORMAT = "alliance-desktop-export"
-#: Version 2 adds each client's ``risk_reviews`` and ``alert_acknowledgements``; version 1
-#: files (without them) are still read.
+#: Version 2 adds each client's ``risk_reviews``, ``alert_acknowledgements`` and
+#: ``removed_risk_answers``; version 1 files (without them) are still read.
 EXPORT_FORMAT_VERSION = 2
 _READABLE_VERSIONS = (1, 2)
 MAX_TEXT = 1_000_000  # one megabyte of notes in a field is accepted; more is a mistake
@@ -174,6 +176,17 @@ def client_to_json(client: ClientData) -> dict[str, Any]:
             }
             for a in client.acknowledgements
         ],
+        "removed_risk_answers": [
+            {
+                "instrument_id": r.instrument_id,
+                "item": r.item,
+                "value": r.value,
+                "taken_at": _iso(r.taken_at),
+                "session_number": r.session_number,
+                "removed_at": _iso(r.removed_at),
+            }
+            for r in client.removed_risk_answers
+        ],
     }
 
 
@@ -233,6 +246,10 @@ CSV_TABLES: dict[str, list[str]] = {
     "alert_acknowledgements.csv": [
         "client_code", "acknowledged_at", "kinds", "instrument_id", "rating_at", "note",
         "reason",
+    ],
+    "removed_risk_answers.csv": [
+        "client_code", "instrument_id", "item", "value", "taken_at", "session_number",
+        "removed_at",
     ],
 }  # fmt: skip
 
@@ -304,6 +321,8 @@ def export_csv(db: Database, target: Path) -> int:
                     writers["alert_acknowledgements.csv"].writerow(
                         {"client_code": code, **a, "kinds": " ".join(a["kinds"])}
                     )
+                for r in doc["removed_risk_answers"]:
+                    writers["removed_risk_answers.csv"].writerow({"client_code": code, **r})
         finally:
             for handle in handles:
                 handle.close()
@@ -562,6 +581,8 @@ def _read_client(obj: Any, where: str, today: date) -> ClientData:
         client.risk_reviews.append(_read_review(r, f"{where}.risk_reviews[{i}]", today))
     for i, a in enumerate(f.array("alert_acknowledgements")):
         client.acknowledgements.append(_read_ack(a, f"{where}.alert_acknowledgements[{i}]"))
+    for i, r in enumerate(f.array("removed_risk_answers")):
+        client.removed_risk_answers.append(_read_removed(r, f"{where}.removed_risk_answers[{i}]"))
     numbers: set[int] = set()
     for i, s in enumerate(f.array("sessions")):
         session = _read_session(s, f"{where}.sessions[{i}]", goal_numbers)
@@ -599,6 +620,27 @@ def _read_review(obj: Any, where: str, today: date) -> RiskReviewData:
         risk_ongoing=f.flag("risk_ongoing"),
         recorded_at=f.req_moment("recorded_at"),
         covers=covers,
+    )
+
+
+def _read_removed(obj: Any, where: str) -> RemovedRiskAnswerData:
+    f = _Fields(obj, where)
+    instrument_id = f.req_text("instrument_id", allow_empty=False, max_length=40)
+    try:
+        instrument = get_instrument(instrument_id)
+    except DomainError as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
+    item = f.integer("item", 1, len(instrument.items))
+    if not instrument.item(item).risk:
+        raise InvalidInput(f"{where}.item {item} is not a risk item of {instrument.id}.")
+    bounds = instrument.item(item)
+    return RemovedRiskAnswerData(
+        instrument_id=instrument.id,
+        item=item,
+        value=f.number("value", bounds.minimum, bounds.maximum),
+        taken_at=f.req_moment("taken_at"),
+        session_number=f.integer("session_number", 1, 100_000),
+        removed_at=f.req_moment("removed_at"),
     )
 
 

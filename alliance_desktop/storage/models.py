@@ -253,6 +253,22 @@ class RiskReview(Base):
     covers: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
+class RemovedRiskAnswer(Base):
+    """An unreviewed risk answer that an edit took out of the record (the session deleted,
+    the form unticked, the answer retyped), kept so its alert stays until a review."""
+
+    __tablename__ = "removed_risk_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    item: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    taken_at: Mapped[datetime] = mapped_column(DateTime)
+    session_number: Mapped[int] = mapped_column(Integer)
+    removed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class AlertAcknowledgement(Base):
     """An alert the therapist has seen and dealt with; hidden until it fires on a newer rating."""
 

@@ -79,6 +79,18 @@ class RiskReviewData:
 
 
 @dataclass
+class RemovedRiskAnswerData:
+    """An unreviewed risk answer an edit took out of the record, kept until it is reviewed."""
+
+    instrument_id: str
+    item: int
+    value: float
+    taken_at: datetime
+    session_number: int  # the session's number when the answer was removed
+    removed_at: datetime
+
+
+@dataclass
 class AcknowledgementData:
     """An acknowledged alert: its kinds (as strings), instrument and the rating it was about."""
 
@@ -132,6 +144,7 @@ class ClientData:
     sessions: list[SessionData] = field(default_factory=list)
     risk_reviews: list[RiskReviewData] = field(default_factory=list)
     acknowledgements: list[AcknowledgementData] = field(default_factory=list)
+    removed_risk_answers: list[RemovedRiskAnswerData] = field(default_factory=list)
 
     @property
     def display_name(self) -> str:
@@ -207,6 +220,7 @@ class ClientExtras:
     date_of_birth: date | None = None
     risk_reviews: tuple[RiskReviewData, ...] = ()
     acknowledgements: tuple[AcknowledgementData, ...] = ()
+    removed_risk_answers: tuple[RemovedRiskAnswerData, ...] = ()
 
 
 @dataclass(frozen=True)

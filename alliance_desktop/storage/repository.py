@@ -13,6 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from alliance_desktop.domain.alerts import MeasurementFact
+from alliance_desktop.domain.errors import DomainError
+from alliance_desktop.domain.risk import EndorsementKey, find_endorsements
 from alliance_desktop.domain.vocabulary import (
     Approach,
     Attendance,
@@ -32,6 +35,7 @@ from alliance_desktop.storage.models import (
     Goal,
     GoalRating,
     Measurement,
+    RemovedRiskAnswer,
     RiskReview,
     Rupture,
     SessionDraft,
@@ -52,6 +56,7 @@ from alliance_desktop.storage.records import (
     GoalRow,
     MeasurementData,
     MeasurementFactRow,
+    RemovedRiskAnswerData,
     RiskReviewData,
     RuptureData,
     RuptureRow,
@@ -72,6 +77,7 @@ _settings = _tables[Setting.__tablename__]
 _drafts = _tables[SessionDraft.__tablename__]
 _reviews = _tables[RiskReview.__tablename__]
 _acks = _tables[AlertAcknowledgement.__tablename__]
+_removed = _tables[RemovedRiskAnswer.__tablename__]
 
 # Keep IN (...) lists well under every dialect's bound-parameter limit.
 _CHUNK = 500
@@ -235,12 +241,18 @@ def _insert_trees(
         for client_id, client in zip(client_ids, clients, strict=True)
         for a in client.acknowledgements
     ]
+    removed_rows = [
+        _removed_row(client_id, r)
+        for client_id, client in zip(client_ids, clients, strict=True)
+        for r in client.removed_risk_answers
+    ]
     for table, rows in (
         (_measurements, measurement_rows),
         (_ratings, rating_rows),
         (_ruptures, rupture_rows),
         (_reviews, review_rows),
         (_acks, ack_rows),
+        (_removed, removed_rows),
     ):
         if rows:
             conn.execute(insert(table), rows)
@@ -270,6 +282,29 @@ def _ack_row(client_id: int, a: AcknowledgementData) -> dict[str, Any]:
         "note": a.note,
         "reason": a.reason,
     }
+
+
+def _removed_row(client_id: int, r: RemovedRiskAnswerData) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "instrument_id": r.instrument_id,
+        "item": r.item,
+        "value": r.value,
+        "taken_at": r.taken_at,
+        "session_number": r.session_number,
+        "removed_at": r.removed_at,
+    }
+
+
+def _removed_data(r: Any) -> RemovedRiskAnswerData:
+    return RemovedRiskAnswerData(
+        r.instrument_id,
+        int(r.item),
+        float(r.value),
+        r.taken_at,
+        int(r.session_number),
+        r.removed_at,
+    )
 
 
 def _review_data(r: Any) -> RiskReviewData:
@@ -452,6 +487,7 @@ def _load_extras(conn: Connection, client_ids: Sequence[int] | None) -> dict[int
     births: dict[int, Any] = {}
     reviews: dict[int, list[RiskReviewData]] = {}
     acks: dict[int, list[AcknowledgementData]] = {}
+    removed: dict[int, list[RemovedRiskAnswerData]] = {}
     chunks: Iterable[Sequence[int] | None] = [None] if client_ids is None else _chunks(client_ids)
     for chunk in chunks:
         bq = select(_clients.c.id, _clients.c.date_of_birth).where(
@@ -459,18 +495,27 @@ def _load_extras(conn: Connection, client_ids: Sequence[int] | None) -> dict[int
         )
         rq = select(_reviews).order_by(_reviews.c.id)
         aq = select(_acks).order_by(_acks.c.id)
+        xq = select(_removed).order_by(_removed.c.id)
         if chunk is not None:
             bq = bq.where(_clients.c.id.in_(chunk))
             rq = rq.where(_reviews.c.client_id.in_(chunk))
             aq = aq.where(_acks.c.client_id.in_(chunk))
+            xq = xq.where(_removed.c.client_id.in_(chunk))
         births.update({int(r[0]): r[1] for r in conn.execute(bq)})
         for r in conn.execute(rq):
             reviews.setdefault(r.client_id, []).append(_review_data(r))
         for r in conn.execute(aq):
             acks.setdefault(r.client_id, []).append(_ack_data(r))
+        for r in conn.execute(xq):
+            removed.setdefault(r.client_id, []).append(_removed_data(r))
     return {
-        cid: ClientExtras(births.get(cid), tuple(reviews.get(cid, ())), tuple(acks.get(cid, ())))
-        for cid in {*births, *reviews, *acks}
+        cid: ClientExtras(
+            births.get(cid),
+            tuple(reviews.get(cid, ())),
+            tuple(acks.get(cid, ())),
+            tuple(removed.get(cid, ())),
+        )
+        for cid in {*births, *reviews, *acks, *removed}
     }
 
 
@@ -592,13 +637,17 @@ def _load_trees(conn: Connection, client_id: int | None) -> list[ClientData]:
         )
     review_query = select(_reviews).order_by(_reviews.c.id)
     ack_query = select(_acks).order_by(_acks.c.id)
+    removed_query = select(_removed).order_by(_removed.c.id)
     if one:
         review_query = review_query.where(_reviews.c.client_id == client_id)
         ack_query = ack_query.where(_acks.c.client_id == client_id)
+        removed_query = removed_query.where(_removed.c.client_id == client_id)
     for r in conn.execute(review_query):
         clients[r.client_id].risk_reviews.append(_review_data(r))
     for r in conn.execute(ack_query):
         clients[r.client_id].acknowledgements.append(_ack_data(r))
+    for r in conn.execute(removed_query):
+        clients[r.client_id].removed_risk_answers.append(_removed_data(r))
     return list(clients.values())
 
 
@@ -924,6 +973,8 @@ def save_session(
             kept = [s for s in client.sessions if s.session_id != replacing]
             if len(kept) == len(client.sessions):
                 raise RecordGone("That session no longer exists; it may have been deleted.")
+            (old,) = [s for s in client.sessions if s.session_id == replacing]
+            _keep_removed_risk_answers(conn, client_id, client, old, session)
             client.sessions = kept
         if check is not None:
             check(client)
@@ -1033,8 +1084,15 @@ def delete_session(
     session_id: int,
     summarise: Callable[[ClientData], ClientSummaryData] | None = None,
 ) -> None:
-    """Delete one session (its measures, ratings and ruptures go with it); renumber the rest."""
+    """Delete one session (its measures, ratings and ruptures go with it); renumber the rest.
+
+    An unreviewed risk answer in it is kept aside, so its alert stays until a review.
+    """
     with db.write() as conn:
+        trees = _load_trees(conn, client_id)
+        old = next((s for t in trees for s in t.sessions if s.session_id == session_id), None)
+        if trees and old is not None:
+            _keep_removed_risk_answers(conn, client_id, trees[0], old, None)
         gone = conn.execute(
             delete(_sessions).where(
                 _sessions.c.id == session_id, _sessions.c.client_id == client_id
@@ -1044,6 +1102,53 @@ def delete_session(
             raise RecordGone("That session no longer exists; it may have been deleted.")
         _renumber_by_start(conn, client_id, None)
         _store_summary(conn, client_id, summarise)
+
+
+def _keep_removed_risk_answers(
+    conn: Connection,
+    client_id: int,
+    client: ClientData,
+    old: SessionData,
+    new: SessionData | None,
+) -> None:
+    """Keep every unreviewed risk answer that replacing ``old`` by ``new`` takes away.
+
+    Deleting a session, unticking its CORE-10 or retyping item 6 must not make a risk
+    answer nobody has reviewed disappear; kept here, it alerts until a review covers it.
+    """
+
+    def answers(session: SessionData) -> list[Any]:
+        forms = [
+            MeasurementFact(m.instrument_id, session.number, m.taken_at, tuple(m.item_values))
+            for m in session.measurements
+        ]
+        return find_endorsements(forms)
+
+    staying = {e.key for e in answers(new)} if new is not None else set()
+    covered: set[EndorsementKey] = set()
+    for review in client.risk_reviews:
+        for cover in review.covers:
+            try:
+                covered.add(EndorsementKey.from_dict(cover))
+            except DomainError:
+                continue  # unreadable: that answer is not covered, so it is kept
+    kept = {
+        EndorsementKey(r.instrument_id, r.taken_at, r.item, r.value)
+        for r in client.removed_risk_answers
+    }
+    now = datetime.now().replace(microsecond=0)
+    rows = [
+        _removed_row(
+            client_id,
+            RemovedRiskAnswerData(
+                e.instrument_id, e.item, e.value, e.taken_at, e.session_number, now
+            ),
+        )
+        for e in answers(old)
+        if e.key not in staying and e.key not in covered and e.key not in kept
+    ]
+    if rows:
+        conn.execute(insert(_removed), rows)
 
 
 def client_alert_records(

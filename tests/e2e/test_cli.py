@@ -192,6 +192,7 @@ def test_csv_export_writes_a_folder_of_tables(demo_db_path: Path, tmp_path: Path
             "ruptures.csv",
             "risk_reviews.csv",
             "alert_acknowledgements.csv",
+            "removed_risk_answers.csv",
         ]
     )
     clients = (out / "clients.csv").read_text("utf-8-sig").splitlines()

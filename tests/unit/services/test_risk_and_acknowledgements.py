@@ -294,3 +294,55 @@ def test_reviews_and_acknowledgements_survive_a_backup_and_restore(
         assert [a["kind"] for a in _alerts(restored, cid)] == [AlertKind.RISK_ONGOING.value]
     finally:
         restored.close()
+
+
+def test_an_unreviewed_risk_answer_survives_deleting_or_editing_its_session(
+    new_db: Database, tmp_path: Path
+) -> None:
+    """Deleting the session, unticking the CORE-10 or retyping item 6 keeps the answer."""
+    cid = _client(new_db)
+    _session(new_db, cid, date(2026, 11, 4), CORE_10=ENDORSED)
+    _session(new_db, cid, date(2026, 11, 11), CORE_10=[1, 3, 3, 1, 1, 4, 1, 1, 1, 1])
+    tree = repository.load_client_tree(new_db, cid)
+    assert tree is not None
+    first, second = tree.sessions
+    # Retype item 6 of the first session as 0 and save: the 2 it held stays pending.
+    first.measurements[0].item_values[5] = 0
+    sessions.save_session(new_db, cid, first, session_id=first.session_id, now=NOW)
+    # Delete the second session outright.
+    sessions.delete_session(new_db, cid, second.session_id or 0)
+    after = repository.load_client_tree(new_db, cid)
+    assert after is not None and len(after.sessions) == 1
+    assert sorted((r.value, r.session_number) for r in after.removed_risk_answers) == [
+        (2.0, 1),
+        (4.0, 2),
+    ]
+    (risk,) = [a for a in _alerts(new_db, cid) if a["kind"] == "risk"]
+    assert (
+        "rated 4 (Most or all of the time) at session 2 (2026-11-11), since removed"
+        in (risk["reason"])
+    )
+    assert "and 1 earlier risk answer not yet reviewed" in risk["reason"]
+    # They travel with an export, and a review covers them like any other answer.
+    export_json(new_db, tmp_path / "e.json")
+    copy = open_database(tmp_path / "copy.db")
+    try:
+        import_json(copy, tmp_path / "e.json", today=NOW.date())
+        (row,) = list_clients(copy, include_alerts=True)
+        assert row.summary is not None and row.summary.top_severity == "urgent"
+    finally:
+        copy.close()
+    record_risk_review(
+        new_db,
+        cid,
+        reviewed_on=date(2026, 11, 12),
+        action="Both answers talked through; the 4 was entered in error",
+        risk_ongoing=False,
+        now=NOW,
+    )
+    assert not [a for a in _alerts(new_db, cid) if a["kind"] == "risk"]
+    # A reviewed answer removed later is not kept again: nothing is pending.
+    sessions.delete_session(new_db, cid, after.sessions[0].session_id or 0)
+    final = repository.load_client_tree(new_db, cid)
+    assert final is not None and len(final.removed_risk_answers) == 2
+    assert not [a for a in _alerts(new_db, cid) if a["kind"] == "risk"]

@@ -1,4 +1,5 @@
-"""Risk reviews and alert acknowledgements; the summary keeps its most pressing severity.
+"""Risk reviews, removed risk answers and alert acknowledgements; the summary keeps its most
+pressing severity.
 
 Revision ID: 0003_risk_reviews
 Revises: 0002_session_drafts
@@ -37,6 +38,28 @@ def upgrade() -> None:
     with op.batch_alter_table("risk_reviews", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_risk_reviews_client_id"), ["client_id"], unique=False)
     op.create_table(
+        "removed_risk_answers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("client_id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=40), nullable=False),
+        sa.Column("item", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.Column("taken_at", sa.DateTime(), nullable=False),
+        sa.Column("session_number", sa.Integer(), nullable=False),
+        sa.Column("removed_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_id"],
+            ["clients.id"],
+            name=op.f("fk_removed_risk_answers_client_id_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_removed_risk_answers")),
+    )
+    with op.batch_alter_table("removed_risk_answers", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_removed_risk_answers_client_id"), ["client_id"], unique=False
+        )
+    op.create_table(
         "alert_acknowledgements",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=False),
@@ -70,6 +93,9 @@ def downgrade() -> None:
     with op.batch_alter_table("alert_acknowledgements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alert_acknowledgements_client_id"))
     op.drop_table("alert_acknowledgements")
+    with op.batch_alter_table("removed_risk_answers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_removed_risk_answers_client_id"))
+    op.drop_table("removed_risk_answers")
     with op.batch_alter_table("risk_reviews", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_risk_reviews_client_id"))
     op.drop_table("risk_reviews")
