@@ -544,11 +544,15 @@ def _session_phrase(number: int | None) -> str:
     return f"session {number}" if number is not None else "an earlier session"
 
 
-def _age(date_of_birth: date | None, m: MeasurementFact) -> int | None:
+def _age(
+    date_of_birth: date | None, m: MeasurementFact, starts: Mapping[int, datetime]
+) -> int | None:
+    """Age at the rating's session (its start, as the chart and the editor take it)."""
     if date_of_birth is None:
         return None
     try:
-        return age_on(date_of_birth, m.taken_at.date())
+        day = starts[m.session_number].date() if m.session_number in starts else m.taken_at.date()
+        return age_on(date_of_birth, day)
     except (AttributeError, TypeError):
         return None
 
@@ -602,7 +606,8 @@ def evaluate_alerts(
     wai_scored = _latest_scored(WAI_SR, by_instrument.get(WAI_SR.id, ()), 2)
     alerts += _wai_rules(wai_scored, settings, off)
     if AlertKind.NOT_ON_TRACK not in off:
-        alerts += _ors_rules(by_instrument.get(ORS.id, ()), settings, date_of_birth)
+        starts = {s.number: s.start for s in sessions if isinstance(s.number, int)}
+        alerts += _ors_rules(by_instrument.get(ORS.id, ()), settings, date_of_birth, starts)
     alerts += _risk_rules(by_instrument, reviews, removed_answers)
     if AlertKind.OVERDUE not in off:
         for instrument, every, scored in (
@@ -783,7 +788,10 @@ def _wai_rules(
 
 
 def _ors_rules(
-    ordered: Sequence[MeasurementFact], settings: AlertSettings, date_of_birth: date | None
+    ordered: Sequence[MeasurementFact],
+    settings: AlertSettings,
+    date_of_birth: date | None,
+    starts: Mapping[int, datetime],
 ) -> list[Alert]:
     """Not on track: a reliable deterioration from the first ORS at any time, or no reliable
     improvement once ``ors_not_on_track_after`` ratings exist for a client who started in the
@@ -805,7 +813,8 @@ def _ors_rules(
         return []
     (first_m, first), (last_m, last) = head[0], tail[0]
     comparison = settings.ors_cutoff_comparison
-    first_age, last_age = _age(date_of_birth, first_m), _age(date_of_birth, last_m)
+    first_age = _age(date_of_birth, first_m, starts)
+    last_age = _age(date_of_birth, last_m, starts)
     assessment = classify_change(
         ORS,
         _total(first),
@@ -831,7 +840,8 @@ def _ors_rules(
         and assessment.change_class not in (ChangeClass.IMPROVED, ChangeClass.RECOVERED)
         # A client who started in the non-clinical range has little room for a reliable
         # gain; flagging them every session would only train the therapist to ignore alerts.
-        and in_clinical_range(ORS, _total(first), comparison, age=first_age) is not False
+        # Nor is one flagged when no cut-off applies to their age (a child under 6).
+        and in_clinical_range(ORS, _total(first), comparison, age=first_age) is True
     ):
         reason = (
             f"{movement}: after {need} or more ratings that is short of a reliable improvement "

@@ -204,16 +204,20 @@ def _risk(data: ClientReportData) -> list[Flowable]:
         return []
     story: list[Flowable] = [_p(f'<font color="{URGENT_COLOUR}">‼</font> Risk', "h2")]
     questions = sorted({a.question for a in risk.answers})
+    earlier = any(a.before_period for a in risk.answers)
     story.append(
         _p(
-            f"{escape(' and '.join(questions))} was answered above 0 in this period. Each "
-            "answer and each risk review recorded since:"
+            f"{escape(' and '.join(questions))} was answered above 0"
+            + (" in this period, or earlier and not yet reviewed" if earlier else " in this period")
+            + ". Each answer, then each risk review recorded since the first of them:"
         )
     )
     rows: list[list[object]] = [["#", "Date", "Question", "Rating", "Reviewed"]]
     for a in risk.answers:
         reviewed = "yes" if a.reviewed else _p(severity_markup("urgent", "not yet"), "cell")
-        question = _p(escape(a.question), "cell")
+        note = " (before this period)" if a.before_period else ""
+        note += " (since removed from the record)" if a.removed else ""
+        question = _p(escape(a.question + note), "cell")
         rows.append([str(a.session_number), a.day.isoformat(), question, a.rating, reviewed])
     story.append(_table(rows, [24, 58, TEXT_WIDTH - 24 - 58 - 72 - 92, 72, 92]))
     if any(not a.reviewed for a in risk.answers):
@@ -226,9 +230,11 @@ def _risk(data: ClientReportData) -> list[Flowable]:
             )
         )
     if risk.reviews:
-        story += [_p(f"{day.isoformat()}: {escape(words)}") for day, words in risk.reviews]
+        story += [
+            _p(f"{day.isoformat()}: Risk review: {escape(words)}") for day, words in risk.reviews
+        ]
     else:
-        story.append(_p("No risk review has been recorded since."))
+        story.append(_p("No risk review has been recorded since the first of these answers."))
     return story
 
 

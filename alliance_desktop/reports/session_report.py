@@ -44,14 +44,17 @@ def session_report_pdf(data: SessionReportData) -> bytes:
         story += [_p(f"<b>{escape(i)}</b>: {escape(text)}") for i, text in data.measures]
     else:
         story.append(_p("No measures recorded in this session."))
+    if data.risk or data.latest_review is not None:
+        story.append(_p("Risk (as it stands today)", "h2"))
+        story += [_p(severity_markup(severity, words)) for severity, words in data.risk]
+        if data.latest_review is not None:
+            day, words = data.latest_review
+            story.append(_p(f"<b>Latest risk review</b> ({day.isoformat()}): {escape(words)}"))
     story.append(_p("Alerts", "h2"))
     if data.alerts:
         story += [_p(severity_markup(severity, reason)) for severity, reason in data.alerts]
     else:
-        story.append(_p("This session raised no alert."))
-    if data.latest_review is not None:
-        day, words = data.latest_review
-        story.append(_p(f"<b>Latest risk review</b> ({day.isoformat()}): {escape(words)}"))
+        story.append(_p("This session raised no other alert."))
     if data.goals:
         story.append(_p("Goals rated (0–10)", "h2"))
         story += [

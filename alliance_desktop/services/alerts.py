@@ -22,6 +22,7 @@ from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.risk import (
     MAX_REVIEW_ACTION,
     Endorsement,
+    EndorsementKey,
     RiskReview,
     find_endorsements,
     reviewable,
@@ -108,6 +109,8 @@ class ReviewContext:
 
     client: str  # "C-0042 Zoë Łukasiewicz"
     waiting: tuple[str, ...]  # "CORE-10 item 6 (plans to end my life) rated 2 at session 7 …"
+    #: The answers listed, so the review covers only what the therapist was shown.
+    keys: tuple[EndorsementKey, ...] = ()
 
 
 def review_context(db: Database, client_id: int) -> ReviewContext:
@@ -118,14 +121,19 @@ def review_context(db: Database, client_id: int) -> ReviewContext:
     """
     client = _tree(db, client_id)
     waiting = []
-    for e in pending_endorsements(client):
+    pending = pending_endorsements(client)
+    for e in pending:
         instrument = INSTRUMENTS[e.instrument_id]
         removed = ", since removed from the record" if e.removed else ""
         waiting.append(
             f"{instrument.item_name(e.item)} rated {fmt_number(e.value)} at session "
             f"{e.session_number} ({e.taken_at.date().isoformat()}){removed}"
         )
-    return ReviewContext(f"{client.code} {client.display_name}".strip(), tuple(waiting))
+    return ReviewContext(
+        f"{client.code} {client.display_name}".strip(),
+        tuple(waiting),
+        tuple(e.key for e in pending),
+    )
 
 
 def _tree(db: Database, client_id: int) -> ClientData:
@@ -149,8 +157,13 @@ def record_risk_review(
     action: str,
     risk_ongoing: bool,
     now: datetime | None = None,
+    shown: Sequence[EndorsementKey] | None = None,
 ) -> Change:
     """Record a risk review; it covers the unreviewed risk answers given by its day.
+
+    With ``shown`` (the answers the dialog listed, ``ReviewContext.keys``) a review never
+    covers an answer the therapist was not shown: one stored meanwhile (by the command line,
+    another window) is refused with a message, and nothing is written.
 
     Raises:
         InvalidInput: No words for what was done, too many, a day in the future or before
@@ -189,6 +202,14 @@ def record_risk_review(
                 f"The risk answer waiting for review was given on {first.taken_at.date()} "
                 f"(session {first.session_number}), after {reviewed_on}; date the review on "
                 "or after that day."
+            )
+        unseen = [e for e in covered if shown is not None and e.key not in set(shown)]
+        if unseen:
+            first = unseen[0]
+            raise Conflict(
+                f"A risk answer was recorded after this review was opened (session "
+                f"{first.session_number}, {first.taken_at.date()}); close the review, look at "
+                "it, and record the review again."
             )
         return RiskReviewData(
             reviewed_on=reviewed_on,
@@ -287,7 +308,9 @@ def alert_history(
     reviews: Sequence[RiskReviewData], acknowledged: Sequence[AcknowledgementData]
 ) -> list[HistoryLine]:
     """Risk reviews and acknowledgements, newest first, as the record's history shows them."""
-    lines = [HistoryLine(r.reviewed_on, "review", review_words(r)) for r in reviews]
+    lines = [
+        HistoryLine(r.reviewed_on, "review", f"Risk review: {review_words(r)}") for r in reviews
+    ]
     for a in acknowledged:
         note = f" Note: {a.note}" if a.note else ""
         lines.append(
@@ -301,11 +324,12 @@ def alert_history(
     return lines
 
 
-def review_words(review: RiskReviewData) -> str:
+def review_words(review: RiskReviewData, *, pseudonymise: bool = False) -> str:
     """A review in a sentence or two: what was done, whether ongoing, which answers it covered.
 
     Covered answers are named by the day they were given, which stays true when sessions
-    are renumbered.
+    are renumbered. A pseudonymised report leaves out what was done: the therapist's words
+    often name the client or the people around them.
     """
     state = "risk ongoing" if review.risk_ongoing else "risk not ongoing"
     days = sorted({str(c.get("taken_at", ""))[:10] for c in review.covers if c.get("taken_at")})
@@ -317,7 +341,9 @@ def review_words(review: RiskReviewData) -> str:
     )
     action = review.action.strip()
     closed = action if action.endswith((".", "!", "?")) else action + "."
-    return f"Risk review: {closed} Outcome: {state}.{covered}"
+    if pseudonymise:
+        closed = "(What was done is left out of a pseudonymised summary.)"
+    return f"{closed} Outcome: {state}.{covered}"
 
 
 def latest_review(client: ClientData) -> RiskReviewData | None:

@@ -107,13 +107,15 @@ class OutcomeSummary:
 
 @dataclass(frozen=True)
 class RiskEntry:
-    """One risk answer in the period: where, what and whether a review has covered it."""
+    """One risk answer: where, what and whether a review has covered it."""
 
     session_number: int
     day: date
     question: str  # "CORE-10 item 6 (plans to end my life)"
     rating: str  # "2 (Sometimes)"
     reviewed: bool
+    before_period: bool = False  # given before the period and still waiting for review
+    removed: bool = False  # since taken out of the record by an edit
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,8 @@ class ClientReportData:
     narrative: str = ""
     licence_notes: tuple[str, ...] = field(default_factory=tuple)
     sections: frozenset[str] = frozenset(SECTIONS)
-    risk: RiskSection | None = None  # None when no risk answer was given in the period
+    #: None when no risk answer was given in the period and none is waiting for review.
+    risk: RiskSection | None = None
     prorated_note: str = ""
 
     @property
@@ -228,7 +231,7 @@ def client_report_data(
         narrative=narrative.strip(),
         licence_notes=_licence_notes(charts),
         sections=chosen,
-        risk=_risk_section(client, low, high),
+        risk=_risk_section(client, low, high, pseudonymise=pseudonymise),
         prorated_note=PRORATED_NOTE,
     )
 
@@ -304,35 +307,52 @@ def _outcomes(charts: ClientCharts) -> tuple[OutcomeSummary, ...]:
     )
 
 
-def _risk_section(client: ClientData, low: datetime, high: datetime) -> RiskSection | None:
-    """Risk answers given in the period, whether each is reviewed, and the period's reviews."""
-    found = [e for e in endorsements(client) if low <= e.taken_at <= high]
+def _risk_section(
+    client: ClientData, low: datetime, high: datetime, *, pseudonymise: bool = False
+) -> RiskSection | None:
+    """Risk answers given in the period, and any earlier one still waiting for review, with
+    whether each is reviewed and every review since the first of them.
+
+    An answer from before the period that nobody has reviewed is on every screen; a summary
+    of the period must not be the one place it is missing.
+    """
+    covered = {key for review in risk_reviews(client.risk_reviews) for key in review.covers}
+    found = [
+        e
+        for e in endorsements(client)
+        if low <= e.taken_at <= high or (e.taken_at < low and e.key not in covered)
+    ]
     if not found:
         return None
-    covered = {key for review in risk_reviews(client.risk_reviews) for key in review.covers}
-    answers = []
-    for e in found:
-        instrument = INSTRUMENTS[e.instrument_id]
-        item = instrument.item(e.item)
-        anchor = ""
-        if instrument.anchors and item.step == 1:
-            anchor = f" ({instrument.anchors[round(e.value - item.minimum)]})"
-        answers.append(
-            RiskEntry(
-                e.session_number,
-                e.taken_at.date(),
-                instrument.item_name(e.item),
-                fmt_number(e.value) + anchor,
-                e.key in covered,
-            )
+    answers = tuple(
+        RiskEntry(
+            e.session_number,
+            e.taken_at.date(),
+            INSTRUMENTS[e.instrument_id].item_name(e.item),
+            answer_words(e.instrument_id, e.item, e.value),
+            e.key in covered,
+            before_period=e.taken_at < low,
+            removed=e.removed,
         )
+        for e in found
+    )
     first_day = min(e.taken_at.date() for e in found)
     reviews = tuple(
-        (r.reviewed_on, review_words(r))
+        (r.reviewed_on, review_words(r, pseudonymise=pseudonymise))
         for r in sorted(client.risk_reviews, key=lambda r: (r.reviewed_on, r.recorded_at))
         if r.reviewed_on >= first_day  # every review since the first answer, even after the period
     )
-    return RiskSection(tuple(answers), reviews)
+    return RiskSection(answers, reviews)
+
+
+def answer_words(instrument_id: str, number: int, value: float) -> str:
+    """A risk item's answer with its anchor: ``"2 (Sometimes)"``."""
+    instrument = INSTRUMENTS[instrument_id]
+    item = instrument.item(number)
+    anchor = ""
+    if instrument.anchors and item.step == 1:
+        anchor = f" ({instrument.anchors[round(value - item.minimum)]})"
+    return fmt_number(value) + anchor
 
 
 def _excerpt(text: str) -> str:
@@ -372,6 +392,9 @@ class SessionReportData:
     ruptures: str
     notes: str | None  # None unless asked for: notes are off by default
     latest_review: tuple[date, str] | None = None  # the client's latest risk review, in words
+    #: (severity, words): each risk answer of this session and whether it has been reviewed
+    #: by now, then any other risk answer still waiting for review now.
+    risk: tuple[tuple[str, str], ...] = ()
 
     @property
     def pseudonymised(self) -> bool:
@@ -443,7 +466,13 @@ def session_report_data(
         duration_minutes=session.duration_minutes,
         attendance=ATTENDANCE_WORDS[session.attendance],
         measures=tuple((i, p.text) for i, p in preview.measures.items()),
-        alerts=preview.alerts,
+        # Risk is stated as it stands now (below); the other alerts as the record stood then.
+        alerts=tuple(
+            alert
+            for alert, kind in zip(preview.alerts, preview.alert_kinds, strict=True)
+            if kind not in ("risk", "risk_ongoing")
+        ),
+        risk=_session_risk(client, session),
         goals=tuple(
             (r.goal_number, goals.get(r.goal_number, f"Goal {r.goal_number}"), r.rating)
             for r in session.goal_ratings
@@ -458,8 +487,62 @@ def session_report_data(
         if session.ruptures
         else "",
         notes=session.notes.strip() if include_notes else None,
-        latest_review=(review.reviewed_on, review_words(review)) if review else None,
+        latest_review=(
+            (review.reviewed_on, review_words(review, pseudonymise=pseudonymise))
+            if review
+            else None
+        ),
     )
+
+
+def _session_risk(client: ClientData, session: SessionData) -> tuple[tuple[str, str], ...]:
+    """This session's risk answers with whether they are reviewed now, then any other
+    answer still waiting: the page says what holds today, so it never asks the reader to
+    act on what has been done, nor leaves out an answer that was given."""
+    everything = endorsements(client)
+    reviewed_on: dict[object, date] = {}
+    for review in sorted(risk_reviews(client.risk_reviews), key=lambda r: r.reviewed_on):
+        for key in review.covers:
+            reviewed_on.setdefault(key, review.reviewed_on)
+    lines: list[tuple[str, str]] = []
+    own_moments = {m.taken_at for m in session.measurements}
+    for e in everything:
+        if e.removed or e.taken_at not in own_moments:
+            continue
+        question = INSTRUMENTS[e.instrument_id].item_name(e.item)
+        answer = answer_words(e.instrument_id, e.item, e.value)
+        day = reviewed_on.get(e.key)
+        if day is None:
+            lines.append(
+                (
+                    "urgent",
+                    f"{question} was answered {answer} in this session; it has not been "
+                    "reviewed yet — check risk and record a risk review.",
+                )
+            )
+        else:
+            lines.append(
+                (
+                    "info",
+                    f"{question} was answered {answer} in this session; reviewed on "
+                    f"{day.isoformat()}.",
+                )
+            )
+    for e in everything:
+        if e.key in reviewed_on or (not e.removed and e.taken_at in own_moments):
+            continue
+        lines.append(
+            (
+                "urgent",
+                f"A risk answer from another session is waiting for review: "
+                f"{INSTRUMENTS[e.instrument_id].item_name(e.item)} rated "
+                f"{answer_words(e.instrument_id, e.item, e.value)} at session "
+                f"{e.session_number} ({e.taken_at.date().isoformat()})"
+                + (", since removed from the record" if e.removed else "")
+                + ".",
+            )
+        )
+    return tuple(lines)
 
 
 def _notes(session: SessionData) -> tuple[RuptureNote, ...]:

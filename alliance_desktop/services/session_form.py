@@ -579,6 +579,10 @@ class FormPreview:
     alerts: tuple[tuple[str, str], ...]
     #: True when one of them is a risk alert, which only a risk review clears.
     needs_review: bool = False
+    #: The kind of each alert in ``alerts`` (same order).
+    alert_kinds: tuple[str, ...] = ()
+    #: True when a risk alert comes from this form's own answers (not an earlier session).
+    risk_in_form: bool = False
 
 
 def preview_form(
@@ -616,15 +620,17 @@ def preview_form(
             continue
         measurements.append(m)
         previews[instrument_id] = _scored(instrument, m, client, start, settings)
-    alerts: tuple[tuple[str, str, str], ...] = ()
+    alerts: tuple[tuple[str, str, str, bool], ...] = ()
     if attended:
         alerts = _alerts_raised(client, start, duration, measurements, settings)
         if not measurements:  # nothing typed yet: only a risk answer waiting for review
             alerts = tuple(a for a in alerts if a[0] in _RISK_KINDS)
     return FormPreview(
         previews,
-        tuple((severity, reason) for _kind, severity, reason in alerts),
-        any(kind in _RISK_KINDS for kind, _, _ in alerts),
+        tuple((severity, reason) for _kind, severity, reason, _own in alerts),
+        any(kind in _RISK_KINDS for kind, _, _, _ in alerts),
+        tuple(kind for kind, _, _, _ in alerts),
+        any(kind in _RISK_KINDS and own for kind, _, _, own in alerts),
     )
 
 
@@ -729,9 +735,9 @@ def _alerts_raised(
     duration: int,
     measurements: Iterable[MeasurementData],
     settings: AlertSettings,
-) -> tuple[tuple[str, str, str], ...]:
-    """(kind, severity, reason) of the alerts about this session, on the record as it would
-    be after saving."""
+) -> tuple[tuple[str, str, str, bool], ...]:
+    """(kind, severity, reason, about this session) of the alerts this session shows, on the
+    record as it would be after saving."""
     draft = SessionData(
         number=0,
         start=start,
@@ -747,7 +753,7 @@ def _alerts_raised(
     # A risk answer not yet reviewed is shown whatever session it came from: recording any
     # session is a moment to see it (and the editor offers to record the review).
     return tuple(
-        (a["kind"], a["severity"], a["reason"])
+        (a["kind"], a["severity"], a["reason"], a["session_number"] == number)
         for a in summary.alerts or []
         if a["session_number"] == number or a["kind"] in _RISK_KINDS
     )

@@ -133,12 +133,25 @@ def session_problems(
             f"The session was {word}, so it cannot carry measures, goal ratings or ruptures."
         )
     seen: set[str] = set()
+    # One moment, one form of a measure: a risk answer is known by the moment it was given.
+    taken = {
+        (other.instrument_id, other.taken_at): s.number
+        for s in client.sessions
+        for other in s.measurements
+    }
     for m in session.measurements:
         key = f"measure_{m.instrument_id}"
         if m.instrument_id in seen:
             problems[key] = f"{m.instrument_id} is recorded twice in one session."
             continue
         seen.add(m.instrument_id)
+        if (m.instrument_id, m.taken_at) in taken:
+            problems[key] = (
+                f"{m.instrument_id} of session {taken[(m.instrument_id, m.taken_at)]} was "
+                f"taken at the same moment ({m.taken_at:%Y-%m-%d %H:%M}); two forms of one "
+                "measure cannot share a moment. Check when this one was taken."
+            )
+            continue
         if problem := _measurement_problem(m, session):
             problems.setdefault(key, problem)
     for r in session.goal_ratings:

@@ -584,8 +584,17 @@ def _read_client(obj: Any, where: str, today: date) -> ClientData:
     for i, r in enumerate(f.array("removed_risk_answers")):
         client.removed_risk_answers.append(_read_removed(r, f"{where}.removed_risk_answers[{i}]"))
     numbers: set[int] = set()
+    moments: set[tuple[str, datetime]] = set()
     for i, s in enumerate(f.array("sessions")):
         session = _read_session(s, f"{where}.sessions[{i}]", goal_numbers)
+        for j, m in enumerate(session.measurements):
+            if (m.instrument_id, m.taken_at) in moments:
+                raise InvalidInput(
+                    f"{where}.sessions[{i}].measurements[{j}].taken_at repeats the moment of "
+                    f"another {m.instrument_id} form; two forms of one measure cannot share a "
+                    "moment."
+                )
+            moments.add((m.instrument_id, m.taken_at))
         if session.start.date() < client.intake_date:
             raise InvalidInput(
                 f"{where}.sessions[{i}].start {session.start:%Y-%m-%d} is before the intake "
@@ -608,7 +617,12 @@ def _read_review(obj: Any, where: str, today: date) -> RiskReviewData:
         try:
             if not isinstance(c, dict):
                 raise DomainError("not an object")
-            covers.append(EndorsementKey.from_dict(c).to_dict())
+            key = EndorsementKey.from_dict(c)
+            if key.taken_at.tzinfo is not None:
+                raise InvalidInput(
+                    f"{where}.covers[{i}].taken_at has a time zone; use local time without one."
+                )
+            covers.append(key.to_dict())
         except DomainError:
             raise InvalidInput(
                 f"{where}.covers[{i}] must be an object with instrument_id, taken_at (a date "

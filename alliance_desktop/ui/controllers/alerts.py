@@ -71,6 +71,7 @@ class AlertsController(QObject):
                 action=action,
                 risk_ongoing=ongoing,
                 now=self.clock(),
+                shown=context.keys,
             )
 
         try:

@@ -579,3 +579,36 @@ def test_messy_input_never_crashes(facts: list[MeasurementFact], last: int) -> N
     alerts = evaluate_alerts(sessions(last), facts)
     assert all(a.reason.strip() for a in alerts)
     assert all(a.severity in ("urgent", "warning", "info") for a in alerts)
+
+
+def test_no_stall_alert_for_a_child_under_six_for_whom_no_cut_off_is_published() -> None:
+    stalled = [ors(1, 38), ors(2, 38.1), ors(3, 38.1), ors(4, 38.1)]
+    born = date(2021, 3, 1)  # four in 2025
+    assert not of_kind(
+        evaluate_alerts(sessions(4), stalled, date_of_birth=born), AlertKind.NOT_ON_TRACK
+    )
+    worse = [ors(1, 38), ors(2, 30)]  # a reliable deterioration is flagged at any age
+    assert of_kind(evaluate_alerts(sessions(2), worse, date_of_birth=born), AlertKind.NOT_ON_TRACK)
+
+
+def test_ors_age_is_taken_at_the_session_start_as_on_the_chart() -> None:
+    """A session late in the evening before an 18th birthday, its ORS stamped after midnight."""
+    start = datetime(2026, 11, 4, 23, 30)
+    late = [SessionFact(n, start + timedelta(days=7 * (n - 1)), True) for n in range(1, 5)]
+    facts = [
+        MeasurementFact("ORS", n, late[n - 1].start + timedelta(minutes=35), (6.5, 6.5, 6.5, 6.5))
+        for n in range(1, 5)
+    ]  # 26 each: clinical for a 17-year-old (28), not for an adult (25)
+    alerts = evaluate_alerts(late, facts, date_of_birth=date(2008, 11, 5))
+    assert of_kind(alerts, AlertKind.NOT_ON_TRACK)  # 17 at the session: started clinical
+
+
+def test_the_latest_review_by_day_decides_whether_risk_is_ongoing() -> None:
+    form = fact("CORE-10", 1, ENDORSED)
+    covering = review(date(2025, 1, 14), form, ongoing=False)
+    # Recorded later, but dated earlier: it does not override the review of the 14th.
+    backdated = RiskReview(date(2025, 1, 13), "Phone call", True, datetime(2025, 2, 1, 9, 0))
+    assert evaluate_alerts(sessions(0), [form], reviews=[covering, backdated]) == []
+    newer = RiskReview(date(2025, 1, 20), "Review", True, datetime(2025, 1, 20, 9, 0))
+    (alert,) = evaluate_alerts(sessions(0), [form], reviews=[covering, backdated, newer])
+    assert alert.kind is AlertKind.RISK_ONGOING and "2025-01-20" in alert.reason

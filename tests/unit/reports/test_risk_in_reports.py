@@ -91,7 +91,7 @@ def test_progress_summary_has_a_risk_section_until_and_after_a_review(
     assert "1 2026-10-07 CORE-10 item 6 (plans to end my life) 2 (Sometimes)" in text
     assert "‼ Urgent: not yet" in text
     assert "A risk answer has not been reviewed yet" in text
-    assert "No risk review has been recorded since." in text
+    assert "No risk review has been recorded since the first of these answers." in text
     # Pro-rated and incomplete forms say so in the score table.
     assert "11.1*" in text and "* pro-rated: one item was missing" in text
     assert "incomplete" in text
@@ -132,7 +132,12 @@ def test_progress_summary_has_a_risk_section_until_and_after_a_review(
         "2026-10-08: Risk review: Safety plan reviewed with the client; GP informed. Outcome: "
         "risk not ongoing. It covers the risk answer given on 2026-10-07." in after
     )
-    # A period without a risk answer has no Risk section.
+    # Pseudonymised, what was done is left out (it often names people), the rest stays.
+    data = client_report_data(new_db, "C-0042", pseudonymise=True, today=TODAY)
+    hidden = _flat(_text(client_report_pdf(data), tmp_path / "h.pdf"))
+    assert "GP informed" not in hidden and "left out of a pseudonymised summary" in hidden
+    assert "Outcome: risk not ongoing" in hidden
+    # A period without a risk answer, and none waiting, has no Risk section.
     later = client_report_data(new_db, "C-0042", period_from=date(2026, 10, 10), today=TODAY)
     assert (
         "Risk"
@@ -168,33 +173,48 @@ def test_risk_pages_render_with_the_signs_in_the_embedded_font(
         assert "DejaVuSans" in fonts.stdout  # the font that has the severity signs
 
 
-def test_session_summary_of_a_clean_session_still_shows_the_unreviewed_risk(
+def test_an_earlier_unreviewed_answer_prints_in_a_later_period(
+    new_db: Database, risky: int, tmp_path: Path
+) -> None:
+    """The answer of 7 October, unreviewed, is in November's summary too."""
+    data = client_report_data(new_db, "C-0042", period_from=date(2026, 11, 1), today=TODAY)
+    assert data.risk is not None
+    (answer,) = data.risk.answers
+    assert answer.before_period and not answer.reviewed
+    text = _flat(_text(client_report_pdf(data), tmp_path / "n.pdf"))
+    assert "in this period, or earlier and not yet reviewed" in text
+    assert "(before this period)" in text and "‼ Urgent: not yet" in text
+
+
+def _session_text(db: Database, number: int, path: Path) -> str:
+    return _flat(
+        _text(session_report_pdf(session_report_data(db, "C-0042", number, today=TODAY)), path)
+    )
+
+
+def test_session_summary_states_risk_as_it_stands_today(
     new_db: Database, risky: int, tmp_path: Path, artifacts: Path
 ) -> None:
     data = session_report_data(new_db, "C-0042", 4, today=TODAY)
-    assert data.alerts and data.alerts[0][0] == "urgent"
+    assert data.risk and data.risk[0][0] == "urgent"
+    assert all(severity != "urgent" for severity, _ in data.alerts)  # risk is stated once
     pdf = session_report_pdf(data)
     (artifacts / "report_session_risk.pdf").write_bytes(pdf)
     text = _flat(_text(pdf, tmp_path / "s.pdf"))
     assert (
-        "‼ Urgent: CORE-10 item 6 (plans to end my life) was rated 2 (Sometimes) at session 1"
-        in text
+        "‼ Urgent: A risk answer from another session is waiting for review: CORE-10 item 6 "
+        "(plans to end my life) rated 2 (Sometimes) at session 1 (2026-10-07)." in text
     )
     assert "Latest risk review" not in text
+    # The session where it was given says so, with the rating.
+    assert (
+        "‼ Urgent: CORE-10 item 6 (plans to end my life) was answered 2 (Sometimes) in this "
+        "session; it has not been reviewed yet" in _session_text(new_db, 1, tmp_path / "o.pdf")
+    )
     # The incomplete form prints as the editor shows it.
-    incomplete = _flat(
-        _text(
-            session_report_pdf(session_report_data(new_db, "C-0042", 3, today=TODAY)),
-            tmp_path / "i.pdf",
-        )
-    )
+    incomplete = _session_text(new_db, 3, tmp_path / "i.pdf")
     assert "Incomplete: 7 of 10 entered, kept without a score" in incomplete
-    prorated = _flat(
-        _text(
-            session_report_pdf(session_report_data(new_db, "C-0042", 2, today=TODAY)),
-            tmp_path / "p.pdf",
-        )
-    )
+    prorated = _session_text(new_db, 2, tmp_path / "p.pdf")
     assert "Total 11.1 of 40, pro-rated from 9 items · mild" in prorated
 
     record_risk_review(
@@ -205,19 +225,16 @@ def test_session_summary_of_a_clean_session_still_shows_the_unreviewed_risk(
         risk_ongoing=True,
         now=NOW,
     )
-    # As the record stood at session 4 (before the review) the alert was there; the latest
-    # review prints beside it.
-    again = _flat(
-        _text(
-            session_report_pdf(session_report_data(new_db, "C-0042", 4, today=TODAY)),
-            tmp_path / "t.pdf",
-        )
-    )
-    assert "‼ Urgent: CORE-10 item 6" in again
+    # Printed now, the page says what holds today: no "check risk" beside a review that
+    # already covers it.
+    again = _session_text(new_db, 4, tmp_path / "t.pdf")
+    assert "Urgent" not in again and "check risk" not in again
     assert (
-        "Latest risk review (2026-11-05): Risk review: Reviewed at the next session. "
-        "Outcome: risk ongoing." in again
+        "Latest risk review (2026-11-05): Reviewed at the next session. Outcome: risk ongoing."
+        in again
     )
+    own = _session_text(new_db, 1, tmp_path / "r.pdf")
+    assert "answered 2 (Sometimes) in this session; reviewed on 2026-11-05." in own
 
 
 def test_caseload_lists_the_urgent_alert_first_with_its_sign(

@@ -225,6 +225,25 @@ def test_reviews_and_acknowledgements_round_trip_through_export_and_import(
             ],
             "covers[0] must be an object with instrument_id",
         ),
+        (
+            "risk_reviews",
+            [
+                {
+                    "reviewed_on": "2026-11-05",
+                    "action": "x",
+                    "recorded_at": "2026-11-05T10:00",
+                    "covers": [
+                        {
+                            "instrument_id": "CORE-10",
+                            "taken_at": "2026-11-04T10:00:00+00:00",
+                            "item": 6,
+                            "value": 2,
+                        }
+                    ],
+                }
+            ],
+            "covers[0].taken_at has a time zone",
+        ),
         ("alert_acknowledgements", [{"kinds": ["nope"]}], "kinds must list alert kinds"),
     ],
 )
@@ -346,3 +365,57 @@ def test_an_unreviewed_risk_answer_survives_deleting_or_editing_its_session(
     final = repository.load_client_tree(new_db, cid)
     assert final is not None and len(final.removed_risk_answers) == 2
     assert not [a for a in _alerts(new_db, cid) if a["kind"] == "risk"]
+
+
+def test_a_review_never_covers_an_answer_it_was_not_shown(new_db: Database) -> None:
+    from alliance_desktop.services.alerts import review_context
+
+    cid = _client(new_db)
+    _session(new_db, cid, date(2026, 11, 4), CORE_10=ENDORSED)
+    context = review_context(new_db, cid)  # the dialog opens and lists one answer
+    assert len(context.keys) == 1 and "rated 2 at session 1 (2026-11-04)" in context.waiting[0]
+    _session(new_db, cid, date(2026, 11, 18), CORE_10=[1, 3, 3, 1, 1, 4, 1, 1, 1, 1])  # meanwhile
+    with pytest.raises(Conflict, match="recorded after this review was opened"):
+        record_risk_review(
+            new_db,
+            cid,
+            reviewed_on=date(2026, 11, 20),
+            action="Reviewed",
+            risk_ongoing=False,
+            now=NOW,
+            shown=context.keys,
+        )
+    tree = repository.load_client_tree(new_db, cid)
+    assert tree is not None and tree.risk_reviews == []
+    # Dated before the new answer, the same review covers only what was shown.
+    record_risk_review(
+        new_db,
+        cid,
+        reviewed_on=date(2026, 11, 5),
+        action="Reviewed",
+        risk_ongoing=False,
+        now=NOW,
+        shown=context.keys,
+    )
+    (risk,) = [a for a in _alerts(new_db, cid) if a["kind"] == "risk"]
+    assert "rated 4 (Most or all of the time) at session 2" in risk["reason"]
+
+
+def test_two_forms_of_one_measure_cannot_share_a_moment(new_db: Database) -> None:
+    """A risk answer is known by its moment: a second form at the same minute is refused."""
+    cid = _client(new_db)
+    _session(new_db, cid, date(2026, 11, 4), CORE_10=ENDORSED)
+    tree = repository.load_client_tree(new_db, cid)
+    assert tree is not None
+    document = {
+        "start": "2026-11-04T14:00",
+        "measurements": [
+            {
+                "instrument_id": "CORE-10",
+                "item_values": ENDORSED,
+                "taken_at": "2026-11-04T10:00",  # the first session's form's moment
+            }
+        ],
+    }
+    with pytest.raises(InvalidInput, match="cannot share a moment"):
+        sessions.record_session(new_db, cid, sessions.parse_session(document, tree), now=NOW)
