@@ -20,6 +20,7 @@ __all__ = [
     "SEVERITY_RANK",
     "SEVERITY_SYMBOLS",
     "SEVERITY_WORDS",
+    "URGENT_COLOUR",
     "change_sentence",
     "criterion_words",
     "cutoff_words",
@@ -38,6 +39,9 @@ SEVERITY_WORDS: Mapping[str, str] = MappingProxyType(
 SEVERITY_SYMBOLS: Mapping[str, str] = MappingProxyType(
     {"urgent": "\u203c", "warning": "\u26a0", "info": "\u2139"}
 )
+#: Okabe-Ito vermillion: the colour of urgent on screen and paper, always beside its sign
+#: and word, never alone.
+URGENT_COLOUR = "#D55E00"
 #: Sort order: urgent before warning before note; anything unknown last.
 SEVERITY_RANK: Mapping[str, int] = MappingProxyType({"urgent": 0, "warning": 1, "info": 2})
 

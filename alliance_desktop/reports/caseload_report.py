@@ -17,14 +17,15 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
     """The caseload summary as PDF bytes."""
     s = styles()
     h = data.header
+    urgent_count = sum(1 for line in data.lines if any(sev == "urgent" for sev, _ in line.alerts))
     story: list[Flowable] = [
         Paragraph(escape(h.practice_name) or "Practice name not set (Preferences)", s["small"]),
         Paragraph("Caseload summary", s["title"]),
         Paragraph(
             f"{len(data.lines):,} clients in therapy (active or paused) on "
             f"{h.generated_on.isoformat()}; latest score of each measure and the alerts now "
-            "active, urgent first. A discharged client is listed only while a risk answer "
-            "waits for review.",
+            f"active. {urgent_count:,} with a risk answer waiting for review come first; a "
+            "discharged client is listed only while one waits.",
             s["body"],
         ),
     ]
@@ -41,7 +42,7 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
                 Paragraph(alerts, s["cell"]),
             ]
         )
-    fixed = [52, 74, 52, 28, 36, 28, 40]
+    fixed = [52, 74, 52, 28, 36, 28, 52]  # CORE-10 wide enough for "incomplete"
     table = Table(rows, colWidths=[*fixed, TEXT_WIDTH - sum(fixed)], repeatRows=1)
     table.setStyle(
         TableStyle(

@@ -19,10 +19,10 @@ from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from alliance_desktop.domain._format import fmt_number
+from alliance_desktop.domain.wording import URGENT_COLOUR
 from alliance_desktop.reports.chart import chart_drawing
 from alliance_desktop.reports.document import (
     TEXT_WIDTH,
-    URGENT_COLOUR,
     render,
     severity_markup,
     shortened,

@@ -23,15 +23,13 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 from reportlab.platypus.doctemplate import LayoutError
 
-from alliance_desktop.domain.wording import SEVERITY_SYMBOLS, SEVERITY_WORDS
+from alliance_desktop.domain.wording import SEVERITY_SYMBOLS, SEVERITY_WORDS, URGENT_COLOUR
 from alliance_desktop.reports.fonts import BOLD, REGULAR, register_fonts
 from alliance_desktop.services.errors import InvalidInput
 
 PAGE = A4
 MARGIN = 18 * mm
 TEXT_WIDTH = PAGE[0] - 2 * MARGIN
-#: Okabe-Ito vermillion: urgent (risk) text, always with its sign and word as well.
-URGENT_COLOUR = "#D55E00"
 
 
 def severity_markup(severity: str, reason: str) -> str:

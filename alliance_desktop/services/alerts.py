@@ -136,6 +136,15 @@ def review_context(db: Database, client_id: int) -> ReviewContext:
     )
 
 
+def refresh_alert_records(db: Database, client_id: int, client: ClientData) -> None:
+    """Read a client's reviews, acknowledgements and removed answers again, into ``client``
+    (an editor's copy of the record, after a review was recorded from it)."""
+    reviews, acknowledged, removed = repository.client_alert_records(db, client_id)
+    client.risk_reviews = reviews
+    client.acknowledgements = acknowledged
+    client.removed_risk_answers = removed
+
+
 def _tree(db: Database, client_id: int) -> ClientData:
     client = repository.load_client_tree(db, client_id)
     if client is None:

@@ -261,7 +261,7 @@ def client_record(db: Database, client_id: int) -> ClientRecord:
         )
         for s in rows
     ]
-    reviews, acknowledged = repository.client_alert_records(db, client_id)
+    reviews, acknowledged, _removed = repository.client_alert_records(db, client_id)
     history = tuple((h.when, h.kind, h.text) for h in alert_history(reviews, acknowledged))
     return ClientRecord(
         client_id=client_id,

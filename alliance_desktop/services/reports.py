@@ -41,7 +41,7 @@ from alliance_desktop.services.summaries import (
 )
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
-from alliance_desktop.storage.records import ClientData, SessionData
+from alliance_desktop.storage.records import ClientData, ClientListRow, SessionData
 
 GOAL_STATUS_WORDS = {
     GoalStatus.ACTIVE: "active",
@@ -577,6 +577,10 @@ def _alert_rank(alert: dict[str, Any]) -> int:
     return severity_rank(alert.get("severity"))
 
 
+def _has_urgent(row: ClientListRow) -> bool:
+    return any(a.get("severity") == "urgent" for a in active_alerts(row))
+
+
 def caseload_report_data(db: Database, today: date | None = None) -> CaseloadReportData:
     """One line per active or paused client; a discharged client only with an urgent alert.
 
@@ -599,7 +603,7 @@ def caseload_report_data(db: Database, today: date | None = None) -> CaseloadRep
         lines=tuple(
             CaseloadLine(
                 r.code,
-                r.display_name,
+                r.display_name + (" (discharged)" if r.status is ClientStatus.DISCHARGED else ""),
                 r.summary.last_session.date() if r.summary and r.summary.last_session else None,
                 latest.get(r.client_id, {}),
                 tuple(
@@ -607,7 +611,8 @@ def caseload_report_data(db: Database, today: date | None = None) -> CaseloadRep
                     for a in sorted(active_alerts(r), key=_alert_rank)
                 ),
             )
-            for r in sorted(rows, key=lambda r: r.code)
+            # Urgent first (a risk answer waiting for review), then by code.
+            for r in sorted(rows, key=lambda r: (not _has_urgent(r), r.code))
         ),
     )
 

@@ -659,8 +659,9 @@ def _scored(
         entered = len(instrument.items) - len(result.missing)
         words = [f"Incomplete: {entered} of {len(instrument.items)} entered, kept without a score"]
         risk = [i.number for i in instrument.items if i.risk]
-        if risk:
+        if risk and m.item_values[risk[0] - 1] is not None:
             words.append(f"item {risk[0]} is still read for risk")
+        words += _unanswered_risk(instrument, m.item_values)
         return MeasurePreview(instrument.id, None, {}, None, None, " · ".join(words))
     headline = f"Total {fmt_number(total, 1)} of {fmt_number(instrument.total_max)}"
     if result.prorated:
@@ -681,9 +682,19 @@ def _scored(
             words.append(f"{way} {fmt_number(abs(change), 1)} since session {previous_number}")
     if instrument.norms is not None:
         words += _cutoff_words(instrument, total, client, start, settings)
+    words += _unanswered_risk(instrument, m.item_values)
     return MeasurePreview(
         instrument.id, total, dict(result.subscales), change, previous_number, " · ".join(words)
     )
+
+
+def _unanswered_risk(instrument: Instrument, values: Sequence[float | None]) -> list[str]:
+    """A risk item left blank is worth a question, even when the rest pro-rates."""
+    return [
+        f"item {item.number} ({item.label}) not answered: ask about it"
+        for item, value in zip(instrument.items, values, strict=False)
+        if item.risk and value is None
+    ]
 
 
 def _cutoff_words(

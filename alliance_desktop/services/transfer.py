@@ -587,14 +587,6 @@ def _read_client(obj: Any, where: str, today: date) -> ClientData:
     moments: set[tuple[str, datetime]] = set()
     for i, s in enumerate(f.array("sessions")):
         session = _read_session(s, f"{where}.sessions[{i}]", goal_numbers)
-        for j, m in enumerate(session.measurements):
-            if (m.instrument_id, m.taken_at) in moments:
-                raise InvalidInput(
-                    f"{where}.sessions[{i}].measurements[{j}].taken_at repeats the moment of "
-                    f"another {m.instrument_id} form; two forms of one measure cannot share a "
-                    "moment."
-                )
-            moments.add((m.instrument_id, m.taken_at))
         if session.start.date() < client.intake_date:
             raise InvalidInput(
                 f"{where}.sessions[{i}].start {session.start:%Y-%m-%d} is before the intake "
@@ -603,6 +595,14 @@ def _read_client(obj: Any, where: str, today: date) -> ClientData:
         if session.number in numbers:
             raise InvalidInput(f"{where}.sessions[{i}].number {session.number} is used twice.")
         numbers.add(session.number)
+        for j, m in enumerate(session.measurements):
+            if (m.instrument_id, m.taken_at) in moments:  # a risk answer is known by its moment
+                raise InvalidInput(
+                    f"{where}.sessions[{i}].measurements[{j}].taken_at repeats the moment of "
+                    f"another {m.instrument_id} form; two forms of one measure cannot share a "
+                    "moment."
+                )
+            moments.add((m.instrument_id, m.taken_at))
         client.sessions.append(session)
     return client
 

@@ -1153,8 +1153,8 @@ def _keep_removed_risk_answers(
 
 def client_alert_records(
     db: Database, client_id: int
-) -> tuple[list[RiskReviewData], list[AcknowledgementData]]:
-    """A client's risk reviews and acknowledged alerts, oldest first."""
+) -> tuple[list[RiskReviewData], list[AcknowledgementData], list[RemovedRiskAnswerData]]:
+    """A client's risk reviews, acknowledged alerts and removed risk answers, oldest first."""
     with db.read() as conn:
         reviews = [
             _review_data(r)
@@ -1168,7 +1168,13 @@ def client_alert_records(
                 select(_acks).where(_acks.c.client_id == client_id).order_by(_acks.c.id)
             )
         ]
-    return reviews, acks
+        removed = [
+            _removed_data(r)
+            for r in conn.execute(
+                select(_removed).where(_removed.c.client_id == client_id).order_by(_removed.c.id)
+            )
+        ]
+    return reviews, acks, removed
 
 
 def add_client_record(

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QRadioButton,
     QVBoxLayout,
@@ -25,11 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.domain.risk import MAX_REVIEW_ACTION
-from alliance_desktop.domain.wording import SEVERITY_SYMBOLS, SEVERITY_WORDS
+from alliance_desktop.domain.wording import SEVERITY_SYMBOLS, SEVERITY_WORDS, URGENT_COLOUR
 from alliance_desktop.ui.dialogs import date_edit, from_qdate
-
-#: Okabe-Ito vermillion for urgent words, always with the sign and the word as well.
-URGENT_COLOUR = "#D55E00"
 
 
 def severity_html(severity: str, reason: str) -> str:
@@ -121,6 +119,13 @@ class RiskReviewDialog(QDialog):
     def show_error(self, message: str) -> None:
         self.error.setText(f"⚠ {message}" if message else "")
 
+    def reject(self) -> None:
+        """Escape, Cancel or the close box: ask before throwing away what was typed."""
+        typed = bool(self.action.toPlainText().strip()) or self.ongoing() is not None
+        if typed and not _discard(self, "this risk review"):
+            return
+        super().reject()
+
     def ongoing(self) -> bool | None:
         if self.ongoing_yes.isChecked():
             return True
@@ -179,5 +184,26 @@ class AcknowledgeDialog(QDialog):
     def show_error(self, message: str) -> None:
         self.error.setText(f"⚠ {message}" if message else "")
 
+    def reject(self) -> None:
+        """Escape, Cancel or the close box: ask before throwing away a typed note."""
+        if self.note.toPlainText().strip() and not _discard(self, "this note"):
+            return
+        super().reject()
+
     def value(self) -> str:
         return self.note.toPlainText()
+
+
+def _discard(parent: QWidget, what: str) -> bool:
+    """Ask before losing typed words; keeping them (No) is the default."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Discard what you typed?",
+        f"Close without saving {what}? What you typed will be lost.",
+        QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.No,
+        parent,
+    )
+    box.setObjectName("discardTypedBox")
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setEscapeButton(QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Discard

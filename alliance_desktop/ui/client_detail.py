@@ -188,7 +188,19 @@ class ClientDetail(QWidget):
         layout.addWidget(QLabel("<b>Goals</b>", page))
         layout.addWidget(self.goals_summary)
         layout.addSpacing(8)
-        layout.addWidget(self.history_heading)
+        history_row = QHBoxLayout()
+        history_row.addWidget(self.history_heading, 1)
+        # Always there: a risk disclosed in conversation, or a follow-up review, needs no alert.
+        self.history_review_button = QPushButton("Record risk review…", page)
+        self.history_review_button.setObjectName("historyReviewButton")
+        self.history_review_button.setToolTip(
+            "Record a risk review for this client (also when no alert is showing)"
+        )
+        self.history_review_button.clicked.connect(
+            lambda: self._emit_client(self.riskReviewRequested)
+        )
+        history_row.addWidget(self.history_review_button)
+        layout.addLayout(history_row)
         layout.addWidget(self.history)
         layout.addStretch(1)
         scroll = QScrollArea(self)  # a long presenting concern or many alerts can scroll
@@ -334,7 +346,7 @@ class ClientDetail(QWidget):
         latest: dict[str, tuple[str, str]] = {}
         for s in record.sessions:
             for instrument_id, result in s.results.items():
-                if result.total is not None and instrument_id in INSTRUMENTS:
+                if instrument_id in INSTRUMENTS:  # an incomplete form too: it is the latest
                     words = score_words(result, INSTRUMENTS[instrument_id])
                     latest[instrument_id] = (words, s.start.date().isoformat())
         o["scores"].setText(
@@ -353,8 +365,9 @@ class ClientDetail(QWidget):
             none.setObjectName("noAlerts")
             self.alerts_box.addWidget(none)
         self.history.setText(
-            "<br>".join(
-                f"{day.isoformat()} · {escape(text)}" for day, _kind, text in record.history
+            "".join(
+                f"<p style='margin-bottom:6px'>{day.isoformat()} · {escape(text)}</p>"
+                for day, _kind, text in record.history
             )
             or "None recorded."
         )

@@ -42,7 +42,12 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.domain.vocabulary import APPROACH_LABELS, ClientStatus
-from alliance_desktop.domain.wording import SEVERITY_SYMBOLS, SEVERITY_WORDS, severity_rank
+from alliance_desktop.domain.wording import (
+    SEVERITY_SYMBOLS,
+    SEVERITY_WORDS,
+    URGENT_COLOUR,
+    severity_rank,
+)
 from alliance_desktop.services.database import ClientListRow
 from alliance_desktop.services.summaries import shown_alert_count
 from alliance_desktop.services.text import fold
@@ -77,8 +82,6 @@ _ROLES = _TEXT_ROLES | {
     int(Qt.ItemDataRole.ForegroundRole),
     int(CLIENT_ID_ROLE),
 }
-#: Okabe-Ito vermillion: the colour of urgent, always with its icon and word as well.
-URGENT_COLOUR = "#D55E00"
 _SEVERITY_PIXMAPS = {
     "urgent": QStyle.StandardPixmap.SP_MessageBoxCritical,
     "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
@@ -131,6 +134,7 @@ class ClientTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._all: list[ClientListRow] = []  # every client, in the current sort order
         self._all_keys: list[str] = []  # folded "code name" per client, for finding
+        self._urgent: set[int] = set()  # clients with an urgent alert: shown whatever the filter
         self._rows: list[ClientListRow] = []  # the ones that pass the filter, shown
         self._needle = ""
         self._status: ClientStatus | None = ClientStatus.ACTIVE
@@ -145,6 +149,7 @@ class ClientTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._all = list(rows)
         self._all_keys = [fold(f"{r.code} {r.display_name}") for r in self._all]
+        self._urgent = {r.client_id for r in self._all if _is_urgent(r)}
         self._cells.clear()  # new data: formatted cells are out of date
         self._apply_filter()
         self.endResetModel()
@@ -159,11 +164,13 @@ class ClientTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def _apply_filter(self) -> None:
-        needle, status = self._needle, self._status
+        # A client with an urgent alert (a risk answer waiting for review) is shown whatever
+        # status is chosen: a paused or discharged client's risk never hides behind "Active".
+        needle, status, urgent = self._needle, self._status, self._urgent
         self._rows = [
             row
             for row, key in zip(self._all, self._all_keys, strict=True)
-            if (status is None or row.status is status) and needle in key
+            if (status is None or row.status is status or row.client_id in urgent) and needle in key
         ]
 
     def total_count(self) -> int:
@@ -266,7 +273,8 @@ class ClientTableModel(QAbstractTableModel):
             reverse=order == Qt.SortOrder.DescendingOrder,
         )
         # Urgent first in every sort order: a stable sort keeps the order chosen within it.
-        pairs.sort(key=lambda pair: not _is_urgent(pair[0]))
+        urgent = self._urgent
+        pairs.sort(key=lambda pair: pair[0].client_id not in urgent)
         self._all = [p[0] for p in pairs]
         self._all_keys = [p[1] for p in pairs]
         self._apply_filter()

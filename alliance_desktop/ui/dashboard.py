@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alliance_desktop.domain.wording import SEVERITY_WORDS
+from alliance_desktop.domain.wording import SEVERITY_WORDS, URGENT_COLOUR
 from alliance_desktop.services.dashboard import Dashboard
-from alliance_desktop.ui.client_list import URGENT_COLOUR, severity_icon
+from alliance_desktop.ui.client_list import severity_icon
 
 CLIENT_ID_ROLE = Qt.ItemDataRole.UserRole
 ALERT_ROLE = Qt.ItemDataRole.UserRole + 2  # the line's most pressing stored alert (a dict)
@@ -177,6 +177,7 @@ class CaseloadDashboard(QWidget):
             self._fill_tree(dashboard, collapsed)
         finally:
             self.tree.setUpdatesEnabled(True)
+        self._update_buttons()  # the line acted on may be gone
 
     def _fill_tree(self, dashboard: Dashboard, collapsed: set[object]) -> None:
         self.tree.clear()

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
@@ -172,6 +173,9 @@ class MainWindow(QMainWindow):
             self.delete_selected_client,
             [QKeySequence("Ctrl+Shift+Delete")],
         )
+        self.review_risk_action = self._action(
+            "Record risk re&view…", "reviewRiskAction", self.review_risk_for_selected
+        )
         self.new_goal_action = self._action(
             "New &goal…", "newGoalAction", self.new_goal_for_selected, [QKeySequence("Ctrl+G")]
         )
@@ -247,6 +251,7 @@ class MainWindow(QMainWindow):
         client_menu = bar.addMenu("&Client")
         for action in (self.new_client_action, self.edit_client_action, self.new_goal_action):
             client_menu.addAction(action)
+        client_menu.addAction(self.review_risk_action)
         client_menu.addSeparator()
         client_menu.addAction(self.discharge_action)
         client_menu.addAction(self.delete_action)
@@ -561,6 +566,15 @@ class MainWindow(QMainWindow):
 
     # -- goals ---------------------------------------------------------------------------
 
+    def review_risk_for_selected(self) -> None:
+        """Record a risk review for the selected client, with or without an alert showing
+        (a risk disclosed in conversation, or a follow-up review)."""
+        client_id = self.selected_client()
+        if client_id is None:
+            self._complain("Choose a client in the list first, then record their risk review.")
+            return
+        self.alerts.review_risk(client_id)
+
     def new_goal_for_selected(self) -> None:
         client_id = self.selected_client()
         if client_id is not None:
@@ -639,12 +653,22 @@ class MainWindow(QMainWindow):
             context = editor_context(self.db, client_id, session_id)
             editor = SessionEditor(self, self.db, context, draft=draft)
             editor.saved.connect(self._session_saved)
-            editor.riskReviewRequested.connect(self.alerts.review_risk)
+            editor.riskReviewRequested.connect(
+                lambda cid, e=editor: self._review_from_editor(e, cid)
+            )
             editor.finished.connect(lambda *_: self._editor_closed(editor))
             self.editors.append(editor)
             editor.show()
             return editor
         return None
+
+    def _review_from_editor(self, editor: SessionEditor, client_id: int) -> None:
+        """A review asked for in the editor; the editor, if still open, then shows it."""
+        open_editor = shiboken6.isValid(editor) and editor.isVisible()
+        change = self.alerts.review_risk(client_id, editor if open_editor else self)
+        # The modal review dialog ran the event loop: a closed editor may be gone by now.
+        if change is not None and shiboken6.isValid(editor) and editor.isVisible():
+            editor.reload_alert_records()
 
     def _session_saved(self, change: Change) -> None:
         self._notice = "Session saved."

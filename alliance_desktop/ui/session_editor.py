@@ -53,6 +53,7 @@ from alliance_desktop.domain.vocabulary import (
 )
 from alliance_desktop.services import drafts as draft_service
 from alliance_desktop.services import sessions as session_service
+from alliance_desktop.services.alerts import refresh_alert_records
 from alliance_desktop.services.database import Database, StorageError
 from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.services.session_form import (
@@ -69,6 +70,7 @@ from alliance_desktop.services.session_form import (
 )
 from alliance_desktop.ui.alert_dialogs import severity_html
 from alliance_desktop.ui.printing import PrintFailed, ask_and_print
+from alliance_desktop.ui.widgets import wheel_only_when_focused
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +198,7 @@ class SessionEditor(QDialog):
         self._applying = False
         self._closing_decided = False
         self._draft_id = draft.draft_id if draft else None
+        self._risk_in_form = False
         self._passthrough: dict[str, Any] = {}
         self._baseline: dict[str, Any] = {}
         self._last: dict[str, Any] = {}
@@ -268,20 +271,21 @@ class SessionEditor(QDialog):
             left.addWidget(group)
         self.measure_groups[GBO] = self._build_goals()
         left.addWidget(self.measure_groups[GBO])
+        # The alerts sit above the form, outside its scroll area, so an urgent one is seen
+        # while any part of the form is being filled in.
         self.alerts_box = QLabel("", self)
         self.alerts_box.setObjectName("sessionAlerts")
         self.alerts_box.setAccessibleName("Alerts this session raises")
         self.alerts_box.setWordWrap(True)
         self.alerts_box.setTextFormat(Qt.TextFormat.RichText)
-        left.addWidget(self.alerts_box)
         self.review_button = QPushButton("Record risk review…", self)
         self.review_button.setObjectName("editorReviewButton")
         self.review_button.setToolTip(
-            "Save the session, then record the date, what was done and whether risk is ongoing"
+            "Record the date, what was done and whether risk is ongoing (a risk answer in this "
+            "form is saved first)"
         )
         self.review_button.clicked.connect(self.request_risk_review)
         self.review_button.setVisible(False)
-        left.addWidget(self.review_button, 0, Qt.AlignmentFlag.AlignLeft)
         left.addStretch(1)
         right.addWidget(self._heading("In the session"))
         right.addLayout(self._build_texts())
@@ -330,11 +334,18 @@ class SessionEditor(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.save_button)
 
+        alert_row = QHBoxLayout()
+        alert_row.addWidget(self.alerts_box, 1)
+        alert_row.addWidget(self.review_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.addWidget(header)
+        layout.addLayout(alert_row)
         layout.addWidget(self.problem)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
+        # The wheel scrolls the form; it changes a drop-down, a spin box or the date only
+        # once that field has focus (two notches over item 6 must never erase a risk answer).
+        wheel_only_when_focused(*self.findChildren(QComboBox), *self.findChildren(QAbstractSpinBox))
 
     def _heading(self, text: str) -> QLabel:
         label = QLabel(f"<b>{text}</b>", self)
@@ -744,6 +755,16 @@ class SessionEditor(QDialog):
             self.alerts_box.setText("")
         self.alerts_box.setVisible(bool(preview.alerts))
         self.review_button.setVisible(preview.needs_review)
+        self._risk_in_form = preview.risk_in_form
+
+    def reload_alert_records(self) -> None:
+        """Read the client's risk reviews again (one was just recorded) and redo the preview."""
+        try:
+            refresh_alert_records(self.db, self.context.client_id, self.context.client)
+        except (ServiceError, StorageError):
+            log.warning("the client's reviews could not be read again")
+            return
+        self.refresh_preview()
 
     # -- drafts --------------------------------------------------------------------------
 
@@ -836,8 +857,10 @@ class SessionEditor(QDialog):
             QMessageBox.warning(self, APP_NAME, str(exc))
 
     def request_risk_review(self) -> None:
-        """Record a risk review: the session is saved first (the review covers what is stored)."""
-        if self.context.session_id is None or self.is_dirty():
+        """Record a risk review. A review covers what is stored, so a risk answer typed in
+        this form is saved first; an earlier session's answer needs no save."""
+        self.refresh_preview()
+        if self._risk_in_form and (self.context.session_id is None or self.is_dirty()):
             answer = QMessageBox.question(
                 self,
                 "Record a risk review",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -31,7 +31,7 @@ from pytestqt.qtbot import QtBot
 
 from alliance_desktop import app
 from alliance_desktop.domain.alerts import AlertKind
-from alliance_desktop.domain.vocabulary import Approach
+from alliance_desktop.domain.vocabulary import Approach, ClientStatus
 from alliance_desktop.services import clients, sessions
 from alliance_desktop.services.summaries import client_row
 from alliance_desktop.storage import repository
@@ -203,12 +203,21 @@ def test_a_refused_review_keeps_the_dialog_and_what_was_typed(
         assert isinstance(dialog, RiskReviewDialog)
         seen["error"] = dialog.error.text()
         seen["typed"] = dialog.action.toPlainText()
-        dialog.reject()
+        # Escape asks before throwing typed words away: a nested modal box, so reject from
+        # the event loop and let the next handler answer it.
+        QTimer.singleShot(0, dialog.reject)
 
-    handle_modals([date_it_too_early, look_and_cancel])
+    def keep_then_discard(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox) and box.objectName() == "discardTypedBox"
+        seen["asked"] = box.text()
+        assert box.defaultButton() is box.button(QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Discard).click()
+
+    handle_modals([date_it_too_early, look_and_cancel, keep_then_discard])
     assert window.alerts.review_risk(made["Z-0003"]) is None
     assert "after 2026-10-26; date the review on or after that day" in seen["error"]
     assert seen["typed"] == "Reviewed"
+    assert "What you typed will be lost" in seen["asked"]
     tree = repository.load_client_tree(window.db, made["Z-0003"])
     assert tree is not None and tree.risk_reviews == []
 
@@ -370,3 +379,105 @@ def test_preferences_show_every_rule_with_its_reason_and_the_wheel_scrolls_past(
     assert spin.value() == pytest.approx(before + 0.1)  # focused: the wheel changes it
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel).click()
     assert AlertKind.RISK in dialog.alert_switches
+
+
+def test_a_paused_clients_urgent_alert_shows_in_the_active_list(
+    qtbot: QtBot, practice: tuple[MainWindow, dict[str, int]]
+) -> None:
+    window, made = practice
+    fields = clients.client_record(window.db, made["Z-0003"]).fields
+    from dataclasses import replace
+
+    change = clients.update_client(
+        window.db, made["Z-0003"], replace(fields, status=ClientStatus.PAUSED), today=NOW.date()
+    )
+    window.events.dataChanged.emit(change)
+    _reload(qtbot, window)
+    assert window.client_list.status() is ClientStatus.ACTIVE
+    assert _listed_codes(window)[0] == "Z-0003"  # shown, first, though not active
+    assert "M-0002" in _listed_codes(window)
+
+
+def test_the_wheel_never_changes_an_unfocused_answer_in_the_editor(
+    qtbot: QtBot, practice: tuple[MainWindow, dict[str, int]]
+) -> None:
+    window, made = practice
+    (stored,) = repository.list_sessions(window.db, made["M-0002"])
+    editor = window.open_session(made["M-0002"], stored.session_id)
+    assert editor is not None
+    qtbot.waitExposed(editor)
+    editor.instrument_boxes["CORE-10"].setChecked(True)
+    item6 = editor.findChild(QComboBox, "measure_CORE-10_6")
+    assert item6 is not None
+    item6.setCurrentIndex(item6.findData("3"))
+    editor.save_button.setFocus()
+    qtbot.waitUntil(lambda: not item6.hasFocus())
+    for _ in range(3):
+        QApplication.sendEvent(item6, _wheel(item6, 120))
+    assert item6.currentData() == "3"  # "3 · Often" stays: two notches never erase it
+    editor.discard_and_close()
+
+
+def _wheel(widget: QWidget, delta: int) -> QWheelEvent:
+    centre = QPointF(widget.rect().center())
+    return QWheelEvent(
+        centre,
+        QPointF(widget.mapToGlobal(widget.rect().center())),
+        QPoint(0, 0),
+        QPoint(0, delta),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+
+
+def test_a_review_from_an_untouched_editor_needs_no_save_and_the_editor_shows_it(
+    qtbot: QtBot, practice: tuple[MainWindow, dict[str, int]]
+) -> None:
+    """The risk answer is from an earlier session: review it without saving this one."""
+    window, made = practice
+    cid = made["Z-0003"]
+    second = repository.list_sessions(window.db, cid)[1]
+    editor = window.open_session(cid, second.session_id)
+    assert editor is not None
+    qtbot.waitExposed(editor)
+    assert editor.review_button.isVisible()
+    assert shown_text(editor.alerts_box).startswith("‼ Urgent: CORE-10 item 6")
+
+    def review(dialog: QWidget) -> None:  # straight to the review: no "save first?" box
+        assert isinstance(dialog, RiskReviewDialog)
+        dialog.action.setPlainText("Talked it through")
+        dialog.ongoing_no.setChecked(True)
+        dialog.findChild(QPushButton, "saveReviewButton").click()
+
+    seen = handle_modals([review])
+    qtbot.mouseClick(editor.review_button, Qt.MouseButton.LeftButton)
+    assert seen == ["RiskReviewDialog"]
+    assert editor.isVisible()  # the editor stays open, and now shows the review
+    assert "Urgent" not in shown_text(editor.alerts_box)
+    assert not editor.review_button.isVisible()
+    editor.discard_and_close()
+
+
+def test_a_review_can_be_recorded_without_an_alert_from_the_client_menu(
+    qtbot: QtBot, practice: tuple[MainWindow, dict[str, int]]
+) -> None:
+    window, made = practice
+    window.reveal_client(made["M-0002"])
+    qtbot.waitUntil(lambda: window.client_list.selected_client_id() == made["M-0002"])
+
+    def review(dialog: QWidget) -> None:
+        assert isinstance(dialog, RiskReviewDialog)
+        waiting = shown_text(dialog.findChild(QLabel, "riskReviewWaiting"))
+        assert waiting.startswith("No risk answer is waiting")
+        dialog.action.setPlainText("Disclosed thoughts of self-harm in conversation; plan made")
+        dialog.ongoing_yes.setChecked(True)
+        dialog.findChild(QPushButton, "saveReviewButton").click()
+
+    handle_modals([review])
+    window.review_risk_action.trigger()
+    _reload(qtbot, window)
+    row = client_row(window.db, made["M-0002"])
+    assert row is not None and row.summary is not None
+    assert [a["kind"] for a in row.summary.alerts or []][:1] == ["risk_ongoing"]
