@@ -16,8 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from alliance_desktop.domain._format import fmt_number, join_words
-from alliance_desktop.domain.alerts import Alert, AlertKind, MeasurementFact, SessionFact
-from alliance_desktop.domain.alerts import evaluate_alerts as _evaluate
+from alliance_desktop.domain.alerts import AlertKind, AlertSettings, MeasurementFact, SessionFact
 from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.risk import (
     MAX_REVIEW_ACTION,
@@ -33,7 +32,6 @@ from alliance_desktop.domain.vocabulary import Attendance
 from alliance_desktop.services.clients import Change
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import (
-    acknowledgements,
     load_alert_settings,
     removed_answers,
     risk_reviews,
@@ -259,37 +257,32 @@ def acknowledge_alert(
                 "That alert has changed since it was shown (a session was saved or the "
                 "settings changed); look at the alerts again."
             )
-        assert found.rating_at is not None  # _matching only finds alerts that have one
         return AcknowledgementData(
-            kinds=[str(k) for k in found.kinds],
-            instrument_id=found.instrument_id,
-            rating_at=found.rating_at,
+            kinds=[str(k) for k in found.get("kinds") or [found["kind"]]],
+            instrument_id=str(found["instrument_id"]),
+            rating_at=datetime.fromisoformat(str(found["rating_at"])),
             acknowledged_at=now.replace(microsecond=0),
             note=words,
-            reason=found.reason,
+            reason=str(found["reason"]),
         )
 
     _write(db, client_id, make)
     return Change("alerts_changed", client_id)
 
 
-def _matching(client: ClientData, ref: AlertRef, settings: Any) -> Alert | None:
-    sessions, forms = client_facts(client)
-    current = _evaluate(
-        sessions,
-        forms,
-        settings,
-        date_of_birth=client.date_of_birth,
-        reviews=risk_reviews(client.risk_reviews),
-        acknowledgements=acknowledgements(client.acknowledgements),
-        removed_answers=removed_answers(client.removed_risk_answers),
-    )
-    for a in current:
+def _matching(
+    client: ClientData, ref: AlertRef, settings: AlertSettings
+) -> Mapping[str, Any] | None:
+    """The client's active alert the reference names, as the summary states it now."""
+    summary = summarise_tree(client, settings, rules_key(settings))
+    for a in summary.alerts or []:
+        raw = a.get("rating_at")
         if (
-            str(a.kind) == ref.kind
-            and a.instrument_id == ref.instrument_id
-            and a.rating_at is not None
-            and a.rating_at == ref.rating_at
+            a.get("kind") == ref.kind
+            and a.get("instrument_id") == ref.instrument_id
+            and isinstance(raw, str)
+            and ref.rating_at is not None
+            and datetime.fromisoformat(raw) == ref.rating_at
         ):
             return a
     return None

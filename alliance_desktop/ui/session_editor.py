@@ -823,15 +823,11 @@ class SessionEditor(QDialog):
         """
         session_id = self.context.session_id
         if session_id is None or self.is_dirty():
-            answer = QMessageBox.question(
-                self,
+            if not self._save_first(
                 "Print the session summary",
                 "The summary prints the session as it is stored. Save the session now and "
                 "print it?",
-                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Save,
-            )
-            if answer != QMessageBox.StandardButton.Save or not self.save():
+            ):
                 return None
             session_id = self.saved_session_id
         from alliance_desktop.reports.session_report import session_report_pdf
@@ -860,18 +856,29 @@ class SessionEditor(QDialog):
         """Record a risk review. A review covers what is stored, so a risk answer typed in
         this form is saved first; an earlier session's answer needs no save."""
         self.refresh_preview()
-        if self._risk_in_form and (self.context.session_id is None or self.is_dirty()):
-            answer = QMessageBox.question(
-                self,
+        unsaved = self.context.session_id is None or self.is_dirty()
+        if (
+            self._risk_in_form
+            and unsaved
+            and not self._save_first(
                 "Record a risk review",
-                "A risk review covers the answers as they are stored. Save the session now and "
-                "record the review?",
-                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Save,
+                "A risk review covers the answers as they are stored. Save the session now "
+                "and record the review?",
             )
-            if answer != QMessageBox.StandardButton.Save or not self.save():
-                return
+        ):
+            return
         self.riskReviewRequested.emit(self.context.client_id)
+
+    def _save_first(self, title: str, question: str) -> bool:
+        """Ask to save before an action that works on what is stored; True once saved."""
+        answer = QMessageBox.question(
+            self,
+            title,
+            question,
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        return answer == QMessageBox.StandardButton.Save and self.save()
 
     def save(self) -> bool:
         """Check and store the session whole; True when it was saved (the editor closes)."""

@@ -32,7 +32,7 @@ from pytestqt.qtbot import QtBot
 from alliance_desktop import app
 from alliance_desktop.domain.alerts import AlertKind
 from alliance_desktop.domain.vocabulary import Approach, ClientStatus
-from alliance_desktop.services import clients, sessions
+from alliance_desktop.services import clients
 from alliance_desktop.services.summaries import client_row
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database, open_database
@@ -43,25 +43,15 @@ from alliance_desktop.ui.client_list import CLIENT_ID_ROLE, COLUMNS, severity_ic
 from alliance_desktop.ui.dashboard import CLIENT_ID_ROLE as BOARD_CLIENT_ROLE
 from alliance_desktop.ui.main_window import PAGE_CLIENT, MainWindow
 from alliance_desktop.ui.preferences import PreferencesDialog
+from tests.records import CLEAN, ENDORSED, record
 from tests.ui.helpers import handle_modals, shown_text
 
 NOW = datetime(2026, 11, 25, 16, 0)
 INTAKE = date(2026, 9, 1)
-ENDORSED = [1, 3, 3, 1, 1, 2, 1, 1, 1, 1]  # item 6 = 2 (Sometimes)
-CLEAN = [1, 3, 3, 1, 1, 0, 1, 1, 1, 1]
 
 
 def _record(db: Database, cid: int, day: date, **measures: list[Any]) -> None:
-    tree = repository.load_client_tree(db, cid)
-    assert tree is not None
-    document = {
-        "start": f"{day.isoformat()}T10:00",
-        "measurements": [
-            {"instrument_id": name.replace("_", "-"), "item_values": values}
-            for name, values in measures.items()
-        ],
-    }
-    sessions.record_session(db, cid, sessions.parse_session(document, tree), now=NOW)
+    record(db, cid, day, NOW, **measures)
 
 
 def _practice(path: Path) -> dict[str, int]:

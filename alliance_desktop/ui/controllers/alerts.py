@@ -60,7 +60,6 @@ class AlertsController(QObject):
             waiting=list(context.waiting),
             today=self.clock().date(),
         )
-        self.dialog = dialog
 
         def save() -> Change:
             reviewed_on, action, ongoing = dialog.values()
@@ -74,15 +73,7 @@ class AlertsController(QObject):
                 shown=context.keys,
             )
 
-        try:
-            change = exec_until_saved(dialog, save, dialog.show_error)
-        finally:
-            self.dialog = None
-            dialog.deleteLater()
-        if change is not None:
-            self._notify(f"Risk review recorded for {context.client}.")
-            self._events.dataChanged.emit(change)
-        return change
+        return self._run(dialog, save, f"Risk review recorded for {context.client}.")
 
     def acknowledge(
         self, client_id: int, alert: Mapping[str, Any], parent: QWidget | None = None
@@ -102,7 +93,6 @@ class AlertsController(QObject):
             severity=str(alert.get("severity", "warning")),
             reason=str(alert.get("reason", "")),
         )
-        self.dialog = dialog
         ref = alert_service.AlertRef.from_dict(alert)
 
         def save() -> Change:
@@ -110,13 +100,23 @@ class AlertsController(QObject):
                 db, client_id, ref, note=dialog.value(), now=self.clock()
             )
 
+        return self._run(dialog, save, f"Alert acknowledged for {code}.")
+
+    def _run(
+        self,
+        dialog: RiskReviewDialog | AcknowledgeDialog,
+        save: Callable[[], Change],
+        done: str,
+    ) -> Change | None:
+        """Keep ``dialog`` open until ``save`` succeeds or it is cancelled; announce the change."""
+        self.dialog = dialog
         try:
             change = exec_until_saved(dialog, save, dialog.show_error)
         finally:
             self.dialog = None
             dialog.deleteLater()
         if change is not None:
-            self._notify(f"Alert acknowledged for {code}.")
+            self._notify(done)
             self._events.dataChanged.emit(change)
         return change
 

@@ -21,36 +21,25 @@ from alliance_desktop.domain.vocabulary import Approach
 from alliance_desktop.reports.caseload_report import caseload_report_pdf
 from alliance_desktop.reports.client_report import client_report_pdf
 from alliance_desktop.reports.session_report import session_report_pdf
-from alliance_desktop.services import clients, sessions
+from alliance_desktop.services import clients
 from alliance_desktop.services.alerts import record_risk_review
 from alliance_desktop.services.reports import (
     caseload_report_data,
     client_report_data,
     session_report_data,
 )
-from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientFields
+from tests.records import CLEAN, ENDORSED, record
 
 NOW = datetime(2026, 11, 25, 16, 0)
 TODAY = NOW.date()
-ENDORSED = [1, 3, 3, 1, 1, 2, 1, 1, 1, 1]
-CLEAN = [1, 3, 3, 1, 1, 0, 1, 1, 1, 1]
 PRORATED = [2, 4, 4, 1, 0, 0, 2, 3, 2, None]  # 10 / 9 x 10 = 11.1
 INCOMPLETE = [None, None, 3, 1, 1, 0, 1, None, 1, 1]
 
 
 def _record(db: Database, cid: int, day: date, **measures: list[Any]) -> None:
-    tree = repository.load_client_tree(db, cid)
-    assert tree is not None
-    document = {
-        "start": f"{day.isoformat()}T10:00",
-        "measurements": [
-            {"instrument_id": name.replace("_", "-"), "item_values": values}
-            for name, values in measures.items()
-        ],
-    }
-    sessions.record_session(db, cid, sessions.parse_session(document, tree), now=NOW)
+    record(db, cid, day, NOW, **measures)
 
 
 def _client(db: Database, code: str, born: date | None = None) -> int:

@@ -31,11 +31,10 @@ from alliance_desktop.storage import repository
 from alliance_desktop.storage.backup import KdfParams
 from alliance_desktop.storage.database import Database, open_database
 from alliance_desktop.storage.records import ClientFields
+from tests.records import CLEAN, ENDORSED, record
 
 NOW = datetime(2026, 11, 25, 16, 0)  # a fixed Wednesday afternoon
 INTAKE = date(2026, 9, 1)
-ENDORSED = [1, 3, 3, 1, 1, 2, 1, 1, 1, 1]  # item 6 = 2 (Sometimes)
-CLEAN = [1, 3, 3, 1, 1, 0, 1, 1, 1, 1]
 FAST = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)  # tests only
 
 
@@ -45,16 +44,7 @@ def _client(db: Database, code: str = "C-1", born: date | None = None) -> int:
 
 
 def _session(db: Database, cid: int, day: date, **measures: list[Any]) -> None:
-    tree = repository.load_client_tree(db, cid)
-    assert tree is not None
-    document = {
-        "start": f"{day.isoformat()}T10:00",
-        "measurements": [
-            {"instrument_id": name.replace("_", "-"), "item_values": values}
-            for name, values in measures.items()
-        ],
-    }
-    sessions.record_session(db, cid, sessions.parse_session(document, tree), now=NOW)
+    record(db, cid, day, NOW, **measures)
 
 
 def _alerts(db: Database, cid: int) -> list[dict[str, Any]]:
