@@ -181,15 +181,18 @@ def test_edit_discharge_and_status_filter(
     assert repository.get_client_fields(window.db, row.client_id).given_name == "Łukasz"
     assert "Łukasz" in window.detail.header.text()
 
+    offered: list[date] = []
+
     def discharge_today(dialog: QWidget) -> None:
         assert isinstance(dialog, DateDialog)
+        offered.append(dialog.value())  # today, as the window offers it
         dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
 
     handle_modals([discharge_today])
     window.discharge_action.trigger()
     wait_loaded(qtbot, window)
     fields = repository.get_client_fields(window.db, row.client_id)
-    assert fields.status is ClientStatus.DISCHARGED and fields.discharge_date == date.today()
+    assert fields.status is ClientStatus.DISCHARGED and fields.discharge_date == offered[0]
     # The active list no longer shows them; "Discharged" does.
     proxy = window.client_list.proxy
     window.client_list.set_status(ClientStatus.ACTIVE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -39,17 +39,20 @@ from alliance_desktop.ui.session_editor import SessionEditor
 from tests.conftest import ARTIFACTS
 from tests.ui.helpers import handle_modals, shown_text
 
-EARLIER = (datetime.now() - timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+# Fixed moments, in the past (and far in the future), so the tests pass at any hour and day;
+# a new session in the editor starts "now", after EARLIER.
+EARLIER = datetime(2026, 11, 18, 10, 0)
+INTAKE = date(2026, 9, 1)
+FUTURE = datetime(2099, 1, 4, 10, 0)
 
 
 def make_client(path: Path) -> int:
     """A client with one goal and one earlier session (SRS 38), stored through the services."""
     db = open_database(path)
     try:
-        intake = date.today() - timedelta(days=60)
-        fields = ClientFields("C-0042", "Zoë", "Łukasiewicz", Approach.CBT, intake)
+        fields = ClientFields("C-0042", "Zoë", "Łukasiewicz", Approach.CBT, INTAKE)
         client_id = clients.create_client(db, fields).client_id
-        clients.add_goal(db, client_id, "Sleep through the night", intake)
+        clients.add_goal(db, client_id, "Sleep through the night", INTAKE)
         client = repository.load_client_tree(db, client_id)
         assert client is not None
         document = {
@@ -164,8 +167,7 @@ def test_problems_show_beside_their_fields_and_nothing_is_saved(
     use_only(editor, "SRS")
     for number, value in enumerate(("9", "11", "9", ""), start=1):
         type_into(qtbot, editor, f"measure_SRS_{number}", value)
-    future = datetime.now() + timedelta(days=30)
-    editor._fields["start"].put(future.strftime("%Y-%m-%d %H:%M"))
+    editor._fields["start"].put(FUTURE.strftime("%Y-%m-%d %H:%M"))
     editor.save_button.click()
     message = field(editor, "measure_SRS_2Error")
     assert isinstance(message, QLabel) and message.isVisible()
