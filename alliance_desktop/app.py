@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from alliance_desktop import APP_ID, APP_NAME, ORG_NAME, __version__, diagnostics, paths
 
 log = logging.getLogger(__name__)
+PASSPHRASE_ENV = "ALLIANCE_PASSPHRASE"
 
 if TYPE_CHECKING:
     from alliance_desktop.ui.main_window import MainWindow
@@ -58,13 +60,14 @@ def gui_settings() -> QSettings:
     return QSettings(str(paths.settings_file()), QSettings.Format.IniFormat)
 
 
-def build_main_window(database_path: Path) -> MainWindow:
-    """Open the database and build the main window on it (returned unshown)."""
+def build_main_window(database_path: Path, *, passphrase: str) -> MainWindow:
+    """Unlock (or create) the database with ``passphrase`` and build the main window on it
+    (returned unshown). Start-up without a passphrase asks for one (``ui.unlock``)."""
     from alliance_desktop.services.database import open_database
     from alliance_desktop.ui.main_window import MainWindow
 
     paths.prepare_database_folder(database_path)
-    db = open_database(database_path, create=True)
+    db = open_database(database_path, passphrase=passphrase, create=True)
     return MainWindow(db, gui_settings())
 
 
@@ -103,8 +106,13 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def run_gui(database_path: Path) -> int:
-    """Show the main window on ``database_path`` and run the event loop; return the exit code."""
+def run_gui(database_path: Path, *, passphrase: str | None = None) -> int:
+    """Unlock ``database_path``, show the main window on it and run the event loop.
+
+    ``passphrase`` (from ``--passphrase-file``) or ``$ALLIANCE_PASSPHRASE`` skips the unlock
+    screen, for scripted starts and tests; otherwise the unlock screen (or, the first
+    time, the choice of a passphrase) comes first. Returns the exit code.
+    """
     from alliance_desktop.services.database import StorageError
     from alliance_desktop.services.errors import ServiceError
 
@@ -119,8 +127,20 @@ def run_gui(database_path: Path) -> int:
             "two windows on one database could overwrite each other's unsaved sessions.",
         )
         return 2
+    from alliance_desktop.ui.main_window import MainWindow
+    from alliance_desktop.ui.unlock import open_unlocked
+
+    paths.prepare_database_folder(database_path)
     try:
-        window = build_main_window(database_path)
+        db = open_unlocked(
+            database_path,
+            gui_settings(),
+            passphrase=passphrase or os.environ.get(PASSPHRASE_ENV) or None,
+        )
+        if db is None:  # the therapist cancelled the unlock screen
+            lock.unlock()
+            return 0
+        window = MainWindow(db, gui_settings())
     except (StorageError, ServiceError) as exc:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 2

@@ -32,7 +32,14 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 _EARLIEST_DATE = date(1950, 1, 1)
 _LATEST_DATE = date(2100, 12, 31)
 # Commands that write; after an interruption they say what state the database is in.
-_WRITING_COMMANDS = {"init", "demo", "import", "session", "restore", "review", "acknowledge"}
+_WRITING_COMMANDS = {
+    "init", "demo", "import", "session", "restore", "review", "acknowledge", "encrypt", "passwd",
+}  # fmt: skip
+PASSPHRASE_ENV = "ALLIANCE_PASSPHRASE"
+_NO_PASSPHRASE = (
+    "needs the passphrase, and there is no terminal to ask on: give --passphrase-file FILE "
+    f"or set {PASSPHRASE_ENV}."
+)
 
 log = logging.getLogger("alliance_desktop.cli")
 
@@ -125,9 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     from alliance_desktop.services.demo import MAX_DEMO_CLIENTS
 
     db_help = "database file (default: $ALLIANCE_DB, else practice.db in the user's data folder)"
+    secret_help = (
+        f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt); "
+        "it unlocks the database and, by default, its backups"
+    )
     common = _Parser(add_help=False)
     common.add_argument(
         "--db", metavar="PATH", type=_db_path, default=argparse.SUPPRESS, help=db_help
+    )
+    common.add_argument(
+        "--passphrase-file", metavar="PATH", default=argparse.SUPPRESS, help=secret_help
     )
 
     parser = _Parser(
@@ -137,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--db", metavar="PATH", type=_db_path, default=None, help=db_help)
+    parser.add_argument("--passphrase-file", metavar="PATH", default=None, help=secret_help)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     commands.add_parser("init", parents=[common], help="create the database")
@@ -222,6 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_parser(commands, common)
     _add_backup_parsers(commands, common)
     _add_alert_parsers(commands, common)
+    commands.add_parser(
+        "encrypt",
+        parents=[common],
+        help="encrypt a database made before encryption (any command with a passphrase does)",
+    )
+    passwd = commands.add_parser(
+        "passwd", parents=[common], help="change the passphrase that unlocks the database"
+    )
+    passwd.add_argument(
+        "--new-passphrase-file",
+        metavar="PATH",
+        help="read the new passphrase from this file (else a prompt, asked twice)",
+    )
     return parser
 
 
@@ -302,10 +330,13 @@ def _add_backup_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     secret.add_argument(
         "--passphrase-file",
         metavar="PATH",
-        help="read the passphrase from this file (else $ALLIANCE_PASSPHRASE, else a prompt)",
+        default=argparse.SUPPRESS,
+        help=f"read the backup's passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)",
     )
     backup = commands.add_parser(
-        "backup", parents=[common, secret], help="write an encrypted, verified backup"
+        "backup",
+        parents=[common],
+        help="write an encrypted, verified backup (with the database's passphrase)",
     )
     backup.add_argument("--to", required=True, metavar="DIR", help="the folder (a USB stick)")
     backup.add_argument(
@@ -322,31 +353,50 @@ def _add_backup_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     verify.add_argument("file", metavar="FILE")
     restore = commands.add_parser(
         "restore",
-        parents=[common, secret],
+        parents=[common],
         help="replace the database with a backup (a copy of the current one is kept)",
     )
     restore.add_argument("file", metavar="FILE")
 
 
-def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
-    """From --passphrase-file, $ALLIANCE_PASSPHRASE, or a prompt (asked twice for a new one)."""
-    if args.passphrase_file:
-        try:
-            text = Path(args.passphrase_file).expanduser().read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(
-                f"Cannot read the passphrase file {args.passphrase_file}: {exc.strerror or exc}."
-            ) from None
-        return text.rstrip("\r\n")
-    from_env = os.environ.get("ALLIANCE_PASSPHRASE")
+def _read_secret_file(name: str) -> str:
+    try:
+        text = Path(name).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise UsageError(f"Cannot read the passphrase file {name}: {reason or exc}.") from None
+    return text.rstrip("\r\n")
+
+
+def _passphrase(args: argparse.Namespace, *, confirm: bool, prompt: str = "Passphrase") -> str:
+    """From --passphrase-file, $ALLIANCE_PASSPHRASE, or a prompt (asked twice for a new one).
+
+    Never from the command line itself: argv is visible to every user of the machine.
+    """
+    if getattr(args, "passphrase_file", None):
+        return _read_secret_file(args.passphrase_file)
+    from_env = os.environ.get(PASSPHRASE_ENV)
     if from_env:
         return from_env
+    if not sys.stdin.isatty():
+        raise UsageError(_NO_PASSPHRASE)
     import getpass
 
-    first = getpass.getpass("Backup passphrase: ")
+    first = getpass.getpass(f"{prompt}: ")
     if confirm and getpass.getpass("Again, to be sure: ") != first:
         raise UsageError("The two passphrases differ; nothing was written. Try again.")
     return first
+
+
+def _database_passphrase(args: argparse.Namespace, path: Path) -> str:
+    """The passphrase for the database at ``path``; asked twice when it will be a new one
+    (a new database, or a plain one about to be encrypted)."""
+    from alliance_desktop.storage.cipher import is_plain_sqlite
+
+    new = not path.exists() or path.stat().st_size == 0 or is_plain_sqlite(path)
+    if new:
+        return _passphrase(args, confirm=True, prompt=f"Choose a passphrase for {path.name}")
+    return _passphrase(args, confirm=False, prompt=f"Passphrase for {path.name}")
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
@@ -355,9 +405,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     folder = Path(args.to).expanduser().absolute()
     if not folder.is_dir():
         raise UsageError(f"The folder {folder} does not exist; is the drive plugged in?")
-    passphrase = _passphrase(args, confirm=True)
     with _opened(args, create=False) as db:
-        made = back_up(db, folder, passphrase, force=args.force)
+        made = back_up(db, folder, db.passphrase or "", force=args.force)
     header = made.header
     if made.skipped:
         print(
@@ -418,7 +467,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from alliance_desktop.services.backups import verify_backup
 
     path = Path(args.file).expanduser().absolute()
-    header = verify_backup(path, _passphrase(args, confirm=False))
+    header = verify_backup(
+        path, _passphrase(args, confirm=False, prompt=f"Passphrase of {path.name}")
+    )
     print(
         f"{path.name} is complete and opens: {clients_phrase(header.clients)}, "
         f"{header.sessions:,} sessions, made {header.created_at}."
@@ -432,7 +483,8 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     source = Path(args.file).expanduser().absolute()
     target = paths.database_path(args.db)
     paths.prepare_database_folder(target)
-    header, kept = restore_from(source, _passphrase(args, confirm=False), target)
+    passphrase = _passphrase(args, confirm=False, prompt=f"Passphrase of {source.name}")
+    header, kept = restore_from(source, passphrase, target)
     print(
         f"Restored {clients_phrase(header.clients)} and {header.sessions:,} sessions from "
         f"{source.name} (made {header.created_at}) into {target}."
@@ -445,16 +497,80 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 def _opened(
     args: argparse.Namespace, *, create: bool, migrate: bool = True, allow_empty: bool = False
 ) -> Iterator[Any]:
-    """The database named by ``--db`` (or the default), closed when the command ends."""
-    from alliance_desktop.storage.database import open_database
+    """The database named by ``--db`` (or the default), unlocked, closed when the command ends.
 
-    db = open_database(
-        paths.database_path(args.db), create=create, migrate=migrate, allow_empty_file=allow_empty
-    )
+    A plain database from before encryption is encrypted first with the passphrase given.
+    The passphrase stays on ``db.passphrase`` for the command (backups use it too).
+    """
+    from alliance_desktop.storage.database import PlainDatabase, encrypt_database, open_database
+
+    path = paths.database_path(args.db)
+    if not path.exists() and not create:
+        db = open_database(path, passphrase="", create=False)  # raises: not found, say where
+    passphrase = _database_passphrase(args, path)
+
+    def unlock() -> Any:
+        return open_database(
+            path,
+            passphrase=passphrase,
+            create=create,
+            migrate=migrate,
+            allow_empty_file=allow_empty,
+        )
+
+    try:
+        db = unlock()
+    except PlainDatabase:
+        print(f"Encrypting {path} with this passphrase (once, after the upgrade)…", file=sys.stderr)
+        encrypt_database(path, passphrase)
+        db = unlock()
     try:
         yield db
     finally:
         db.close()
+
+
+def _cmd_encrypt(args: argparse.Namespace) -> int:
+    from alliance_desktop.storage.cipher import is_plain_sqlite
+    from alliance_desktop.storage.database import encrypt_database
+
+    path = paths.database_path(args.db)
+    if not path.exists():
+        raise UsageError(f"There is no database at {path}; nothing to encrypt.")
+    if not is_plain_sqlite(path):
+        print(f"{path} is already encrypted.")
+        return EXIT_OK
+    encrypt_database(path, _database_passphrase(args, path))
+    print(
+        f"Encrypted {path}. Without the passphrase it cannot be opened: keep it safe, and "
+        "print a recovery sheet from the app (File → Recovery sheet…)."
+    )
+    return EXIT_OK
+
+
+def _cmd_passwd(args: argparse.Namespace) -> int:
+    from alliance_desktop.storage import keys
+
+    with _opened(args, create=False) as db:
+        if args.new_passphrase_file:
+            new = _read_secret_file(args.new_passphrase_file)
+        elif sys.stdin.isatty():
+            import getpass
+
+            new = getpass.getpass("New passphrase: ")
+            if getpass.getpass("Again, to be sure: ") != new:
+                raise UsageError("The two passphrases differ; nothing was changed. Try again.")
+        else:
+            raise UsageError(
+                "passwd needs the new passphrase, and there is no terminal to ask on: give "
+                "--new-passphrase-file FILE."
+            )
+        keys.change_passphrase(db.path, db.key, new)
+    print(
+        f"Changed the passphrase of {db.path}. Backups made before keep the passphrase they "
+        "were made with."
+    )
+    return EXIT_OK
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -474,12 +590,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from alliance_desktop.storage.database import (
-        HEAD_REVISION,
-        SQLITE_HEADER,
-        HealthReport,
-        known_revisions,
-    )
+    from alliance_desktop.storage import keys
+    from alliance_desktop.storage.database import HEAD_REVISION, HealthReport, known_revisions
     from alliance_desktop.storage.errors import NotADatabase
 
     path = paths.database_path(args.db)
@@ -487,9 +599,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         with _opened(args, create=False, migrate=False) as db:
             report = db.health()
     except NotADatabase as exc:
-        with path.open("rb") as handle:
-            if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-                raise  # not a database at all: a usage problem, not damage
+        if not keys.has_key_file(path) or path.stat().st_size == 0:
+            raise  # not a database of ours at all: a usage problem, not damage
         report = HealthReport([f"damaged ({exc})"], [], None)
 
     revision = report.schema_revision
@@ -865,6 +976,8 @@ _COMMANDS = {
     "session": _cmd_session,
     "review": _cmd_review,
     "acknowledge": _cmd_acknowledge,
+    "encrypt": _cmd_encrypt,
+    "passwd": _cmd_passwd,
 }
 
 
@@ -891,7 +1004,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command is None:
         from alliance_desktop.app import run_gui
 
-        return run_gui(paths.database_path(args.db))
+        passphrase = _read_secret_file(args.passphrase_file) if args.passphrase_file else None
+        return run_gui(paths.database_path(args.db), passphrase=passphrase)
     log_file = diagnostics.setup_logging()
     try:
         return _COMMANDS[args.command](args)

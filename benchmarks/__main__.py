@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from benchmarks import run_child
+from benchmarks import PASSPHRASE, run_child
 
 AS_OF = date(2026, 11, 20)
 
@@ -40,9 +40,10 @@ import json, resource, time
 from datetime import date
 from pathlib import Path
 from alliance_desktop.storage.database import open_database
+from benchmarks import PASSPHRASE
 from alliance_desktop.services.demo import generate_demo
 start = time.perf_counter()
-db = open_database(Path({path!r}))
+db = open_database(Path({path!r}), passphrase=PASSPHRASE)
 result = generate_demo(db, {clients}, seed={seed}, as_of=date.fromisoformat({as_of!r}))
 db.checkpoint()
 db.close()
@@ -56,8 +57,9 @@ import json, resource, time
 start = time.perf_counter()
 from pathlib import Path
 from alliance_desktop.storage.database import open_database
+from benchmarks import PASSPHRASE
 from alliance_desktop.services.summaries import list_clients
-db = open_database(Path({path!r}))
+db = open_database(Path({path!r}), passphrase=PASSPHRASE)
 rows = list_clients(db)
 first = time.perf_counter() - start
 db.close()
@@ -75,7 +77,8 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 app.setStyle("Fusion")
 from alliance_desktop.app import build_main_window
-window = build_main_window(Path({path!r}))
+from benchmarks import PASSPHRASE
+window = build_main_window(Path({path!r}), passphrase=PASSPHRASE)
 window.show()
 while window.client_list.model.total_count() == 0:
     app.processEvents()
@@ -160,7 +163,7 @@ def main() -> None:
         from alliance_desktop.storage import repository
         from alliance_desktop.storage.database import open_database
 
-        db = open_database(path)
+        db = open_database(path, passphrase=PASSPHRASE)
         try:
             list_query_ms = _median_ms(lambda: repository.list_client_rows(db))
             list_service_ms = _median_ms(lambda: list_clients(db))

@@ -28,9 +28,10 @@ def measure(clients: int = 1000) -> list[Row]:
     from alliance_desktop.services.summaries import rules_key, summarise_tree
     from alliance_desktop.storage import repository
     from alliance_desktop.storage.database import open_database
+    from benchmarks import PASSPHRASE
 
     with tempfile.TemporaryDirectory(prefix="alliance-alerts-") as folder:
-        db = open_database(Path(folder) / "demo.db")
+        db = open_database(Path(folder) / "demo.db", passphrase=PASSPHRASE)
         try:
             generate_demo(db, clients, seed=1, as_of=AS_OF)
             trees = [t for t in repository.load_client_trees(db) if t.status is ClientStatus.ACTIVE]

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-PASSPHRASE = "benchmark passphrase"
+from benchmarks import PASSPHRASE
 
 
 def _median_seconds(action: Callable[[int], object], repeats: int = 3) -> float:
@@ -64,6 +64,9 @@ def _fat32_stick(size_mb: int) -> Iterator[Path | None]:
 
 def _copy_and_backup(database: Path, folder: Path) -> tuple[float, float, Path]:
     from alliance_desktop.storage.backup import make_backup
+    from alliance_desktop.storage.keys import unlock
+
+    key = unlock(database, PASSPHRASE)
 
     def copy(attempt: int) -> None:
         target = folder / f"copy-{attempt}.db"
@@ -74,7 +77,7 @@ def _copy_and_backup(database: Path, folder: Path) -> tuple[float, float, Path]:
     def back_up(attempt: int) -> None:
         target = folder / f"backups-{attempt}"
         target.mkdir()
-        make_backup(database, target, PASSPHRASE, app_version="bench")
+        make_backup(database, target, PASSPHRASE, key=key, app_version="bench")
 
     copy_s = _median_seconds(copy)
     backup_s = _median_seconds(back_up)
@@ -87,8 +90,10 @@ import json, resource, sys, tempfile
 from pathlib import Path
 from alliance_desktop.storage.backup import make_backup
 from alliance_desktop.services.backups import restore_from
+from alliance_desktop.storage.keys import unlock
+key = unlock(Path({database!r}), {passphrase!r})
 with tempfile.TemporaryDirectory(dir={folder!r}) as out:
-    made = make_backup(Path({database!r}), Path(out), {passphrase!r}, app_version="bench")
+    made = make_backup(Path({database!r}), Path(out), {passphrase!r}, key=key, app_version="bench")
     if sys.argv[1] == "restore":
         restore_from(made.path, {passphrase!r}, Path(out) / "restored.db")
 print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))

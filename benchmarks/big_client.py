@@ -19,6 +19,7 @@ from alliance_desktop.domain.vocabulary import Approach
 from alliance_desktop.services.summaries import refresh_summaries
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import open_database
+from benchmarks import PASSPHRASE
 from alliance_desktop.domain.vocabulary import RuptureKind
 from alliance_desktop.storage.records import (
     ClientData, GoalData, MeasurementData, RuptureData, SessionData,
@@ -26,7 +27,7 @@ from alliance_desktop.storage.records import (
 
 app = QApplication([])
 app.setStyle("Fusion")
-db = open_database(Path({path!r}))
+db = open_database(Path({path!r}), passphrase=PASSPHRASE)
 first = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(
     weeks={sessions} + 1
 )

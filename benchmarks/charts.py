@@ -20,9 +20,10 @@ _CHILD = (
     SETUP
     + """
 from alliance_desktop.app import build_main_window
+from benchmarks import PASSPHRASE
 from alliance_desktop.ui.background import wait_for_background_work
 db.close()
-window = build_main_window(Path({path!r}))
+window = build_main_window(Path({path!r}), passphrase=PASSPHRASE)
 window.resize(1280, 900)
 window.show()
 wait_for_background_work()

@@ -43,16 +43,16 @@ from datetime import date
 from pathlib import Path
 from alliance_desktop.services.demo import generate_demo
 from alliance_desktop.storage.database import open_database
+from benchmarks import PASSPHRASE
 from alliance_desktop.reports.caseload_report import caseload_report_pdf
 from alliance_desktop.services.reports import caseload_report_data
-import sqlite3
-db = open_database(Path({path!r}))
+db = open_database(Path({path!r}), passphrase=PASSPHRASE)
 generate_demo(db, {clients}, seed=1, as_of=date(2026, 11, 20))
-db.close()
 # Every client in therapy, so the summary has all 1,000 lines (the demo discharges most).
-with sqlite3.connect({path!r}) as raw:
-    raw.execute("UPDATE clients SET status = 'active', discharge_date = NULL")
-db = open_database(Path({path!r}))
+with db.write() as raw:
+    raw.exec_driver_sql("UPDATE clients SET status = 'active', discharge_date = NULL")
+db.close()
+db = open_database(Path({path!r}), passphrase=PASSPHRASE)
 
 def once():
     data = caseload_report_data(db)

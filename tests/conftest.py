@@ -10,6 +10,15 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Every database in the tests is encrypted with one passphrase and a cheap key derivation
+# (set before any fixture, so the session-wide demo database and CLI child processes get it).
+os.environ["ALLIANCE_TEST_FAST_KDF"] = "1"
+os.environ["ALLIANCE_PASSPHRASE"] = "correct horse battery"  # tests.keyed.TEST_PASSPHRASE
+# Child processes the tests start (``python -c``) import tests.keyed from the checkout.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
 
 #: The as-of date used for demo data in tests, so generated dates never depend on today.
 DEMO_AS_OF = date(2026, 11, 20)
@@ -33,7 +42,7 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def new_db(db_path: Path) -> Iterator[object]:
     """A freshly created, empty database."""
-    from alliance_desktop.storage.database import open_database
+    from tests.keyed import open_database
 
     db = open_database(db_path)
     yield db
@@ -44,7 +53,7 @@ def new_db(db_path: Path) -> Iterator[object]:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 40-client demo database made once per test run; copy it before changing it."""
     from alliance_desktop.services.demo import generate_demo
-    from alliance_desktop.storage.database import open_database
+    from tests.keyed import open_database
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     db = open_database(path)
@@ -58,12 +67,10 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def demo_db_path(demo_template: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo database."""
-    import shutil
+    """A private copy of the demo database (with its key file)."""
+    from tests.keyed import copy_database
 
-    target = tmp_path / "demo.db"
-    shutil.copyfile(demo_template, target)
-    return target
+    return copy_database(demo_template, tmp_path / "demo.db")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from typing import IO
 
 from alliance_desktop.services.errors import InvalidInput
 from alliance_desktop.storage.files import fsync_dir
+from alliance_desktop.storage.keys import KEYS_SUFFIX, keys_path
 
 
 def check_target_folder(target: Path) -> None:
@@ -42,6 +43,7 @@ def refuse_to_clobber(target: Path, protected: list[Path], *, overwrite: bool) -
     guarded = {p.resolve() for p in protected}
     guarded |= {Path(f"{p}-wal").resolve() for p in protected}
     guarded |= {Path(f"{p}-shm").resolve() for p in protected}
+    guarded |= {keys_path(p).resolve() for p in protected}
     if resolved in guarded:
         raise InvalidInput(
             f"{target} is the practice database itself; choose another name for the export."
@@ -55,6 +57,9 @@ def refuse_to_clobber(target: Path, protected: list[Path], *, overwrite: bool) -
             is_database = handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
     except OSError:
         is_database = False
+    # An encrypted database looks like noise; its key file beside it gives it away. A key
+    # file is never replaced either: without it its database is lost.
+    is_database = is_database or keys_path(target).exists() or target.name.endswith(KEYS_SUFFIX)
     if is_database:
         raise InvalidInput(
             f"{target} is a database file; an export never replaces one. Choose another name."

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from alliance_desktop import __version__
 from alliance_desktop.services.settings import load_backup_settings
-from alliance_desktop.storage import repository
+from alliance_desktop.storage import cipher, keys, repository
 from alliance_desktop.storage.backup import (
     BackupError,
     BackupHeader,
@@ -32,8 +32,9 @@ from alliance_desktop.storage.backup import (
     restore_backup,
     verify_bytes,
 )
-from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.database import Database, encrypt_database, open_database
 from alliance_desktop.storage.files import fsync_dir
+from alliance_desktop.storage.keys import DatabaseKey
 
 __all__ = [
     "MIN_PASSPHRASE",
@@ -94,6 +95,7 @@ def back_up(
         db.path,
         folder,
         passphrase,
+        key=db.key,
         app_version=__version__,
         now=started,
         kdf=kdf,
@@ -219,12 +221,38 @@ def verify_backup(path: Path, passphrase: str) -> BackupHeader:
     return verify_bytes(_read(path), passphrase, path.name)
 
 
-def restore_from(path: Path, passphrase: str, database: Path) -> tuple[BackupHeader, Path | None]:
+def restore_from(
+    path: Path, passphrase: str, database: Path, *, key: DatabaseKey | None = None
+) -> tuple[BackupHeader, Path | None]:
     """Replace ``database`` with the backup at ``path``; return its header and the kept copy.
 
-    The database must be closed (the window closes it first). An older schema is migrated
-    here, so the database is ready to open.
+    The database must be closed (the window closes it first). The restored database keeps
+    the current database's key (``key``, or unlocked with ``passphrase``), so its passphrase
+    keeps working; where there is no database yet, ``passphrase`` becomes its passphrase
+    (one secret for the practice and its backups). An older schema is migrated here, so the
+    database is ready to open.
+
+    Raises:
+        BackupError: The backup cannot be restored, or the current database does not
+            unlock with ``passphrase`` and no ``key`` was given; nothing was changed.
     """
-    header, kept = restore_backup(_read(path), passphrase, database, name=path.name)
-    open_database(database).close()
+    data = _read(path)
+    if database.exists() and database.stat().st_size > 0 and key is None:
+        if cipher.is_plain_sqlite(database):
+            # A database from before encryption: encrypt it under this passphrase first, so
+            # the copy kept aside is encrypted too (but not for a backup that won't open).
+            verify_bytes(data, passphrase, path.name)
+            key = encrypt_database(database, passphrase)
+        else:
+            try:
+                key = keys.unlock(database, passphrase)
+            except keys.WrongPassphrase:
+                verify_bytes(data, passphrase, path.name)  # the backup's own refusal first
+                raise BackupError(
+                    f"The database at {database} has a different passphrase from this backup, "
+                    "so it was not replaced. Restore from the window (it asks for both), or "
+                    "restore into another file with --db. Nothing was changed."
+                ) from None
+    header, kept = restore_backup(data, passphrase, database, key=key, name=path.name)
+    open_database(database, key=key, passphrase=passphrase).close()
     return header, kept

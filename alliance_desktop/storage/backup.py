@@ -7,17 +7,18 @@ time, counts, the payload's SHA-256 and the key-derivation parameters) is readab
 the passphrase and is bound to the payload as GCM associated data, so changing either is
 detected. Everything a restore needs travels inside the file.
 
-Making a backup: a consistent snapshot with SQLite's backup API into memory (so no readable
-copy ever lands in a temporary folder), SQLite's integrity and foreign-key checks on it
-(on a second thread, alongside the rest), then the backup file under a unique temporary
-name in the target folder, fsynced, read back and verified (checksum, decryption, and the
-decrypted bytes equal to the checked snapshot), and only once the checks have passed given
-its final name, without replacing any file, and the folder fsynced. A partial file never
-carries a final name. File operations go through ``FileOps`` so tests can inject faults a
-real filesystem cannot produce on demand.
+Making a backup: a consistent, plain snapshot of the encrypted database in memory (so no
+readable copy ever lands in a temporary folder; ``cipher.snapshot_to_memory``), SQLite's
+integrity and foreign-key checks on it (on a second thread, alongside the rest), then the
+backup file under a unique temporary name in the target folder, fsynced, read back and
+verified (checksum, decryption, and the decrypted bytes equal to the checked snapshot), and
+only once the checks have passed given its final name, without replacing any file, and the
+folder fsynced. A partial file never carries a final name. File operations go through
+``FileOps`` so tests can inject faults a real filesystem cannot produce on demand.
 
 Restoring: ``restore_backup`` verifies the whole file (including SQLite's integrity check,
-in memory), keeps the current database beside itself and swaps the file in with one rename.
+in memory), writes it as a new encrypted database under a temporary name, keeps the current
+database beside itself and swaps the new file in with one rename.
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from alliance_desktop.storage import cipher, keys
 from alliance_desktop.storage.database import HEAD_REVISION
 from alliance_desktop.storage.errors import StorageError
 from alliance_desktop.storage.files import fsync_dir
+from alliance_desktop.storage.keys import DatabaseKey
 
 MAGIC = b"ALLIANCE-BACKUP\n"
 FORMAT_VERSION = 1
@@ -204,19 +207,21 @@ def _key(passphrase: str, kdf: KdfParams) -> bytes:
     )
 
 
-def snapshot(database: Path) -> sqlite3.Connection:
-    """A consistent copy of ``database`` in memory (SQLite's backup API, WAL-safe).
+def snapshot(database: Path, key: DatabaseKey) -> sqlite3.Connection:
+    """A consistent, plain copy of the encrypted ``database`` in memory.
 
     In memory on purpose: a kill can then never leave a readable copy of the records in a
     temporary folder. The connection may be handed to one other thread.
+
+    Raises:
+        BackupError: The database is too damaged to read.
     """
-    source = sqlite3.connect(database)
     try:
-        copy = sqlite3.connect(":memory:", check_same_thread=False)
-        source.backup(copy)
-    finally:
-        source.close()
-    return copy
+        return cipher.snapshot_to_memory(database, key)
+    except cipher.OperationalError:
+        raise  # locked or unreadable: the caller's translation says so
+    except cipher.DatabaseError:
+        raise BackupError(_DAMAGED) from None
 
 
 def snapshot_facts(conn: sqlite3.Connection) -> tuple[int, int, str]:
@@ -234,23 +239,26 @@ def snapshot_facts(conn: sqlite3.Connection) -> tuple[int, int, str]:
     return clients, sessions, str(row[0]) if row else HEAD_REVISION
 
 
-def check_snapshot(conn: sqlite3.Connection) -> None:
-    """SQLite's integrity and foreign-key checks on a snapshot.
+def check_snapshot(conn: Any) -> None:
+    """SQLite's integrity and foreign-key checks on a database connection.
 
     Raises:
-        BackupError: The snapshot fails a check (a backup would hide the damage).
+        BackupError: The database fails a check (a backup would hide the damage).
     """
     try:
         integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
         broken = conn.execute("PRAGMA foreign_key_check").fetchall()
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, cipher.DatabaseError):
         integrity, broken = [], []
     if integrity != ["ok"] or broken:
         raise BackupError(_DAMAGED)
 
 
-def _check_and_release(conn: sqlite3.Connection) -> None:
-    """Check the snapshot, then free its memory at once (the backup goes on meanwhile)."""
+def _check_live(database: Path, key: DatabaseKey) -> None:
+    """Check the live, encrypted file itself, not only the snapshot: the snapshot is built
+    table by table with fresh indexes, so a damaged index in the file would not show in it
+    (and a backup must never hide damage). Runs on a second thread beside the rest."""
+    conn = cipher.connect(database, key, check_same_thread=False)
     try:
         check_snapshot(conn)
     finally:
@@ -445,6 +453,7 @@ def make_backup(
     folder: Path,
     passphrase: str,
     *,
+    key: DatabaseKey,
     app_version: str,
     now: datetime | None = None,
     kdf: KdfParams | None = None,
@@ -467,15 +476,16 @@ def make_backup(
     ops = ops or FileOps()
     now = now or datetime.now()
     remove_leftovers(folder, ops)
-    snap = snapshot(database)
-    # SQLite's checks of the snapshot run on a second thread while the main one compresses,
+    snap = snapshot(database, key)
+    # SQLite's checks of the live file run on a second thread while the main one compresses,
     # encrypts, writes and reads back (SQLite, zlib and the file calls release the GIL).
     # Nothing gets its final name until the checks have passed.
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
             clients, sessions, schema = snapshot_facts(snap)
             plain = snap.serialize()
-            checked = pool.submit(_check_and_release, snap)
+            snap.close()  # its bytes are all the backup needs from here on
+            checked = pool.submit(_check_live, database, key)
             if skip_unchanged:
                 same = unchanged_backup(folder, plain, passphrase, database_id)
                 if same is not None:
@@ -516,8 +526,8 @@ def make_backup(
                 _discard(ops, partial)
                 raise
         finally:
-            pool.shutdown(wait=True)  # the check thread is done with the snapshot...
-            snap.close()  # ...before the memory is released
+            pool.shutdown(wait=True)  # the check has finished before anything is returned
+            snap.close()
     removed = rotate(folder, keep, protect=final, ops=ops, database_id=database_id) if keep else ()
     return MadeBackup(final, header, removed=removed)
 
@@ -758,15 +768,23 @@ def window_holds(database: Path) -> bool:
 
 
 def restore_backup(
-    data: bytes, passphrase: str, database: Path, *, name: str = "the backup"
+    data: bytes,
+    passphrase: str,
+    database: Path,
+    *,
+    key: DatabaseKey | None,
+    name: str = "the backup",
 ) -> tuple[BackupHeader, Path | None]:
     """Replace ``database`` with the one inside a backup; return its header and the kept copy.
 
     The backup is verified completely first, and a newer schema is refused, before anything
-    is touched. The current database is then checkpointed and copied aside (everything
-    saved up to this moment), its empty journal files removed, and the restored file put in
-    place with one atomic rename: a kill at any moment leaves either the old or the
-    restored database, whole. Opening it afterwards migrates an older schema.
+    is touched. The restored database is written encrypted under ``key`` (the current
+    database's, so its passphrase keeps working) or, where there is no database yet, under
+    a new key whose key file ``passphrase`` unlocks. The current database is then
+    checkpointed and copied aside (everything saved up to this moment), its empty journal
+    files removed, and the restored file put in place with one atomic rename: a kill at any
+    moment leaves either the old or the restored database, whole. Opening it afterwards
+    migrates an older schema.
 
     Raises:
         BackupError: Wrong passphrase, damaged or foreign file, newer schema, or the app
@@ -791,13 +809,21 @@ def restore_backup(
     remove_leftovers(database)  # from a restore killed part-way
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     incoming = folder / f".{database.name}.restore-{stamp}{PARTIAL_SUFFIX}"
+    exists = database.exists()
+    if exists and key is None and database.stat().st_size > 0:
+        raise BackupError(f"Unlock {database.name} before restoring over it.")
     try:
-        fd = os.open(incoming, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(plain)
-            handle.flush()
-            os.fsync(handle.fileno())
-        kept = _keep_current(database, copy_aside) if database.exists() else None
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            memory.deserialize(_without_wal_flag(plain))
+            del plain
+            new_key = key or DatabaseKey.generate()
+            cipher.write_encrypted(memory, incoming, new_key)
+        finally:
+            memory.close()
+        if key is None:
+            keys.create_key_file(database, passphrase, key=new_key)
+        kept = _keep_current(database, copy_aside, key) if exists and key else None
         for journal in ("-wal", "-shm"):  # empty after the checkpoint; stale beside the new file
             database.with_name(database.name + journal).unlink(missing_ok=True)
         os.replace(incoming, database)
@@ -814,7 +840,7 @@ def restore_backup(
     return header, kept
 
 
-def _keep_current(database: Path, copy_aside: Any) -> Path:
+def _keep_current(database: Path, copy_aside: Any, key: DatabaseKey) -> Path:
     """Keep the database as it is now, beside itself, before a restore replaces it.
 
     A healthy file is checkpointed (so the copy holds every saved change) and copied with
@@ -822,7 +848,7 @@ def _keep_current(database: Path, copy_aside: Any) -> Path:
     with its journal, so nothing is lost even when SQLite cannot read it.
     """
     try:
-        conn = sqlite3.connect(database, timeout=2)  # a locked file: say so soon
+        conn = cipher.connect(database, key, timeout=2)  # a locked file: say so soon
         try:
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             # Leaving WAL mode needs every other connection closed, even idle ones, whose
@@ -836,16 +862,16 @@ def _keep_current(database: Path, copy_aside: Any) -> Path:
                 f"Another program is using {database.name}; close it, then restore. "
                 "Nothing was changed."
             )
-        return Path(copy_aside(database, "before-restore"))
-    except sqlite3.OperationalError as exc:  # locked, busy, cannot open: not damage
+        return Path(copy_aside(database, "before-restore", key))
+    except cipher.OperationalError as exc:  # locked, busy, cannot open: not damage
         raise BackupError(
             f"{database.name} is in use by another program or cannot be opened ({exc}); "
             "close other programs using it, then restore. Nothing was changed."
         ) from None
-    except sqlite3.DatabaseError:  # not a database, or corrupt: the usual reason to restore
+    except cipher.DatabaseError:  # not a database, or corrupt: the usual reason to restore
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
         kept = database.with_name(f"{database.name}.before-restore-{stamp}.damaged")
-        for journal in ("", "-wal"):
+        for journal in ("", "-wal", keys.KEYS_SUFFIX):
             source = database.with_name(database.name + journal)
             if source.exists():
                 shutil.copyfile(source, kept.with_name(kept.name + journal))

@@ -1,6 +1,9 @@
-"""Opening a practice database: engine, pragmas, schema checks and migration on open.
+"""Opening a practice database: unlocking, engine, pragmas, schema checks, migration on open.
 
-This is the one place (with backup) allowed SQLite-specific code. Opening an up-to-date
+This is the one place (with backup and ``cipher``) allowed SQLite-specific code. Every
+database is an SQLCipher file whose key is unlocked from the key file beside it
+(``storage.keys``); a plain database from before encryption is refused with
+``PlainDatabase`` until ``encrypt_database`` has encrypted it. Opening an up-to-date
 database never imports Alembic (it costs ~0.35 s of start-up); Alembic is loaded only to
 create a new database or migrate an old one.
 """
@@ -10,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +22,8 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
+from alliance_desktop.storage import cipher, keys
+from alliance_desktop.storage.cipher import SQLITE_HEADER
 from alliance_desktop.storage.errors import (
     DatabaseNotFound,
     DatabaseUnavailable,
@@ -29,13 +33,13 @@ from alliance_desktop.storage.errors import (
     StorageError,
 )
 from alliance_desktop.storage.files import fsync_dir
+from alliance_desktop.storage.keys import DatabaseKey
 
 log = logging.getLogger(__name__)
 
 #: The newest schema revision this version writes. A test keeps it equal to Alembic's head.
 HEAD_REVISION = "0003_risk_reviews"
 _NO_BEGIN = "NONE"  # execution option value: run outside any transaction (checkpoints)
-SQLITE_HEADER = b"SQLite format 3\x00"
 _MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -52,16 +56,23 @@ class HealthReport:
         return self.integrity == ["ok"] and not self.foreign_key_violations
 
 
+class PlainDatabase(StorageError):
+    """The database is a plain SQLite file from before encryption: encrypt it first."""
+
+
 class Database:
-    """An open practice database: its path and engine. Repositories do the reading and writing.
+    """An open practice database: its path, key and engine. Repositories read and write.
 
     Use ``read()`` for queries that must agree with each other (one snapshot) and
     ``write()`` for changes (one transaction, all or nothing).
     """
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, key: DatabaseKey) -> None:
         self.path = path
         self.engine = engine
+        self.key = key
+        #: The passphrase it was unlocked with, while open (backups use it by default).
+        self.passphrase: str | None = None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -121,8 +132,10 @@ def _url(path: Path) -> URL:
     return URL.create("sqlite", database=str(path))
 
 
-def _build_engine(path: Path, *, foreign_keys: bool) -> Engine:
-    """An SQLite engine whose transactions are real SQLite transactions.
+def _build_engine(path: Path, key: DatabaseKey, *, foreign_keys: bool) -> Engine:
+    """An SQLCipher engine whose transactions are real SQLite transactions.
+
+    Each connection is keyed before anything else touches it (``cipher.connect``).
 
     pysqlite by default starts a transaction only before INSERT/UPDATE/DELETE, so a series
     of SELECTs can see different states of the file and DDL commits as it goes. Following
@@ -130,7 +143,12 @@ def _build_engine(path: Path, *, foreign_keys: bool) -> Engine:
     issued when SQLAlchemy begins: DEFERRED for reads, IMMEDIATE where ``write()`` asks.
     ``hide_parameters`` keeps client names and notes out of error messages and logs.
     """
-    engine = create_engine(_url(path), hide_parameters=True)
+    engine = create_engine(
+        _url(path),
+        module=cipher.sqlcipher,
+        creator=lambda: cipher.connect(path, key, check_same_thread=False),
+        hide_parameters=True,
+    )
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -154,19 +172,19 @@ def _build_engine(path: Path, *, foreign_keys: bool) -> Engine:
     return engine
 
 
-def make_engine(path: Path) -> Engine:
+def make_engine(path: Path, key: DatabaseKey) -> Engine:
     """The everyday engine: foreign keys on, WAL, synchronous FULL, real transactions."""
-    return _build_engine(path, foreign_keys=True)
+    return _build_engine(path, key, foreign_keys=True)
 
 
-def _migration_engine(path: Path) -> Engine:
+def _migration_engine(path: Path, key: DatabaseKey) -> Engine:
     """The engine for schema changes: the same, but with foreign keys off.
 
     Alembic's batch mode rebuilds a table by dropping it, which with foreign keys on would
     cascade-delete every child row. All the DDL runs in one transaction, so a failed
     migration rolls back completely.
     """
-    return _build_engine(path, foreign_keys=False)
+    return _build_engine(path, key, foreign_keys=False)
 
 
 def _check_file(path: Path, create: bool, allow_empty_file: bool) -> bool:
@@ -195,10 +213,15 @@ def _check_file(path: Path, create: bool, allow_empty_file: bool) -> bool:
             header = handle.read(len(SQLITE_HEADER))
     except OSError as exc:
         raise DatabaseUnavailable(f"Cannot read {path}: {exc.strerror}.") from exc
-    if header and header != SQLITE_HEADER:
-        raise NotADatabase(
-            f"{path} is not an Alliance Desktop database (it is not an SQLite file). "
-            "Choose the right file with --db."
+    if header == SQLITE_HEADER:
+        if _plain_is_foreign(path):
+            raise NotADatabase(
+                f"{path} is an SQLite file but not an Alliance Desktop database "
+                "(it has other tables and no schema version). Choose another file."
+            )
+        raise PlainDatabase(
+            f"{path} is not encrypted yet. Open it in the app to choose a passphrase, or run "
+            f"'alliance-desktop --db {path} encrypt'; it is then encrypted in place."
         )
     wal = Path(f"{path}-wal")
     if not header and not (wal.exists() and wal.stat().st_size > 0):
@@ -210,14 +233,39 @@ def _check_file(path: Path, create: bool, allow_empty_file: bool) -> bool:
             "restore it from a backup. To start a new database there, run "
             "'alliance-desktop init'."
         )
+    if not keys.has_key_file(path):
+        raise NotADatabase(
+            f"{path} is not an Alliance Desktop database, or its key file "
+            f"{keys.keys_path(path).name} is missing from beside it (the database cannot be "
+            "opened without it). Put the key file back, or choose the right file with --db."
+        )
     return False
 
 
-def copy_aside(path: Path, label: str) -> Path:
-    """Copy a live database next to itself with SQLite's backup API (WAL-safe) and return it.
+def _plain_is_foreign(path: Path) -> bool:
+    """Whether a plain SQLite file holds somebody else's tables (never ours to encrypt)."""
+    import sqlite3
 
-    The copy is written under a temporary name, synced, then renamed, so a crash never
-    leaves a half-written copy under the final name.
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {
+                str(row[0])
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # damaged: encrypting refuses it with its own message
+    return bool(tables) and "alembic_version" not in tables
+
+
+def copy_aside(path: Path, label: str, key: DatabaseKey) -> Path:
+    """Copy a live database next to itself (SQLCipher's backup API, WAL-safe); return it.
+
+    The copy stays encrypted under the same key and gets its own key file; it is written
+    under a temporary name, synced, then renamed, so a crash never leaves a half-written
+    copy under the final name.
     """
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     target = path.with_name(f"{path.name}.{label}-{stamp}.bak")
@@ -226,9 +274,9 @@ def copy_aside(path: Path, label: str) -> Path:
         serial += 1
         target = path.with_name(f"{path.name}.{label}-{stamp}-{serial}.bak")
     partial = target.with_name(target.name + ".partial")
-    source = sqlite3.connect(path)
+    source = cipher.connect(path, key)
     try:
-        destination = sqlite3.connect(partial)
+        destination = cipher.connect(partial, key)
         try:
             source.backup(destination)
         finally:
@@ -237,6 +285,7 @@ def copy_aside(path: Path, label: str) -> Path:
         source.close()
     with partial.open("rb+") as handle:
         os.fsync(handle.fileno())
+    keys.copy_key_file(path, target)
     os.replace(partial, target)
     fsync_dir(target.parent)
     return target
@@ -246,15 +295,27 @@ def remove_leftovers(path: Path) -> list[Path]:
     """Delete half-written files a killed restore or copy left beside ``path``.
 
     Only names this app gives its temporary files are touched: ``.<name>.restore-*.partial``
-    (a restore) and ``<name>.*.bak.partial`` (a kept copy).
+    (a restore), ``<name>.*.bak.partial`` (a kept copy) and ``.<name>.*.encrypting.partial``
+    (an encryption; encrypted data only).
     """
     removed = []
     with contextlib.suppress(OSError):
-        for pattern in (f".{path.name}.restore-*.partial", f"{path.name}.*.bak.partial"):
+        for pattern in (
+            f".{path.name}.restore-*.partial",
+            f"{path.name}.*.bak.partial",
+            f".{path.name}.*{cipher.ENCRYPTING_SUFFIX}",
+            f".{path.name}*{keys.KEYS_SUFFIX}.*.partial",
+        ):
             for leftover in path.parent.glob(pattern):
                 with contextlib.suppress(OSError):
                     leftover.unlink()
                     removed.append(leftover)
+        # The key file of a kept copy whose copy never got its name (killed in between).
+        for orphan in path.parent.glob(f"{path.name}.*.bak{keys.KEYS_SUFFIX}"):
+            if not orphan.with_name(orphan.name.removesuffix(keys.KEYS_SUFFIX)).exists():
+                with contextlib.suppress(OSError):
+                    orphan.unlink()
+                    removed.append(orphan)
     return removed
 
 
@@ -287,7 +348,7 @@ def _row_counts(conn: Any) -> dict[str, int]:
     return {t: int(conn.exec_driver_sql(f'SELECT count(*) FROM "{t}"').scalar()) for t in tables}
 
 
-def _upgrade(path: Path) -> None:
+def _upgrade(path: Path, key: DatabaseKey) -> None:
     """Bring the schema to head in one transaction, or leave the file exactly as it was.
 
     After the migration, and before it commits, foreign keys must still hold and no table
@@ -295,7 +356,7 @@ def _upgrade(path: Path) -> None:
     """
     from alembic import command
 
-    engine = _migration_engine(path)
+    engine = _migration_engine(path, key)
     try:
         with engine.connect() as conn, conn.execution_options(sqlite_begin="IMMEDIATE").begin():
             before = _row_counts(conn)
@@ -315,24 +376,44 @@ def _upgrade(path: Path) -> None:
 
 
 def open_database(
-    path: Path, *, create: bool = True, migrate: bool = True, allow_empty_file: bool = False
+    path: Path,
+    *,
+    key: DatabaseKey | None = None,
+    passphrase: str | None = None,
+    create: bool = True,
+    migrate: bool = True,
+    allow_empty_file: bool = False,
 ) -> Database:
-    """Open (and if needed create or migrate) the database at ``path``.
+    """Unlock and open (and if needed create or migrate) the database at ``path``.
 
-    With ``migrate=False`` an older schema is opened as it is (for read-only checks).
-    An existing empty file is refused unless ``allow_empty_file`` (``init``) says to use it.
+    The database is unlocked with ``key`` or, failing that, ``passphrase`` (a new database
+    gets a key file with that passphrase). With ``migrate=False`` an older schema is opened
+    as it is (for read-only checks). An existing empty file is refused unless
+    ``allow_empty_file`` (``init``) says to use it.
 
     Raises:
         DatabaseNotFound: no file and ``create`` is False.
-        NotADatabase: the file is not ours.
+        PlainDatabase: an unencrypted database from an earlier version: encrypt it first.
+        WrongPassphrase: the passphrase does not unlock it; no file was changed.
+        NotADatabase: the file is not ours (or its key file is missing).
         SchemaTooNew: a newer app wrote it; it is left untouched.
         DatabaseUnavailable: permissions, locking or disk problems.
     """
     path = Path(path).absolute()
-    remove_leftovers(path)
+    if key is None and passphrase is None:
+        raise ValueError("open_database needs the key or the passphrase")
     existed = path.exists()
     is_new = _check_file(path, create, allow_empty_file)
-    revision, foreign_tables = (None, False) if is_new else _peek(path)
+    if is_new:
+        if passphrase is None:
+            raise ValueError("a new database needs a passphrase for its key file")
+        _set_aside_orphan_key_file(path)
+        key = keys.create_key_file(path, passphrase, key=key)
+    elif key is None:
+        assert passphrase is not None
+        key = keys.unlock(path, passphrase)  # a wrong passphrase changes no file
+    remove_leftovers(path)
+    revision, foreign_tables = (None, False) if is_new else _peek(path, key)
     if revision is None and foreign_tables:
         raise NotADatabase(
             f"{path} is an SQLite file but not an Alliance Desktop database "
@@ -348,13 +429,13 @@ def open_database(
     try:
         if revision is None:
             log.info("creating schema in %s", path)
-            _upgrade(path)
+            _upgrade(path, key)
             path.chmod(0o600)  # health records: readable by their owner only
         elif needs_migration:
-            kept = copy_aside(path, f"before-migration-{revision}")
+            kept = copy_aside(path, f"before-migration-{revision}", key)
             log.info("migrating %s from %s; copy kept at %s", path, revision, kept)
             try:
-                _upgrade(path)
+                _upgrade(path, key)
             except Exception as exc:
                 log.exception("migration of %s failed", path)
                 reason = exc.orig if isinstance(exc, DatabaseError) else exc
@@ -368,21 +449,52 @@ def open_database(
     except BaseException:
         if is_new and not existed:
             # Don't leave a half-initialised file behind for the next start to trip on.
-            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), keys.keys_path(path)):
                 leftover.unlink(missing_ok=True)
         raise
-    return Database(path, make_engine(path))
+    db = Database(path, make_engine(path, key), key)
+    db.passphrase = passphrase
+    return db
 
 
-def _peek(path: Path) -> tuple[str | None, bool]:
+def _set_aside_orphan_key_file(path: Path) -> None:
+    """Rename a key file left where a new database is about to be made (never delete it:
+    the database it unlocks may have been moved, and is unreadable without it)."""
+    old = keys.keys_path(path)
+    if old.exists():
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        old.rename(old.with_name(f"{old.name}.orphaned-{stamp}"))
+
+
+def encrypt_database(path: Path, passphrase: str) -> DatabaseKey:
+    """Encrypt the plain database at ``path`` in place (see ``cipher.encrypt_in_place``).
+
+    Copies that earlier versions kept beside it (``<name>.*.bak``, before a migration or a
+    restore) are plain too; each is encrypted under the same key with its own key file, so
+    no readable copy of the records stays behind.
+    """
+    path = Path(path).absolute()
+    if not cipher.is_plain_sqlite(path):
+        raise StorageError(f"{path} is not a plain SQLite database; nothing to encrypt.")
+    key = cipher.encrypt_in_place(path, passphrase)
+    for kept in sorted(path.parent.glob(f"{path.name}.*.bak")):
+        if cipher.is_plain_sqlite(kept):
+            try:
+                cipher.encrypt_in_place(kept, passphrase, key=key)
+            except StorageError as exc:  # a damaged old copy: say so, keep going
+                log.warning("kept copy %s not encrypted: %s", kept, exc)
+    return key
+
+
+def _peek(path: Path, key: DatabaseKey) -> tuple[str | None, bool]:
     """Read the schema revision without changing the file (no pragmas, read-only).
 
     Returns the revision (None when there is none) and whether tables other than ours
     exist without a revision, which marks somebody else's database.
     """
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
+        conn = cipher.connect(f"{path.as_uri()}?mode=ro", key, uri=True)
+    except cipher.DatabaseError as exc:
         raise DatabaseUnavailable(f"Cannot open {path}: {exc}.") from exc
     try:
         tables = {
@@ -393,17 +505,21 @@ def _peek(path: Path) -> tuple[str | None, bool]:
         if "alembic_version" in tables:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             revision = str(row[0]) if row else None
-    except sqlite3.DatabaseError as exc:
+    except cipher.DatabaseError as exc:
         message = str(exc)
         if "unable to open" in message and not os.access(path.parent, os.W_OK):
             raise DatabaseUnavailable(
                 f"{path} is on a read-only drive or folder, and the database must write "
                 "beside itself even to be read. Copy it to a writable folder first."
             ) from exc
-        if "not a database" in message or "malformed" in message:
+        if "not a database" in message:
             raise NotADatabase(
-                f"{path} is damaged or not a database ({message}). Restore it from a backup."
-            ) from exc
+                f"{path} cannot be decrypted with the key in {keys.keys_path(path).name}: "
+                "either that key file belongs to another database, or the database is "
+                "damaged. Restore it from a backup."
+            ) from None
+        if "malformed" in message:
+            raise NotADatabase(f"{path} is damaged ({message}). Restore it from a backup.") from exc
         raise DatabaseUnavailable(f"Cannot read {path}: {message}.") from exc
     finally:
         conn.close()

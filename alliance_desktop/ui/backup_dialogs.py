@@ -87,10 +87,16 @@ class BackupDialog(QDialog):
     """Back up now: where to (a drive or any folder) and the passphrase; validates both."""
 
     def __init__(
-        self, parent: QWidget | None, drives: list[Drive], last_folder: Path | None
+        self,
+        parent: QWidget | None,
+        drives: list[Drive],
+        last_folder: Path | None,
+        *,
+        app_passphrase: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("backupDialog")
+        self._app_passphrase = app_passphrase
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # the passphrase goes with it
         self.setWindowTitle("Back up now")
         self.setMinimumWidth(520)
@@ -128,6 +134,15 @@ class BackupDialog(QDialog):
 
         self.passphrase = _secret(self, "backupPassphraseEdit", "Backup passphrase")
         self.confirm = _secret(self, "backupConfirmEdit", "Backup passphrase again")
+        self.use_app_passphrase = QCheckBox(
+            "Use the passphrase that unlocks the app (one secret for records and backups)",
+            self,
+        )
+        self.use_app_passphrase.setObjectName("useAppPassphraseCheck")
+        self.use_app_passphrase.setVisible(bool(app_passphrase))
+        self.use_app_passphrase.toggled.connect(self._passphrase_choice_changed)
+        self.use_app_passphrase.setChecked(bool(app_passphrase))
+        self._passphrase_choice_changed(bool(app_passphrase))
         self.force = QCheckBox("Write a backup even if nothing has changed", self)
         self.force.setObjectName("forceBackupCheck")
         warning = QLabel(
@@ -140,6 +155,7 @@ class BackupDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Drives:", self.drive_list)
         form.addRow(_buddy(self, "&Folder:", self.folder), folder_row)
+        form.addRow("", self.use_app_passphrase)
         form.addRow("&Passphrase:", self.passphrase)
         form.addRow("&Again:", self.confirm)
         self.error = QLabel("", self)
@@ -161,7 +177,18 @@ class BackupDialog(QDialog):
         layout.addWidget(buttons)
         if last_folder is None and drives:
             self.drive_list.setCurrentRow(0)
-        (self.passphrase if self.folder.text() else self.drive_list).setFocus()
+        typing = self.folder.text() and not self.use_app_passphrase.isChecked()
+        (self.passphrase if typing else self.drive_list).setFocus()
+
+    def _passphrase_choice_changed(self, use_app: bool) -> None:
+        self.passphrase.setEnabled(not use_app)
+        self.confirm.setEnabled(not use_app)
+
+    def chosen_passphrase(self) -> str:
+        """The app's passphrase (the default) or the one typed for this backup."""
+        if self._app_passphrase and self.use_app_passphrase.isChecked():
+            return self._app_passphrase
+        return self.passphrase.text()
 
     def _drive_chosen(self, item: QListWidgetItem | None) -> None:
         if item is None or item.data(Qt.ItemDataRole.UserRole) is None:
@@ -186,6 +213,8 @@ class BackupDialog(QDialog):
             return "Choose a drive or a folder for the backup."
         if not self.chosen_folder().is_dir():
             return f"The folder {text} does not exist; is the drive plugged in?"
+        if self._app_passphrase and self.use_app_passphrase.isChecked():
+            return ""
         if len(self.passphrase.text()) < MIN_PASSPHRASE:
             return f"Use a passphrase of at least {MIN_PASSPHRASE} characters."
         if self.passphrase.text() != self.confirm.text():

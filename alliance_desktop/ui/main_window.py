@@ -45,6 +45,7 @@ from alliance_desktop.services.database import (
     ClientListRow,
     Database,
     StorageError,
+    WrongPassphrase,
     open_database,
 )
 from alliance_desktop.services.demo import generate_demo, is_demo_database
@@ -370,15 +371,29 @@ class MainWindow(QMainWindow):
         if not self.close_editors():
             return
         try:
-            new_db = open_database(path)
+            new_db = self._open_with_my_passphrase(path)
         except (StorageError, ServiceError) as exc:
             self._complain(str(exc))
+            return
+        if new_db is None:
             return
         old = self.db
         self.db = new_db
         old.close()
         self.detail.record = None
         self._database_opened()
+
+    def _open_with_my_passphrase(self, path: Path) -> Database | None:
+        """Open another database (the demo, the practice) with this one's passphrase, or ask
+        when that does not unlock it; None when the therapist cancels."""
+        from alliance_desktop.ui.unlock import open_unlocked
+
+        if self.db.passphrase:
+            try:
+                return open_database(path, passphrase=self.db.passphrase, create=True)
+            except WrongPassphrase:
+                pass
+        return open_unlocked(path, self._settings, parent=self)
 
     def reload_clients(self, select: int | None = None, *, reveal: bool = False) -> None:
         """Reload the client list off the UI thread (coalescing requests while one runs).
@@ -908,8 +923,11 @@ class MainWindow(QMainWindow):
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
 
+        passphrase = self.db.passphrase or ""
+
         def work() -> Path:
-            demo_db = open_database(path)
+            # The demo is encrypted too, with the practice's passphrase (one secret).
+            demo_db = open_database(path, passphrase=passphrase)
             try:
                 generate_demo(demo_db, DEMO_CLIENTS)
             finally:
@@ -966,10 +984,10 @@ class MainWindow(QMainWindow):
         last = backup_service.last_backup(self.db.path)
         remembered = self._settings.value("backup/folder") if self._settings else None
         folder = last.folder if last else Path(str(remembered)) if remembered else None
-        dialog = BackupDialog(self, removable_drives(), folder)
+        dialog = BackupDialog(self, removable_drives(), folder, app_passphrase=self.db.passphrase)
         dialog.accepted.connect(
             lambda: self.run_backup(
-                dialog.chosen_folder(), dialog.passphrase.text(), force=dialog.force.isChecked()
+                dialog.chosen_folder(), dialog.chosen_passphrase(), force=dialog.force.isChecked()
             )
         )
         dialog.open()
@@ -1035,6 +1053,7 @@ class MainWindow(QMainWindow):
         remembered = self._settings.value("backup/folder") if self._settings else None
         folder = last.folder if last else Path(str(remembered)) if remembered else None
         dialog = RestoreDialog(self, folder)
+        dialog.passphrase.setText(self.db.passphrase or "")  # backups use it by default
         dialog.on_list = backup_service.list_backups
         dialog.on_verify = lambda info, passphrase: self._verify_backup(dialog, info, passphrase)
         dialog.on_restore = lambda info, passphrase: self._restore_backup(dialog, info, passphrase)
@@ -1062,7 +1081,7 @@ class MainWindow(QMainWindow):
     def _restore_backup(self, dialog: RestoreDialog, info: BackupInfo, passphrase: str) -> None:
         if not confirm_restore(dialog, info, self.db.path) or not self.close_editors():
             return
-        path = self.db.path
+        path, key, app_passphrase = self.db.path, self.db.key, self.db.passphrase
         wait_for_background_work()  # a list load in flight must not meet a closed database
         self.db.close()  # the restore replaces the file; nothing may hold it open
         dialog.show_message(f"Restoring {info.path.name}…")
@@ -1074,7 +1093,7 @@ class MainWindow(QMainWindow):
             self._restore_running = False
             self.setEnabled(True)
             dialog.set_busy(False)
-            self.db = open_database(path)
+            self.db = open_database(path, key=key, passphrase=app_passphrase)
             self.detail.record = None
             self._database_opened()
 
@@ -1098,7 +1117,9 @@ class MainWindow(QMainWindow):
             dialog.show_message(f"⚠ {exc}")
 
         run_in_background(
-            lambda: backup_service.restore_from(info.path, passphrase, path), done, failed
+            lambda: backup_service.restore_from(info.path, passphrase, path, key=key),
+            done,
+            failed,
         )
 
     def _offer_backup_before_closing(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEMO_AS_OF
+from tests.keyed import copy_database, raw_connect
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -78,10 +79,9 @@ def test_default_database_lives_in_the_data_folder(isolated_home: Path) -> None:
 
 
 def test_check_reports_a_damaged_database(demo_db_path: Path) -> None:
-    import sqlite3
 
     # Break a foreign key behind the app's back (foreign keys are off in a plain connection).
-    with sqlite3.connect(demo_db_path) as conn:
+    with raw_connect(demo_db_path) as conn:
         conn.execute("UPDATE sessions SET client_id = 999999 WHERE id = 1")
     conn.close()
     result = run("check", "--db", str(demo_db_path))
@@ -315,8 +315,10 @@ def test_export_replaces_an_old_export_only_with_force(demo_db_path: Path, tmp_p
 
 def test_interrupted_demo_leaves_a_healthy_marked_database(db_path: Path) -> None:
     import signal
-    import sqlite3
     import time
+
+    from alliance_desktop.storage import cipher
+    from alliance_desktop.storage.errors import StorageError
 
     process = subprocess.Popen(
         [
@@ -337,10 +339,10 @@ def test_interrupted_demo_leaves_a_healthy_marked_database(db_path: Path) -> Non
     while time.monotonic() < deadline:  # wait until some clients are committed
         time.sleep(0.3)
         try:
-            with sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True) as conn:
+            with raw_connect(db_path) as conn:
                 if conn.execute("SELECT count(*) FROM clients").fetchone()[0] > 0:
                     break
-        except sqlite3.Error:
+        except (StorageError, cipher.DatabaseError):  # not created (or keyed) yet
             continue
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=60)
@@ -350,7 +352,7 @@ def test_interrupted_demo_leaves_a_healthy_marked_database(db_path: Path) -> Non
     assert check.returncode == 0, check.stdout
     listing = json.loads(run("--db", str(db_path), "clients", "--json").stdout)
     assert 0 < len(listing) < 20000 and len(listing) % 250 == 0  # whole batches only
-    with sqlite3.connect(db_path) as conn:
+    with raw_connect(db_path) as conn:
         assert conn.execute("SELECT value FROM settings WHERE key='demo_caseload'").fetchone()
     conn.close()
 
@@ -427,10 +429,9 @@ def test_export_while_demo_is_writing_is_consistent(db_path: Path, tmp_path: Pat
 
 
 def test_check_names_a_newer_schema(db_path: Path) -> None:
-    import sqlite3
 
     assert run("--db", str(db_path), "init").returncode == 0
-    with sqlite3.connect(db_path) as conn:
+    with raw_connect(db_path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0099_future'")
     conn.close()
     result = run("--db", str(db_path), "check")
@@ -448,12 +449,11 @@ def test_check_reports_a_corrupted_file_as_unhealthy(demo_db_path: Path) -> None
 
 
 def test_database_on_read_only_drive_is_explained(tmpfs: Any, demo_db_path: Path) -> None:
-    import shutil
 
     from tests.e2e.conftest import remount_read_only
 
     volume = tmpfs("stick", "4m")
-    shutil.copyfile(demo_db_path, volume / "practice.db")
+    copy_database(demo_db_path, volume / "practice.db")
     remount_read_only(volume)
     result = run("--db", str(volume / "practice.db"), "clients")
     assert_one_line_error(result, "read-only drive or folder", "Copy it to a writable folder")

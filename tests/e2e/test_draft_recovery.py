@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 from alliance_desktop import app
 from alliance_desktop.services import drafts
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import open_database
 from alliance_desktop.ui.background import wait_for_background_work
+from tests.keyed import TEST_PASSPHRASE, open_database
 from tests.ui.helpers import handle_modals
 from tests.ui.test_session_editor import make_client
 
@@ -33,9 +33,10 @@ CHILD = textwrap.dedent(
     from alliance_desktop import app
     from alliance_desktop.services import drafts
     from alliance_desktop.storage import repository
+    from tests.keyed import TEST_PASSPHRASE
 
     qt = QApplication([])
-    window = app.build_main_window(Path(sys.argv[1]))
+    window = app.build_main_window(Path(sys.argv[1]), passphrase=TEST_PASSPHRASE)
     window.show()
     client_id = repository.list_client_rows(window.db)[0].client_id
     window.client_list.select_client(client_id)
@@ -104,7 +105,7 @@ def test_a_killed_editor_leaves_a_draft_that_the_next_start_restores(
         button.click()
 
     handle_modals([restore])
-    window = app.build_main_window(db_path)
+    window = app.build_main_window(db_path, passphrase=TEST_PASSPHRASE)
     window.show()
     try:
         qtbot.waitUntil(lambda: bool(window.editors), timeout=5000)

@@ -9,8 +9,8 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import open_database
 from tests.e2e.test_cli import assert_one_line_error, digest, run
+from tests.keyed import open_database
 
 
 def _first_client_with_sessions(db_path: Path) -> tuple[str, str]:

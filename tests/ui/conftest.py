@@ -11,11 +11,12 @@ from pytestqt.qtbot import QtBot
 from alliance_desktop import app
 from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.main_window import MainWindow
+from tests.keyed import TEST_PASSPHRASE
 
 
 @pytest.fixture
 def demo_window(qtbot: QtBot, demo_db_path: Path) -> Iterator[MainWindow]:
-    main = app.build_main_window(demo_db_path)
+    main = app.build_main_window(demo_db_path, passphrase=TEST_PASSPHRASE)
     main.resize(1280, 900)
     main.show()
     qtbot.waitExposed(main)

@@ -35,7 +35,7 @@ from alliance_desktop.domain.vocabulary import Approach, ClientStatus
 from alliance_desktop.services import clients
 from alliance_desktop.services.summaries import client_row
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientFields
 from alliance_desktop.ui.alert_dialogs import AcknowledgeDialog, RiskReviewDialog
 from alliance_desktop.ui.background import wait_for_background_work
@@ -43,6 +43,7 @@ from alliance_desktop.ui.client_list import CLIENT_ID_ROLE, COLUMNS, severity_ic
 from alliance_desktop.ui.dashboard import CLIENT_ID_ROLE as BOARD_CLIENT_ROLE
 from alliance_desktop.ui.main_window import PAGE_CLIENT, MainWindow
 from alliance_desktop.ui.preferences import PreferencesDialog
+from tests.keyed import TEST_PASSPHRASE, open_database
 from tests.records import CLEAN, ENDORSED, record
 from tests.ui.helpers import handle_modals, shown_text
 
@@ -75,7 +76,7 @@ def _practice(path: Path) -> dict[str, int]:
 @pytest.fixture
 def practice(qtbot: QtBot, db_path: Path) -> Iterator[tuple[MainWindow, dict[str, int]]]:
     made = _practice(db_path)
-    main = app.build_main_window(db_path)
+    main = app.build_main_window(db_path, passphrase=TEST_PASSPHRASE)
     main.alerts.clock = lambda: NOW
     main.resize(1280, 800)
     main.show()

@@ -3,7 +3,6 @@ exit, and the Restore dialog; each checked on the real files afterwards."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from alliance_desktop.ui.backup_dialogs import (
 )
 from alliance_desktop.ui.main_window import MainWindow
 from alliance_desktop.ui.preferences import PreferencesDialog
+from tests.keyed import TEST_PASSPHRASE, raw_connect
 from tests.ui.helpers import handle_modals
 
 PASSPHRASE = "correct horse battery"
@@ -45,7 +45,7 @@ def _wait(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def _notes(path: Path) -> set[str]:
-    conn = sqlite3.connect(path)
+    conn = raw_connect(path)
     try:
         return {row[0] for row in conn.execute("SELECT notes FROM sessions")}
     finally:
@@ -70,6 +70,10 @@ def test_back_up_now_checks_the_input_then_writes_a_verified_backup(
 
     def fill(dialog: QWidget) -> None:
         assert isinstance(dialog, BackupDialog)
+        # By default a backup uses the app's passphrase (one secret); this one types its own.
+        assert dialog.use_app_passphrase.isChecked() and not dialog.passphrase.isEnabled()
+        dialog.use_app_passphrase.setChecked(False)
+        assert dialog.passphrase.isEnabled() and dialog.confirm.isEnabled()
         dialog.folder.setText(str(tmp_path / "not-plugged-in"))
         dialog.passphrase.setText(PASSPHRASE)
         dialog.confirm.setText(PASSPHRASE)
@@ -144,7 +148,7 @@ def test_the_restore_dialog_lists_verifies_and_restores(
     stick.mkdir()
     database = demo_window.db.path
     back_up(demo_window.db, stick, PASSPHRASE, kdf=FAST)
-    conn = sqlite3.connect(database)
+    conn = raw_connect(database)
     conn.execute("UPDATE sessions SET notes = ? WHERE id = (SELECT max(id) FROM sessions)", (MARK,))
     conn.commit()
     conn.close()
@@ -160,6 +164,8 @@ def test_the_restore_dialog_lists_verifies_and_restores(
     assert not dialog.restore_button.isEnabled()
     dialog.table.selectRow(0)
 
+    assert dialog.passphrase.text() == TEST_PASSPHRASE  # the app's, the usual one
+    dialog.passphrase.clear()
     dialog.verify_button.click()
     assert "Type the passphrase" in dialog.message.text()
     dialog.passphrase.setText("wrong passphrase")
@@ -209,7 +215,7 @@ def test_closing_with_the_drive_plugged_in_and_changes_offers_a_backup(
 ) -> None:
     stick = tmp_path / "THERAPY"
     stick.mkdir()
-    window = app.build_main_window(db_path)  # a practice database (the demo is never offered)
+    window = app.build_main_window(db_path, passphrase=TEST_PASSPHRASE)
     window.show()
     qtbot.waitExposed(window)
     wait_for_background_work()

@@ -299,7 +299,7 @@ app = QApplication([])
 app.setStyle("Fusion")
 from alliance_desktop.services.charts import charts_for_client
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import open_database
+from tests.keyed import open_database
 from alliance_desktop.ui.charts import X_NUMBER, InstrumentChartView, XRange
 db = open_database(Path({str(demo_db_path)!r}))
 rows = repository.list_client_rows(db)

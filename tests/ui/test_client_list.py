@@ -10,7 +10,6 @@ from pytestqt.qtbot import QtBot
 
 from alliance_desktop.domain.vocabulary import ClientStatus
 from alliance_desktop.services.summaries import list_clients
-from alliance_desktop.storage.database import open_database
 from alliance_desktop.storage.records import ClientListRow
 from alliance_desktop.ui.client_list import (
     CLIENT_ID_ROLE,
@@ -19,6 +18,7 @@ from alliance_desktop.ui.client_list import (
     ClientListPanel,
     ClientTableModel,
 )
+from tests.keyed import open_database
 
 
 @pytest.fixture

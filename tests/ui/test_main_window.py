@@ -31,6 +31,7 @@ from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.dialogs import ClientDialog, DateDialog, GoalDialog
 from alliance_desktop.ui.main_window import PAGE_CLIENT, PAGE_FIRST_RUN, MainWindow
 from alliance_desktop.ui.preferences import PreferencesDialog
+from tests.keyed import TEST_PASSPHRASE
 from tests.ui.helpers import handle_modals, read_message
 
 
@@ -45,7 +46,7 @@ def open_window(qtbot: QtBot) -> Iterator[object]:
     windows: list[MainWindow] = []
 
     def opener(path: Path) -> MainWindow:
-        window = app.build_main_window(path)
+        window = app.build_main_window(path, passphrase=TEST_PASSPHRASE)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
@@ -397,7 +398,7 @@ def test_demo_caseload_opens_in_its_own_database(
     assert window.client_list.model.total_count() == 60
     assert "demo data, not real clients" in window.database_status.text()
     assert db_path.exists()  # the real database is untouched and still empty
-    from alliance_desktop.storage.database import open_database
+    from tests.keyed import open_database
 
     real = open_database(db_path)
     try:

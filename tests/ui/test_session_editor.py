@@ -31,12 +31,13 @@ from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.vocabulary import Approach
 from alliance_desktop.services import clients, drafts, sessions
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientFields
 from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.main_window import MainWindow
 from alliance_desktop.ui.session_editor import SessionEditor
 from tests.conftest import ARTIFACTS
+from tests.keyed import TEST_PASSPHRASE, open_database
 from tests.ui.helpers import handle_modals, shown_text
 
 # Fixed moments, in the past (and far in the future), so the tests pass at any hour and day;
@@ -68,7 +69,7 @@ def make_client(path: Path) -> int:
 @pytest.fixture
 def window(qtbot: QtBot, db_path: Path) -> Iterator[MainWindow]:
     make_client(db_path)
-    main = app.build_main_window(db_path)
+    main = app.build_main_window(db_path, passphrase=TEST_PASSPHRASE)
     main.show()
     qtbot.waitExposed(main)
     wait_for_background_work()

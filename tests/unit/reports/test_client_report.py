@@ -19,9 +19,10 @@ from alliance_desktop.reports.client_report import client_report_pdf
 from alliance_desktop.services import clients, sessions
 from alliance_desktop.services.reports import client_report_data
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientData, ClientFields
 from tests.conftest import DEMO_AS_OF
+from tests.keyed import open_database
 
 
 def _needs(tool: str) -> str:

@@ -18,9 +18,10 @@ from alliance_desktop.services.errors import InvalidInput
 from alliance_desktop.services.reports import caseload_report_data, session_report_data
 from alliance_desktop.services.summaries import list_clients
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientData
 from tests.conftest import DEMO_AS_OF
+from tests.keyed import open_database
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from alliance_desktop.services.settings import (
     save_preferences,
 )
 from alliance_desktop.storage.backup import KdfParams
-from alliance_desktop.storage.database import open_database
+from tests.keyed import open_database
 
 PASS = "correct horse battery"
 FAST = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)  # tests only

@@ -12,8 +12,9 @@ from alliance_desktop.services import clients
 from alliance_desktop.services.clients import ClientInvalid
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientFields
+from tests.keyed import open_database
 
 TODAY = date(2026, 11, 25)
 ZOE = ClientFields(

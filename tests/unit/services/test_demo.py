@@ -16,9 +16,10 @@ from alliance_desktop.services.demo import draw_client, generate_demo
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.transfer import client_to_json
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientData
 from tests.conftest import DEMO_AS_OF
+from tests.keyed import open_database
 
 
 def draw_many(count: int, seed: int = 11, as_of: date = DEMO_AS_OF) -> list[ClientData]:

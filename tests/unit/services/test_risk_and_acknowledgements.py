@@ -29,8 +29,9 @@ from alliance_desktop.services.summaries import client_row, list_clients
 from alliance_desktop.services.transfer import export_document, export_json, import_json
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.backup import KdfParams
-from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ClientFields
+from tests.keyed import open_database
 from tests.records import CLEAN, ENDORSED, record
 
 NOW = datetime(2026, 11, 25, 16, 0)  # a fixed Wednesday afternoon

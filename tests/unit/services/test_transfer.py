@@ -12,7 +12,8 @@ import pytest
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.transfer import export_document, export_json, import_json
 from alliance_desktop.storage import repository
-from alliance_desktop.storage.database import Database, open_database
+from alliance_desktop.storage.database import Database
+from tests.keyed import open_database
 
 UNICODE_NAMES = ["Zoë", "Łukasz", "Ёлка", "عائشة", "Ἀθηνᾶ", "Kai 🌊"]
 

@@ -6,7 +6,6 @@ import errno
 import json
 import os
 import random
-import sqlite3
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,10 +25,10 @@ from alliance_desktop.storage.backup import (
     Retention,
     choose_to_remove,
     decrypt,
-    make_backup,
     read_header,
     verify_bytes,
 )
+from tests.keyed import make_backup, raw_connect
 
 FAST = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)  # tests only
 WHEN = datetime(2026, 11, 25, 18, 30, 0)
@@ -37,7 +36,7 @@ CANARY = "CANARY-7f3a-Zoë"
 
 
 def _counts(path: Path) -> tuple[int, int]:
-    conn = sqlite3.connect(path)
+    conn = raw_connect(path)
     try:
         clients = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
         sessions = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
@@ -62,7 +61,7 @@ def _backup(db: Path, folder: Path, **kw: object) -> Path:
 def test_round_trip_keeps_everything_and_no_plain_text(
     demo_db_path: Path, stick: Path, tmp_path: Path
 ) -> None:
-    conn = sqlite3.connect(demo_db_path)
+    conn = raw_connect(demo_db_path)
     conn.execute(
         "UPDATE sessions SET notes = ? WHERE id = (SELECT min(id) FROM sessions)", (CANARY,)
     )
@@ -81,7 +80,7 @@ def test_round_trip_keeps_everything_and_no_plain_text(
     restored = tmp_path / "restored.db"
     restored.write_bytes(plain)
     assert _counts(restored) == _counts(demo_db_path)
-    conn = sqlite3.connect(restored)
+    conn = raw_connect(restored)
     assert (
         conn.execute("SELECT count(*) FROM sessions WHERE notes = ?", (CANARY,)).fetchone()[0] == 1
     )
@@ -230,7 +229,7 @@ def test_an_unchanged_database_is_not_backed_up_twice_unless_forced(
     # A different passphrase cannot prove the contents equal, so a backup is written.
     other = run(datetime(2026, 11, 26, 9, 2), passphrase="another one")
     assert not other.skipped and len(list(stick.iterdir())) == 3
-    conn = sqlite3.connect(demo_db_path)
+    conn = raw_connect(demo_db_path)
     conn.execute("UPDATE sessions SET notes = 'changed' WHERE id = (SELECT min(id) FROM sessions)")
     conn.commit()
     conn.close()
@@ -332,9 +331,9 @@ def test_two_backups_in_one_second_both_keep_their_files(demo_db_path: Path, sti
 
 def test_a_damaged_database_is_not_backed_up(demo_db_path: Path, stick: Path) -> None:
     """A backup of a damaged file would hide the damage: refused, nothing on the stick."""
-    conn = sqlite3.connect(demo_db_path)
+    conn = raw_connect(demo_db_path)
     conn.execute("PRAGMA journal_mode = DELETE")
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
     (root,) = conn.execute(
         "SELECT rootpage FROM sqlite_master WHERE name = 'ix_sessions_client_id'"
     ).fetchone()
@@ -350,7 +349,7 @@ def test_a_damaged_database_is_not_backed_up(demo_db_path: Path, stick: Path) ->
 def test_rotation_and_skipping_keep_to_backups_of_the_same_database(
     demo_db_path: Path, db_path: Path, stick: Path
 ) -> None:
-    from alliance_desktop.storage.database import open_database
+    from tests.keyed import open_database
 
     open_database(db_path).close()  # an empty practice database beside the demo
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,24 +27,31 @@ import pytest
 from alliance_desktop.storage.backup import (
     SUFFIX,
     KdfParams,
-    make_backup,
-    restore_backup,
     verify_bytes,
 )
-from alliance_desktop.storage.database import open_database
+from tests.keyed import (
+    TEST_PASSPHRASE,
+    copy_database,
+    make_backup,
+    open_database,
+    raw_connect,
+    restore_backup,
+)
 from tests.unit.storage.test_database import digest
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 FAST = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)  # tests only
-PASS = "correct horse"
-OURS = ("storage/backup.py", "storage/database.py")
+PASS = TEST_PASSPHRASE  # backups use the app passphrase by default
+OURS = ("storage/backup.py", "storage/database.py", "storage/cipher.py", "storage/keys.py")
 MARK = "ONLY-IN-THE-CURRENT-DATABASE"
 
 
 _SAVE_AND_DIE = """
-import os, sqlite3
-conn = sqlite3.connect({path!r})
+import os
+from tests.keyed import raw_connect
+from tests.keyed import raw_connect
+conn = raw_connect({path!r})
 conn.execute("PRAGMA journal_mode = WAL")
 conn.execute("PRAGMA wal_autocheckpoint = 0")
 conn.execute("UPDATE sessions SET notes = '{mark}' WHERE id = (SELECT max(id) FROM sessions)")
@@ -85,7 +91,7 @@ def _killed_at_line(n: int, work: Callable[[], Any]) -> bool:
 
 
 def _notes(path: Path) -> set[str]:
-    conn = sqlite3.connect(path)
+    conn = raw_connect(path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return {row[0] for row in conn.execute("SELECT notes FROM sessions")}
@@ -133,11 +139,15 @@ def kill_during_restore(demo_db_path: Path, tmp_path: Path) -> None:
     data = make_backup(demo_db_path, stick, PASS, app_version="0.test", kdf=FAST).path.read_bytes()
     # The newest change lives only in the -wal, as after a crash a moment before: the kept
     # copy must hold it, and the "old" outcome must still show it.
-    subprocess.run([sys.executable, "-c", _SAVE_AND_DIE.format(path=str(demo_db_path))], check=True)
+    subprocess.run(
+        [sys.executable, "-c", _SAVE_AND_DIE.format(path=str(demo_db_path))],
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
     wal = Path(f"{demo_db_path}-wal")
     assert wal.stat().st_size > 0
     pristine = tmp_path / "pristine.db"
-    shutil.copyfile(demo_db_path, pristine)
+    copy_database(demo_db_path, pristine)
     shutil.copyfile(wal, f"{pristine}-wal")
 
     n = 0
@@ -169,7 +179,7 @@ def _in_a_fresh_process(which: str, demo_db_path: Path, tmp_path: Path) -> str:
     folder = tmp_path / which
     folder.mkdir()
     database = folder / "demo.db"
-    shutil.copyfile(demo_db_path, database)
+    copy_database(demo_db_path, database)
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
     result = subprocess.run(

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from alliance_desktop.storage import database
-from alliance_desktop.storage.database import HEAD_REVISION, copy_aside, open_database
+from alliance_desktop.storage import database, keys
+from alliance_desktop.storage.database import (
+    HEAD_REVISION,
+)
 from alliance_desktop.storage.errors import (
     DatabaseNotFound,
     DatabaseUnavailable,
@@ -18,6 +20,7 @@ from alliance_desktop.storage.errors import (
     NotADatabase,
     SchemaTooNew,
 )
+from tests.keyed import copy_aside, encrypted_copy, open_database, raw_connect
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -83,15 +86,16 @@ def test_text_file_is_refused_and_left_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("Dear diary, this is not a database.\n", encoding="utf-8")
     before = digest(path)
-    with pytest.raises(NotADatabase, match="not an SQLite file"):
+    with pytest.raises(NotADatabase, match="not an Alliance Desktop database"):
         open_database(path)
     assert digest(path) == before
 
 
 def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as conn:
+    with sqlite3.connect(path) as conn:  # somebody else's plain database: never encrypted
         conn.execute("CREATE TABLE recipes (name TEXT)")
+    conn.close()
     before = digest(path)
     with pytest.raises(NotADatabase, match="not an Alliance Desktop database"):
         open_database(path)
@@ -100,7 +104,7 @@ def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
 
 def test_newer_schema_is_refused_and_untouched(db_path: Path) -> None:
     open_database(db_path).close()
-    with sqlite3.connect(db_path) as conn:
+    with raw_connect(db_path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
     conn.close()
     before = digest(db_path)
@@ -115,9 +119,8 @@ def test_newer_schema_is_refused_and_untouched(db_path: Path) -> None:
 @pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("schema_*.db")), ids=lambda p: p.name)
 def test_every_past_schema_opens_and_migrates(fixture: Path, tmp_path: Path) -> None:
     """One small database per past schema version is kept in tests/fixtures."""
-    path = tmp_path / fixture.name
-    shutil.copyfile(fixture, path)
-    with sqlite3.connect(path) as conn:
+    path = encrypted_copy(fixture, tmp_path / fixture.name)
+    with raw_connect(path) as conn:
         clients_before = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
         fixture_revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     conn.close()
@@ -153,7 +156,7 @@ def test_copy_aside_includes_uncheckpointed_wal_content(db_path: Path) -> None:
     finally:
         db.close()
     assert copy.name.startswith("practice.db.test-") and copy.suffix == ".bak"
-    with sqlite3.connect(copy) as conn:
+    with raw_connect(copy) as conn:
         assert conn.execute("SELECT value FROM settings WHERE key = 'canary'").fetchone()
     conn.close()
     assert not list(db_path.parent.glob("*.partial"))
@@ -162,13 +165,14 @@ def test_copy_aside_includes_uncheckpointed_wal_content(db_path: Path) -> None:
 def test_new_database_is_removed_when_creation_fails(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_upgrade(_engine: object) -> None:
+    def broken_upgrade(_path: object, _key: object) -> None:
         raise RuntimeError("simulated failure while creating the schema")
 
     monkeypatch.setattr(database, "_upgrade", broken_upgrade)
     with pytest.raises(RuntimeError):
         open_database(db_path)
     assert not db_path.exists()
+    assert not keys.keys_path(db_path).exists()
 
 
 def _install_test_revision(
@@ -195,7 +199,7 @@ def _install_test_revision(
 
 
 def _counts(path: Path) -> dict[str, int]:
-    with sqlite3.connect(path) as conn:
+    with raw_connect(path) as conn:
         tables = [
             row[0]
             for row in conn.execute(
@@ -222,8 +226,7 @@ def test_migration_rebuilding_a_parent_table_keeps_every_row(
         '    with op.batch_alter_table("clients", recreate="always") as batch:\n'
         '        batch.add_column(sa.Column("pronouns", sa.String(40), nullable=True))\n',
     )
-    path = tmp_path / "old.db"
-    shutil.copyfile(FIXTURES / f"schema_{HEAD_REVISION}.db", path)
+    path = encrypted_copy(FIXTURES / f"schema_{HEAD_REVISION}.db", tmp_path / "old.db")
     before = _counts(path)
     assert before["sessions"] > 0 and before["measurements"] > 0
 
@@ -242,7 +245,7 @@ def test_migration_rebuilding_a_parent_table_keeps_every_row(
     }
     (kept,) = tmp_path.glob(f"old.db.before-migration-{HEAD_REVISION}-*.bak")
     assert _counts(kept) == before
-    with sqlite3.connect(kept) as conn:  # the copy holds the database as it was
+    with raw_connect(kept) as conn:  # the copy holds the database as it was
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == (
             HEAD_REVISION
         )
@@ -260,15 +263,14 @@ def test_failed_migration_rolls_back_completely(
         '    op.add_column("clients", sa.Column("pronouns", sa.String(40)))\n'
         '    raise RuntimeError("simulated failure half-way through a migration")\n',
     )
-    path = tmp_path / "old.db"
-    shutil.copyfile(FIXTURES / f"schema_{HEAD_REVISION}.db", path)
+    path = encrypted_copy(FIXTURES / f"schema_{HEAD_REVISION}.db", tmp_path / "old.db")
     before = _counts(path)
     with pytest.raises(MigrationFailed) as excinfo:
         open_database(path)
     message = str(excinfo.value)
     assert "was left as it was" in message and ".bak" in message
     assert "simulated failure" in message
-    with sqlite3.connect(path) as conn:
+    with raw_connect(path) as conn:
         assert "pronouns" not in [row[1] for row in conn.execute("PRAGMA table_info(clients)")]
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == (
             HEAD_REVISION
@@ -294,7 +296,7 @@ def test_unusual_file_names_are_used_as_given(tmp_path: Path, name: str) -> None
     path = tmp_path / name
     open_database(path).close()
     assert path.is_file()
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [name]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [name, name + ".keys"]
 
 
 def test_new_database_is_private_to_its_owner(db_path: Path) -> None:

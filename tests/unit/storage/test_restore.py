@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -16,12 +14,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alliance_desktop.services.transfer import export_document
-from alliance_desktop.storage.backup import BackupError, KdfParams, make_backup, restore_backup
-from alliance_desktop.storage.database import HEAD_REVISION, open_database
+from alliance_desktop.storage.backup import (
+    BackupError,
+    KdfParams,
+)
+from alliance_desktop.storage.database import (
+    HEAD_REVISION,
+)
+from tests.keyed import (
+    TEST_PASSPHRASE,
+    copy_database,
+    encrypted_copy,
+    make_backup,
+    open_database,
+    raw_connect,
+    restore_backup,
+)
 from tests.unit.storage.test_database import FIXTURES, digest
 
 FAST = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)  # tests only
-PASS = "correct horse"
+PASS = TEST_PASSPHRASE  # backups use the app passphrase by default
 
 
 def _backup_bytes(db: Path, folder: Path) -> bytes:
@@ -41,7 +53,7 @@ def _document(path: Path) -> dict[str, Any]:
 
 
 def _client_codes(path: Path) -> set[str]:
-    conn = sqlite3.connect(path)
+    conn = raw_connect(path)
     try:
         return {row[0] for row in conn.execute("SELECT code FROM clients")}
     finally:
@@ -52,7 +64,7 @@ MARK = "SAVED-A-MOMENT-BEFORE"
 
 
 def _notes(path: Path) -> set[str]:
-    conn = sqlite3.connect(path)
+    conn = raw_connect(path)
     try:
         return {row[0] for row in conn.execute("SELECT notes FROM sessions")}
     finally:
@@ -81,7 +93,8 @@ def test_the_kept_copy_holds_a_session_saved_a_moment_before(
     script = textwrap.dedent(
         f"""
         import os, sqlite3
-        conn = sqlite3.connect({str(demo_db_path)!r})
+        from tests.keyed import raw_connect
+        conn = raw_connect({str(demo_db_path)!r})
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA wal_autocheckpoint = 0")
         conn.execute(
@@ -100,15 +113,15 @@ def test_the_kept_copy_holds_a_session_saved_a_moment_before(
     assert MARK not in _notes(demo_db_path)  # the backup is older
     for journal in ("-wal", "-shm"):  # nothing stale beside the restored file
         assert not Path(f"{demo_db_path}{journal}").exists()
-    conn = sqlite3.connect(demo_db_path)
+    conn = raw_connect(demo_db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
 
 
 def test_a_newer_schema_is_refused_and_nothing_changes(demo_db_path: Path, tmp_path: Path) -> None:
     future = tmp_path / "future.db"
-    shutil.copyfile(demo_db_path, future)
-    conn = sqlite3.connect(future)
+    copy_database(demo_db_path, future)
+    conn = raw_connect(future)
     conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
     conn.commit()
     conn.close()
@@ -118,7 +131,7 @@ def test_a_newer_schema_is_refused_and_nothing_changes(demo_db_path: Path, tmp_p
         restore_backup(data, PASS, demo_db_path)
     assert digest(demo_db_path) == before
     assert sorted(p.name for p in demo_db_path.parent.iterdir()) == sorted(
-        ["demo.db", "future.db", "stick"]
+        ["demo.db", "demo.db.keys", "future.db", "future.db.keys", "stick"]
     )
 
 
@@ -148,8 +161,7 @@ def test_bad_files_are_refused_and_nothing_changes(
 
 
 def test_an_older_schema_is_migrated_after_restore(tmp_path: Path) -> None:
-    old = tmp_path / "old.db"
-    shutil.copyfile(FIXTURES / "schema_0001_initial.db", old)
+    old = encrypted_copy(FIXTURES / "schema_0001_initial.db", tmp_path / "old.db")
     data = _backup_bytes(old, tmp_path / "stick")
     target = tmp_path / "practice.db"
     header, _ = restore_backup(data, PASS, target)
@@ -219,7 +231,8 @@ def test_garbled_backups_never_crash_nor_touch_the_live_database(
 
 _WRITER = """
 import sqlite3, sys, time
-conn = sqlite3.connect({path!r}, isolation_level=None)
+from tests.keyed import raw_connect
+conn = raw_connect({path!r}, isolation_level=None)
 conn.execute("PRAGMA locking_mode = EXCLUSIVE")
 conn.execute("BEGIN IMMEDIATE")
 conn.execute("UPDATE sessions SET notes = 'held' WHERE id = 1")
@@ -229,7 +242,8 @@ time.sleep(60)
 """
 _IDLE = """
 import sqlite3, time
-conn = sqlite3.connect({path!r})
+from tests.keyed import raw_connect
+conn = raw_connect({path!r})
 conn.execute("PRAGMA journal_mode = WAL")
 conn.execute("SELECT count(*) FROM clients").fetchone()
 print("locked", flush=True)
