@@ -227,6 +227,11 @@ def encrypt_in_place(
             f"{database.name} could not be encrypted ({exc}); it was left as it was. "
             "Close other programs using it and check the disk has room, then try again."
         ) from None
+    except DatabaseError as exc:  # malformed: the file itself is damaged
+        raise NotADatabase(
+            f"{database} is damaged ({exc}), so it was not encrypted (nothing was changed). "
+            "Restore it from a backup."
+        ) from None
     finally:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
