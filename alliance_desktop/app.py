@@ -146,6 +146,9 @@ def run_gui(database_path: Path, *, passphrase: str | None = None) -> int:
         return 2
     window.show()
     freeze_startup_objects()
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, window.security.offer_recovery_sheet)
     try:
         return app.exec()
     finally:

@@ -60,6 +60,26 @@ class PlainDatabase(StorageError):
     """The database is a plain SQLite file from before encryption: encrypt it first."""
 
 
+class DatabaseLocked(StorageError):
+    """The window was locked: the key is gone until the passphrase is typed again."""
+
+
+class Keyring:
+    """Holds the key an engine's connections are opened with; emptied when the app locks,
+    so no new connection can be made (and nothing of ours keeps the key) until unlock."""
+
+    def __init__(self, key: DatabaseKey) -> None:
+        self._key: DatabaseKey | None = key
+
+    def get(self) -> DatabaseKey:
+        if self._key is None:
+            raise DatabaseLocked("The database is locked; unlock it with your passphrase.")
+        return self._key
+
+    def forget(self) -> None:
+        self._key = None
+
+
 class Database:
     """An open practice database: its path, key and engine. Repositories read and write.
 
@@ -67,12 +87,23 @@ class Database:
     ``write()`` for changes (one transaction, all or nothing).
     """
 
-    def __init__(self, path: Path, engine: Engine, key: DatabaseKey) -> None:
+    def __init__(self, path: Path, engine: Engine, keyring: Keyring) -> None:
         self.path = path
         self.engine = engine
-        self.key = key
+        self._keyring = keyring
         #: The passphrase it was unlocked with, while open (backups use it by default).
         self.passphrase: str | None = None
+
+    @property
+    def key(self) -> DatabaseKey:
+        """The database key (``DatabaseLocked`` once ``lock`` has dropped it)."""
+        return self._keyring.get()
+
+    def lock(self) -> None:
+        """Close every connection and drop the key and the passphrase (the window locks)."""
+        self.engine.dispose()
+        self._keyring.forget()
+        self.passphrase = None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -132,7 +163,7 @@ def _url(path: Path) -> URL:
     return URL.create("sqlite", database=str(path))
 
 
-def _build_engine(path: Path, key: DatabaseKey, *, foreign_keys: bool) -> Engine:
+def _build_engine(path: Path, keyring: Keyring, *, foreign_keys: bool) -> Engine:
     """An SQLCipher engine whose transactions are real SQLite transactions.
 
     Each connection is keyed before anything else touches it (``cipher.connect``).
@@ -146,7 +177,7 @@ def _build_engine(path: Path, key: DatabaseKey, *, foreign_keys: bool) -> Engine
     engine = create_engine(
         _url(path),
         module=cipher.sqlcipher,
-        creator=lambda: cipher.connect(path, key, check_same_thread=False),
+        creator=lambda: cipher.connect(path, keyring.get(), check_same_thread=False),
         hide_parameters=True,
     )
 
@@ -172,9 +203,9 @@ def _build_engine(path: Path, key: DatabaseKey, *, foreign_keys: bool) -> Engine
     return engine
 
 
-def make_engine(path: Path, key: DatabaseKey) -> Engine:
+def make_engine(path: Path, keyring: Keyring) -> Engine:
     """The everyday engine: foreign keys on, WAL, synchronous FULL, real transactions."""
-    return _build_engine(path, key, foreign_keys=True)
+    return _build_engine(path, keyring, foreign_keys=True)
 
 
 def _migration_engine(path: Path, key: DatabaseKey) -> Engine:
@@ -184,7 +215,7 @@ def _migration_engine(path: Path, key: DatabaseKey) -> Engine:
     cascade-delete every child row. All the DDL runs in one transaction, so a failed
     migration rolls back completely.
     """
-    return _build_engine(path, key, foreign_keys=False)
+    return _build_engine(path, Keyring(key), foreign_keys=False)
 
 
 def _check_file(path: Path, create: bool, allow_empty_file: bool) -> bool:
@@ -452,7 +483,8 @@ def open_database(
             for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), keys.keys_path(path)):
                 leftover.unlink(missing_ok=True)
         raise
-    db = Database(path, make_engine(path, key), key)
+    keyring = Keyring(key)
+    db = Database(path, make_engine(path, keyring), keyring)
     db.passphrase = passphrase
     return db
 

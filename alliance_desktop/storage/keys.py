@@ -297,13 +297,25 @@ def change_passphrase(database: Path, key: DatabaseKey, new_passphrase: str) -> 
     _write(database, slots)
 
 
-def new_recovery_code(database: Path, key: DatabaseKey) -> str:
-    """Make a new recovery code, replace the recovery slot with it, and return it."""
+def generate_recovery_code() -> str:
+    """A new recovery code, grouped for printing (nothing is stored until ``set_recovery_code``,
+    so a sheet that fails to print never replaces a working one)."""
     code = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
-    slots = dict(_read(database)["slots"])
-    slots["recovery"] = _wrap("recovery", code, key, new_kdf())
-    _write(database, slots)
     return format_recovery_code(code)
+
+
+def set_recovery_code(database: Path, key: DatabaseKey, code: str) -> None:
+    """Make ``code`` the one that unlocks the recovery slot (an earlier sheet stops working)."""
+    slots = dict(_read(database)["slots"])
+    slots["recovery"] = _wrap("recovery", normalise_recovery_code(code), key, new_kdf())
+    _write(database, slots)
+
+
+def new_recovery_code(database: Path, key: DatabaseKey) -> str:
+    """Generate a recovery code, store it in the recovery slot and return it."""
+    code = generate_recovery_code()
+    set_recovery_code(database, key, code)
+    return code
 
 
 def has_recovery(database: Path) -> bool:

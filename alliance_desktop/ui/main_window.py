@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -65,6 +66,7 @@ from alliance_desktop.ui.charts import X_DATE, X_NUMBER, InstrumentChartView
 from alliance_desktop.ui.client_detail import ClientDetail
 from alliance_desktop.ui.client_list import ClientListPanel
 from alliance_desktop.ui.controllers.alerts import AlertsController
+from alliance_desktop.ui.controllers.security import SecurityController, lock_minutes
 from alliance_desktop.ui.dashboard import CaseloadDashboard
 from alliance_desktop.ui.dialogs import (
     ClientDialog,
@@ -77,6 +79,7 @@ from alliance_desktop.ui.events import AppEvents
 from alliance_desktop.ui.preferences import PreferencesDialog
 from alliance_desktop.ui.report_dialog import ReportDialog, ask_pdf_path, confirm_replace
 from alliance_desktop.ui.session_editor import SessionEditor
+from alliance_desktop.ui.unlock import LockScreen
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,8 @@ class MainWindow(QMainWindow):
         # Acting on alerts (risk reviews, acknowledgements) from the record, the dashboard
         # and the session editor; the first of the per-area controllers (issue 15).
         self.alerts = AlertsController(self, lambda: self.db, self.events, self._set_notice)
+        # Lock, idle lock, passphrase and recovery sheet.
+        self.security = SecurityController(self, settings)
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -235,6 +240,14 @@ class MainWindow(QMainWindow):
             "&Quit", "quitAction", self.close, _shortcut(QKeySequence.StandardKey.Quit, "Ctrl+Q")
         )
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.lock_action = self._action("&Lock", "lockAction", self.lock, [QKeySequence("Ctrl+L")])
+        self.lock_action.setToolTip("Hide everything and close the database until unlocked")
+        self.change_passphrase_action = self._action(
+            "C&hange passphrase…", "changePassphraseAction", self.security.change_passphrase
+        )
+        self.recovery_sheet_action = self._action(
+            "Print &recovery sheet…", "recoverySheetAction", self.security.recovery_sheet
+        )
         self.about_action = self._action(f"&About {APP_NAME}", "aboutAction", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -245,6 +258,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_practice_action)
         file_menu.addSeparator()
         file_menu.addAction(self.preferences_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.lock_action)
+        file_menu.addAction(self.change_passphrase_action)
+        file_menu.addAction(self.recovery_sheet_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
@@ -284,6 +301,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.progress_report_action)
         toolbar.addAction(self.backup_action)
         toolbar.addAction(self.find_action)
+        toolbar.addAction(self.lock_action)
 
     def _build_central(self) -> None:
         self.client_list = ClientListPanel(self)
@@ -304,7 +322,13 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([700, 560])
-        self.setCentralWidget(self.splitter)
+        # The window's content and the lock screen take turns in one stack.
+        self.lock_screen = LockScreen(self, self.db.path, self._settings, self.security.unlock)
+        self.content = QStackedWidget(self)
+        self.content.setObjectName("content")
+        self.content.addWidget(self.splitter)
+        self.content.addWidget(self.lock_screen)
+        self.setCentralWidget(self.content)
 
         self.client_list.clientSelected.connect(self._client_selected)
         self.client_list.clientActivated.connect(self.edit_client)
@@ -353,7 +377,35 @@ class MainWindow(QMainWindow):
 
     # -- database and list ---------------------------------------------------------------
 
-    def _database_opened(self) -> None:
+    def lock(self) -> None:
+        """Lock now (Ctrl+L, the menu, the toolbar, or the idle timer)."""
+        self.security.lock()
+
+    def show_lock_screen(self) -> None:
+        """Hide every record: the content, the menus' actions, the status bar's words."""
+        self.content.setCurrentWidget(self.lock_screen)
+        self.lock_screen.reset()
+        for action in self.actions():
+            action.setEnabled(action is self.quit_action)  # quitting stays possible
+        self.menuBar().setEnabled(False)
+        for toolbar in self.findChildren(QToolBar):
+            toolbar.setEnabled(False)
+        self.statusBar().clearMessage()
+        self.database_status.setText("Locked")
+        self.backup_status.setText("")
+        self.setWindowTitle(f"{APP_NAME} — locked")
+        self.detail.record = None
+        self.client_list.model.set_rows([])  # the list's names leave memory and screen too
+
+    def hide_lock_screen(self) -> None:
+        for action in self.actions():
+            action.setEnabled(True)
+        self.menuBar().setEnabled(True)
+        for toolbar in self.findChildren(QToolBar):
+            toolbar.setEnabled(True)
+        self.content.setCurrentWidget(self.splitter)
+
+    def _database_opened(self, *, offer_drafts: bool = True) -> None:
         demo = is_demo_database(self.db)
         self.setWindowTitle(
             f"{APP_NAME} — {self.db.path}" + (" — DEMO DATA (made-up clients)" if demo else "")
@@ -364,7 +416,8 @@ class MainWindow(QMainWindow):
         self.reload_clients()
         self.update_backup_status()
         # After the window is shown, so the question sits on top of it.
-        QTimer.singleShot(0, self.offer_drafts)
+        if offer_drafts:
+            QTimer.singleShot(0, self.offer_drafts)
 
     def switch_database(self, path: Path) -> None:
         """Close the current database and open another (the demo caseload, say)."""
@@ -889,6 +942,7 @@ class MainWindow(QMainWindow):
                 settings_service.load_practice(self.db),
                 settings_service.load_alert_settings(self.db),
                 settings_service.load_backup_settings(self.db),
+                lock_minutes=lock_minutes(self._settings),
             )
             while dialog.exec() == PreferencesDialog.DialogCode.Accepted:
                 try:
@@ -898,6 +952,7 @@ class MainWindow(QMainWindow):
                 except ServiceError as exc:  # keep what was typed; say what is wrong
                     dialog.show_error(str(exc))
                     continue
+                self.security.apply_lock_minutes(dialog.lock_minutes.value())
                 self.update_backup_status()
                 self.reload_clients()  # alert settings may have changed every summary
                 if self.detail.record is not None:  # and the open record's alerts and charts
@@ -1204,6 +1259,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._backup_running or self._restore_running:  # they finish first
             event.ignore()
+            return
+        if self.security.is_locked:  # nothing open to save or back up; quit as it stands
+            super().closeEvent(event)
             return
         if not self.close_editors():
             event.ignore()

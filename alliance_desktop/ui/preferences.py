@@ -64,6 +64,7 @@ class PreferencesDialog(QDialog):
         practice: PracticeSettings,
         alerts: AlertSettings,
         backup: BackupSettings | None = None,
+        lock_minutes: int = 10,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("preferencesDialog")
@@ -141,11 +142,35 @@ class PreferencesDialog(QDialog):
         self.tabs.addTab(practice_page, "Practice")
         self.tabs.addTab(self._build_alerts(alerts), "Alerts")
         self.tabs.addTab(backup_page, "Backups")
+        self.tabs.addTab(self._build_security(lock_minutes), "Security")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.resize(640, 600)  # fits a 1280 x 720 screen; the Alerts tab scrolls
+
+    def _build_security(self, lock_minutes: int) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout()
+        self.lock_minutes = QSpinBox(page)
+        self.lock_minutes.setObjectName("lockMinutesSpin")
+        self.lock_minutes.setAccessibleName("Lock after minutes without use")
+        self.lock_minutes.setRange(0, 240)
+        self.lock_minutes.setSuffix(" minutes")
+        self.lock_minutes.setSpecialValueText("never")
+        self.lock_minutes.setValue(lock_minutes)
+        form.addRow("&Lock after no use for:", self.lock_minutes)
+        note = _reason(
+            page,
+            "Locking hides every record, closes the database and forgets its key until the "
+            "passphrase is typed again; open sessions are kept as drafts and come back. "
+            "Ctrl+L locks at once. This setting belongs to this computer's user.",
+        )
+        layout = QVBoxLayout(page)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addStretch(1)
+        return page
 
     def _build_alerts(self, alerts: AlertSettings) -> QWidget:
         """Every threshold and switch, each with its default and reason, in a scrolling page."""

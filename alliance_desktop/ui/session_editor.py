@@ -934,6 +934,19 @@ class SessionEditor(QDialog):
     def draft_id(self) -> int | None:
         return self._draft_id
 
+    def keep_draft_for_lock(self) -> bool:
+        """Write what is typed as a draft now (the window is locking); False if that failed."""
+        if not self.is_dirty():
+            return True
+        self.save_draft()
+        return self._draft_id is not None and not self.draft_status.text().startswith("⚠")
+
+    def close_for_lock(self) -> None:
+        """Close without asking and without forgetting the draft (unlocking reopens it)."""
+        self._closing_decided = True
+        self._finish()
+        super().reject()
+
     def discard_and_close(self) -> None:
         """Close without asking, forgetting the draft (its session was deleted)."""
         self._forget_draft()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,11 +36,39 @@ from alliance_desktop.services.database import (
     is_plain_database,
     open_database,
 )
-from alliance_desktop.services.passphrases import passphrase_strength
+from alliance_desktop.ui.security_dialogs import (
+    NewPassphraseFields,
+    RecoveryUnlockDialog,
+    secret_field,
+)
 
 #: Wrong tries allowed before the dialog starts to wait, then the wait doubles up to a cap.
 FREE_TRIES = 3
 MAX_DELAY_SECONDS = 300
+
+
+class UnlockFailures:
+    """Wrong passphrases in a row for one database, kept in the user's settings (never
+    beside the database, which a failed unlock must leave byte-identical)."""
+
+    def __init__(self, settings: QSettings | None, database: Path) -> None:
+        self._settings = settings
+        digest = hashlib.sha256(str(database).encode()).hexdigest()[:16]
+        self._key = f"unlock/failures-{digest}"
+
+    def count(self) -> int:
+        if self._settings is None:
+            return 0
+        return int(str(self._settings.value(self._key, 0) or 0))
+
+    def set(self, count: int) -> None:
+        if self._settings is None:
+            return
+        if count:
+            self._settings.setValue(self._key, count)
+        else:
+            self._settings.remove(self._key)
+        self._settings.sync()
 
 
 def failure_delay(failures: int) -> int:
@@ -47,15 +76,6 @@ def failure_delay(failures: int) -> int:
     if failures < FREE_TRIES:
         return 0
     return int(min(MAX_DELAY_SECONDS, 2 ** (failures - FREE_TRIES + 1)))
-
-
-def _secret_field(parent: QWidget, name: str, accessible: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setObjectName(name)
-    edit.setAccessibleName(accessible)
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    edit.setMaxLength(1024)
-    return edit
 
 
 class NewPassphraseDialog(QDialog):
@@ -88,19 +108,16 @@ class NewPassphraseDialog(QDialog):
         )
         warning.setObjectName("passphraseWarning")
         warning.setWordWrap(True)
-        self.passphrase = _secret_field(self, "newPassphraseEdit", "New passphrase")
-        self.confirm = _secret_field(self, "confirmPassphraseEdit", "New passphrase again")
-        self.strength = QLabel("", self)
-        self.strength.setObjectName("passphraseStrength")
-        self.strength.setWordWrap(True)
-        self.passphrase.textChanged.connect(self._show_strength)
+        form = QFormLayout()
+        self.fields = NewPassphraseFields(self, form, label="&Passphrase:")
+        self.passphrase = self.fields.passphrase
+        self.confirm = self.fields.confirm
+        self.strength = self.fields.strength
         self.error = QLabel("", self)
         self.error.setObjectName("passphraseError")
         self.error.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("&Passphrase:", self.passphrase)
-        form.addRow("", self.strength)
-        form.addRow("&Again:", self.confirm)
+        for edit in (self.passphrase, self.confirm):  # an old complaint goes once retyped
+            edit.textChanged.connect(lambda _text: self.error.setText(""))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         label = "&Encrypt and open" if encrypting else "&Create and open"
         self.ok_button = buttons.addButton(label, QDialogButtonBox.ButtonRole.AcceptRole)
@@ -114,22 +131,10 @@ class NewPassphraseDialog(QDialog):
         layout.addWidget(warning)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self._show_strength("")
         self.passphrase.setFocus()
 
-    def _show_strength(self, text: str) -> None:
-        word, hint = passphrase_strength(text)
-        self.strength.setText(f"Strength: <b>{word}</b> — {hint}" if text else hint)
-
     def problem(self) -> str:
-        from alliance_desktop.services.passphrases import passphrase_problem
-
-        problem = passphrase_problem(self.passphrase.text())
-        if problem:
-            return problem
-        if self.passphrase.text() != self.confirm.text():
-            return "The two passphrases differ; type the same one twice."
-        return ""
+        return self.fields.problem()
 
     def _accept_if_valid(self) -> None:
         problem = self.problem()
@@ -150,15 +155,12 @@ class UnlockDialog(QDialog):
         self.setWindowTitle(f"{APP_NAME} — unlock")
         self.setMinimumWidth(460)
         self.database = database
-        self._settings = settings
-        self._failure_key = (
-            "unlock/failures-" + hashlib.sha256(str(database).encode()).hexdigest()[:16]
-        )
+        self._failures = UnlockFailures(settings, database)
         self.db: Database | None = None
         title = QLabel(f"<b>{database.name}</b> is locked.", self)
         where = QLabel(str(database.parent), self)
         where.setObjectName("unlockWhere")
-        self.passphrase = _secret_field(self, "unlockPassphraseEdit", "Passphrase")
+        self.passphrase = secret_field(self, "unlockPassphraseEdit", "Passphrase")
         self.message = QLabel("", self)
         self.message.setObjectName("unlockMessage")
         self.message.setWordWrap(True)
@@ -168,6 +170,11 @@ class UnlockDialog(QDialog):
         self.unlock_button = buttons.addButton("&Unlock", QDialogButtonBox.ButtonRole.AcceptRole)
         self.unlock_button.setObjectName("unlockButton")
         self.unlock_button.setDefault(True)
+        self.recovery_button = buttons.addButton(
+            "Use &recovery sheet…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.recovery_button.setObjectName("useRecoverySheetButton")
+        self.recovery_button.clicked.connect(self.use_recovery_sheet)
         buttons.accepted.connect(self.try_unlock)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -184,18 +191,10 @@ class UnlockDialog(QDialog):
         self.passphrase.setFocus()
 
     def failures(self) -> int:
-        if self._settings is None:
-            return 0
-        return int(str(self._settings.value(self._failure_key, 0) or 0))
+        return self._failures.count()
 
     def _set_failures(self, count: int) -> None:
-        if self._settings is None:
-            return
-        if count:
-            self._settings.setValue(self._failure_key, count)
-        else:
-            self._settings.remove(self._failure_key)
-        self._settings.sync()
+        self._failures.set(count)
 
     def _start_wait(self, seconds: int) -> None:
         if seconds <= 0:
@@ -243,6 +242,27 @@ class UnlockDialog(QDialog):
         self._set_failures(0)
         self.accept()
 
+    def use_recovery_sheet(self) -> None:
+        """Forgotten passphrase: the recovery code and a new passphrase, then open."""
+        from alliance_desktop.services.security import reset_passphrase
+
+        dialog = RecoveryUnlockDialog(self, self.database.name)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                key = reset_passphrase(self.database, dialog.code.text(), dialog.new.text())
+                self.db = open_database(
+                    self.database, key=key, passphrase=dialog.new.text(), create=False
+                )
+            except StorageError as exc:
+                dialog.show_error(str(exc))
+                continue
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+            self._set_failures(0)
+            self.accept()
+            return
+
 
 def open_unlocked(
     database: Path,
@@ -284,3 +304,92 @@ def open_unlocked(
     if unlock.exec() == QDialog.DialogCode.Accepted:
         return unlock.db
     return None
+
+
+class LockScreen(QWidget):
+    """What the main window shows while locked: no records, one passphrase field."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        database: Path,
+        settings: QSettings | None,
+        unlock: Callable[[str], str],
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("lockScreen")
+        self._unlock = unlock
+        self._failures = UnlockFailures(settings, database)
+        title = QLabel(f"<h2>{APP_NAME} is locked</h2>", self)
+        where = QLabel(f"{database.name} is closed and its key is out of memory.", self)
+        self.passphrase = secret_field(self, "lockPassphraseEdit", "Passphrase")
+        self.passphrase.returnPressed.connect(self.try_unlock)
+        self.unlock_button = QPushButton("&Unlock", self)
+        self.unlock_button.setObjectName("lockUnlockButton")
+        self.unlock_button.clicked.connect(self.try_unlock)
+        self.message = QLabel("", self)
+        self.message.setObjectName("lockMessage")
+        self.message.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("&Passphrase:", self.passphrase)
+        box = QWidget(self)
+        box.setMaximumWidth(480)
+        inner = QVBoxLayout(box)
+        inner.addWidget(title)
+        inner.addWidget(where)
+        inner.addLayout(form)
+        inner.addWidget(self.unlock_button)
+        inner.addWidget(self.message)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        self._wait_until = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self._tick)
+
+    def reset(self) -> None:
+        self.passphrase.clear()
+        self.message.setText("")
+        self._start_wait(failure_delay(self._failures.count()))
+        self.passphrase.setFocus()
+
+    def _start_wait(self, seconds: int) -> None:
+        if seconds <= 0:
+            self._tick()
+            return
+        self._wait_until = time.monotonic() + seconds
+        self._tick()
+        self._timer.start()
+
+    def _tick(self) -> None:
+        left = self._wait_until - time.monotonic()
+        waiting = left > 0
+        self.unlock_button.setEnabled(not waiting)
+        self.passphrase.setEnabled(not waiting)
+        if waiting:
+            self.message.setText(
+                f"⚠ {self._failures.count()} wrong passphrases in a row. Wait "
+                f"{int(left) + 1} s before trying again."
+            )
+        else:
+            self._timer.stop()
+
+    def try_unlock(self) -> None:
+        if not self.unlock_button.isEnabled():
+            return
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            problem = self._unlock(self.passphrase.text())
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        if not problem:
+            self._failures.set(0)
+            self.passphrase.clear()
+            return
+        failures = self._failures.count() + 1
+        self._failures.set(failures)
+        self.message.setText(f"⚠ {problem}")
+        self.passphrase.selectAll()
+        self._start_wait(failure_delay(failures))

@@ -1,0 +1,295 @@
+"""Locking and unlocking the window, the idle lock, the passphrase and the recovery sheet.
+
+Locking saves every open session editor's typing as a draft and closes it, closes any other
+dialog, hides the window's content behind the lock screen, closes the database and drops
+the key and the passphrase. Unlocking opens the database again with the passphrase typed,
+goes back to the same client and tab and reopens the editors from their drafts.
+
+The idle lock watches the application's input events; after ``lock_minutes`` without a key
+press, click or wheel turn it locks (kept in the GUI settings; 0 means never).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+
+from alliance_desktop import APP_NAME
+from alliance_desktop.services import security
+from alliance_desktop.services.database import StorageError
+from alliance_desktop.services.errors import ServiceError
+from alliance_desktop.ui.security_dialogs import ChangePassphraseDialog, RecoverySheetDialog
+
+if TYPE_CHECKING:
+    from alliance_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+LOCK_MINUTES_KEY = "security/lockAfterMinutes"
+DEFAULT_LOCK_MINUTES = 10
+_INPUT_EVENTS = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseMove,
+    QEvent.Type.Wheel,
+    QEvent.Type.TouchBegin,
+}
+
+
+@dataclass(frozen=True)
+class _OpenEditor:
+    client_id: int
+    session_id: int | None
+    draft_id: int | None
+
+
+@dataclass
+class LockedState:
+    """Where the therapist was when the window locked, to go back there."""
+
+    client_id: int | None
+    tab: str
+    editors: list[_OpenEditor]
+
+
+def lock_minutes(settings: QSettings | None) -> int:
+    if settings is None:
+        return DEFAULT_LOCK_MINUTES
+    try:
+        return max(0, int(str(settings.value(LOCK_MINUTES_KEY, DEFAULT_LOCK_MINUTES))))
+    except ValueError:
+        return DEFAULT_LOCK_MINUTES
+
+
+class SecurityController(QObject):
+    """Owns the lock, the idle timer, the passphrase change and the recovery sheet."""
+
+    def __init__(
+        self,
+        window: MainWindow,
+        settings: QSettings | None,
+        *,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._settings = settings
+        self.today = today
+        self.locked_state: LockedState | None = None
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.timeout.connect(self.lock)
+        self.apply_lock_minutes()
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    # -- idle lock -----------------------------------------------------------------------
+
+    def apply_lock_minutes(self, minutes: int | None = None) -> None:
+        """Use ``minutes`` (stored) or the stored value; 0 switches the idle lock off."""
+        if minutes is not None and self._settings is not None:
+            self._settings.setValue(LOCK_MINUTES_KEY, minutes)
+        value = lock_minutes(self._settings) if minutes is None else minutes
+        self.idle_timer.setInterval(value * 60_000)
+        if value and self.locked_state is None:
+            self.idle_timer.start()
+        else:
+            self.idle_timer.stop()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        idle_lock_on = self.locked_state is None and self.idle_timer.interval() > 0
+        if idle_lock_on and event.type() in _INPUT_EVENTS:
+            self.idle_timer.start()  # restarts the countdown
+        return False
+
+    # -- locking -------------------------------------------------------------------------
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_state is not None
+
+    def lock(self) -> bool:
+        """Lock now; False when an editor's typing could not be kept (then nothing locks)."""
+        window = self._window
+        if self.locked_state is not None:
+            return True
+        kept: list[_OpenEditor] = []
+        for editor in list(window.editors):
+            if not editor.keep_draft_for_lock():
+                window.statusBar().showMessage(
+                    "Not locked: the typing in an open session could not be kept as a draft "
+                    "(is the disk full?). Save or close the session, then lock.",
+                    15000,
+                )
+                return False
+            context = editor.context
+            kept.append(_OpenEditor(context.client_id, context.session_id, editor.draft_id))
+        for editor in list(window.editors):
+            editor.close_for_lock()
+            window._editor_closed(editor)
+        # Any other open dialog (a form half-typed, a message) closes: nothing stays on screen.
+        for widget in QApplication.topLevelWidgets():
+            if widget is not window and widget.isVisible() and isinstance(widget, QDialog):
+                widget.reject()
+        record = window.detail.record
+        current_tab = window.detail.tabs.currentWidget()
+        self.locked_state = LockedState(
+            record.client_id if record is not None else None,
+            current_tab.objectName() if current_tab is not None else "",
+            kept,
+        )
+        self.idle_timer.stop()
+        window.show_lock_screen()
+        from alliance_desktop.ui.background import wait_for_background_work
+
+        wait_for_background_work()  # a list load in flight must not meet a closed database
+        window.db.lock()
+        log.info("window locked")
+        return True
+
+    def unlock(self, passphrase: str) -> str:
+        """Open the database again with ``passphrase``; return a problem or "" when open."""
+        from alliance_desktop.services.database import WrongPassphrase, open_database
+
+        state = self.locked_state
+        if state is None:
+            return ""
+        window = self._window
+        try:
+            db = open_database(window.db.path, passphrase=passphrase, create=False)
+        except WrongPassphrase as exc:
+            return str(exc)
+        except (StorageError, ServiceError) as exc:
+            return str(exc)
+        window.db = db
+        self.locked_state = None
+        window.hide_lock_screen()
+        window._database_opened(offer_drafts=False)
+        if state.client_id is not None:
+            window.reveal_client(state.client_id)
+            tabs = window.detail.tabs
+            for index in range(tabs.count()):
+                page = tabs.widget(index)
+                if page is not None and page.objectName() == state.tab:
+                    tabs.setCurrentIndex(index)
+        self._reopen_editors(state.editors)
+        self.apply_lock_minutes()
+        return ""
+
+    def _reopen_editors(self, editors: list[_OpenEditor]) -> None:
+        from alliance_desktop.services.drafts import unsaved_drafts
+
+        window = self._window
+        try:
+            drafts = {d.draft_id: d for d in unsaved_drafts(window.db)}
+        except (StorageError, ServiceError) as exc:
+            log.warning("drafts could not be read after unlocking: %s", exc)
+            drafts = {}
+        for kept in editors:
+            draft = drafts.get(kept.draft_id) if kept.draft_id is not None else None
+            if draft is None and kept.session_id is None:
+                continue  # a new session with nothing typed: nothing to bring back
+            window._open_editor(kept.client_id, kept.session_id, draft)
+
+    # -- passphrase and recovery sheet ---------------------------------------------------
+
+    def offer_recovery_sheet(self) -> None:
+        """At start, while the records have no recovery sheet: say why one matters, offer it."""
+        window = self._window
+        if self.is_locked or security.has_recovery_sheet(window.db):
+            return
+        box = QMessageBox(window)
+        box.setObjectName("offerRecoverySheetBox")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("No recovery sheet yet")
+        box.setText(
+            "Your records have no recovery sheet yet. If the passphrase is forgotten, nobody "
+            "can open them again — not you, not us."
+        )
+        box.setInformativeText(
+            "A recovery sheet is one printed page with a code that unlocks the records. Print "
+            "it now and keep it locked away from the laptop."
+        )
+        make = box.addButton("Print recovery sheet…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(make)
+        box.exec()
+        if box.clickedButton() is make:
+            self.recovery_sheet()
+
+    def change_passphrase(self) -> None:
+        window = self._window
+        dialog = ChangePassphraseDialog(window)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            try:
+                security.change_passphrase(window.db, dialog.current.text(), dialog.new.text())
+            except (StorageError, ServiceError) as exc:
+                dialog.show_error(str(exc))
+                continue
+            window.statusBar().showMessage(
+                "Passphrase changed. Backups made before keep the passphrase they were made with.",
+                15000,
+            )
+            if dialog.new_sheet.isChecked():
+                QTimer.singleShot(0, self.recovery_sheet)
+            return
+
+    def recovery_sheet(self, parent: QWidget | None = None) -> Path | int | None:
+        """Confirm the passphrase, then print or save a new sheet; the new code counts only
+        once its sheet is printed or saved. Returns the file, the pages printed, or None."""
+        from alliance_desktop.services.atomic import save_export
+        from alliance_desktop.ui.printing import ask_and_print
+        from alliance_desktop.ui.report_dialog import ask_pdf_path
+
+        window = self._window
+        dialog = RecoverySheetDialog(parent or window)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            if dialog.passphrase.text() != (window.db.passphrase or ""):
+                dialog.show_error("That is not your passphrase.")
+                continue
+            code = security.new_recovery_code()
+            try:
+                from alliance_desktop.reports.recovery_sheet import recovery_sheet_pdf
+
+                pdf = recovery_sheet_pdf(
+                    security.recovery_sheet_data(window.db, code, today=self.today())
+                )
+                if dialog.choice == "save":
+                    target = ask_pdf_path(
+                        dialog,
+                        "Save the recovery sheet",
+                        Path.home() / "Alliance Desktop recovery sheet.pdf",
+                    )
+                    if target is None:
+                        continue
+                    save_export(target, pdf, [window.db.path])
+                    outcome: Path | int = target
+                else:
+                    outcome = ask_and_print(dialog, pdf, "Recovery sheet")
+                    if not outcome:
+                        continue
+                security.commit_recovery_code(window.db, code)
+            except (StorageError, ServiceError, OSError) as exc:
+                dialog.show_error(str(exc))
+                continue
+            where = (
+                f"saved to {outcome}: print it, then delete the file"
+                if isinstance(outcome, Path)
+                else "printed"
+            )
+            QMessageBox.information(
+                window,
+                APP_NAME,
+                f"The recovery sheet was {where}. Keep the paper locked away from the laptop; "
+                "any earlier sheet no longer works.",
+            )
+            return outcome
+        return None
