@@ -525,6 +525,9 @@ def _opened(
         encrypt_database(path, passphrase)
         db = unlock()
     try:
+        # No "unlock" entry for a command: a read-only command (clients, session list,
+        # check) must leave the file byte-identical; what a command changes, reports,
+        # exports or backs up is logged by the service that does it.
         yield db
     finally:
         db.close()

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from alliance_desktop import __version__
+from alliance_desktop.services import audit
 from alliance_desktop.services.settings import load_backup_settings
 from alliance_desktop.storage import cipher, keys, repository
 from alliance_desktop.storage.backup import (
@@ -63,6 +64,9 @@ class LastBackup:
     at: datetime
     folder: Path
     file: str
+    #: When the backup's own writes to the database (its audit entry) were done: changes
+    #: after this are the therapist's. None in records written before it existed.
+    settled_at: datetime | None = None
 
     def age_days(self, now: datetime | None = None) -> float:
         return max(0.0, ((now or datetime.now()) - self.at).total_seconds() / 86400)
@@ -104,7 +108,10 @@ def back_up(
         keep=Retention(settings.keep_daily, settings.keep_weekly, settings.keep_monthly),
         database_id=identity,
     )
-    record_backup(db.path, LastBackup(started, folder, made.path.name))
+    if not made.skipped:  # the log is not content: the next backup is skipped all the same
+        audit.record(db, "backup", detail=made.path.name)
+    settled = datetime.now() if now is None else started
+    record_backup(db.path, LastBackup(started, folder, made.path.name, settled))
     return made
 
 
@@ -132,6 +139,11 @@ def record_backup(database: Path, last: LastBackup) -> None:
             "at": last.at.isoformat(timespec="microseconds"),
             "folder": str(last.folder),
             "file": last.file,
+            **(
+                {"settled_at": last.settled_at.isoformat(timespec="microseconds")}
+                if last.settled_at
+                else {}
+            ),
         }
     )
     try:
@@ -150,8 +162,12 @@ def last_backup(database: Path) -> LastBackup | None:
     """The last recorded backup of ``database``, or None (never, or the record is unreadable)."""
     try:
         values = json.loads(_record_path(database).read_text(encoding="utf-8"))
+        settled = values.get("settled_at")
         return LastBackup(
-            datetime.fromisoformat(values["at"]), Path(values["folder"]), str(values["file"])
+            datetime.fromisoformat(values["at"]),
+            Path(values["folder"]),
+            str(values["file"]),
+            datetime.fromisoformat(settled) if settled else None,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -171,7 +187,7 @@ def changed_since(database: Path, last: LastBackup) -> bool:
         if suffix and status.st_size == 0:
             continue  # opening the database makes an empty journal: not a change
         stamps.append(status.st_mtime)
-    return not stamps or max(stamps) > last.at.timestamp()
+    return not stamps or max(stamps) > (last.settled_at or last.at).timestamp()
 
 
 @dataclass(frozen=True)
@@ -254,5 +270,9 @@ def restore_from(
                     "restore into another file with --db. Nothing was changed."
                 ) from None
     header, kept = restore_backup(data, passphrase, database, key=key, name=path.name)
-    open_database(database, key=key, passphrase=passphrase).close()
+    restored = open_database(database, key=key, passphrase=passphrase)
+    try:
+        audit.record(restored, "restore", detail=f"from {path.name} (made {header.created_at})")
+    finally:
+        restored.close()
     return header, kept

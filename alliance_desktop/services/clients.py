@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from alliance_desktop.domain.scoring import Score
 from alliance_desktop.domain.series import ClientCharts, client_charts
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus, GoalStatus
+from alliance_desktop.services import audit
 from alliance_desktop.services.charts import chart_sessions_from_rows
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import client_row, load_alert_settings, refresh_summaries
@@ -195,8 +196,10 @@ def create_client(db: Database, fields: ClientFields, *, today: date | None = No
     errors = validate_client(db, fields, today=today)
     if errors:
         raise ClientInvalid(errors)
-    client_id = repository.insert_client(db, _clean(fields))
+    cleaned = _clean(fields)
+    client_id = repository.insert_client(db, cleaned)
     refresh_summaries(db, [client_id])
+    audit.record(db, "client_created", client_code=cleaned.code)
     return Change("client_added", client_id)
 
 
@@ -215,8 +218,10 @@ def update_client(
     errors = validate_client(db, fields, client_id=client_id, today=today)
     if errors:
         raise ClientInvalid(errors)
-    repository.update_client(db, client_id, _clean(fields))
+    cleaned = _clean(fields)
+    repository.update_client(db, client_id, cleaned)
     refresh_summaries(db, [client_id])
+    audit.record(db, "client_edited", client_code=cleaned.code)
     return Change("client_changed", client_id)
 
 
@@ -229,8 +234,9 @@ def discharge_client(db: Database, client_id: int, on: date) -> Change:
 
 def delete_client(db: Database, client_id: int) -> Change:
     """Delete a client and everything recorded about them. Cannot be undone."""
-    _require_client(db, client_id)
+    fields = _require_client(db, client_id)
     repository.delete_client(db, client_id)
+    audit.record(db, "client_deleted", client_code=fields.code)
     return Change("client_deleted", client_id)
 
 

@@ -28,6 +28,7 @@ from alliance_desktop.domain.series import (
 )
 from alliance_desktop.domain.vocabulary import APPROACH_LABELS, Attendance, ClientStatus, GoalStatus
 from alliance_desktop.domain.wording import score_cell, severity_rank
+from alliance_desktop.services import audit
 from alliance_desktop.services.alerts import endorsements, latest_review, review_words
 from alliance_desktop.services.charts import chart_sessions_from_tree
 from alliance_desktop.services.errors import InvalidInput
@@ -204,6 +205,7 @@ def client_report_data(
     )
     practice = load_practice(db)
     counts = {a: sum(1 for s in in_period if s.attendance is a) for a in Attendance}
+    audit.record(db, "report", client_code=client.code, detail="progress summary")
     return ClientReportData(
         header=ReportHeader(
             practice.practice_name, practice.clinician_name, practice.credentials, today
@@ -452,6 +454,7 @@ def session_report_data(
     )
     goals = {g.number: g.description for g in client.goals}
     practice = load_practice(db)
+    audit.record(db, "report", client_code=client.code, detail=f"session {session.number} summary")
     return SessionReportData(
         header=ReportHeader(
             practice.practice_name,
@@ -593,6 +596,7 @@ def caseload_report_data(db: Database, today: date | None = None) -> CaseloadRep
     ]
     latest = _latest_totals(repository.latest_measurements(db, [r.client_id for r in rows]))
     practice = load_practice(db)
+    audit.record(db, "report", detail=f"caseload summary ({len(rows)} clients)")
     return CaseloadReportData(
         header=ReportHeader(
             practice.practice_name,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from alliance_desktop.services import audit
 from alliance_desktop.services.passphrases import passphrase_problem
 from alliance_desktop.services.settings import load_practice
 from alliance_desktop.storage import keys
@@ -49,6 +50,7 @@ def change_passphrase(db: Database, current: str, new_passphrase: str) -> None:
     _check_new(new_passphrase)
     keys.change_passphrase(db.path, db.key, new_passphrase)
     db.passphrase = new_passphrase
+    audit.record(db, "passphrase_changed")
 
 
 def reset_passphrase(database: Path, recovery_code: str, new_passphrase: str) -> DatabaseKey:
@@ -76,6 +78,7 @@ def new_recovery_code() -> str:
 def commit_recovery_code(db: Database, code: str) -> None:
     """Store ``code`` once its sheet is printed or saved: the earlier sheet stops working."""
     keys.set_recovery_code(db.path, db.key, code)
+    audit.record(db, "recovery_sheet")
 
 
 @dataclass(frozen=True)

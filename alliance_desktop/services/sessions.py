@@ -17,6 +17,7 @@ from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import get_instrument
 from alliance_desktop.domain.scoring import check_form
 from alliance_desktop.domain.vocabulary import Attendance, GoalStatus
+from alliance_desktop.services import audit
 from alliance_desktop.services.clients import Change
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import load_alert_settings, rules_key, summarise_tree
@@ -266,6 +267,12 @@ def save_session(
     except RecordGone as exc:
         raise Conflict(str(exc)) from None
     kind = "session_added" if session_id is None else "session_changed"
+    audit.record(
+        db,
+        "session_saved",
+        client_code=audit.client_code_of(db, client_id),
+        detail=f"session {number}",
+    )
     return SessionAdded(kind, client_id, saved_id, number)
 
 
@@ -289,6 +296,7 @@ def delete_session(db: Database, client_id: int, session_id: int) -> Change:
         repository.delete_session(db, client_id, session_id, _summariser(db))
     except RecordGone as exc:
         raise Conflict(str(exc)) from None
+    audit.record(db, "session_deleted", client_code=audit.client_code_of(db, client_id))
     return Change("session_deleted", client_id)
 
 

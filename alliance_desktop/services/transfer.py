@@ -36,6 +36,7 @@ from alliance_desktop.domain.vocabulary import (
     RuptureKind,
     SessionFormat,
 )
+from alliance_desktop.services import audit
 from alliance_desktop.services.atomic import atomic_file, atomic_folder, refuse_to_clobber
 from alliance_desktop.services.backups import DATABASE_ID_KEY
 from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
@@ -219,6 +220,7 @@ def export_json(db: Database, target: Path, *, overwrite: bool = False) -> int:
     with atomic_file(target) as handle:
         json.dump(document, handle, ensure_ascii=False, indent=1)
         handle.write("\n")
+    audit.record(db, "export", detail=f"JSON, {len(document['clients'])} clients")
     return len(document["clients"])
 
 
@@ -326,6 +328,7 @@ def export_csv(db: Database, target: Path) -> int:
         finally:
             for handle in handles:
                 handle.close()
+    audit.record(db, "export", detail=f"CSV, {len(clients)} clients")
     return len(clients)
 
 
@@ -741,4 +744,5 @@ def import_contents(db: Database, contents: ExportContents) -> int:
     key = rules_key(settings)
     summaries = [summarise_tree(c, settings, key) for c in clients]
     repository.import_everything(db, clients, summaries, _portable_settings(contents.settings))
+    audit.record(db, "import", detail=f"{len(clients)} clients")
     return len(clients)

@@ -207,11 +207,12 @@ def _key(passphrase: str, kdf: KdfParams) -> bytes:
     )
 
 
-def snapshot(database: Path, key: DatabaseKey) -> sqlite3.Connection:
+def snapshot(database: Path, key: DatabaseKey) -> tuple[sqlite3.Connection, bytes]:
     """A consistent, plain copy of the encrypted ``database`` in memory.
 
     In memory on purpose: a kill can then never leave a readable copy of the records in a
-    temporary folder. The connection may be handed to one other thread.
+    temporary folder. The connection may be handed to one other thread. Also returns the
+    content's fingerprint (``cipher.snapshot_to_memory``), for "nothing changed".
 
     Raises:
         BackupError: The database is too damaged to read.
@@ -273,11 +274,18 @@ _DAMAGED = (
 
 
 def encrypt(
-    plain: bytes, passphrase: str, header: BackupHeader, *, compressed: bytes | None = None
+    plain: bytes,
+    passphrase: str,
+    header: BackupHeader,
+    *,
+    compressed: bytes | None = None,
+    content: bytes | None = None,
 ) -> tuple[BackupHeader, bytes]:
     """Compress and encrypt ``plain``; return the completed header and the payload.
 
     ``compressed`` is ``plain`` already compressed (the caller did it in parallel).
+    ``content`` is what "nothing changed" compares (the snapshot's content fingerprint);
+    by default the image itself.
     """
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -295,7 +303,7 @@ def encrypt(
         kdf=kdf,
         nonce=base64.b64encode(nonce).decode(),
         size=size,
-        mac=_content_mac(key, plain),
+        mac=_content_mac(key, content if content is not None else plain),
     )
     cipher = AESGCM(key)
     payload = cipher.encrypt(nonce, compressed, _aad(provisional, with_hash=False))
@@ -476,7 +484,7 @@ def make_backup(
     ops = ops or FileOps()
     now = now or datetime.now()
     remove_leftovers(folder, ops)
-    snap = snapshot(database, key)
+    snap, content = snapshot(database, key)
     # SQLite's checks of the live file run on a second thread while the main one compresses,
     # encrypts, writes and reads back (SQLite, zlib and the file calls release the GIL).
     # Nothing gets its final name until the checks have passed.
@@ -487,7 +495,7 @@ def make_backup(
             snap.close()  # its bytes are all the backup needs from here on
             checked = pool.submit(_check_live, database, key)
             if skip_unchanged:
-                same = unchanged_backup(folder, plain, passphrase, database_id)
+                same = unchanged_backup(folder, content, passphrase, database_id)
                 if same is not None:
                     checked.result()  # the same bytes as a verified backup; say if damaged
                     return MadeBackup(same[0], same[1], skipped=True)
@@ -505,7 +513,7 @@ def make_backup(
                 "",
                 database_id=database_id,
             )
-            header, payload = encrypt(plain, passphrase, blank)
+            header, payload = encrypt(plain, passphrase, blank, content=content)
             del plain
             # Unique, so two backups running at once (the window and a script) never
             # write, or clean up, each other's file.
@@ -617,10 +625,11 @@ def backups_in(folder: Path) -> list[tuple[Path, BackupHeader | BackupError]]:
 
 
 def unchanged_backup(
-    folder: Path, plain: bytes, passphrase: str, database_id: str = ""
+    folder: Path, content: bytes, passphrase: str, database_id: str = ""
 ) -> tuple[Path, BackupHeader] | None:
-    """The newest backup of this database in ``folder`` when it holds exactly ``plain`` and
-    is whole (checksum and decryption checked); else None."""
+    """The newest backup of this database in ``folder`` when its content fingerprint is
+    ``content`` (the audit log aside, the same records) and it is whole (checksum and
+    decryption checked); else None."""
     readable = [
         (p, h)
         for p, h in backups_in(folder)
@@ -635,7 +644,7 @@ def unchanged_backup(
         key = _key(passphrase, header.kdf)
     except (ValueError, TypeError, BackupError):
         return None
-    if not hmac.compare_digest(_content_mac(key, plain), header.content_mac):
+    if not hmac.compare_digest(_content_mac(key, content), header.content_mac):
         return None
     try:  # a damaged file must not stand in for a backup
         _decrypt_compressed(path.read_bytes(), passphrase, path.name)

@@ -13,6 +13,7 @@ file, so a kill at any moment leaves either the plain or the encrypted database 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import sqlite3
@@ -69,27 +70,35 @@ def is_plain_sqlite(path: Path) -> bool:
         return False
 
 
-def _objects(conn: Any, schema: str = "main") -> list[tuple[str, str, str]]:
+def _objects(conn: Any, schema: str = "main") -> list[tuple[str, str, str, str]]:
+    """(type, name, sql, table it belongs to) of every object, in creation order."""
     rows = conn.execute(
-        f"SELECT type, name, sql FROM {schema}.sqlite_master "
+        f"SELECT type, name, sql, tbl_name FROM {schema}.sqlite_master "
         "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
     ).fetchall()
-    return [(str(kind), str(name), str(sql)) for kind, name, sql in rows]
+    return [(str(kind), str(name), str(sql), str(table)) for kind, name, sql, table in rows]
 
 
-def copy_database(source: Any, target: Any) -> None:
-    """Copy every table, row, index, trigger and view of ``source`` into empty ``target``.
+def copy_database(
+    source: Any, target: Any, *, skip: tuple[str, ...] = (), only: tuple[str, ...] | None = None
+) -> None:
+    """Copy every table, row, index, trigger and view of ``source`` into ``target``.
 
     The two connections may come from different SQLite libraries (SQLCipher and the
     standard library). The caller runs this inside a read transaction on ``source`` (for
-    one consistent snapshot) and commits ``target``.
+    one consistent snapshot) and commits ``target``. ``skip`` leaves tables (and their
+    indexes) out; ``only`` copies just those (to add what was skipped, later).
     """
-    objects = _objects(source)
+
+    def wanted(table: str) -> bool:
+        return table not in skip and (only is None or table in only)
+
+    objects = [o for o in _objects(source) if wanted(o[3])]
     target.execute("PRAGMA foreign_keys = OFF")
-    for kind, _name, sql in objects:
+    for kind, _name, sql, _table in objects:
         if kind == "table":
             target.execute(sql)
-    for kind, name, _sql in objects:
+    for kind, name, _sql, _table in objects:
         if kind != "table":
             continue
         quoted = '"' + name.replace('"', '""') + '"'
@@ -98,15 +107,22 @@ def copy_database(source: Any, target: Any) -> None:
         insert = f"INSERT INTO {quoted} VALUES ({', '.join('?' * width)})"
         while batch := cursor.fetchmany(_BATCH):
             target.executemany(insert, batch)
-    for kind, _name, sql in objects:
+    for kind, _name, sql, _table in objects:
         if kind != "table":
             target.execute(sql)
     version = int(source.execute("PRAGMA user_version").fetchone()[0])
     target.execute(f"PRAGMA user_version = {version}")
 
 
-def snapshot_to_memory(path: Path, key: DatabaseKey) -> sqlite3.Connection:
-    """A consistent, plain copy of the encrypted database in memory (standard ``sqlite3``).
+#: Tables that record use rather than content: a backup that differs from the last one
+#: only in them holds nothing new (else looking at a record would defeat "skip when nothing
+#: changed").
+NOT_CONTENT = ("audit_log",)
+
+
+def snapshot_to_memory(path: Path, key: DatabaseKey) -> tuple[sqlite3.Connection, bytes]:
+    """A consistent, plain copy of the encrypted database in memory (standard ``sqlite3``),
+    and the SHA-256 of its content: the image before the ``NOT_CONTENT`` tables were added.
 
     In memory on purpose: a kill can never leave a readable copy in a temporary folder.
     The returned connection may be handed to one other thread.
@@ -117,7 +133,11 @@ def snapshot_to_memory(path: Path, key: DatabaseKey) -> sqlite3.Connection:
         try:
             source.execute("BEGIN")  # one snapshot for every table
             copy.execute("BEGIN")
-            copy_database(source, copy)
+            copy_database(source, copy, skip=NOT_CONTENT)
+            copy.execute("COMMIT")
+            content = hashlib.sha256(copy.serialize()).digest()
+            copy.execute("BEGIN")
+            copy_database(source, copy, only=NOT_CONTENT)
             copy.execute("COMMIT")
             source.execute("COMMIT")
         except BaseException:
@@ -125,7 +145,7 @@ def snapshot_to_memory(path: Path, key: DatabaseKey) -> sqlite3.Connection:
             raise
     finally:
         source.close()
-    return copy
+    return copy, content
 
 
 def write_encrypted(plain: sqlite3.Connection, target: Path, key: DatabaseKey) -> None:
@@ -150,7 +170,7 @@ def write_encrypted(plain: sqlite3.Connection, target: Path, key: DatabaseKey) -
 
 def row_counts(conn: Any) -> dict[str, int]:
     counts = {}
-    for kind, name, _sql in _objects(conn):
+    for kind, name, _sql, _table in _objects(conn):
         if kind == "table":
             quoted = '"' + name.replace('"', '""') + '"'
             counts[name] = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])

@@ -38,7 +38,7 @@ from alliance_desktop.storage.keys import DatabaseKey
 log = logging.getLogger(__name__)
 
 #: The newest schema revision this version writes. A test keeps it equal to Alembic's head.
-HEAD_REVISION = "0003_risk_reviews"
+HEAD_REVISION = "0004_audit_log"
 _NO_BEGIN = "NONE"  # execution option value: run outside any transaction (checkpoints)
 _MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

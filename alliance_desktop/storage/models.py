@@ -310,3 +310,20 @@ class SessionDraft(Base):
     )
     saved_at: Mapped[datetime] = mapped_column(DateTime)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AuditEntry(Base):
+    """One line of the append-only, hash-chained audit log (``storage.audit``).
+
+    No foreign key to the client: the log must outlive the client it mentions (an erasure
+    is itself logged), so it names the client by code only.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[str] = mapped_column(String(32))  # ISO 8601, local time, seconds
+    action: Mapped[str] = mapped_column(String(40))
+    client_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    hash: Mapped[str] = mapped_column(String(64))

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from alliance_desktop import APP_NAME, __version__, paths
 from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
+from alliance_desktop.services import audit
 from alliance_desktop.services import backups as backup_service
 from alliance_desktop.services import clients as client_service
 from alliance_desktop.services import sessions as session_service
@@ -511,7 +512,11 @@ class MainWindow(QMainWindow):
 
     def show_client(self, client_id: int) -> None:
         with self._guarded():
+            shown_before = self.detail.record
             record = client_service.client_record(self.db, client_id)
+            if shown_before is None or shown_before.client_id != client_id:
+                # Opening a record is logged; showing it again after a save is not.
+                audit.record(self.db, "client_opened", client_code=record.fields.code)
             self.detail.show_record(record)
             self.stack.setCurrentIndex(PAGE_CLIENT)
 

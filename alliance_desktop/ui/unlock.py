@@ -224,7 +224,10 @@ class UnlockDialog(QDialog):
         self.unlock_button.setEnabled(False)
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.db = open_database(self.database, passphrase=self.passphrase.text(), create=False)
+            self.db = opened_in_window(
+                open_database(self.database, passphrase=self.passphrase.text(), create=False),
+                self.failures(),
+            )
         except WrongPassphrase as exc:
             failures = self.failures() + 1
             self._set_failures(failures)
@@ -254,6 +257,9 @@ class UnlockDialog(QDialog):
                 self.db = open_database(
                     self.database, key=key, passphrase=dialog.new.text(), create=False
                 )
+                from alliance_desktop.services import audit
+
+                audit.record(self.db, "passphrase_changed", detail="with the recovery sheet")
             except StorageError as exc:
                 dialog.show_error(str(exc))
                 continue
@@ -262,6 +268,19 @@ class UnlockDialog(QDialog):
             self._set_failures(0)
             self.accept()
             return
+
+
+def opened_in_window(db: Database, failures_before: int) -> Database:
+    """Log the unlock (and the wrong tries before it, which could not be written then)."""
+    from alliance_desktop.services import audit
+
+    detail = "window" + (
+        f", after {failures_before} wrong passphrase{'s' if failures_before > 1 else ''}"
+        if failures_before
+        else ""
+    )
+    audit.record(db, "unlock", detail=detail)
+    return db
 
 
 def open_unlocked(
@@ -280,7 +299,7 @@ def open_unlocked(
         try:
             if is_plain_database(database):
                 encrypt_database(database, passphrase)
-            return open_database(database, passphrase=passphrase, create=True)
+            return opened_in_window(open_database(database, passphrase=passphrase, create=True), 0)
         except WrongPassphrase:
             pass  # the scripted passphrase is wrong: ask, as if none were given
     if not database.exists() or database.stat().st_size == 0 or is_plain_database(database):
@@ -292,9 +311,12 @@ def open_unlocked(
             try:
                 if encrypting:
                     encrypt_database(database, chosen)
-                return open_database(
-                    database, passphrase=chosen, create=True, allow_empty_file=True
-                )
+                db = open_database(database, passphrase=chosen, create=True, allow_empty_file=True)
+                if encrypting:
+                    from alliance_desktop.services import audit
+
+                    audit.record(db, "database_encrypted")
+                return opened_in_window(db, 0)
             except StorageError as exc:
                 dialog.show_error(str(exc))
             finally:
@@ -314,7 +336,7 @@ class LockScreen(QWidget):
         parent: QWidget,
         database: Path,
         settings: QSettings | None,
-        unlock: Callable[[str], str],
+        unlock: Callable[[str, int], str],
     ) -> None:
         super().__init__(parent)
         self.setObjectName("lockScreen")
@@ -381,7 +403,7 @@ class LockScreen(QWidget):
             return
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            problem = self._unlock(self.passphrase.text())
+            problem = self._unlock(self.passphrase.text(), self._failures.count())
         finally:
             QGuiApplication.restoreOverrideCursor()
         if not problem:

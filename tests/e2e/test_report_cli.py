@@ -8,8 +8,10 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from alliance_desktop.services import audit
+from alliance_desktop.services.transfer import export_document
 from alliance_desktop.storage import repository
-from tests.e2e.test_cli import assert_one_line_error, digest, run
+from tests.e2e.test_cli import assert_one_line_error, run
 from tests.keyed import open_database
 
 
@@ -22,9 +24,19 @@ def _first_client_with_sessions(db_path: Path) -> tuple[str, str]:
         db.close()
 
 
+def _records(path: Path) -> dict[str, object]:
+    db = open_database(path)
+    try:
+        document = export_document(db)
+    finally:
+        db.close()
+    document.pop("exported_at")
+    return document
+
+
 def test_the_three_reports_from_the_command_line(demo_db_path: Path, tmp_path: Path) -> None:
     code, name = _first_client_with_sessions(demo_db_path)
-    before = digest(demo_db_path)
+    before = _records(demo_db_path)
     jobs = {
         "summary.pdf": [code, "--pseudonymise", "--feedback", "--narrative", "Zoë is doing well."],
         "session.pdf": [code, "--session", "2"],
@@ -42,7 +54,19 @@ def test_the_three_reports_from_the_command_line(demo_db_path: Path, tmp_path: P
             subprocess.run([qpdf, "--check", str(out)], check=True, capture_output=True)
     summary = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "summary.pdf").pages)
     assert code in summary and name.split()[-1] not in summary and "Zoë is doing well." in summary
-    assert digest(demo_db_path) == before  # a report never writes to the database
+    # A report changes no record; the audit log notes each one, without clinical content.
+    assert _records(demo_db_path) == before
+    db = open_database(demo_db_path)
+    try:
+        reports = [e for e in audit.history(db) if e.action == "report"]
+    finally:
+        db.close()
+    assert [(e.client_code, e.detail) for e in reports[:2]] == [
+        (code, "progress summary"),
+        (code, "session 2 summary"),
+    ]
+    assert reports[2].client_code is None and reports[2].detail.startswith("caseload summary (")
+    assert len(reports) == 3
 
     again = run(
         "--db", str(demo_db_path), "report", "--caseload", "--out", str(tmp_path / "caseload.pdf")

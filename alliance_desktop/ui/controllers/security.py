@@ -155,7 +155,7 @@ class SecurityController(QObject):
         log.info("window locked")
         return True
 
-    def unlock(self, passphrase: str) -> str:
+    def unlock(self, passphrase: str, failures_before: int = 0) -> str:
         """Open the database again with ``passphrase``; return a problem or "" when open."""
         from alliance_desktop.services.database import WrongPassphrase, open_database
 
@@ -169,7 +169,10 @@ class SecurityController(QObject):
             return str(exc)
         except (StorageError, ServiceError) as exc:
             return str(exc)
-        window.db = db
+
+        from alliance_desktop.ui.unlock import opened_in_window
+
+        window.db = opened_in_window(db, failures_before)
         self.locked_state = None
         window.hide_lock_screen()
         window._database_opened(offer_drafts=False)
