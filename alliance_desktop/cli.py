@@ -34,6 +34,7 @@ _LATEST_DATE = date(2100, 12, 31)
 # Commands that write; after an interruption they say what state the database is in.
 _WRITING_COMMANDS = {
     "init", "demo", "import", "session", "restore", "review", "acknowledge", "encrypt", "passwd",
+    "client",
 }  # fmt: skip
 PASSPHRASE_ENV = "ALLIANCE_PASSPHRASE"
 _NO_PASSPHRASE = (
@@ -237,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_parser(commands, common)
     _add_backup_parsers(commands, common)
     _add_alert_parsers(commands, common)
+    _add_security_parsers(commands, common)
+    return parser
+
+
+def _add_security_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    """encrypt, passwd, audit and client (the record as a whole: export, erase)."""
     commands.add_parser(
         "encrypt",
         parents=[common],
@@ -250,7 +257,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="read the new passphrase from this file (else a prompt, asked twice)",
     )
-    return parser
+    audit = commands.add_parser("audit", help="check or list the audit log")
+    audit_commands = audit.add_subparsers(
+        dest="audit_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    audit_commands.add_parser(
+        "verify", parents=[common], help="check the hash chain (exit 1 if an entry was changed)"
+    )
+    audit_list = audit_commands.add_parser("list", parents=[common], help="list the entries")
+    audit_list.add_argument("--client", metavar="CODE", help="only this client's entries")
+    audit_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    client = commands.add_parser("client", help="one client's whole record: export or erase")
+    client_commands = client.add_subparsers(
+        dest="client_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    client_export = client_commands.add_parser(
+        "export",
+        parents=[common],
+        help="the whole record as JSON plus the progress summary PDF (a subject access request)",
+    )
+    client_export.add_argument("code", metavar="CLIENT_CODE")
+    client_export.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    client_erase = client_commands.add_parser(
+        "erase", parents=[common], help="erase a client and everything recorded about them"
+    )
+    client_erase.add_argument("code", metavar="CLIENT_CODE")
+    client_erase.add_argument(
+        "--yes", action="store_true", help="do not ask (required without a terminal)"
+    )
 
 
 def _add_alert_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -964,6 +998,82 @@ def _cmd_acknowledge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from alliance_desktop.services import audit
+
+    with _opened(args, create=False) as db:
+        if args.audit_command == "verify":
+            check = audit.verify(db)
+            entries = audit.history(db) if check.ok else []
+        else:
+            code = args.client.strip() if args.client else None
+            entries = audit.history(db, code)
+    if args.audit_command == "verify":
+        if not check.ok:
+            print(f"Audit log NOT intact: {check.problem}.")
+            return EXIT_UNHEALTHY
+        span = f", {entries[0].at:%Y-%m-%d} to {entries[-1].at:%Y-%m-%d}" if entries else ""
+        print(f"Audit log intact: {check.entries:,} entries{span}, every hash checks.")
+        return EXIT_OK
+    rows = [
+        {
+            "id": e.entry_id,
+            "at": e.at.isoformat(),
+            "action": e.action,
+            "client": e.client_code,
+            "detail": e.detail,
+        }
+        for e in entries
+    ]
+    if args.json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return EXIT_OK
+    if not rows:
+        print("No audit entries" + (f" for {args.client.strip()}." if args.client else "."))
+    for row in rows:
+        words = audit.ACTION_WORDS[str(row["action"])]
+        when = str(row["at"]).replace("T", " ")
+        print(
+            f"{row['id']:>6}  {when}  {words:<26}  {row['client'] or '-':<12}  "
+            f"{_printable(str(row['detail']))}"
+        )
+    return EXIT_OK
+
+
+def _cmd_client(args: argparse.Namespace) -> int:
+    from alliance_desktop.services import clients as client_service
+    from alliance_desktop.services.sessions import client_for_code
+
+    if args.client_command == "export":
+        from alliance_desktop.reports.client_report import client_report_pdf
+        from alliance_desktop.services.transfer import export_client
+
+        folder = Path(args.out).expanduser().absolute()
+        with _opened(args, create=False) as db:
+            written = export_client(db, args.code, folder, client_report_pdf)
+        print(f"Exported {args.code.strip()}'s whole record to {folder}: " + ", ".join(written))
+        return EXIT_OK
+    with _opened(args, create=False) as db:
+        client_id = client_for_code(db, args.code)
+        until = client_service.backups_hold_until(db, date.today())
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    "erase cannot be undone; add --yes to confirm (there is no terminal to ask on)."
+                )
+            answer = input(f"Erase {args.code.strip()} and everything recorded about them? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing was erased.")
+                return EXIT_OK
+        client_service.delete_client(db, client_id)
+    print(
+        f"Erased {args.code.strip()} from {db.path}. Backups made before today still hold the "
+        f"record until rotation removes them, by {until:%Y-%m-%d} at the latest."
+    )
+    return EXIT_OK
+
+
 _COMMANDS = {
     "backup": _cmd_backup,
     "backups": _cmd_backups,
@@ -981,6 +1091,8 @@ _COMMANDS = {
     "acknowledge": _cmd_acknowledge,
     "encrypt": _cmd_encrypt,
     "passwd": _cmd_passwd,
+    "audit": _cmd_audit,
+    "client": _cmd_client,
 }
 
 

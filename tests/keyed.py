@@ -25,7 +25,7 @@ def open_database(path: Path, **options: Any) -> _database.Database:
     return _database.open_database(path, **options)
 
 
-def test_key(path: Path) -> keys.DatabaseKey:
+def key_for(path: Path) -> keys.DatabaseKey:
     return keys.unlock(Path(path), TEST_PASSPHRASE)
 
 
@@ -36,7 +36,7 @@ def raw_connect(path: Path, **options: Any) -> Any:
     if cipher.is_plain_sqlite(Path(path)):
         return sqlite3.connect(path, **options)
     isolation = options.pop("isolation_level", "")
-    conn = cipher.connect(path, test_key(Path(path)), **options)
+    conn = cipher.connect(path, key_for(Path(path)), **options)
     if isolation != "":
         conn.isolation_level = isolation
     return conn
@@ -53,7 +53,7 @@ def make_backup(database: Path, *args: Any, **options: Any) -> Any:
     """``storage.backup.make_backup`` with the database's key unlocked by the test passphrase."""
     from alliance_desktop.storage import backup
 
-    options.setdefault("key", test_key(database))
+    options.setdefault("key", key_for(database))
     return backup.make_backup(database, *args, **options)
 
 
@@ -63,12 +63,12 @@ def restore_backup(data: bytes, passphrase: str, database: Path, **options: Any)
 
     if "key" not in options:
         present = database.exists() and keys.has_key_file(database)
-        options["key"] = test_key(database) if present else None
+        options["key"] = key_for(database) if present else None
     return backup.restore_backup(data, passphrase, database, **options)
 
 
 def copy_aside(path: Path, label: str) -> Path:
-    return _database.copy_aside(path, label, test_key(path))
+    return _database.copy_aside(path, label, key_for(path))
 
 
 def encrypted_copy(source: Path, target: Path) -> Path:

@@ -233,11 +233,30 @@ def discharge_client(db: Database, client_id: int, on: date) -> Change:
 
 
 def delete_client(db: Database, client_id: int) -> Change:
-    """Delete a client and everything recorded about them. Cannot be undone."""
+    """Erase a client and everything recorded about them. Cannot be undone.
+
+    The database overwrites what it frees (``secure_delete``), and the write-ahead log is
+    folded into the file and emptied afterwards, so the record is in no database file.
+    Backups made before still hold it (``backups_hold_until`` says how long).
+    """
     fields = _require_client(db, client_id)
     repository.delete_client(db, client_id)
-    audit.record(db, "client_deleted", client_code=fields.code)
+    audit.record(db, "client_erased", client_code=fields.code)
+    db.checkpoint()
     return Change("client_deleted", client_id)
+
+
+def backups_hold_until(db: Database, today: date) -> date:
+    """The last day a backup made today may still exist, by the rotation settings (the
+    newest backup of each of the last N days, weeks and months is kept)."""
+    from alliance_desktop.services.settings import load_backup_settings
+
+    keep = load_backup_settings(db)
+    by_days = today + timedelta(days=keep.keep_daily)
+    by_weeks = today + timedelta(weeks=keep.keep_weekly)
+    month = today.month - 1 + keep.keep_monthly
+    by_months = date(today.year + month // 12, month % 12 + 1, min(today.day, 28))
+    return max(by_days, by_weeks, by_months)
 
 
 def client_record(db: Database, client_id: int) -> ClientRecord:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -746,3 +746,41 @@ def import_contents(db: Database, contents: ExportContents) -> int:
     repository.import_everything(db, clients, summaries, _portable_settings(contents.settings))
     audit.record(db, "import", detail=f"{len(clients)} clients")
     return len(clients)
+
+
+def export_client(
+    db: Database, code: str, target: Path, render_summary: Callable[[Any], bytes]
+) -> list[str]:
+    """One client's whole record for a subject-access request; return the files written.
+
+    Into the new (or empty) folder ``target``: ``<CODE>.json``, the record in the export
+    format (it imports like a whole export), and ``<CODE>-progress-summary.pdf`` from intake
+    to today, drawn by ``render_summary`` (``reports.client_report.client_report_pdf``;
+    services never import reports). The folder appears whole or not at all.
+    """
+    from alliance_desktop.services.reports import client_report_data
+    from alliance_desktop.services.sessions import client_for_code
+
+    client_id = client_for_code(db, code)
+    tree = repository.load_client_tree(db, client_id)
+    if tree is None:
+        raise InvalidInput(f"{code.strip()} no longer exists; it may have been deleted.")
+    document = {
+        "format": EXPORT_FORMAT,
+        "format_version": EXPORT_FORMAT_VERSION,
+        "app_version": __version__,
+        "schema_revision": HEAD_REVISION,
+        "exported_at": _iso(datetime.now().replace(microsecond=0)),
+        "settings": {},
+        "clients": [client_to_json(tree)],
+    }
+    pdf = render_summary(client_report_data(db, tree.code))
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in tree.code)
+    names = [f"{safe}.json", f"{safe}-progress-summary.pdf"]
+    with atomic_folder(target) as folder:
+        with (folder / names[0]).open("w", encoding="utf-8") as handle:
+            json.dump(document, handle, ensure_ascii=False, indent=1)
+            handle.write("\n")
+        (folder / names[1]).write_bytes(pdf)
+    audit.record(db, "client_exported", client_code=tree.code, detail=f"to {target.name}")
+    return names

@@ -191,6 +191,9 @@ def _build_engine(path: Path, keyring: Keyring, *, foreign_keys: bool) -> Engine
             cursor.execute("PRAGMA journal_mode = WAL")
             # FULL: a committed session survives a power cut, not only a crash.
             cursor.execute("PRAGMA synchronous = FULL")
+            # Deleted content is overwritten, not left in free pages (an erased client's
+            # notes must not linger inside the file, even encrypted).
+            cursor.execute("PRAGMA secure_delete = ON")
         finally:
             cursor.close()
 

@@ -322,15 +322,24 @@ class DateDialog(QDialog):
         return from_qdate(self.date.date())
 
 
-def confirm_delete(parent: QWidget | None, code: str, name: str, sessions: int) -> bool:
-    """Ask before deleting a client; Cancel is the default and Escape cancels."""
+def confirm_delete(
+    parent: QWidget | None, code: str, name: str, sessions: int, backups_until: date | None = None
+) -> bool:
+    """Ask before erasing a client; Cancel is the default and Escape cancels."""
     recorded = f" and all {sessions} recorded sessions" if sessions else ""
+    kept = (
+        f" Backups made before today still hold the record until rotation removes them, by "
+        f"{backups_until:%Y-%m-%d} at the latest with your backup settings."
+        if backups_until
+        else ""
+    )
     return confirm_destructive(
         parent,
         "confirmDeleteBox",
         "Delete client",
         f"Delete {code} {name}{recorded}?",
-        "This cannot be undone. To keep the record but close the case, use Discharge instead.",
+        "The record is erased from this computer and cannot be undone. To keep the record "
+        "but close the case, use Discharge instead." + kept,
     )
 
 

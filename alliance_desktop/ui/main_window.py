@@ -180,6 +180,16 @@ class MainWindow(QMainWindow):
             self.delete_selected_client,
             [QKeySequence("Ctrl+Shift+Delete")],
         )
+        self.access_history_action = self._action(
+            "Access &history…",
+            "accessHistoryAction",
+            lambda: self._with_selected(self.security.access_history),
+        )
+        self.export_client_action = self._action(
+            "E&xport whole record…",
+            "exportClientAction",
+            lambda: self._with_selected(self.security.export_client),
+        )
         self.review_risk_action = self._action(
             "Record risk re&view…", "reviewRiskAction", self.review_risk_for_selected
         )
@@ -271,6 +281,8 @@ class MainWindow(QMainWindow):
         for action in (self.new_client_action, self.edit_client_action, self.new_goal_action):
             client_menu.addAction(action)
         client_menu.addAction(self.review_risk_action)
+        client_menu.addAction(self.access_history_action)
+        client_menu.addAction(self.export_client_action)
         client_menu.addSeparator()
         client_menu.addAction(self.discharge_action)
         client_menu.addAction(self.delete_action)
@@ -618,6 +630,13 @@ class MainWindow(QMainWindow):
                 self.events.dataChanged.emit(change)
                 return
 
+    def _with_selected(self, action: Any) -> None:
+        client_id = self.selected_client()
+        if client_id is None:
+            self._complain("Choose a client in the list first.")
+            return
+        action(client_id)
+
     def delete_selected_client(self) -> None:
         client_id = self.selected_client()
         if client_id is not None:
@@ -628,7 +647,8 @@ class MainWindow(QMainWindow):
             record = client_service.client_record(self.db, client_id)
             f = record.fields
             name = f"{f.given_name} {f.family_name}".strip()
-            if not confirm_delete(self, f.code, name, len(record.sessions)):
+            until = client_service.backups_hold_until(self.db, date.today())
+            if not confirm_delete(self, f.code, name, len(record.sessions), until):
                 return
             for editor in list(self.editors):  # their sessions go with the client
                 if editor.context.client_id == client_id:

@@ -195,3 +195,39 @@ class RecoverySheetDialog(_CheckedDialog):
 
     def problem(self) -> str:
         return "" if self.passphrase.text() else "Type your passphrase to confirm it is you."
+
+
+class AccessHistoryDialog(QDialog):
+    """A client's lines of the audit log: when their record was opened, changed, printed."""
+
+    def __init__(self, parent: QWidget | None, code: str, rows: list[tuple[str, str, str]]):
+        from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
+
+        super().__init__(parent)
+        self.setObjectName("accessHistoryDialog")
+        self.setWindowTitle(f"Access history — {code}")
+        self.resize(640, 420)
+        intro = QLabel(
+            f"Everything done with {code}'s record, from the app's audit log (which cannot be "
+            "changed without it showing: File → … or 'alliance-desktop audit verify').",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.table = QTableWidget(len(rows), 3, self)
+        self.table.setObjectName("accessHistoryTable")
+        self.table.setHorizontalHeaderLabels(["When", "What", "Detail"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        from PySide6.QtWidgets import QTableWidgetItem
+
+        for row, values in enumerate(rows):
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)

@@ -144,3 +144,34 @@ def test_a_canary_note_reaches_no_file_the_app_writes(
     except sqlite3.DatabaseError:
         readable = False
     assert not readable
+
+
+def test_audit_verify_list_and_a_tampered_log(demo_db_path: Path, tmp_path: Path) -> None:
+    code = json.loads(run("--db", str(demo_db_path), "clients", "--json").stdout)[0]["code"]
+    out = tmp_path / "sar"
+    exported = run("--db", str(demo_db_path), "client", "export", code, "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert sorted(p.suffix for p in out.iterdir()) == [".json", ".pdf"]
+    listed = run("--db", str(demo_db_path), "audit", "list", "--client", code, "--json")
+    actions = [row["action"] for row in json.loads(listed.stdout)]
+    assert actions == ["report", "client_exported"]
+    intact = run("--db", str(demo_db_path), "audit", "verify")
+    assert intact.returncode == 0 and "intact: 2 entries" in intact.stdout
+    from tests.keyed import raw_connect
+
+    conn = raw_connect(demo_db_path)
+    conn.execute("UPDATE audit_log SET client_code = 'SOMEONE-ELSE' WHERE id = 1")
+    conn.commit()
+    conn.close()
+    broken = run("--db", str(demo_db_path), "audit", "verify")
+    assert broken.returncode == 1 and "entry 1 (report) was changed" in broken.stdout
+
+
+def test_client_erase_asks_first_and_says_how_long_backups_hold_it(demo_db_path: Path) -> None:
+    code = json.loads(run("--db", str(demo_db_path), "clients", "--json").stdout)[0]["code"]
+    refused = run("--db", str(demo_db_path), "client", "erase", code)
+    assert_one_line_error(refused, "--yes")
+    erased = run("--db", str(demo_db_path), "client", "erase", code, "--yes")
+    assert erased.returncode == 0 and "Backups made before today still hold" in erased.stdout
+    gone = run("--db", str(demo_db_path), "session", "list", code)
+    assert_one_line_error(gone, "no client with the code")

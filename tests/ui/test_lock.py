@@ -180,3 +180,36 @@ def test_changing_the_passphrase_in_the_window(qtbot: QtBot, demo_window: MainWi
     assert demo_window.db.passphrase == "river stone lantern moss"
     assert "Passphrase changed" in demo_window.statusBar().currentMessage()
     assert unsaved_drafts(demo_window.db) == []
+
+
+def test_access_history_export_and_the_erase_warning_in_the_window(
+    qtbot: QtBot, demo_window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    window = demo_window
+    row = repository.list_client_rows(window.db)[1]
+    window.reveal_client(row.client_id)
+    qtbot.waitUntil(lambda: window.detail.record is not None)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args: str(tmp_path))
+    window.export_client_action.trigger()
+    (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith(row.code)]
+    assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".pdf"]
+    dialog = window.security.access_history(row.client_id)
+    assert dialog is not None
+    table = dialog.table  # type: ignore[attr-defined]
+    shown = [table.item(r, 1).text() for r in range(table.rowCount())]
+    assert shown[:2] == ["Client's record exported", "Report made"]  # newest first
+    assert "Record opened" in shown
+    dialog.close()
+    texts: list[str] = []
+
+    def cancel(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        texts.append(box.text() + " " + box.informativeText())
+        box.reject()
+
+    handle_modals([cancel])
+    window.delete_client(row.client_id)
+    assert "Backups made before today still hold the record" in texts[0]
+    assert repository.get_client_fields(window.db, row.client_id) is not None  # cancelled

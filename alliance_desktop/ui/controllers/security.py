@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from alliance_desktop import APP_NAME
@@ -201,6 +201,58 @@ class SecurityController(QObject):
             if draft is None and kept.session_id is None:
                 continue  # a new session with nothing typed: nothing to bring back
             window._open_editor(kept.client_id, kept.session_id, draft)
+
+    # -- a client's record as a whole: access history, export -----------------------------
+
+    def access_history(self, client_id: int) -> QDialog | None:
+        """Show the audit log's lines about one client (newest first)."""
+        from alliance_desktop.services import audit
+        from alliance_desktop.ui.security_dialogs import AccessHistoryDialog
+
+        window = self._window
+        try:
+            code = audit.client_code_of(window.db, client_id)
+            entries = audit.history(window.db, code) if code else []
+        except (StorageError, ServiceError) as exc:
+            window._complain(str(exc))
+            return None
+        rows = [
+            (f"{e.at:%Y-%m-%d %H:%M}", audit.ACTION_WORDS.get(e.action, e.action), e.detail)
+            for e in reversed(entries)
+        ]
+        dialog = AccessHistoryDialog(window, code or "", rows)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def export_client(self, client_id: int) -> Path | None:
+        """A subject-access request: the whole record as JSON plus the progress summary PDF,
+        into a new folder the therapist names."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from alliance_desktop.reports.client_report import client_report_pdf
+        from alliance_desktop.services import audit
+        from alliance_desktop.services.transfer import export_client
+
+        window = self._window
+        code = audit.client_code_of(window.db, client_id)
+        if code is None:
+            return None
+        parent = QFileDialog.getExistingDirectory(
+            window, f"Export {code}'s record into a new folder inside…", str(Path.home())
+        )
+        if not parent:
+            return None
+        target = Path(parent) / f"{code} record {self.today():%Y-%m-%d}"
+        try:
+            written = export_client(window.db, code, target, client_report_pdf)
+        except (StorageError, ServiceError) as exc:
+            window._complain(str(exc))
+            return None
+        window.statusBar().showMessage(
+            f"Exported {code}'s whole record to {target}: {', '.join(written)}.", 15000
+        )
+        return target
 
     # -- passphrase and recovery sheet ---------------------------------------------------
 
