@@ -227,6 +227,7 @@ def main() -> None:
     from benchmarks.alerts import measure as measure_alerts
     from benchmarks.charts import measure as measure_charts
     from benchmarks.editor import measure as measure_editor
+    from benchmarks.encryption import measure as measure_encryption
     from benchmarks.reports import measure as measure_reports
 
     rows += measure_editor()
@@ -234,6 +235,7 @@ def main() -> None:
     rows += measure_reports()
     rows += backup_rows
     rows += measure_alerts()
+    rows += measure_encryption()
     print_table(rows)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

@@ -8,7 +8,8 @@ twentieth, leaving ``app``, ``db`` and ``client_id`` defined.
 
 SESSIONS = 500
 
-SETUP = """
+SETUP = (
+    """
 import json, os, statistics, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["ALLIANCE_HOME"] = {home!r}
@@ -28,6 +29,8 @@ from alliance_desktop.storage.records import (
 app = QApplication([])
 app.setStyle("Fusion")
 db = open_database(Path({path!r}), passphrase=PASSPHRASE)
+"""
+    + """
 first = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(
     weeks={sessions} + 1
 )
@@ -52,6 +55,10 @@ for n in range(1, {sessions} + 1):
     client.sessions.append(session)
 repository.insert_client_trees(db, [client])
 refresh_summaries(db)
-client_id = repository.list_client_rows(db)[0].client_id
+client_id = next(r.client_id for r in repository.list_client_rows(db) if r.code == "B-500")
 
 """
+)
+#: Only the part that stores the 500-session client in an open ``db`` (no Qt): it needs
+#: ``sessions`` and the imports at the top of ``SETUP``.
+BUILD_CLIENT = SETUP[SETUP.index("\nfirst = datetime.now()") :]
