@@ -586,7 +586,6 @@ def _cmd_encrypt(args: argparse.Namespace) -> int:
 
 
 def _cmd_passwd(args: argparse.Namespace) -> int:
-    from alliance_desktop.storage import keys
 
     with _opened(args, create=False) as db:
         if args.new_passphrase_file:
@@ -602,7 +601,9 @@ def _cmd_passwd(args: argparse.Namespace) -> int:
                 "passwd needs the new passphrase, and there is no terminal to ask on: give "
                 "--new-passphrase-file FILE."
             )
-        keys.change_passphrase(db.path, db.key, new)
+        from alliance_desktop.services.security import set_passphrase
+
+        set_passphrase(db, new)
     print(
         f"Changed the passphrase of {db.path}. Backups made before keep the passphrase they "
         "were made with."
@@ -1119,7 +1120,11 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command is None:
         from alliance_desktop.app import run_gui
 
-        passphrase = _read_secret_file(args.passphrase_file) if args.passphrase_file else None
+        try:
+            passphrase = _read_secret_file(args.passphrase_file) if args.passphrase_file else None
+        except UsageError as exc:
+            print(f"alliance-desktop: {exc}", file=sys.stderr)
+            return EXIT_USER_ERROR
         return run_gui(paths.database_path(args.db), passphrase=passphrase)
     log_file = diagnostics.setup_logging()
     try:

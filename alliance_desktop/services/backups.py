@@ -237,6 +237,18 @@ def verify_backup(path: Path, passphrase: str) -> BackupHeader:
     return verify_bytes(_read(path), passphrase, path.name)
 
 
+def _set_aside_unreadable(database: Path) -> Path:
+    """Rename a database that cannot be unlocked (and its journals and key file) aside."""
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    kept = database.with_name(f"{database.name}.before-restore-{stamp}.unreadable")
+    for suffix in ("-wal", "-shm", keys.KEYS_SUFFIX, ""):
+        source = database.with_name(database.name + suffix)
+        if source.exists():
+            os.replace(source, kept.with_name(kept.name + suffix))
+    fsync_dir(database.parent)
+    return kept
+
+
 def restore_from(
     path: Path, passphrase: str, database: Path, *, key: DatabaseKey | None = None
 ) -> tuple[BackupHeader, Path | None]:
@@ -262,6 +274,18 @@ def restore_from(
         else:
             try:
                 key = keys.unlock(database, passphrase)
+            except keys.KeyFileProblem:
+                # Its key file is missing or damaged: the database cannot be opened, and the
+                # backup is the way back. Keep the file (and what is beside it) as it is.
+                verify_bytes(data, passphrase, path.name)
+                unreadable = _set_aside_unreadable(database)
+                header, _ = restore_backup(data, passphrase, database, key=None, name=path.name)
+                restored = open_database(database, passphrase=passphrase)
+                try:
+                    audit.record(restored, "restore", detail=f"from {path.name}")
+                finally:
+                    restored.close()
+                return header, unreadable
             except keys.WrongPassphrase:
                 verify_bytes(data, passphrase, path.name)  # the backup's own refusal first
                 raise BackupError(

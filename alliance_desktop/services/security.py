@@ -14,7 +14,7 @@ from alliance_desktop.services import audit
 from alliance_desktop.services.passphrases import passphrase_problem
 from alliance_desktop.services.settings import load_practice
 from alliance_desktop.storage import keys
-from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.database import Database, share_key_file
 from alliance_desktop.storage.keys import DatabaseKey, WrongPassphrase
 
 __all__ = [
@@ -48,7 +48,14 @@ def change_passphrase(db: Database, current: str, new_passphrase: str) -> None:
     if not matches:
         raise WrongPassphrase("That is not the current passphrase; nothing was changed.")
     _check_new(new_passphrase)
+    set_passphrase(db, new_passphrase)
+
+
+def set_passphrase(db: Database, new_passphrase: str) -> None:
+    """Replace the passphrase of an unlocked database (and of the copies kept beside it)."""
+    _check_new(new_passphrase)
     keys.change_passphrase(db.path, db.key, new_passphrase)
+    share_key_file(db.path, db.key)
     db.passphrase = new_passphrase
     audit.record(db, "passphrase_changed")
 
@@ -62,6 +69,7 @@ def reset_passphrase(database: Path, recovery_code: str, new_passphrase: str) ->
     key = keys.unlock_with_recovery(database, recovery_code)
     _check_new(new_passphrase)
     keys.change_passphrase(database, key, new_passphrase)
+    share_key_file(database, key)
     return key
 
 
@@ -78,6 +86,7 @@ def new_recovery_code() -> str:
 def commit_recovery_code(db: Database, code: str) -> None:
     """Store ``code`` once its sheet is printed or saved: the earlier sheet stops working."""
     keys.set_recovery_code(db.path, db.key, code)
+    share_key_file(db.path, db.key)
     audit.record(db, "recovery_sheet")
 
 

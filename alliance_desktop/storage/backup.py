@@ -831,6 +831,7 @@ def restore_backup(
         finally:
             memory.close()
         if key is None:
+            keys.set_aside(database)  # a key file without its database: never overwritten
             keys.create_key_file(database, passphrase, key=new_key)
         kept = _keep_current(database, copy_aside, key) if exists and key else None
         for journal in ("-wal", "-shm"):  # empty after the checkpoint; stale beside the new file

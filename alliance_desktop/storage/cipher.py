@@ -74,7 +74,8 @@ def _objects(conn: Any, schema: str = "main") -> list[tuple[str, str, str, str]]
     """(type, name, sql, table it belongs to) of every object, in creation order."""
     rows = conn.execute(
         f"SELECT type, name, sql, tbl_name FROM {schema}.sqlite_master "
-        "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        # SQLite's own objects; substr, not LIKE (which ignores case and reads _ as any).
+        "WHERE sql IS NOT NULL AND substr(name, 1, 7) != 'sqlite_' ORDER BY rowid"
     ).fetchall()
     return [(str(kind), str(name), str(sql), str(table)) for kind, name, sql, table in rows]
 
@@ -110,8 +111,24 @@ def copy_database(
     for kind, _name, sql, _table in objects:
         if kind != "table":
             target.execute(sql)
-    version = int(source.execute("PRAGMA user_version").fetchone()[0])
-    target.execute(f"PRAGMA user_version = {version}")
+    if only is None or "sqlite_sequence" in only:
+        _copy_sequences(source, target, wanted)
+    for pragma in ("user_version", "application_id"):
+        value = int(source.execute(f"PRAGMA {pragma}").fetchone()[0])
+        target.execute(f"PRAGMA {pragma} = {value}")
+
+
+def _copy_sequences(source: Any, target: Any, wanted: Any) -> None:
+    """AUTOINCREMENT high-water marks (a copied table must not reuse a deleted id)."""
+    has = source.execute(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'"
+    ).fetchone()[0]
+    if not has:
+        return
+    for name, seq in source.execute("SELECT name, seq FROM sqlite_sequence").fetchall():
+        if wanted(str(name)):
+            target.execute("DELETE FROM sqlite_sequence WHERE name = ?", (name,))
+            target.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq))
 
 
 #: Tables that record use rather than content: a backup that differs from the last one

@@ -441,7 +441,7 @@ def open_database(
     if is_new:
         if passphrase is None:
             raise ValueError("a new database needs a passphrase for its key file")
-        _set_aside_orphan_key_file(path)
+        keys.set_aside(path)
         key = keys.create_key_file(path, passphrase, key=key)
     elif key is None:
         assert passphrase is not None
@@ -492,33 +492,54 @@ def open_database(
     return db
 
 
-def _set_aside_orphan_key_file(path: Path) -> None:
-    """Rename a key file left where a new database is about to be made (never delete it:
-    the database it unlocks may have been moved, and is unreadable without it)."""
-    old = keys.keys_path(path)
-    if old.exists():
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-        old.rename(old.with_name(f"{old.name}.orphaned-{stamp}"))
-
-
 def encrypt_database(path: Path, passphrase: str) -> DatabaseKey:
     """Encrypt the plain database at ``path`` in place (see ``cipher.encrypt_in_place``).
 
-    Copies that earlier versions kept beside it (``<name>.*.bak``, before a migration or a
-    restore) are plain too; each is encrypted under the same key with its own key file, so
-    no readable copy of the records stays behind.
+    Copies that earlier versions kept beside it (``<name>.*.bak`` before a migration or a
+    restore) are plain too; each is encrypted first, under the same key with its own key
+    file, so a kill between the two never leaves a plain copy behind an encrypted database.
+    A damaged plain copy (``*.damaged``) cannot be re-encrypted; it is named in the log and
+    the returned warning list is reported by the callers.
     """
     path = Path(path).absolute()
     if not cipher.is_plain_sqlite(path):
         raise StorageError(f"{path} is not a plain SQLite database; nothing to encrypt.")
-    key = cipher.encrypt_in_place(path, passphrase)
-    for kept in sorted(path.parent.glob(f"{path.name}.*.bak")):
-        if cipher.is_plain_sqlite(kept):
+    keys.check_new_passphrase(passphrase)
+    key = DatabaseKey.generate()
+    for kept in plain_copies(path):
+        try:
+            cipher.encrypt_in_place(kept, passphrase, key=key)
+        except StorageError as exc:  # a damaged old copy: say so, keep going
+            log.warning("kept copy %s not encrypted: %s", kept, exc)
+    keys.set_aside(path)
+    return cipher.encrypt_in_place(path, passphrase, key=key)
+
+
+def plain_copies(path: Path) -> list[Path]:
+    """Readable (plain SQLite) copies beside ``path`` that earlier versions kept."""
+    found = [*path.parent.glob(f"{path.name}.*.bak"), *path.parent.glob(f"{path.name}.*.damaged")]
+    return sorted(p for p in found if p.is_file() and cipher.is_plain_sqlite(p))
+
+
+def share_key_file(path: Path, key: DatabaseKey) -> list[Path]:
+    """Give every kept copy encrypted under the same key the database's current key file,
+    so a changed passphrase or a new recovery sheet also stops the old ones opening them."""
+    updated = []
+    for copy in sorted(path.parent.glob(f"{path.name}.*{keys.KEYS_SUFFIX}")):
+        copy_db = copy.with_name(copy.name.removesuffix(keys.KEYS_SUFFIX))
+        if not copy_db.is_file() or copy_db == path:
+            continue
+        try:
+            conn = cipher.connect(copy_db, key)
             try:
-                cipher.encrypt_in_place(kept, passphrase, key=key)
-            except StorageError as exc:  # a damaged old copy: say so, keep going
-                log.warning("kept copy %s not encrypted: %s", kept, exc)
-    return key
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                conn.close()
+        except cipher.DatabaseError:
+            continue  # another key (or damaged): not ours to touch
+        keys.copy_key_file(path, copy_db)
+        updated.append(copy)
+    return updated
 
 
 def _peek(path: Path, key: DatabaseKey) -> tuple[str | None, bool]:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from argon2.exceptions import HashingError
+
 from alliance_desktop.storage.errors import StorageError
 from alliance_desktop.storage.files import fsync_dir
 
@@ -208,17 +210,41 @@ def _write(database: Path, slots: dict[str, Any]) -> None:
     path = keys_path(database)
     document = {"format": _FORMAT, "version": _VERSION, "cipher": "sqlcipher4", "slots": slots}
     partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(document, handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        fsync_dir(path.parent)
+    except OSError as exc:
+        raise KeyFileProblem(
+            f"The key file {path} could not be written ({exc.strerror or exc}); nothing was "
+            "changed. Free some space or check the folder is writable, then try again."
+        ) from None
+
+
+def set_aside(database: Path) -> Path | None:
+    """Rename a key file left where a new one is about to be written; never delete it (the
+    database it unlocks may have been moved, and is unreadable without it)."""
+    from datetime import datetime
+
+    old = keys_path(database)
+    if not old.exists():
+        return None
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    kept = old.with_name(f"{old.name}.orphaned-{stamp}")
+    serial = 1
+    while kept.exists():
+        serial += 1
+        kept = old.with_name(f"{old.name}.orphaned-{stamp}-{serial}")
+    old.rename(kept)
+    return kept
 
 
 def has_key_file(database: Path) -> bool:
@@ -274,8 +300,10 @@ def _unlock_slot(
     document = document or _read(database)
     entry = document["slots"].get(slot)
     try:
-        key = _unwrap(slot, entry, secret) if isinstance(entry, dict) else None
-    except (KeyError, TypeError, ValueError, binascii.Error):
+        if not isinstance(entry, dict):
+            raise ValueError("no such slot")
+        key = _unwrap(slot, entry, secret)
+    except (KeyError, TypeError, ValueError, binascii.Error, HashingError):
         raise KeyFileProblem(
             f"The key file {keys_path(database).name} is damaged, so {database.name} cannot "
             "be unlocked. Restore your latest backup."

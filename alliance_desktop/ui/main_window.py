@@ -467,6 +467,8 @@ class MainWindow(QMainWindow):
         ``select`` is selected afterwards if the filters show it; with ``reveal`` (a new
         client) the filters are cleared when they would hide it.
         """
+        if self.security.is_locked:
+            return  # nothing is loaded behind the lock screen; unlocking reloads
         if select is not None:
             self._pending_select = (select, reveal)
         if self._loading:
@@ -481,6 +483,9 @@ class MainWindow(QMainWindow):
     def _clients_loaded(self, loaded: tuple[list[ClientListRow], Dashboard]) -> None:
         rows, dashboard = loaded
         self._loading = False
+        if self.security.is_locked:  # finished after the lock: show nothing of it
+            self._reload_again = False
+            return
         if self._reload_again:
             self._reload_again = False
             self.reload_clients()
@@ -500,6 +505,8 @@ class MainWindow(QMainWindow):
 
     def _load_failed(self, exc: BaseException) -> None:
         self._loading = False
+        if self.security.is_locked:
+            return
         self.statusBar().clearMessage()
         self._report(exc)
 
@@ -1039,6 +1046,8 @@ class MainWindow(QMainWindow):
 
     def update_backup_status(self, now: datetime | None = None) -> None:
         """Say in the status bar how old the last backup is; warn after the set days."""
+        if self.security.is_locked:
+            return  # the hourly clock ticks on behind the lock screen; the database is closed
         last = backup_service.last_backup(self.db.path)
         limit = settings_service.load_backup_settings(self.db).remind_after_days
         if last is None:

@@ -302,7 +302,10 @@ def open_unlocked(
             return opened_in_window(open_database(database, passphrase=passphrase, create=True), 0)
         except WrongPassphrase:
             pass  # the scripted passphrase is wrong: ask, as if none were given
-    if not database.exists() or database.stat().st_size == 0 or is_plain_database(database):
+    if database.exists() and database.stat().st_size == 0:
+        # An empty file where the database should be is damage, not a first start.
+        open_database(database, passphrase="not used here", create=False)  # raises: says so
+    if not database.exists() or is_plain_database(database):
         encrypting = database.exists() and is_plain_database(database)
         dialog = NewPassphraseDialog(parent, database, encrypting=encrypting)
         while dialog.exec() == QDialog.DialogCode.Accepted:

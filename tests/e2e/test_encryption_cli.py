@@ -175,3 +175,19 @@ def test_client_erase_asks_first_and_says_how_long_backups_hold_it(demo_db_path:
     assert erased.returncode == 0 and "Backups made before today still hold" in erased.stdout
     gone = run("--db", str(demo_db_path), "session", "list", code)
     assert_one_line_error(gone, "no client with the code")
+
+
+def test_a_database_whose_key_file_is_lost_is_restored_from_a_backup(
+    demo_db_path: Path, tmp_path: Path
+) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    assert run("--db", str(demo_db_path), "backup", "--to", str(stick)).returncode == 0
+    (backup,) = stick.glob("*.allbak")
+    keys.keys_path(demo_db_path).unlink()
+    refused = run("--db", str(demo_db_path), "clients")
+    assert_one_line_error(refused, "key file demo.db.keys is missing")
+    restored = run("--db", str(demo_db_path), "restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert ".unreadable" in restored.stdout  # the unopenable file is kept, not deleted
+    assert run("--db", str(demo_db_path), "clients").returncode == 0

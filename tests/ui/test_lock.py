@@ -213,3 +213,24 @@ def test_access_history_export_and_the_erase_warning_in_the_window(
     window.delete_client(row.client_id)
     assert "Backups made before today still hold the record" in texts[0]
     assert repository.get_client_fields(window.db, row.client_id) is not None  # cancelled
+
+
+def test_nothing_reaches_the_closed_database_behind_the_lock(
+    qtbot: QtBot, demo_window: MainWindow
+) -> None:
+    window = demo_window
+    window.reload_clients()  # a load in flight when the lock comes
+    window.lock()
+    qtbot.wait(200)  # the load finishes behind the lock screen
+    from alliance_desktop.ui.background import wait_for_background_work
+
+    wait_for_background_work()
+    qtbot.wait(50)
+    assert window.client_list.model.total_count() == 0
+    window.update_backup_status()  # the hourly clock: no error while locked
+    window.reload_clients()
+    assert not window._loading
+    assert window.database_status.text() == "Locked"
+    window.lock_screen.passphrase.setText(TEST_PASSPHRASE)
+    window.lock_screen.unlock_button.click()
+    qtbot.waitUntil(lambda: window.client_list.model.total_count() == 40)

@@ -163,3 +163,13 @@ def test_the_unlock_screen_opens_the_window(
         assert repository.count_clients(db) == 40
     finally:
         db.close()
+
+
+def test_an_empty_database_file_is_damage_not_a_first_start(qtbot: QtBot, tmp_path: Path) -> None:
+    from alliance_desktop.services.database import StorageError
+
+    path = tmp_path / "practice.db"
+    path.touch()
+    with pytest.raises(StorageError, match=r"empty \(0 bytes\)"):
+        unlock.open_unlocked(path, _settings(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["practice.db"]

@@ -121,6 +121,14 @@ class SecurityController(QObject):
         window = self._window
         if self.locked_state is not None:
             return True
+        if window._backup_running or window._restore_running:
+            # The database is in use until they finish; the idle lock tries again later.
+            window.statusBar().showMessage(
+                "Not locked yet: a backup or restore is running. It locks when that is done.",
+                10000,
+            )
+            self.idle_timer.start()  # the idle lock tries again after another idle spell
+            return False
         kept: list[_OpenEditor] = []
         for editor in list(window.editors):
             if not editor.keep_draft_for_lock():

@@ -232,3 +232,55 @@ def test_a_session_saved_in_the_encrypted_database_reads_back(new_db: Database) 
     assert tree is not None and tree.sessions[0].notes == "Zoë said: عائشة 🙂"
     assert tree.sessions[0].attendance is Attendance.ATTENDED
     assert session_service.session_to_json(tree.sessions[0])["notes"] == "Zoë said: عائشة 🙂"
+
+
+def test_a_new_passphrase_also_locks_the_old_one_out_of_kept_copies(demo_db_path: Path) -> None:
+    from alliance_desktop.services.security import set_passphrase
+    from tests.keyed import copy_aside
+
+    kept = copy_aside(demo_db_path, "before-migration-test")
+    db = open_database(demo_db_path)
+    try:
+        set_passphrase(db, "a brand new passphrase")
+    finally:
+        db.close()
+    for path in (demo_db_path, kept):
+        with pytest.raises(WrongPassphrase):
+            keys.unlock(path, TEST_PASSPHRASE)
+        assert keys.unlock(path, "a brand new passphrase")
+
+
+def test_a_restore_where_the_database_is_missing_keeps_a_lone_key_file(
+    demo_db_path: Path, tmp_path: Path
+) -> None:
+    from alliance_desktop.storage.backup import KdfParams
+    from tests.keyed import make_backup
+
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    made = make_backup(
+        demo_db_path, stick, TEST_PASSPHRASE, app_version="t", kdf=KdfParams(1, 8192, 1)
+    )
+    lone = keys.keys_path(demo_db_path).read_bytes()
+    demo_db_path.rename(tmp_path / "moved-away.db")  # the database moved; its key file did not
+    from alliance_desktop.services.backups import restore_from
+
+    restore_from(made.path, TEST_PASSPHRASE, demo_db_path)
+    (orphan,) = tmp_path.glob("demo.db.keys.orphaned-*")
+    assert orphan.read_bytes() == lone  # set aside, never overwritten
+
+
+def test_copy_database_keeps_unusual_tables_and_autoincrement(tmp_path: Path) -> None:
+    source = sqlite3.connect(":memory:")
+    source.executescript(
+        "CREATE TABLE SQLiteNotes (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT);"
+        "INSERT INTO SQLiteNotes (text) VALUES ('a'), ('b'), ('c');"
+        "DELETE FROM SQLiteNotes WHERE id = 3;"
+        "PRAGMA application_id = 1234;"
+    )
+    target = sqlite3.connect(":memory:", isolation_level=None)
+    cipher.copy_database(source, target)
+    assert target.execute("SELECT text FROM SQLiteNotes ORDER BY id").fetchall() == [("a",), ("b",)]
+    target.execute("INSERT INTO SQLiteNotes (text) VALUES ('d')")
+    assert target.execute("SELECT max(id) FROM SQLiteNotes").fetchone()[0] == 4  # not 3 again
+    assert target.execute("PRAGMA application_id").fetchone()[0] == 1234
