@@ -275,3 +275,24 @@ def test_a_database_another_program_has_open_is_refused_not_taken_for_damage(
         holder.wait()
         if holder.stdout is not None:
             holder.stdout.close()
+
+
+def test_a_backup_made_before_encryption_restores(demo_db_path: Path, tmp_path: Path) -> None:
+    """A backup written by the last version without encryption (commit 5f0faaf, from the
+    schema 0003 fixture, passphrase "correct horse battery") restores into a new place and
+    over an encrypted database, which keeps its passphrase."""
+    from alliance_desktop.services.backups import restore_from
+
+    old = FIXTURES / "backup_made_before_encryption.allbak"
+    fresh = tmp_path / "laptop" / "practice.db"
+    fresh.parent.mkdir()
+    header, kept = restore_from(old, TEST_PASSPHRASE, fresh)
+    assert kept is None and header.clients == 5 and header.schema_version == "0003_risk_reviews"
+    assert len(_client_codes(fresh)) == 5
+    header, kept = restore_from(old, TEST_PASSPHRASE, demo_db_path)
+    assert kept is not None and len(_client_codes(demo_db_path)) == 5
+    db = open_database(demo_db_path)  # the database's own passphrase still opens it
+    try:
+        assert db.health().healthy and db.health().schema_revision == HEAD_REVISION
+    finally:
+        db.close()
