@@ -362,7 +362,8 @@ class MainWindow(QMainWindow):
         page = QWidget(self)
         page.setObjectName("firstRunPage")
         text = QLabel(
-            WELCOME_TEXT + "<p>Start by adding your first client, or look around with a demo "
+            WELCOME_TEXT + "<p>Start with your practice details (they head every report), then "
+            "add your first client, or look around with a demo "
             "caseload of made-up clients first (it opens in a separate database, so it never "
             "mixes with your records).</p>",
             page,
@@ -371,6 +372,10 @@ class MainWindow(QMainWindow):
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setMaximumWidth(640)
+        details = QPushButton("Your &practice details…", page)
+        details.setObjectName("practiceDetailsButton")
+        details.setToolTip("Practice name, clinician and credentials, printed on every report")
+        details.clicked.connect(self.edit_preferences)
         add_first = QPushButton("&Add your first client", page)
         add_first.setObjectName("addFirstClientButton")
         add_first.clicked.connect(self.new_client)
@@ -378,6 +383,7 @@ class MainWindow(QMainWindow):
         demo.setObjectName("openDemoButton")
         demo.clicked.connect(self.open_demo_caseload)
         buttons = QHBoxLayout()
+        buttons.addWidget(details)
         buttons.addWidget(add_first)
         buttons.addWidget(demo)
         buttons.addStretch(1)

@@ -81,6 +81,16 @@ def test_first_run_then_add_the_first_client(
     assert "agreement on goals" in welcome.text() and "emotional bond" in welcome.text()
     window.grab().save(str(artifacts / "first_run.png"))
 
+    def practice(dialog: QWidget) -> None:  # the practice details come first on a new database
+        dialog.practice_name.setText("Łukasz & Zoë Counselling")  # type: ignore[attr-defined]
+        dialog.accept()  # type: ignore[attr-defined]
+
+    handle_modals([practice])
+    window.findChild(QPushButton, "practiceDetailsButton").click()
+    from alliance_desktop.services.settings import load_practice
+
+    assert load_practice(window.db).practice_name == "Łukasz & Zoë Counselling"
+
     seen = handle_modals(
         [
             fill_client("C-0001", "Zoë", "Łukasiewicz", born="2999-01-01"),  # future: refused
