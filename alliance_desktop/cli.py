@@ -416,8 +416,12 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool, prompt: str = "Passp
         raise UsageError(_NO_PASSPHRASE)
     import getpass
 
-    first = getpass.getpass(f"{prompt}: ")
-    if confirm and getpass.getpass("Again, to be sure: ") != first:
+    try:
+        first = getpass.getpass(f"{prompt}: ")
+        again = getpass.getpass("Again, to be sure: ") if confirm else first
+    except EOFError:  # Ctrl+D at the prompt
+        raise UsageError("No passphrase was typed; nothing was changed.") from None
+    if confirm and again != first:
         raise UsageError("The two passphrases differ; nothing was written. Try again.")
     return first
 

@@ -27,6 +27,7 @@ __all__ = [
 #: How each action reads in a list or a table.
 ACTION_WORDS = {
     "unlock": "Unlocked",
+    "lock": "Locked",
     "client_opened": "Record opened",
     "client_created": "Client created",
     "client_edited": "Client edited",

@@ -27,6 +27,7 @@ GENESIS = "0" * 64
 ACTIONS = frozenset(
     {
         "unlock",
+        "lock",
         "client_opened",
         "client_created",
         "client_edited",

@@ -16,7 +16,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -763,6 +763,9 @@ class MainWindow(QMainWindow):
                 lambda cid, e=editor: self._review_from_editor(e, cid)
             )
             editor.finished.connect(lambda *_: self._editor_closed(editor))
+            # Ctrl+L locks from the editor too (it is a window of its own).
+            lock_here = QShortcut(QKeySequence("Ctrl+L"), editor)
+            lock_here.activated.connect(self.lock)
             self.editors.append(editor)
             editor.show()
             return editor

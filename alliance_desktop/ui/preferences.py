@@ -156,7 +156,7 @@ class PreferencesDialog(QDialog):
         self.lock_minutes.setObjectName("lockMinutesSpin")
         self.lock_minutes.setAccessibleName("Lock after minutes without use")
         self.lock_minutes.setRange(0, 240)
-        self.lock_minutes.setSuffix(" minutes")
+        self.lock_minutes.setSuffix(" min")
         self.lock_minutes.setSpecialValueText("never")
         self.lock_minutes.setValue(lock_minutes)
         form.addRow("&Lock after no use for:", self.lock_minutes)

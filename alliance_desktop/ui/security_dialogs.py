@@ -123,6 +123,12 @@ class ChangePassphraseDialog(_CheckedDialog):
             return "Type your current passphrase first."
         return self.new.problem()
 
+    def show_error(self, message: str) -> None:
+        super().show_error(message)
+        if "current passphrase" in message:
+            self.current.selectAll()
+            self.current.setFocus()
+
 
 class RecoveryUnlockDialog(_CheckedDialog):
     """Forgotten passphrase: the code from the recovery sheet and a new passphrase."""
@@ -208,8 +214,9 @@ class AccessHistoryDialog(QDialog):
         self.setWindowTitle(f"Access history — {code}")
         self.resize(640, 420)
         intro = QLabel(
-            f"Everything done with {code}'s record, from the app's audit log (which cannot be "
-            "changed without it showing: File → … or 'alliance-desktop audit verify').",
+            f"Everything done with {code}'s record, newest first, from the app's audit log. "
+            "A change to the log made behind the app's back shows when the log is checked "
+            "('alliance-desktop audit verify').",
             self,
         )
         intro.setWordWrap(True)

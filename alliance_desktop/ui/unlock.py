@@ -164,6 +164,7 @@ class UnlockDialog(QDialog):
         self.message = QLabel("", self)
         self.message.setObjectName("unlockMessage")
         self.message.setWordWrap(True)
+        self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing() * 3)
         form = QFormLayout()
         form.addRow("&Passphrase:", self.passphrase)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
@@ -206,8 +207,9 @@ class UnlockDialog(QDialog):
     def _tick(self) -> None:
         left = self._wait_until - time.monotonic()
         waiting = left > 0
+        # The field stays enabled and focused while waiting: typing goes on into a hidden
+        # field, never into a button or another field where it would show.
         self.unlock_button.setEnabled(not waiting)
-        self.passphrase.setEnabled(not waiting)
         if waiting:
             self.message.setText(
                 f"⚠ {self.failures()} wrong passphrases in a row. Wait {int(left) + 1} s before "
@@ -215,7 +217,11 @@ class UnlockDialog(QDialog):
             )
         else:
             self._timer.stop()
+            if self.message.text().startswith("⚠") and "Wait" in self.message.text():
+                self.message.setText("You can try again now.")
+            self.passphrase.selectAll()  # what is typed next replaces the wrong one
             self.passphrase.setFocus()
+        self.adjustSize()
 
     def try_unlock(self) -> None:
         if not self.unlock_button.isEnabled():
@@ -346,7 +352,12 @@ class LockScreen(QWidget):
         self._unlock = unlock
         self._failures = UnlockFailures(settings, database)
         title = QLabel(f"<h2>{APP_NAME} is locked</h2>", self)
-        where = QLabel(f"{database.name} is closed and its key is out of memory.", self)
+        where = QLabel(
+            f"{database.name} is closed and nothing of it is on screen. Type your "
+            "passphrase to go back to where you were.",
+            self,
+        )
+        where.setWordWrap(True)
         self.passphrase = secret_field(self, "lockPassphraseEdit", "Passphrase")
         self.passphrase.returnPressed.connect(self.try_unlock)
         self.unlock_button = QPushButton("&Unlock", self)
@@ -355,6 +366,7 @@ class LockScreen(QWidget):
         self.message = QLabel("", self)
         self.message.setObjectName("lockMessage")
         self.message.setWordWrap(True)
+        self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing() * 3)
         form = QFormLayout()
         form.addRow("&Passphrase:", self.passphrase)
         box = QWidget(self)
@@ -391,8 +403,7 @@ class LockScreen(QWidget):
     def _tick(self) -> None:
         left = self._wait_until - time.monotonic()
         waiting = left > 0
-        self.unlock_button.setEnabled(not waiting)
-        self.passphrase.setEnabled(not waiting)
+        self.unlock_button.setEnabled(not waiting)  # the field stays focused (see the dialog)
         if waiting:
             self.message.setText(
                 f"⚠ {self._failures.count()} wrong passphrases in a row. Wait "
@@ -400,6 +411,10 @@ class LockScreen(QWidget):
             )
         else:
             self._timer.stop()
+            if "Wait" in self.message.text():
+                self.message.setText("You can try again now.")
+            self.passphrase.selectAll()
+            self.passphrase.setFocus()
 
     def try_unlock(self) -> None:
         if not self.unlock_button.isEnabled():

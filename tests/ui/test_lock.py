@@ -234,3 +234,28 @@ def test_nothing_reaches_the_closed_database_behind_the_lock(
     window.lock_screen.passphrase.setText(TEST_PASSPHRASE)
     window.lock_screen.unlock_button.click()
     qtbot.waitUntil(lambda: window.client_list.model.total_count() == 40)
+
+
+def test_a_dialog_open_at_the_lock_is_hidden_and_comes_back_with_its_typing(
+    qtbot: QtBot, demo_window: MainWindow
+) -> None:
+    from PySide6.QtWidgets import QDialog, QLineEdit
+
+    form = QDialog(demo_window)
+    field = QLineEdit(form)
+    field.setText("half-typed address")
+    form.show()
+    demo_window.lock()
+    assert not form.isVisible()
+    demo_window.lock_screen.passphrase.setText(TEST_PASSPHRASE)
+    demo_window.lock_screen.unlock_button.click()
+    assert form.isVisible() and field.text() == "half-typed address"
+    form.close()
+    db = demo_window.db
+    assert [e.action for e in audit_history(db)][-2:] == ["lock", "unlock"]
+
+
+def audit_history(db: object) -> list:  # type: ignore[type-arg]
+    from alliance_desktop.services import audit
+
+    return audit.history(db)  # type: ignore[arg-type]

@@ -106,7 +106,13 @@ def test_wrong_passphrases_wait_longer_and_change_no_file(
         assert "does not unlock demo.db" in dialog.message.text() or "Wait" in dialog.message.text()
         assert dialog.failures() == attempt
     # The third wrong try starts a wait: the field and the button are disabled meanwhile.
-    assert not dialog.unlock_button.isEnabled() and not dialog.passphrase.isEnabled()
+    assert not dialog.unlock_button.isEnabled() and dialog.passphrase.isEnabled()
+    # Typing on during the wait stays in the hidden field (never in a visible one, never a
+    # space pressing a button).
+    dialog.passphrase.clear()
+    qtbot.keyClicks(dialog.passphrase, "still typing words")
+    assert dialog.passphrase.text() == "still typing words" and dialog.isVisible()
+    assert dialog.passphrase.echoMode() == dialog.passphrase.EchoMode.Password
     assert "Wait" in dialog.message.text()
     dialog.grab().save(str(artifacts / "unlock-waiting.png"))
     assert _digests(demo_db_path.parent) == before  # a failed unlock writes nothing there

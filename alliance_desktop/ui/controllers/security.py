@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
@@ -57,6 +58,9 @@ class LockedState:
     client_id: int | None
     tab: str
     editors: list[_OpenEditor]
+    #: Other dialogs that were open (a client form half-typed, Preferences): hidden while
+    #: locked, shown again as they were on unlock.
+    hidden: list[QDialog]
 
 
 def lock_minutes(settings: QSettings | None) -> int:
@@ -143,22 +147,33 @@ class SecurityController(QObject):
         for editor in list(window.editors):
             editor.close_for_lock()
             window._editor_closed(editor)
-        # Any other open dialog (a form half-typed, a message) closes: nothing stays on screen.
-        for widget in QApplication.topLevelWidgets():
-            if widget is not window and widget.isVisible() and isinstance(widget, QDialog):
-                widget.reject()
+        # Any other open dialog (a form half-typed, a message) is hidden, not closed, so
+        # what was typed in it is there again after unlocking.
+        hidden = [
+            widget
+            for widget in QApplication.topLevelWidgets()
+            if widget is not window and widget.isVisible() and isinstance(widget, QDialog)
+        ]
+        for widget in hidden:
+            widget.hide()
         record = window.detail.record
         current_tab = window.detail.tabs.currentWidget()
         self.locked_state = LockedState(
             record.client_id if record is not None else None,
             current_tab.objectName() if current_tab is not None else "",
             kept,
+            hidden,
         )
         self.idle_timer.stop()
         window.show_lock_screen()
+        from alliance_desktop.services import audit
         from alliance_desktop.ui.background import wait_for_background_work
 
         wait_for_background_work()  # a list load in flight must not meet a closed database
+        try:
+            audit.record(window.db, "lock")
+        except (StorageError, ServiceError) as exc:  # a full disk must not keep it unlocked
+            log.warning("the lock could not be logged: %s", exc)
         window.db.lock()
         log.info("window locked")
         return True
@@ -183,15 +198,21 @@ class SecurityController(QObject):
         window.db = opened_in_window(db, failures_before)
         self.locked_state = None
         window.hide_lock_screen()
+        if state.client_id is not None:
+            window._pending_select = (state.client_id, True)  # once the list has loaded
         window._database_opened(offer_drafts=False)
         if state.client_id is not None:
-            window.reveal_client(state.client_id)
+            window.show_client(state.client_id)
             tabs = window.detail.tabs
             for index in range(tabs.count()):
                 page = tabs.widget(index)
                 if page is not None and page.objectName() == state.tab:
                     tabs.setCurrentIndex(index)
         self._reopen_editors(state.editors)
+        for widget in state.hidden:
+            if shiboken6.isValid(widget):
+                widget.show()
+                widget.raise_()
         self.apply_lock_minutes()
         return ""
 
@@ -257,8 +278,11 @@ class SecurityController(QObject):
         except (StorageError, ServiceError) as exc:
             window._complain(str(exc))
             return None
-        window.statusBar().showMessage(
-            f"Exported {code}'s whole record to {target}: {', '.join(written)}.", 15000
+        QMessageBox.information(
+            window,
+            APP_NAME,
+            f"Exported {code}'s whole record to {target}: {', '.join(written)}. These files "
+            "are not encrypted: hand them over securely, then delete them.",
         )
         return target
 
@@ -267,8 +291,8 @@ class SecurityController(QObject):
     def offer_recovery_sheet(self) -> None:
         """At start, while the records have no recovery sheet: say why one matters, offer it."""
         window = self._window
-        if self.is_locked or security.has_recovery_sheet(window.db):
-            return
+        if self.is_locked or window._demo or security.has_recovery_sheet(window.db):
+            return  # (the demo's made-up clients need no recovery sheet)
         box = QMessageBox(window)
         box.setObjectName("offerRecoverySheetBox")
         box.setIcon(QMessageBox.Icon.Warning)
@@ -297,9 +321,11 @@ class SecurityController(QObject):
             except (StorageError, ServiceError) as exc:
                 dialog.show_error(str(exc))
                 continue
-            window.statusBar().showMessage(
-                "Passphrase changed. Backups made before keep the passphrase they were made with.",
-                15000,
+            QMessageBox.information(
+                window,
+                APP_NAME,
+                "Your passphrase is changed: use the new one from now on. Backups made before "
+                "keep the passphrase they were made with; your recovery sheet keeps working.",
             )
             if dialog.new_sheet.isChecked():
                 QTimer.singleShot(0, self.recovery_sheet)
