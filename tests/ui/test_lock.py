@@ -173,12 +173,13 @@ def test_changing_the_passphrase_in_the_window(qtbot: QtBot, demo_window: MainWi
         dialog.current.setText(TEST_PASSPHRASE)
         dialog.ok_button.click()
 
-    handle_modals([change, again])
+    told: list[str] = []
+    handle_modals([change, again, read_message(told)])
     demo_window.change_passphrase_action.trigger()
+    assert "passphrase is changed" in told[0]
     path = demo_window.db.path
     assert keys.unlock(path, "river stone lantern moss") == demo_window.db.key
     assert demo_window.db.passphrase == "river stone lantern moss"
-    assert "Passphrase changed" in demo_window.statusBar().currentMessage()
     assert unsaved_drafts(demo_window.db) == []
 
 
@@ -192,7 +193,10 @@ def test_access_history_export_and_the_erase_warning_in_the_window(
     window.reveal_client(row.client_id)
     qtbot.waitUntil(lambda: window.detail.record is not None)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args: str(tmp_path))
+    exported: list[str] = []
+    handle_modals([read_message(exported)])
     window.export_client_action.trigger()
+    assert "not encrypted" in exported[0]
     (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith(row.code)]
     assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".pdf"]
     dialog = window.security.access_history(row.client_id)
