@@ -62,7 +62,7 @@ class NewPassphraseFields:
         return self.passphrase.text()
 
 
-class _CheckedDialog(QDialog):
+class CheckedDialog(QDialog):
     """A dialog with an error line whose OK runs ``problem()`` first."""
 
     def _finish_layout(self, layout: QVBoxLayout, ok_text: str, ok_name: str) -> None:
@@ -91,7 +91,7 @@ class _CheckedDialog(QDialog):
         self.error.setText(f"⚠ {message}")
 
 
-class ChangePassphraseDialog(_CheckedDialog):
+class ChangePassphraseDialog(CheckedDialog):
     """The current passphrase and a new one (twice); optionally a new recovery sheet."""
 
     def __init__(self, parent: QWidget | None) -> None:
@@ -130,7 +130,7 @@ class ChangePassphraseDialog(_CheckedDialog):
             self.current.setFocus()
 
 
-class RecoveryUnlockDialog(_CheckedDialog):
+class RecoveryUnlockDialog(CheckedDialog):
     """Forgotten passphrase: the code from the recovery sheet and a new passphrase."""
 
     def __init__(self, parent: QWidget | None, database_name: str) -> None:
@@ -164,7 +164,7 @@ class RecoveryUnlockDialog(_CheckedDialog):
         return self.new.problem()
 
 
-class RecoverySheetDialog(_CheckedDialog):
+class RecoverySheetDialog(CheckedDialog):
     """Confirm the passphrase, then print or save a new recovery sheet."""
 
     def __init__(self, parent: QWidget | None) -> None:

@@ -37,6 +37,7 @@ from alliance_desktop.services.database import (
     open_database,
 )
 from alliance_desktop.ui.security_dialogs import (
+    CheckedDialog,
     NewPassphraseFields,
     RecoveryUnlockDialog,
     secret_field,
@@ -78,7 +79,7 @@ def failure_delay(failures: int) -> int:
     return int(min(MAX_DELAY_SECONDS, 2 ** (failures - FREE_TRIES + 1)))
 
 
-class NewPassphraseDialog(QDialog):
+class NewPassphraseDialog(CheckedDialog):
     """Choose the passphrase of a new database, or of a plain one about to be encrypted."""
 
     def __init__(self, parent: QWidget | None, database: Path, *, encrypting: bool) -> None:
@@ -113,37 +114,18 @@ class NewPassphraseDialog(QDialog):
         self.passphrase = self.fields.passphrase
         self.confirm = self.fields.confirm
         self.strength = self.fields.strength
-        self.error = QLabel("", self)
-        self.error.setObjectName("passphraseError")
-        self.error.setWordWrap(True)
-        for edit in (self.passphrase, self.confirm):  # an old complaint goes once retyped
-            edit.textChanged.connect(lambda _text: self.error.setText(""))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        label = "&Encrypt and open" if encrypting else "&Create and open"
-        self.ok_button = buttons.addButton(label, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok_button.setObjectName("choosePassphraseButton")
-        self.ok_button.setDefault(True)
-        buttons.accepted.connect(self._accept_if_valid)
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(warning)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        label = "&Encrypt and open" if encrypting else "&Create and open"
+        self._finish_layout(layout, label, "choosePassphraseButton")
+        for edit in (self.passphrase, self.confirm):  # an old complaint goes once retyped
+            edit.textChanged.connect(lambda _text: self.error.setText(""))
         self.passphrase.setFocus()
 
     def problem(self) -> str:
         return self.fields.problem()
-
-    def _accept_if_valid(self) -> None:
-        problem = self.problem()
-        self.error.setText(f"⚠ {problem}" if problem else "")
-        if not problem:
-            self.accept()
-
-    def show_error(self, message: str) -> None:
-        self.error.setText(f"⚠ {message}")
 
 
 class UnlockDialog(QDialog):
