@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from alliance_desktop.services.backups import MIN_PASSPHRASE, BackupInfo
 from alliance_desktop.ui.dialogs import confirm_destructive
+from alliance_desktop.ui.security_dialogs import secret_field
 
 _REMOVABLE_ROOTS = ("/media/", "/run/media/", "/mnt/", "/Volumes/")
 
@@ -132,8 +133,8 @@ class BackupDialog(QDialog):
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(browse)
 
-        self.passphrase = _secret(self, "backupPassphraseEdit", "Backup passphrase")
-        self.confirm = _secret(self, "backupConfirmEdit", "Backup passphrase again")
+        self.passphrase = secret_field(self, "backupPassphraseEdit", "Backup passphrase")
+        self.confirm = secret_field(self, "backupConfirmEdit", "Backup passphrase again")
         self.use_app_passphrase = QCheckBox(
             "Use the passphrase that unlocks the app (one secret for records and backups)",
             self,
@@ -235,15 +236,6 @@ def _buddy(parent: QWidget, text: str, field: QWidget) -> QLabel:
     return label
 
 
-def _secret(parent: QWidget, name: str, accessible: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setObjectName(name)
-    edit.setAccessibleName(accessible)
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    edit.setMaxLength(1024)
-    return edit
-
-
 class RestoreDialog(QDialog):
     """Lists the backups in a folder; Verify or Restore the chosen one with its passphrase.
 
@@ -287,7 +279,7 @@ class RestoreDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
-        self.passphrase = _secret(self, "restorePassphraseEdit", "Backup passphrase")
+        self.passphrase = secret_field(self, "restorePassphraseEdit", "Backup passphrase")
         self.message = QLabel("", self)
         self.message.setObjectName("restoreMessage")
         self.message.setWordWrap(True)

@@ -3,6 +3,7 @@ exit, and the Restore dialog; each checked on the real files afterwards."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -219,12 +220,18 @@ def test_closing_with_the_drive_plugged_in_and_changes_offers_a_backup(
     window.show()
     qtbot.waitExposed(window)
     wait_for_background_work()
-    # Backed up after the window opened, nothing written since: nothing to offer (opening
-    # made an empty journal file, which is not a change).
-    remember(db_path, LastBackup(datetime.now(), stick, "now.allbak"))
+    # The database was last written at a fixed moment (its files' times are set to it), so
+    # nothing here depends on the clock.
+    written = datetime(2026, 11, 20, 12, 0)
+    for name in (db_path, Path(f"{db_path}-wal")):
+        if name.exists():
+            os.utime(name, (written.timestamp(), written.timestamp()))
+    # Backed up after that, nothing written since: nothing to offer (opening made an empty
+    # journal file, which is not a change).
+    remember(db_path, LastBackup(written + timedelta(minutes=5), stick, "now.allbak"))
     assert window.close()
     window.show()
-    remember(db_path, LastBackup(datetime.now() - timedelta(days=2), stick, "old.allbak"))
+    remember(db_path, LastBackup(written - timedelta(days=2), stick, "old.allbak"))
     questions: list[str] = []
 
     def cancel(box: QWidget) -> None:
@@ -244,12 +251,12 @@ def test_closing_with_the_drive_plugged_in_and_changes_offers_a_backup(
         handle_modals([decline])
         assert window.close()
         # An unchanged database (or a drive that is not plugged in) asks nothing.
-        remember(db_path, LastBackup(datetime.now() + timedelta(minutes=1), stick, "new"))
+        remember(db_path, LastBackup(written + timedelta(minutes=1), stick, "new"))
         window.show()
         assert window.close()
         window.show()
         stick.rmdir()
-        remember(db_path, LastBackup(datetime.now() - timedelta(days=2), stick, "old.allbak"))
+        remember(db_path, LastBackup(written - timedelta(days=2), stick, "old.allbak"))
         assert window.close()
     finally:
         Path(f"{db_path}.last-backup.json").unlink(missing_ok=True)

@@ -24,6 +24,9 @@ from alliance_desktop.storage.records import ClientData, ClientFields
 from tests.conftest import DEMO_AS_OF
 from tests.keyed import open_database
 
+#: The day these reports are made (never the wall clock).
+TODAY = date(2026, 11, 20)
+
 
 def _needs(tool: str) -> str:
     found = shutil.which(tool)
@@ -105,14 +108,16 @@ def test_qpdf_passes_and_the_chart_is_drawn(
 
 
 def test_unicode_names_round_trip(new_db: Database, tmp_path: Path) -> None:
-    intake = date.today() - timedelta(days=30)
+    intake = TODAY - timedelta(days=30)
     for code, given, family in (
         ("U-1", "Zoë", "Łukasiewicz"),
         ("U-2", "Ёлка", "Ἀθηνᾶ"),
         ("U-3", "عائشة", "Zoë"),
     ):
-        clients.create_client(new_db, ClientFields(code, given, family, Approach.CBT, intake))
-        text = _text(client_report_pdf(client_report_data(new_db, code)), tmp_path)
+        fields = ClientFields(code, given, family, Approach.CBT, intake)
+        clients.create_client(new_db, fields, today=TODAY)
+        report = client_report_data(new_db, code, period_to=TODAY)
+        text = _text(client_report_pdf(report), tmp_path)
         if code == "U-3":  # right-to-left: extractable, in whichever order the reader gives
             assert all(ch in text for ch in given) and family in text
         else:
@@ -122,21 +127,22 @@ def test_unicode_names_round_trip(new_db: Database, tmp_path: Path) -> None:
 def test_a_pseudonymised_report_has_no_name_and_no_birth_date(
     new_db: Database, tmp_path: Path
 ) -> None:
-    intake = date.today() - timedelta(days=40)
+    intake = TODAY - timedelta(days=40)
     born = date(1984, 7, 19)
     fields = ClientFields("P-7", "Zoë", "Łukasiewicz", Approach.CBT, intake, date_of_birth=born)
-    cid = clients.create_client(new_db, fields).client_id
+    cid = clients.create_client(new_db, fields, today=TODAY).client_id
     tree = repository.load_client_tree(new_db, cid)
     assert tree is not None
     document = {
-        "start": (datetime.now() - timedelta(days=7)).isoformat(timespec="minutes"),
+        "start": f"{TODAY - timedelta(days=7)}T10:00",
         "measurements": [{"instrument_id": "SRS", "item_values": [9, 9, 9, 9]}],
         "client_feedback": "Zoë said it helped",
     }
-    sessions.record_session(new_db, cid, sessions.parse_session(document, tree))
-    plain = _text(client_report_pdf(client_report_data(new_db, "P-7")), tmp_path)
+    now = datetime.combine(TODAY, datetime.min.time()).replace(hour=12)
+    sessions.record_session(new_db, cid, sessions.parse_session(document, tree), now=now)
+    plain = _text(client_report_pdf(client_report_data(new_db, "P-7", period_to=TODAY)), tmp_path)
     assert "Łukasiewicz" in plain and born.isoformat() in plain  # the check below can fail
-    pdf = client_report_pdf(client_report_data(new_db, "P-7", pseudonymise=True))
+    pdf = client_report_pdf(client_report_data(new_db, "P-7", pseudonymise=True, period_to=TODAY))
     text = _text(pdf, tmp_path)
     assert "P-7" in text and "pseudonymised" in text
     for secret in ("Zoë", "Łukasiewicz", born.isoformat(), "1984"):
