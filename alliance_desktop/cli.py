@@ -883,7 +883,8 @@ def _cmd_session_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from alliance_desktop.services.atomic import refuse_to_clobber, save_export
+    from alliance_desktop import documents
+    from alliance_desktop.services.atomic import refuse_to_clobber
 
     target = Path(args.out).expanduser().absolute()
     if target.suffix.lower() != ".pdf":
@@ -891,9 +892,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _check_report_choice(args)
     with _opened(args, create=False) as db:
         refuse_to_clobber(target, [db.path], overwrite=args.force)
-        pdf, what = _build_report(db, args)
-        save_export(target, pdf, [db.path])
-    print(f"Wrote {what} to {target}.")
+        written = documents.write(db, _report_request(args), target)
+    print(f"Wrote {written.description} to {target}.")
     return EXIT_OK
 
 
@@ -920,27 +920,17 @@ def _check_report_choice(args: argparse.Namespace) -> None:
         raise UsageError("--notes goes with --session N (a session summary).")
 
 
-def _build_report(db: Any, args: argparse.Namespace) -> tuple[bytes, str]:
+def _report_request(args: argparse.Namespace) -> Any:
+    """The report the arguments ask for, as ``documents`` takes it."""
+    from alliance_desktop import documents
+
     if args.caseload:
-        from alliance_desktop.reports.caseload_report import caseload_report_pdf
-        from alliance_desktop.services.reports import caseload_report_data
-
-        caseload = caseload_report_data(db)
-        count = len(caseload.lines)
-        return caseload_report_pdf(caseload), f"the caseload summary ({count} clients)"
+        return documents.CaseloadSummary()
     if args.session:
-        from alliance_desktop.reports.session_report import session_report_pdf
-        from alliance_desktop.services.reports import session_report_data
-
-        one = session_report_data(
-            db, args.code, args.session, pseudonymise=args.pseudonymise, include_notes=args.notes
+        return documents.SessionSummary(
+            args.code, args.session, pseudonymise=args.pseudonymise, include_notes=args.notes
         )
-        return session_report_pdf(one), f"the summary of {one.code} session {one.number}"
-    from alliance_desktop.reports.client_report import client_report_pdf
-    from alliance_desktop.services.reports import client_report_data
-
-    data = client_report_data(
-        db,
+    return documents.ProgressSummary(
         args.code,
         period_from=args.period_from,
         period_to=args.period_to,
@@ -950,10 +940,6 @@ def _build_report(db: Any, args: argparse.Namespace) -> tuple[bytes, str]:
         sections=None
         if args.sections is None
         else frozenset(part.strip() for part in args.sections.split(",") if part.strip()),
-    )
-    return (
-        client_report_pdf(data),
-        f"the progress summary of {data.code} ({data.period_from} to {data.period_to})",
     )
 
 

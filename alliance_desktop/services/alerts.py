@@ -29,7 +29,7 @@ from alliance_desktop.domain.risk import (
     with_removed,
 )
 from alliance_desktop.domain.vocabulary import Attendance
-from alliance_desktop.services.clients import Change
+from alliance_desktop.services.changes import Change, ChangeKind
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import (
     load_alert_settings,
@@ -227,7 +227,7 @@ def record_risk_review(
         )
 
     _write(db, client_id, make)
-    return Change("alerts_changed", client_id)
+    return Change(ChangeKind.ALERTS_CHANGED, client_id)
 
 
 def acknowledge_alert(
@@ -267,7 +267,7 @@ def acknowledge_alert(
         )
 
     _write(db, client_id, make)
-    return Change("alerts_changed", client_id)
+    return Change(ChangeKind.ALERTS_CHANGED, client_id)
 
 
 def _matching(

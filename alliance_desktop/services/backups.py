@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -299,4 +299,13 @@ def restore_from(
         audit.record(restored, "restore", detail=f"from {path.name} (made {header.created_at})")
     finally:
         restored.close()
+    _settled_by_restore(database)
     return header, kept
+
+
+def _settled_by_restore(database: Path) -> None:
+    """The database now holds exactly what a backup holds: nothing has changed since a
+    backup, so closing must not offer one for "records changed since the last backup"."""
+    last = last_backup(database)
+    if last is not None:
+        record_backup(database, replace(last, settled_at=datetime.now()))

@@ -16,6 +16,7 @@ from alliance_desktop.domain.scoring import Score
 from alliance_desktop.domain.series import ClientCharts, client_charts
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus, GoalStatus
 from alliance_desktop.services import audit
+from alliance_desktop.services.changes import Change, ChangeKind
 from alliance_desktop.services.charts import chart_sessions_from_rows
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import client_row, load_alert_settings, refresh_summaries
@@ -39,14 +40,6 @@ INTAKE_DAYS_AHEAD = 366
 _CODE_PATTERN = re.compile(r"^[\w.\-/# ]+$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_PATTERN = re.compile(r"^[0-9+()\-./ ]{3,50}$")
-
-
-@dataclass(frozen=True)
-class Change:
-    """What a write changed, for the application-wide ``dataChanged`` signal."""
-
-    kind: str  # "client_added", "client_changed", "client_deleted", "goals_changed"
-    client_id: int
 
 
 class ClientInvalid(InvalidInput):
@@ -200,7 +193,7 @@ def create_client(db: Database, fields: ClientFields, *, today: date | None = No
     client_id = repository.insert_client(db, cleaned)
     refresh_summaries(db, [client_id])
     audit.record(db, "client_created", client_code=cleaned.code)
-    return Change("client_added", client_id)
+    return Change(ChangeKind.CLIENT_ADDED, client_id)
 
 
 def _require_client(db: Database, client_id: int) -> ClientFields:
@@ -222,7 +215,7 @@ def update_client(
     repository.update_client(db, client_id, cleaned)
     refresh_summaries(db, [client_id])
     audit.record(db, "client_edited", client_code=cleaned.code)
-    return Change("client_changed", client_id)
+    return Change(ChangeKind.CLIENT_CHANGED, client_id)
 
 
 def discharge_client(db: Database, client_id: int, on: date) -> Change:
@@ -243,7 +236,7 @@ def delete_client(db: Database, client_id: int) -> Change:
     repository.delete_client(db, client_id)
     audit.record(db, "client_erased", client_code=fields.code)
     db.checkpoint()
-    return Change("client_deleted", client_id)
+    return Change(ChangeKind.CLIENT_DELETED, client_id)
 
 
 def backups_hold_until(db: Database, today: date) -> date:
@@ -334,7 +327,7 @@ def add_goal(
             "achieved, revised or dropped before adding another."
         )
     repository.insert_goal(db, client_id, text, agreed_on)
-    return Change("goals_changed", client_id)
+    return Change(ChangeKind.GOALS_CHANGED, client_id)
 
 
 def _require_goal(db: Database, goal_id: int) -> tuple[int, GoalRow]:
@@ -361,7 +354,7 @@ def edit_goal(
         status=goal.status,
         closed_on=goal.closed_on,
     )
-    return Change("goals_changed", owner)
+    return Change(ChangeKind.GOALS_CHANGED, owner)
 
 
 def set_goal_status(db: Database, goal_id: int, status: GoalStatus, on: date) -> Change:
@@ -381,4 +374,4 @@ def set_goal_status(db: Database, goal_id: int, status: GoalStatus, on: date) ->
         status=status,
         closed_on=None if status is GoalStatus.ACTIVE else on,
     )
-    return Change("goals_changed", owner)
+    return Change(ChangeKind.GOALS_CHANGED, owner)

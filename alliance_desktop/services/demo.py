@@ -32,6 +32,7 @@ from alliance_desktop.domain.vocabulary import (
     SessionFormat,
 )
 from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
+from alliance_desktop.services.settings import PracticeSettings, load_practice, save_practice
 from alliance_desktop.services.summaries import load_alert_settings, rules_key, summarise_tree
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
@@ -568,6 +569,12 @@ def draw_client(seed: int, index: int, code_width: int, as_of: date) -> ClientDa
     return _ClientDrawer(rng, index, code_width, as_of, reviews).draw()
 
 
+#: The demo's practice details (a demo report must never pass for a real one).
+DEMO_PRACTICE = PracticeSettings(
+    practice_name="Demo practice (made-up clients)", clinician_name="Demo Clinician"
+)
+
+
 def generate_demo(
     db: Database,
     clients: int,
@@ -609,6 +616,9 @@ def generate_demo(
     repository.set_setting(
         db, DEMO_SETTING_KEY, {"clients": clients, "seed": seed, "as_of": as_of.isoformat()}
     )
+    # Its reports are headed like a real practice's, and say the clients are made up.
+    if not load_practice(db).practice_name:
+        save_practice(db, DEMO_PRACTICE)
     sessions = measurements = 0
     for batch_start in range(0, clients, _BATCH):
         batch = [

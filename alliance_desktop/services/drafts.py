@@ -1,7 +1,8 @@
 """Unsaved session editor drafts: autosaved while typing, offered again after a crash.
 
 A draft is the editor's ``SessionForm`` as JSON in the database (so it is as private and as
-backed-up as the records). It is deleted when the session is saved or the therapist
+backed-up as the records). It is deleted when the session is saved (in the same
+transaction as the session: ``sessions.save_session(..., draft_id=...)``) or the therapist
 discards it; one left behind means the app stopped before either happened.
 """
 

@@ -18,7 +18,7 @@ from alliance_desktop.domain.instruments import get_instrument
 from alliance_desktop.domain.scoring import check_form
 from alliance_desktop.domain.vocabulary import Attendance, GoalStatus
 from alliance_desktop.services import audit
-from alliance_desktop.services.clients import Change
+from alliance_desktop.services.changes import Change, ChangeKind
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import load_alert_settings, rules_key, summarise_tree
 from alliance_desktop.services.transfer import read_session_object
@@ -251,10 +251,13 @@ def save_session(
     *,
     session_id: int | None = None,
     now: datetime | None = None,
+    draft_id: int | None = None,
 ) -> SessionAdded:
     """Check a new (or, with ``session_id``, an edited) session against the record and store it.
 
     The check runs inside the write transaction, against the record as it is at that moment.
+    ``draft_id`` is the editor draft the session was typed in: it is deleted in that same
+    transaction, so the draft goes exactly when the session is stored (and stays when not).
     """
 
     def check(client: ClientData) -> None:
@@ -262,11 +265,17 @@ def save_session(
 
     try:
         saved_id, number = repository.save_session(
-            db, client_id, session, replacing=session_id, check=check, summarise=_summariser(db)
+            db,
+            client_id,
+            session,
+            replacing=session_id,
+            check=check,
+            summarise=_summariser(db),
+            discard_draft=draft_id,
         )
     except RecordGone as exc:
         raise Conflict(str(exc)) from None
-    kind = "session_added" if session_id is None else "session_changed"
+    kind = ChangeKind.SESSION_ADDED if session_id is None else ChangeKind.SESSION_CHANGED
     audit.record(
         db,
         "session_saved",
@@ -297,7 +306,7 @@ def delete_session(db: Database, client_id: int, session_id: int) -> Change:
     except RecordGone as exc:
         raise Conflict(str(exc)) from None
     audit.record(db, "session_deleted", client_code=audit.client_code_of(db, client_id))
-    return Change("session_deleted", client_id)
+    return Change(ChangeKind.SESSION_DELETED, client_id)
 
 
 def load_session(db: Database, client_id: int, session_id: int) -> tuple[ClientData, SessionData]:

@@ -733,7 +733,7 @@ def import_contents(db: Database, contents: ExportContents) -> int:
     if existing:
         raise Conflict(
             f"{db.path} already holds {clients_phrase(existing)}; import reads into an empty "
-            "database only. Use --db with a new file."
+            "database only (on the command line, name a new file with --db)."
         )
     stored_alert_settings = contents.settings.get(ALERT_SETTINGS_KEY)
     settings = (

@@ -953,12 +953,17 @@ def save_session(
     replacing: int | None = None,
     check: Callable[[ClientData], None] | None = None,
     summarise: Callable[[ClientData], ClientSummaryData] | None = None,
+    discard_draft: int | None = None,
 ) -> tuple[int, int]:
     """Store a new session, or replace session ``replacing``, whole; return (id, number).
 
     ``check`` is called inside the write transaction with the client's record as it is now
     (without the session being replaced), so two programs saving at once cannot both pass a
     check that only one of them may pass; it raises to refuse, and nothing is written.
+
+    ``discard_draft`` names the editor draft this session was typed in: it is deleted in the
+    same transaction, so a crash can neither lose the draft of an unsaved session nor leave
+    the draft of a saved one behind (offered again, it would make a second copy).
 
     Sessions are numbered 1, 2, 3 … in the order they took place: a session entered late,
     between two others, takes its place and the later ones move up by one. Goal ratings name
@@ -1015,6 +1020,8 @@ def save_session(
             for table in (_measurements, _ratings, _ruptures):
                 conn.execute(delete(table).where(table.c.session_id == session_id))
         _insert_session_parts(conn, session_id, session, goal_ids)
+        if discard_draft is not None:
+            _delete_draft(conn, discard_draft)
         number = _renumber_by_start(conn, client_id, session_id)
         _store_summary(conn, client_id, summarise)
     return session_id, number
@@ -1286,4 +1293,9 @@ def list_drafts(db: Database) -> list[DraftRow]:
 def delete_draft(db: Database, draft_id: int) -> None:
     """Forget a draft (saved or discarded)."""
     with db.write() as conn:
-        conn.execute(delete(_drafts).where(_drafts.c.id == draft_id))
+        _delete_draft(conn, draft_id)
+
+
+def _delete_draft(conn: Connection, draft_id: int) -> None:
+    """Delete a draft inside the caller's transaction (gone already is fine)."""
+    conn.execute(delete(_drafts).where(_drafts.c.id == draft_id))

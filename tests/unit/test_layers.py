@@ -17,8 +17,10 @@ ALLOWED = {
     "storage": {"domain"},
     "services": {"domain", "storage"},
     "reports": {"domain", "services", "paths"},  # paths: the fonts in resources/
-    "ui": {"services", "domain", "reports", "paths"},  # paths: where the demo database lives
-    "cli": {"services", "storage", "reports", "domain", "app", "diagnostics", "paths"},
+    # documents: gather (services) → lay out (reports) → write, for the window and the CLI
+    "documents": {"services", "reports"},
+    "ui": {"services", "domain", "reports", "documents", "paths"},  # paths: the demo's place
+    "cli": {"services", "storage", "reports", "documents", "domain", "app", "diagnostics", "paths"},
     "app": {"ui", "services", "storage", "domain", "diagnostics", "paths"},
     "diagnostics": {"paths"},
     "paths": set(),
