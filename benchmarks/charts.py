@@ -33,7 +33,7 @@ freeze_startup_objects()  # as run_gui does once the window is up
 page = window.detail.charts_page
 
 def open_record():
-    window.show_client(client_id)
+    window.clients.show_client(client_id)
     window.detail.tabs.setCurrentWidget(page)
     app.processEvents()  # lays out the charts
     for view in page.views.values():

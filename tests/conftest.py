@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+SCREENS = Path(__file__).resolve().parent / "screens"
+# Offscreen Qt pretends to have an 800x800 screen; windows now fit themselves to the screen,
+# so the tests get a desktop-sized one (tests/ui/test_screen_fit.py tries small screens).
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={SCREENS / 'desktop.json'}"
 # Every database in the tests is encrypted with one passphrase and a cheap key derivation
 # (set before any fixture, so the session-wide demo database and CLI child processes get it).
 os.environ["ALLIANCE_TEST_FAST_KDF"] = "1"

@@ -36,9 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from alliance_desktop import APP_NAME
 from alliance_desktop.services.backups import MIN_PASSPHRASE, BackupInfo
 from alliance_desktop.ui.dialogs import confirm_destructive
 from alliance_desktop.ui.security_dialogs import secret_field
+from alliance_desktop.ui.widgets import fit_to_screen
 
 _REMOVABLE_ROOTS = ("/media/", "/run/media/", "/mnt/", "/Volumes/")
 
@@ -242,14 +244,14 @@ class RestoreDialog(QDialog):
     The main window supplies the work through ``on_list``, ``on_verify`` and ``on_restore``.
     """
 
-    COLUMNS = ("Made", "Size", "Clients", "Sessions", "App", "Schema")
+    COLUMNS = ("Made", "Size", "Clients", "Sessions", "Made with")
 
     def __init__(self, parent: QWidget | None, folder: Path | None) -> None:
         super().__init__(parent)
         self.setObjectName("restoreDialog")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # the passphrase goes with it
         self.setWindowTitle("Restore from a backup")
-        self.resize(720, 420)
+        fit_to_screen(self, 720, 420)
         self.backups: list[BackupInfo] = []
         self._busy = False
         # Set by the caller: list a folder (raising with a message), verify, restore.
@@ -334,15 +336,14 @@ class RestoreDialog(QDialog):
         for row, info in enumerate(self.backups):
             header = info.header
             if header is None:
-                cells = [info.path.name, format_size(info.size), "", "", "cannot be read", ""]
+                cells = [info.path.name, format_size(info.size), "", "", "cannot be read"]
             else:
                 cells = [
                     header.created_at.replace("T", " "),
                     format_size(info.size),
                     f"{header.clients:,}",
                     f"{header.sessions:,}",
-                    header.app_version,
-                    header.schema_version,
+                    f"{APP_NAME} {header.app_version}",  # (its schema is ours to know)
                 ]
             for column, text_value in enumerate(cells):
                 item = QTableWidgetItem(text_value)
@@ -355,7 +356,8 @@ class RestoreDialog(QDialog):
                 self.table.setItem(row, column, item)
         if self.backups:
             self.table.selectRow(0)
-            self.show_message(f"{len(self.backups)} backup(s) in {text}.")
+            count = len(self.backups)
+            self.show_message(f"{count} backup{'' if count == 1 else 's'} in {text}.")
         else:
             self.show_message(f"There are no backups in {text}.")
 

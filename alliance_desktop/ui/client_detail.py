@@ -257,9 +257,27 @@ class ClientDetail(QWidget):
         self.sessions_table = _table(
             page,
             "sessionsTable",
-            ["#", "Date", "Attendance", *SESSION_MEASURES, "Rupture"],
+            ["#", "Date", "Attendance", *SESSION_MEASURES, "Ruptures"],
             "Sessions",
         )
+        # Compact columns sized to what they hold, so every measure and Ruptures show
+        # without scrolling sideways at the window's default size.
+        self.sessions_table.setWordWrap(False)
+        metrics = self.sessions_table.fontMetrics()
+        pad = 10
+        widths = [
+            metrics.horizontalAdvance("999") + pad,
+            metrics.horizontalAdvance("2026-11-16 13:00") + pad,
+            max(metrics.horizontalAdvance(t) for t in ("Attendance", *ATTENDANCE_LABELS.values()))
+            + pad,
+            *(
+                max(metrics.horizontalAdvance(m), metrics.horizontalAdvance("00.0*")) + pad
+                for m in SESSION_MEASURES
+            ),
+        ]
+        for column, width in enumerate(widths):
+            self.sessions_table.setColumnWidth(column, width)
+        self.sessions_table.verticalHeader().setDefaultSectionSize(metrics.height() + 8)
         # Activated is double-click (or Enter); doubleClicked as well would open it twice.
         self.sessions_table.activated.connect(lambda *_: self._emit_session(True))
         self.new_session_button = QPushButton("New session…", page)

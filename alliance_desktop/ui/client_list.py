@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QStyle,
     QTableView,
     QVBoxLayout,
@@ -64,6 +66,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("alliance", "Alliance"),
     ("alerts", "Alerts"),
 )
+COLUMN_KEYS = tuple(key for key, _title in COLUMNS)
 NUMERIC_COLUMNS = {"sessions", "alliance"}
 STATUS_LABELS = {
     ClientStatus.ACTIVE: "Active",
@@ -400,8 +403,19 @@ class ClientListPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((64, 150, 96, 78, 64, 88, 80)):
-            self.table.setColumnWidth(column, width)
+        # Widths from the font, not pixels, so Alliance and Alerts show without scrolling
+        # sideways at the default size (and at 200 %). Approach is hidden until asked for:
+        # right-click the header to choose the columns (remembered with the header).
+        metrics = self.table.fontMetrics()
+        samples = (
+            *("C-0000", "Agnieszka Andersen", "Psychodynamic", "Discharged", "Sessions"),
+            *("2026-11-16", "Alliance 00.0"),
+        )
+        for column, sample in enumerate(samples):
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 16)
+        header.hideSection(COLUMN_KEYS.index("approach"))
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._choose_columns)
         rows = self.table.verticalHeader()
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)  # compact, readable rows
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
@@ -427,6 +441,20 @@ class ClientListPanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.activated.connect(self._activated)
         self.proxy.modelReset.connect(self._update_count)
+
+    def _choose_columns(self, position: QPoint) -> None:
+        """The header's menu: tick the columns to show (Code and Name always show)."""
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        menu.setObjectName("clientColumnsMenu")
+        for column, (key, title) in enumerate(COLUMNS):
+            if key in ("code", "name"):
+                continue
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(lambda shown, c=column: header.setSectionHidden(c, not shown))
+        menu.popup(header.mapToGlobal(position))
 
     # -- public --------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from alliance_desktop.domain.vocabulary import APPROACH_LABELS, Approach, Client
 from alliance_desktop.services.database import ClientFields, StorageError
 from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.ui.client_list import STATUS_LABELS
+from alliance_desktop.ui.widgets import wheel_only_when_focused
 
 _T = TypeVar("_T")
 
@@ -51,6 +52,7 @@ def date_edit(parent: QWidget, value: date, name: str) -> QDateEdit:
     edit.setDisplayFormat("yyyy-MM-dd")
     edit.setCalendarPopup(True)
     edit.setObjectName(name)
+    wheel_only_when_focused(edit)  # the wheel passing over it never changes a date
     return edit
 
 
@@ -73,19 +75,35 @@ class OptionalDateEdit(QLineEdit):
         return date.fromisoformat(text)
 
 
+class StayOpen(Exception):
+    """Raised by a dialog's save step to keep it open without a message (a file chooser
+    was cancelled, say)."""
+
+
 def exec_until_saved(
-    dialog: QDialog, save: Callable[[], _T], show_error: Callable[[str], None]
+    dialog: QDialog,
+    save: Callable[[], _T],
+    show_error: Callable[[str], None],
+    show_field_errors: Callable[[dict[str, str]], None] | None = None,
 ) -> _T | None:
     """Run a modal dialog until ``save`` succeeds, or the user cancels (None).
 
-    A refusal from the service or the database is shown in the dialog, which stays open
-    with everything typed, so the therapist can put it right instead of starting again.
+    The one loop for every dialog that stays open until its input is valid. A refusal
+    from the service or the database is shown in the dialog, which stays open with
+    everything typed, so the therapist can put it right instead of starting again; a
+    refusal naming fields (``errors``: field → message) goes under those fields.
     """
     while dialog.exec() == QDialog.DialogCode.Accepted:
         try:
             return save()
+        except StayOpen:
+            continue
         except (ServiceError, StorageError) as exc:
-            show_error(str(exc))
+            errors = getattr(exc, "errors", None)
+            if show_field_errors is not None and isinstance(errors, dict):
+                show_field_errors(errors)
+            else:
+                show_error(str(exc))
     return None
 
 
@@ -107,6 +125,16 @@ class FieldErrors:
         self._fields[key] = field
         self._form.addRow(label, field)
         self._form.addRow("", message)
+        # A message goes as soon as its field is changed: it spoke of the old value.
+        for signal_name in ("textChanged", "currentIndexChanged", "dateChanged"):
+            signal = getattr(field, signal_name, None)
+            if signal is not None:
+                signal.connect(lambda *_args, key=key: self.clear(key))
+                break
+
+    def clear(self, key: str) -> None:
+        self._labels[key].setText("")
+        self._labels[key].setVisible(False)
 
     def show(self, errors: dict[str, str]) -> None:
         """Show each field's message; put the cursor in the first field with a problem."""
@@ -201,6 +229,8 @@ class ClientDialog(QDialog):
             widget.setAccessibleName(accessible)
             self.errors.add(key, widget, label)
         self.status.currentIndexChanged.connect(self._status_changed)
+        # The wheel over the approach, status or intake scrolls past them, never changes them.
+        wheel_only_when_focused(self.approach, self.status)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
@@ -317,6 +347,9 @@ class DateDialog(QDialog):
         layout.addWidget(self.date)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(f"⚠ {message}" if message else "")
 
     def value(self) -> date:
         return from_qdate(self.date.date())

@@ -38,7 +38,7 @@ from alliance_desktop.domain.alerts import (
 )
 from alliance_desktop.domain.instruments import INSTRUMENTS, ORS, SRS, WAI_SR, CutoffComparison
 from alliance_desktop.services.settings import MAX_FIELD, MAX_KEEP, BackupSettings, PracticeSettings
-from alliance_desktop.ui.widgets import wheel_only_when_focused
+from alliance_desktop.ui.widgets import fit_to_screen, wheel_only_when_focused
 
 #: Numeric alert settings: (decimals, minimum, maximum, step); counts have 0 decimals.
 _NUMBERS: dict[str, tuple[int, float, float, float]] = {
@@ -147,7 +147,7 @@ class PreferencesDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(640, 600)  # fits a 1280 x 720 screen; the Alerts tab scrolls
+        fit_to_screen(self, 640, 600)  # the Alerts tab scrolls
 
     def _build_security(self, lock_minutes: int) -> QWidget:
         page = QWidget(self)
@@ -159,6 +159,7 @@ class PreferencesDialog(QDialog):
         self.lock_minutes.setSuffix(" min")
         self.lock_minutes.setSpecialValueText("never")
         self.lock_minutes.setValue(lock_minutes)
+        wheel_only_when_focused(self.lock_minutes)
         form.addRow("&Lock after no use for:", self.lock_minutes)
         note = _reason(
             page,
@@ -329,4 +330,5 @@ def _count(parent: QWidget, name: str, value: int, accessible: str) -> QSpinBox:
     spin.setAccessibleName(accessible)
     spin.setRange(0, MAX_KEEP)
     spin.setValue(value)
+    wheel_only_when_focused(spin)
     return spin

@@ -6,11 +6,12 @@ with QtPdf onto the printer at its resolution, rather than laying the report out
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 if TYPE_CHECKING:  # QtPdf and QtPrintSupport load on the first print, not at start-up
     from PySide6.QtPrintSupport import QPrinter
@@ -69,10 +70,47 @@ def print_pdf(pdf: bytes, printer: QPrinter) -> int:
     return document.pageCount()
 
 
-def ask_and_print(parent: QWidget, pdf: bytes, title: str) -> int:
-    """Show the system print dialog and print ``pdf``; 0 when the user cancels."""
+def printers_installed() -> bool:
+    """Whether the system knows any printer (CUPS on Linux; none on a bare laptop)."""
+    from PySide6.QtPrintSupport import QPrinterInfo
+
+    return bool(QPrinterInfo.availablePrinters())
+
+
+def say_no_printer(parent: QWidget, title: str, save_instead: Callable[[], object] | None) -> None:
+    """No printer: say so and offer Save PDF, instead of letting the print dialog quietly
+    "print" an image-only file into the home folder."""
+    box = QMessageBox(parent)
+    box.setObjectName("noPrinterBox")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setWindowTitle(f"Print {title}")
+    box.setText("No printer is installed on this computer.")
+    box.setInformativeText(
+        "Save it as a PDF instead; you can print the PDF from another computer, or once a "
+        "printer is set up in the system settings."
+    )
+    save = box.addButton("Save PDF…", QMessageBox.ButtonRole.AcceptRole) if save_instead else None
+    box.addButton(QMessageBox.StandardButton.Close)
+    box.exec()
+    if save is not None and box.clickedButton() is save and save_instead is not None:
+        save_instead()
+
+
+def ask_and_print(
+    parent: QWidget,
+    pdf: bytes,
+    title: str,
+    save_instead: Callable[[], object] | None = None,
+) -> int:
+    """Show the system print dialog and print ``pdf``; 0 when cancelled or no printer.
+
+    With no printer installed the therapist is told so and offered ``save_instead``.
+    """
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
+    if not printers_installed():
+        say_no_printer(parent, title, save_instead)
+        return 0
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setDocName(title)
     dialog = QPrintDialog(printer, parent)

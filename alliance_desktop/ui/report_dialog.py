@@ -7,8 +7,10 @@ its data from ``services.reports``, as on the command line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDate, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -29,14 +31,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alliance_desktop import APP_NAME
+from alliance_desktop import APP_NAME, documents
+from alliance_desktop.documents import ProgressSummary
 from alliance_desktop.services.atomic import save_export
-from alliance_desktop.services.database import Database
+from alliance_desktop.services.database import Database, StorageError
 from alliance_desktop.services.errors import ServiceError
-from alliance_desktop.services.reports import SECTIONS, client_report_data
+from alliance_desktop.services.reports import SECTIONS
+from alliance_desktop.ui.background import report_error
 from alliance_desktop.ui.printing import PrintFailed, ask_and_print, print_pdf
+from alliance_desktop.ui.widgets import wheel_only_when_focused
 
 MAX_NARRATIVE = 5_000
+#: ``run(work, on_done, on_error)``: the window's operations runner.
+Runner = Callable[
+    [Callable[[], Any], Callable[[Any], None], Callable[[BaseException], None]], object
+]
 
 
 def confirm_replace(parent: QWidget, target: Path) -> bool:
@@ -65,6 +74,10 @@ def ask_pdf_path(parent: QWidget, title: str, suggested: Path) -> Path | None:
     return target
 
 
+def _open_in_viewer(path: Path, _what: str) -> None:
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
 def _qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)
 
@@ -85,6 +98,8 @@ class ReportDialog(QDialog):
         *,
         folder: Path | None = None,
         today: date | None = None,
+        open_file: Callable[[Path, str], None] | None = None,
+        run: Runner | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("reportDialog")
@@ -94,11 +109,16 @@ class ReportDialog(QDialog):
         self.code = code
         self.folder = folder or Path.home()
         self.saved_to: Path | None = None
+        #: Opens a saved PDF in the system's viewer (the window's says when there is none).
+        self.open_file = open_file or _open_in_viewer
+        #: Runs work off the UI thread (the window's operations runner); None: here and now.
+        self.run = run
         today = today or date.today()
 
         self.from_date = QDateEdit(_qdate(intake), self)
         self.to_date = QDateEdit(_qdate(max(today, intake)), self)
         for edit, name in ((self.from_date, "reportFrom"), (self.to_date, "reportTo")):
+            wheel_only_when_focused(edit)
             edit.setObjectName(name)
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
@@ -172,33 +192,37 @@ class ReportDialog(QDialog):
 
     # -- making the report ---------------------------------------------------------------
 
-    def build_pdf(self) -> bytes | None:
-        """The report as chosen, or None with the problem shown in the dialog."""
-        start, end = _pydate(self.from_date.date()), _pydate(self.to_date.date())
+    def request(self) -> ProgressSummary:
+        """The report as chosen in the dialog."""
+        return ProgressSummary(
+            self.code,
+            period_from=_pydate(self.from_date.date()),
+            period_to=_pydate(self.to_date.date()),
+            pseudonymise=self.pseudonymise.isChecked(),
+            include_feedback=self.feedback.isChecked(),
+            narrative=self.narrative.toPlainText(),
+            sections=frozenset(k for k, box in self.section_boxes.items() if box.isChecked()),
+        )
+
+    def _narrative_problem(self) -> str:
         narrative = self.narrative.toPlainText()
         if len(narrative) > MAX_NARRATIVE:
-            self._problem(
-                f"Keep the narrative to {MAX_NARRATIVE:,} characters; it has {len(narrative):,}."
-            )
+            return f"Keep the narrative to {MAX_NARRATIVE:,} characters; it has {len(narrative):,}."
+        return ""
+
+    def build_pdf(self) -> bytes | None:
+        """The report as chosen, or None with the problem shown in the dialog."""
+        problem = self._narrative_problem()
+        if problem:
+            self._problem(problem)
             return None
         try:
-            data = client_report_data(
-                self.db,
-                self.code,
-                period_from=start,
-                period_to=end,
-                pseudonymise=self.pseudonymise.isChecked(),
-                include_feedback=self.feedback.isChecked(),
-                narrative=narrative,
-                sections=frozenset(k for k, box in self.section_boxes.items() if box.isChecked()),
-            )
-        except ServiceError as exc:
+            document = documents.build(self.db, self.request())
+        except (ServiceError, StorageError) as exc:
             self._problem(str(exc))
             return None
         self.error.hide()
-        from alliance_desktop.reports.client_report import client_report_pdf  # reportlab: lazy
-
-        return client_report_pdf(data)
+        return document.pdf
 
     def _problem(self, message: str) -> None:
         self.error.setText(message)
@@ -207,36 +231,64 @@ class ReportDialog(QDialog):
     # -- saving and printing -------------------------------------------------------------
 
     def suggested_path(self) -> Path:
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in self.code)
-        end = _pydate(self.to_date.date()).isoformat()
-        return self.folder / f"{safe}-progress-{end}.pdf"
+        return self.folder / documents.file_name(
+            self.code, "progress", _pydate(self.to_date.date())
+        )
 
     def save(self) -> None:
+        """Ask where, then write the report on the database thread (a long record takes a
+        while) with the dialog waiting; without a runner, here and now."""
         target = ask_pdf_path(self, "Save the progress summary", self.suggested_path())
-        if target is not None:
+        if target is None:
+            return
+        if self.run is None:
             self.save_to(target)
+            return
+        problem = self._narrative_problem()
+        if problem:
+            self._problem(problem)
+            return
+        db, request = self.db, self.request()
+        self.setEnabled(False)
+
+        def done(_written: documents.Document) -> None:
+            self.setEnabled(True)
+            self._saved(target)
+
+        def failed(exc: BaseException) -> None:
+            self.setEnabled(True)
+            if isinstance(exc, (ServiceError, StorageError)):
+                self._problem(str(exc))  # in the dialog, which stays open as it was
+            else:
+                report_error(self, exc)
+
+        self.run(lambda: documents.write(db, request, target), done, failed)
 
     def save_to(self, target: Path) -> bool:
-        """Write the report to ``target`` (the save dialog has asked about replacing it)."""
+        """Write the report to ``target`` now (the save dialog has asked about replacing it)."""
         pdf = self.build_pdf()
         if pdf is None:
             return False
         try:
             save_export(target, pdf, [self.db.path])
-        except ServiceError as exc:
+        except (ServiceError, StorageError) as exc:
             self._problem(str(exc))
             return False
+        self._saved(target)
+        return True
+
+    def _saved(self, target: Path) -> None:
+        self.error.hide()
         self.saved_to = target
         if self.open_after.isChecked():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
-        return True
+            self.open_file(target, "The progress summary")
 
     def print_report(self) -> None:
         pdf = self.build_pdf()
         if pdf is None:
             return
         try:
-            ask_and_print(self, pdf, f"progress summary {self.code}")
+            ask_and_print(self, pdf, f"progress summary {self.code}", save_instead=self.save)
         except PrintFailed as exc:
             QMessageBox.warning(self, APP_NAME, str(exc))
 

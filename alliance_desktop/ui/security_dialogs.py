@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.services.passphrases import passphrase_problem, passphrase_strength
+from alliance_desktop.ui.widgets import fit_to_screen
 
 
 def secret_field(parent: QWidget, name: str, accessible: str) -> QLineEdit:
@@ -212,7 +213,7 @@ class AccessHistoryDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("accessHistoryDialog")
         self.setWindowTitle(f"Access history — {code}")
-        self.resize(640, 420)
+        fit_to_screen(self, 640, 420)
         intro = QLabel(
             f"Everything done with {code}'s record, newest first, from the app's audit log. "
             "A change to the log made behind the app's back shows when the log is checked "

@@ -36,6 +36,7 @@ from alliance_desktop.services.database import (
     is_plain_database,
     open_database,
 )
+from alliance_desktop.ui.dialogs import exec_until_saved
 from alliance_desktop.ui.security_dialogs import (
     CheckedDialog,
     NewPassphraseFields,
@@ -238,24 +239,26 @@ class UnlockDialog(QDialog):
         from alliance_desktop.services.security import reset_passphrase
 
         dialog = RecoveryUnlockDialog(self, self.database.name)
-        while dialog.exec() == QDialog.DialogCode.Accepted:
+
+        def reset() -> Database:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
                 key = reset_passphrase(self.database, dialog.code.text(), dialog.new.text())
-                self.db = open_database(
+                db = open_database(
                     self.database, key=key, passphrase=dialog.new.text(), create=False
                 )
                 from alliance_desktop.services import audit
 
-                audit.record(self.db, "passphrase_changed", detail="with the recovery sheet")
-            except StorageError as exc:
-                dialog.show_error(str(exc))
-                continue
+                audit.record(db, "passphrase_changed", detail="with the recovery sheet")
+                return db
             finally:
                 QGuiApplication.restoreOverrideCursor()
+
+        opened = exec_until_saved(dialog, reset, dialog.show_error)
+        if opened is not None:
+            self.db = opened
             self._set_failures(0)
             self.accept()
-            return
 
 
 def opened_in_window(db: Database, failures_before: int) -> Database:
@@ -296,7 +299,8 @@ def open_unlocked(
     if not database.exists() or is_plain_database(database):
         encrypting = database.exists() and is_plain_database(database)
         dialog = NewPassphraseDialog(parent, database, encrypting=encrypting)
-        while dialog.exec() == QDialog.DialogCode.Accepted:
+
+        def create() -> Database:
             chosen = dialog.passphrase.text()
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
@@ -308,11 +312,10 @@ def open_unlocked(
 
                     audit.record(db, "database_encrypted")
                 return opened_in_window(db, 0)
-            except StorageError as exc:
-                dialog.show_error(str(exc))
             finally:
                 QGuiApplication.restoreOverrideCursor()
-        return None
+
+        return exec_until_saved(dialog, create, dialog.show_error)
     unlock = UnlockDialog(parent, database, settings)
     if unlock.exec() == QDialog.DialogCode.Accepted:
         return unlock.db

@@ -1,9 +1,14 @@
-"""Small widget helpers shared by the window's forms."""
+"""Small widget helpers shared by the window's forms: the wheel guard and screen fitting."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
+
+#: Room left for the window manager's frame around a window (title bar and borders), which
+#: Qt cannot know before the window is first shown.
+FRAME_ALLOWANCE = (16, 48)
 
 
 class _WheelOnlyWhenFocused(QObject):
@@ -34,3 +39,30 @@ def wheel_only_when_focused(*widgets: QWidget) -> None:
         # StrongFocus, not WheelFocus: the wheel alone never gives the field focus.
         widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         widget.installEventFilter(_FILTER)
+
+
+def available_area(widget: QWidget) -> QRect:
+    """The part of the widget's screen (its parent's, before it is shown) that windows may
+    use: the whole screen minus task bars and docks."""
+    parent = widget.parentWidget()
+    screen = (
+        (parent.screen() if parent is not None else None)
+        or widget.screen()
+        or QGuiApplication.primaryScreen()
+    )
+    return screen.availableGeometry()
+
+
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Give ``window`` its preferred size, shrunk to what the screen has room for.
+
+    On a 1280x720 laptop with a task bar (or 2560x1440 at 200 %), a dialog that asks for more
+    than the screen would have its buttons below the bottom edge; shrunk, its long form
+    scrolls inside instead and Save, Close and Undo stay on screen.
+    """
+    area = available_area(window)
+    frame_w, frame_h = FRAME_ALLOWANCE
+    window.resize(
+        max(200, min(width, area.width() - frame_w)),
+        max(150, min(height, area.height() - frame_h)),
+    )

@@ -40,7 +40,7 @@ CHILD = textwrap.dedent(
     window.show()
     client_id = repository.list_client_rows(window.db)[0].client_id
     window.client_list.select_client(client_id)
-    editor = window.new_session(client_id)
+    editor = window.sessions.new_session(client_id)
     for box_id, box in editor.instrument_boxes.items():
         box.setChecked(box_id == "SRS")
     for number, value in enumerate(("9", "8", "8.5", "9"), start=1):

@@ -21,7 +21,7 @@ def demo_window(qtbot: QtBot, demo_db_path: Path) -> Iterator[MainWindow]:
     main.show()
     qtbot.waitExposed(main)
     wait_for_background_work()
-    qtbot.waitUntil(lambda: not main._loading)
+    qtbot.waitUntil(lambda: not main.clients.loading)
     yield main
     for editor in list(main.editors):
         editor.discard_and_close()

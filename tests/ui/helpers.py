@@ -50,6 +50,17 @@ def read_message(into: list[str]) -> Callable[[QWidget], None]:
     return handler
 
 
+def press(label: str) -> Callable[[QWidget], None]:
+    """A handler that clicks the message box button labelled ``label``."""
+
+    def handler(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        (button,) = [b for b in box.buttons() if b.text() == label]
+        button.click()
+
+    return handler
+
+
 def shown_text(label: QLabel) -> str:
     """What a rich-text label reads as on screen (tags gone, entities decoded)."""
     return QTextDocumentFragment.fromHtml(label.text()).toPlainText()

@@ -40,8 +40,9 @@ from alliance_desktop.storage.records import ClientFields
 from alliance_desktop.ui.alert_dialogs import AcknowledgeDialog, RiskReviewDialog
 from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.client_list import CLIENT_ID_ROLE, COLUMNS, severity_icon
+from alliance_desktop.ui.controllers.clients import PAGE_CLIENT
 from alliance_desktop.ui.dashboard import CLIENT_ID_ROLE as BOARD_CLIENT_ROLE
-from alliance_desktop.ui.main_window import PAGE_CLIENT, MainWindow
+from alliance_desktop.ui.main_window import MainWindow
 from alliance_desktop.ui.preferences import PreferencesDialog
 from tests.keyed import TEST_PASSPHRASE, open_database
 from tests.records import CLEAN, ENDORSED, record
@@ -82,7 +83,7 @@ def practice(qtbot: QtBot, db_path: Path) -> Iterator[tuple[MainWindow, dict[str
     main.show()
     qtbot.waitExposed(main)
     wait_for_background_work()
-    qtbot.waitUntil(lambda: not main._loading)
+    qtbot.waitUntil(lambda: not main.clients.loading)
     yield main, made
     main.close()
     main.deleteLater()
@@ -92,7 +93,7 @@ def practice(qtbot: QtBot, db_path: Path) -> Iterator[tuple[MainWindow, dict[str
 
 def _reload(qtbot: QtBot, window: MainWindow) -> None:
     wait_for_background_work()
-    qtbot.waitUntil(lambda: not window._loading)
+    qtbot.waitUntil(lambda: not window.clients.loading)
 
 
 def _listed_codes(window: MainWindow) -> list[str]:
@@ -131,7 +132,7 @@ def test_review_from_the_record_clears_the_urgent_alert_and_shows_in_history(
 ) -> None:
     window, made = practice
     cid = made["Z-0003"]
-    window.reveal_client(cid)
+    window.clients.reveal_client(cid)
     qtbot.waitUntil(lambda: window.stack.currentIndex() == PAGE_CLIENT)
     window.detail.tabs.setCurrentIndex(0)
     texts = [shown_text(label) for label in window.detail.findChildren(QLabel, "alertText")]
@@ -279,7 +280,7 @@ def test_editor_keeps_an_incomplete_core10_and_offers_the_review(
     window, made = practice
     cid = made["M-0002"]
     (stored,) = repository.list_sessions(window.db, cid)
-    editor = window.open_session(cid, stored.session_id)
+    editor = window.sessions.open_session(cid, stored.session_id)
     assert editor is not None
     qtbot.waitExposed(editor)
     editor.instrument_boxes["CORE-10"].setChecked(True)
@@ -394,7 +395,7 @@ def test_the_wheel_never_changes_an_unfocused_answer_in_the_editor(
 ) -> None:
     window, made = practice
     (stored,) = repository.list_sessions(window.db, made["M-0002"])
-    editor = window.open_session(made["M-0002"], stored.session_id)
+    editor = window.sessions.open_session(made["M-0002"], stored.session_id)
     assert editor is not None
     qtbot.waitExposed(editor)
     editor.instrument_boxes["CORE-10"].setChecked(True)
@@ -430,7 +431,7 @@ def test_a_review_from_an_untouched_editor_needs_no_save_and_the_editor_shows_it
     window, made = practice
     cid = made["Z-0003"]
     second = repository.list_sessions(window.db, cid)[1]
-    editor = window.open_session(cid, second.session_id)
+    editor = window.sessions.open_session(cid, second.session_id)
     assert editor is not None
     qtbot.waitExposed(editor)
     assert editor.review_button.isVisible()
@@ -455,7 +456,7 @@ def test_a_review_can_be_recorded_without_an_alert_from_the_client_menu(
     qtbot: QtBot, practice: tuple[MainWindow, dict[str, int]]
 ) -> None:
     window, made = practice
-    window.reveal_client(made["M-0002"])
+    window.clients.reveal_client(made["M-0002"])
     qtbot.waitUntil(lambda: window.client_list.selected_client_id() == made["M-0002"])
 
     def review(dialog: QWidget) -> None:

@@ -33,7 +33,7 @@ from alliance_desktop.ui.backup_dialogs import (
 from alliance_desktop.ui.main_window import MainWindow
 from alliance_desktop.ui.preferences import PreferencesDialog
 from tests.keyed import TEST_PASSPHRASE, raw_connect
-from tests.ui.helpers import handle_modals
+from tests.ui.helpers import handle_modals, press
 
 PASSPHRASE = "correct horse battery"
 FAST = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)  # tests only
@@ -41,7 +41,7 @@ MARK = "WRITTEN-AFTER-THE-BACKUP"
 
 
 def _wait(qtbot: QtBot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: not window._backup_running, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.backups.backup_running, timeout=60_000)
     wait_for_background_work()
 
 
@@ -94,7 +94,7 @@ def test_back_up_now_checks_the_input_then_writes_a_verified_backup(
 
     handle_modals([fill])
     demo_window.backup_action.trigger()
-    qtbot.waitUntil(lambda: len(problems) == 3 and demo_window._backup_running is False)
+    qtbot.waitUntil(lambda: len(problems) == 3 and demo_window.backups.backup_running is False)
     _wait(qtbot, demo_window)
     assert "does not exist" in problems[0]
     assert "at least 8 characters" in problems[1]
@@ -115,12 +115,12 @@ def test_the_status_bar_warns_when_the_last_backup_is_old(
 ) -> None:
     now = datetime(2026, 11, 26, 9, 0)
     remember(demo_window.db.path, LastBackup(now - timedelta(days=9), tmp_path / "USB", "x"))
-    demo_window.update_backup_status(now)
+    demo_window.backups.update_status(now)
     text = demo_window.backup_status.text()
     assert text.startswith("⚠") and "9 days ago" in text and "Ctrl+B" in text
     assert demo_window.backup_status.property("warning") is True
     remember(demo_window.db.path, LastBackup(now - timedelta(days=1, hours=2), tmp_path, "x"))
-    demo_window.update_backup_status(now)
+    demo_window.backups.update_status(now)
     assert demo_window.backup_status.text().startswith("Last backup yesterday")
     assert demo_window.backup_status.property("warning") is False
     Path(f"{demo_window.db.path}.last-backup.json").unlink()
@@ -155,7 +155,7 @@ def test_the_restore_dialog_lists_verifies_and_restores(
     conn.close()
     (stick / "alliance-backup-20200101-000000.allbak").write_bytes(b"not a backup")
 
-    dialog = demo_window.open_restore_dialog()
+    dialog = demo_window.backups.open_restore_dialog()
     qtbot.waitExposed(dialog)
     assert isinstance(dialog, RestoreDialog) and dialog.folder.text() == str(stick)
     assert dialog.table.rowCount() == 2 and dialog.selected() is not None
@@ -191,12 +191,7 @@ def test_the_restore_dialog_lists_verifies_and_restores(
     assert f"Replace the open database, {database.name}," in answers[0]
     assert MARK in _notes(database)  # cancelled: nothing changed
 
-    def restore(box: QWidget) -> None:
-        assert isinstance(box, QMessageBox)
-        (button,) = [b for b in box.buttons() if b.text() == "Restore"]
-        button.click()
-
-    handle_modals([restore])
+    handle_modals([press("Restore")])
     dialog.restore_button.click()
     qtbot.waitUntil(lambda: "Restored 40 clients" in dialog.message.text(), timeout=60_000)
     wait_for_background_work()
@@ -204,7 +199,7 @@ def test_the_restore_dialog_lists_verifies_and_restores(
     (kept,) = database.parent.glob(f"{database.name}.before-restore-*.bak")
     assert MARK in _notes(kept)
     assert demo_window.isEnabled() and demo_window.db.path == database
-    qtbot.waitUntil(lambda: not demo_window._loading)
+    qtbot.waitUntil(lambda: not demo_window.clients.loading)
     assert demo_window.client_list.model.total_count() == 40
     dialog.close()
     assert list_backups(stick)[0].path.name.startswith("alliance-backup-2026")
@@ -284,7 +279,7 @@ def test_removable_drives_are_told_from_system_volumes() -> None:
 def test_the_restore_dialog_stays_open_while_it_works(
     qtbot: QtBot, demo_window: MainWindow
 ) -> None:
-    dialog = demo_window.open_restore_dialog()
+    dialog = demo_window.backups.open_restore_dialog()
     qtbot.waitExposed(dialog)
     dialog.set_busy(True)
     assert not dialog.close() and dialog.isVisible()  # the close button does nothing while busy

@@ -34,11 +34,11 @@ def test_lock_hides_every_record_closes_the_database_and_unlock_returns(
 ) -> None:
     window = demo_window
     client_id = repository.list_client_rows(window.db)[3].client_id
-    window.reveal_client(client_id)
+    window.clients.reveal_client(client_id)
     qtbot.waitUntil(lambda: window.detail.record is not None)
     charts = window.detail.tabs.indexOf(window.detail.charts_page)
     window.detail.tabs.setCurrentIndex(charts)
-    editor = window.new_session(client_id)
+    editor = window.sessions.new_session(client_id)
     assert editor is not None
     notes = editor.findChild(QPlainTextEdit, "notes")
     assert notes is not None
@@ -190,7 +190,7 @@ def test_access_history_export_and_the_erase_warning_in_the_window(
 
     window = demo_window
     row = repository.list_client_rows(window.db)[1]
-    window.reveal_client(row.client_id)
+    window.clients.reveal_client(row.client_id)
     qtbot.waitUntil(lambda: window.detail.record is not None)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args: str(tmp_path))
     exported: list[str] = []
@@ -214,7 +214,7 @@ def test_access_history_export_and_the_erase_warning_in_the_window(
         box.reject()
 
     handle_modals([cancel])
-    window.delete_client(row.client_id)
+    window.clients.delete_client(row.client_id)
     assert "Backups made before today still hold the record" in texts[0]
     assert repository.get_client_fields(window.db, row.client_id) is not None  # cancelled
 
@@ -223,7 +223,7 @@ def test_nothing_reaches_the_closed_database_behind_the_lock(
     qtbot: QtBot, demo_window: MainWindow
 ) -> None:
     window = demo_window
-    window.reload_clients()  # a load in flight when the lock comes
+    window.clients.reload()  # a load in flight when the lock comes
     window.lock()
     qtbot.wait(200)  # the load finishes behind the lock screen
     from alliance_desktop.ui.background import wait_for_background_work
@@ -231,9 +231,9 @@ def test_nothing_reaches_the_closed_database_behind_the_lock(
     wait_for_background_work()
     qtbot.wait(50)
     assert window.client_list.model.total_count() == 0
-    window.update_backup_status()  # the hourly clock: no error while locked
-    window.reload_clients()
-    assert not window._loading
+    window.backups.update_status()  # the hourly clock: no error while locked
+    window.clients.reload()
+    assert not window.clients.loading
     assert window.database_status.text() == "Locked"
     window.lock_screen.passphrase.setText(TEST_PASSPHRASE)
     window.lock_screen.unlock_button.click()

@@ -28,8 +28,9 @@ from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
 from alliance_desktop.services import settings as settings_service
 from alliance_desktop.storage import repository
 from alliance_desktop.ui.background import wait_for_background_work
+from alliance_desktop.ui.controllers.clients import PAGE_CLIENT, PAGE_FIRST_RUN
 from alliance_desktop.ui.dialogs import ClientDialog, DateDialog, GoalDialog
-from alliance_desktop.ui.main_window import PAGE_CLIENT, PAGE_FIRST_RUN, MainWindow
+from alliance_desktop.ui.main_window import MainWindow
 from alliance_desktop.ui.preferences import PreferencesDialog
 from tests.keyed import TEST_PASSPHRASE
 from tests.ui.helpers import handle_modals, read_message
@@ -38,7 +39,7 @@ from tests.ui.helpers import handle_modals, read_message
 def wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
     """Wait until the client list has been (re)loaded in the background and shown."""
     wait_for_background_work()
-    qtbot.waitUntil(lambda: not window._loading)
+    qtbot.waitUntil(lambda: not window.clients.loading)
 
 
 @pytest.fixture
@@ -406,7 +407,7 @@ def test_demo_caseload_opens_in_its_own_database(
     assert window.db.path == isolated_home / "data" / "demo.db"
     assert "DEMO DATA" in window.windowTitle()
     assert window.client_list.model.total_count() == 60
-    assert "demo data, not real clients" in window.database_status.text()
+    assert "demo data, not real clients" in window.database_status.toolTip()
     assert db_path.exists()  # the real database is untouched and still empty
     from tests.keyed import open_database
 
@@ -491,7 +492,7 @@ def test_keyboard_paths_are_unique_and_tab_leaves_tables(
     from PySide6.QtWidgets import QAbstractButton, QTableView, QTabWidget
 
     window = open_window(demo_db_path)  # type: ignore[operator]
-    window.reveal_client(repository.list_client_rows(window.db)[0].client_id)
+    window.clients.reveal_client(repository.list_client_rows(window.db)[0].client_id)
     assert window.stack.currentIndex() == PAGE_CLIENT
     tabs_of_client = window.detail.tabs
     for index in range(tabs_of_client.count()):  # each tab shows its own buttons

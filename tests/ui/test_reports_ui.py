@@ -35,7 +35,7 @@ def test_progress_summary_saved_and_printed_from_the_dialog(
     qtbot: QtBot, demo_window: MainWindow, tmp_path: Path, artifacts: Path
 ) -> None:
     client_id, code, family = _busy_client(demo_window)
-    demo_window.reveal_client(client_id)
+    demo_window.clients.reveal_client(client_id)
     assert demo_window.progress_report_action.shortcut() == QKeySequence(
         QKeySequence.StandardKey.Print
     )
@@ -104,7 +104,7 @@ def test_ctrl_p_in_the_session_editor_saves_then_prints_one_page(
 ) -> None:
     client_id, code, _ = _busy_client(demo_window)
     sessions_before = len(repository.list_sessions(demo_window.db, client_id))
-    editor = demo_window.new_session(client_id)
+    editor = demo_window.sessions.new_session(client_id)
     assert editor is not None
     for box_id, box in editor.instrument_boxes.items():
         box.setChecked(box_id == "SRS")

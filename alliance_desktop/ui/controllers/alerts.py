@@ -16,12 +16,12 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from alliance_desktop import APP_NAME
 from alliance_desktop.services import alerts as alert_service
-from alliance_desktop.services.clients import Change
+from alliance_desktop.services.changes import Change
 from alliance_desktop.services.database import Database, StorageError
 from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.ui.alert_dialogs import AcknowledgeDialog, RiskReviewDialog
+from alliance_desktop.ui.controllers.workspace import Workspace
 from alliance_desktop.ui.dialogs import exec_until_saved
-from alliance_desktop.ui.events import AppEvents
 
 
 class AlertsController(QObject):
@@ -31,7 +31,7 @@ class AlertsController(QObject):
         self,
         parent: QWidget,
         database: Callable[[], Database],
-        events: AppEvents,
+        events: Workspace,
         notify: Callable[[str], None],
         *,
         clock: Callable[[], datetime] = datetime.now,

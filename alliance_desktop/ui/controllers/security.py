@@ -24,8 +24,10 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from alliance_desktop import APP_NAME
 from alliance_desktop.services import security
+from alliance_desktop.services.changes import Change
 from alliance_desktop.services.database import StorageError
-from alliance_desktop.services.errors import ServiceError
+from alliance_desktop.services.errors import InvalidInput, ServiceError
+from alliance_desktop.ui.dialogs import StayOpen, exec_until_saved
 from alliance_desktop.ui.security_dialogs import ChangePassphraseDialog, RecoverySheetDialog
 
 if TYPE_CHECKING:
@@ -125,7 +127,7 @@ class SecurityController(QObject):
         window = self._window
         if self.locked_state is not None:
             return True
-        if window._backup_running or window._restore_running:
+        if window.backups.running:
             # The database is in use until they finish; the idle lock tries again later.
             window.statusBar().showMessage(
                 "Not locked yet: a backup or restore is running. It locks when that is done.",
@@ -146,7 +148,7 @@ class SecurityController(QObject):
             kept.append(_OpenEditor(context.client_id, context.session_id, editor.draft_id))
         for editor in list(window.editors):
             editor.close_for_lock()
-            window._editor_closed(editor)
+            window.sessions.editor_closed(editor)
         # Any other open dialog (a form half-typed, a message) is hidden, not closed, so
         # what was typed in it is there again after unlocking.
         hidden = [
@@ -198,11 +200,10 @@ class SecurityController(QObject):
         window.db = opened_in_window(db, failures_before)
         self.locked_state = None
         window.hide_lock_screen()
+        window.workspace.announce(Change.database(unlocked=True))
         if state.client_id is not None:
-            window._pending_select = (state.client_id, True)  # once the list has loaded
-        window._database_opened(offer_drafts=False)
-        if state.client_id is not None:
-            window.show_client(state.client_id)
+            window.clients.select_after_load(state.client_id)  # once the list has loaded
+            window.clients.show_client(state.client_id)
             tabs = window.detail.tabs
             for index in range(tabs.count()):
                 page = tabs.widget(index)
@@ -229,7 +230,7 @@ class SecurityController(QObject):
             draft = drafts.get(kept.draft_id) if kept.draft_id is not None else None
             if draft is None and kept.session_id is None:
                 continue  # a new session with nothing typed: nothing to bring back
-            window._open_editor(kept.client_id, kept.session_id, draft)
+            window.sessions.open_editor(kept.client_id, kept.session_id, draft)
 
     # -- a client's record as a whole: access history, export -----------------------------
 
@@ -243,7 +244,7 @@ class SecurityController(QObject):
             code = audit.client_code_of(window.db, client_id)
             entries = audit.history(window.db, code) if code else []
         except (StorageError, ServiceError) as exc:
-            window._complain(str(exc))
+            window.workspace.complain(str(exc))
             return None
         rows = [
             (f"{e.at:%Y-%m-%d %H:%M}", audit.ACTION_WORDS.get(e.action, e.action), e.detail)
@@ -276,7 +277,7 @@ class SecurityController(QObject):
         try:
             written = export_client(window.db, code, target, client_report_pdf)
         except (StorageError, ServiceError) as exc:
-            window._complain(str(exc))
+            window.workspace.complain(str(exc))
             return None
         QMessageBox.information(
             window,
@@ -315,12 +316,12 @@ class SecurityController(QObject):
     def change_passphrase(self) -> None:
         window = self._window
         dialog = ChangePassphraseDialog(window)
-        while dialog.exec() == QDialog.DialogCode.Accepted:
-            try:
-                security.change_passphrase(window.db, dialog.current.text(), dialog.new.text())
-            except (StorageError, ServiceError) as exc:
-                dialog.show_error(str(exc))
-                continue
+
+        def change() -> bool:
+            security.change_passphrase(window.db, dialog.current.text(), dialog.new.text())
+            return True
+
+        if exec_until_saved(dialog, change, dialog.show_error):
             QMessageBox.information(
                 window,
                 APP_NAME,
@@ -329,56 +330,59 @@ class SecurityController(QObject):
             )
             if dialog.new_sheet.isChecked():
                 QTimer.singleShot(0, self.recovery_sheet)
-            return
 
     def recovery_sheet(self, parent: QWidget | None = None) -> Path | int | None:
         """Confirm the passphrase, then print or save a new sheet; the new code counts only
         once its sheet is printed or saved. Returns the file, the pages printed, or None."""
         from alliance_desktop.services.atomic import save_export
-        from alliance_desktop.ui.printing import ask_and_print
+        from alliance_desktop.ui.printing import PrintFailed, ask_and_print
         from alliance_desktop.ui.report_dialog import ask_pdf_path
 
         window = self._window
         dialog = RecoverySheetDialog(parent or window)
-        while dialog.exec() == QDialog.DialogCode.Accepted:
-            if dialog.passphrase.text() != (window.db.passphrase or ""):
-                dialog.show_error("That is not your passphrase.")
-                continue
-            code = security.new_recovery_code()
-            try:
-                from alliance_desktop.reports.recovery_sheet import recovery_sheet_pdf
 
-                pdf = recovery_sheet_pdf(
-                    security.recovery_sheet_data(window.db, code, today=self.today())
+        def make() -> Path | int:
+            if dialog.passphrase.text() != (window.db.passphrase or ""):
+                raise InvalidInput("That is not your passphrase.")
+            code = security.new_recovery_code()
+            from alliance_desktop.reports.recovery_sheet import recovery_sheet_pdf
+
+            pdf = recovery_sheet_pdf(
+                security.recovery_sheet_data(window.db, code, today=self.today())
+            )
+            outcome: Path | int
+            if dialog.choice == "save":
+                target = ask_pdf_path(
+                    dialog,
+                    "Save the recovery sheet",
+                    Path.home() / "Alliance Desktop recovery sheet.pdf",
                 )
-                if dialog.choice == "save":
-                    target = ask_pdf_path(
-                        dialog,
-                        "Save the recovery sheet",
-                        Path.home() / "Alliance Desktop recovery sheet.pdf",
-                    )
-                    if target is None:
-                        continue
-                    save_export(target, pdf, [window.db.path])
-                    outcome: Path | int = target
-                else:
+                if target is None:
+                    raise StayOpen
+                save_export(target, pdf, [window.db.path])
+                outcome = target
+            else:
+                try:
                     outcome = ask_and_print(dialog, pdf, "Recovery sheet")
-                    if not outcome:
-                        continue
-                security.commit_recovery_code(window.db, code)
-            except (StorageError, ServiceError, OSError) as exc:
-                dialog.show_error(str(exc))
-                continue
-            where = (
-                f"saved to {outcome}: print it, then delete the file"
-                if isinstance(outcome, Path)
-                else "printed"
-            )
-            QMessageBox.information(
-                window,
-                APP_NAME,
-                f"The recovery sheet was {where}. Keep the paper locked away from the laptop; "
-                "any earlier sheet no longer works.",
-            )
+                except PrintFailed as exc:
+                    raise InvalidInput(str(exc)) from None
+                if not outcome:
+                    raise StayOpen  # cancelled, or no printer: Save is still there
+            security.commit_recovery_code(window.db, code)
             return outcome
-        return None
+
+        outcome = exec_until_saved(dialog, make, dialog.show_error)
+        if outcome is None:
+            return None
+        where = (
+            f"saved to {outcome}: print it, then delete the file"
+            if isinstance(outcome, Path)
+            else "printed"
+        )
+        QMessageBox.information(
+            window,
+            APP_NAME,
+            f"The recovery sheet was {where}. Keep the paper locked away from the laptop; "
+            "any earlier sheet no longer works.",
+        )
+        return outcome
