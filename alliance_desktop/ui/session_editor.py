@@ -5,12 +5,19 @@ registered under its field key, which is also its object name and the key of its
 message, so the service's messages land beside the right field. Nothing here scores or
 checks anything; the service does, with the domain functions the rest of the app uses.
 
-Three things make sure nothing typed is lost:
+Four things make sure nothing typed is lost:
 - a draft is written to the database one second after the last change (``AUTOSAVE_MS``)
-  and offered again by the main window after a crash;
+  and offered again by the main window after a crash; saving the session deletes it in the
+  same transaction;
 - undo and redo run on the whole form (Ctrl+Z / Ctrl+Shift+Z or Ctrl+Y in any field),
   typing in one field merging into one step;
-- closing with changes asks Save / Discard / Cancel.
+- closing with changes asks Save / Discard / Cancel;
+- marking a session with typed ratings Cancelled or No-show asks first; the ratings are
+  kept in the editor (not saved) and come back with Attended.
+
+Nothing changes by accident either: the wheel scrolls the form and changes a drop-down, a
+spin box or the date only once it has focus. Ctrl+S saves; the session's one-page summary
+can be printed (Ctrl+P) or saved as a PDF, with the same options as the command line.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, Signal
@@ -29,6 +37,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -43,7 +52,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alliance_desktop import APP_NAME
+from alliance_desktop import APP_NAME, documents
+from alliance_desktop.domain._format import join_words
 from alliance_desktop.domain.instruments import Instrument
 from alliance_desktop.domain.vocabulary import (
     APPROACH_LABELS,
@@ -60,6 +70,7 @@ from alliance_desktop.services.session_form import (
     GBO,
     QUESTIONNAIRES,
     EditorContext,
+    FormPreview,
     SessionForm,
     goal_key,
     item_key,
@@ -70,7 +81,8 @@ from alliance_desktop.services.session_form import (
 )
 from alliance_desktop.ui.alert_dialogs import severity_html
 from alliance_desktop.ui.printing import PrintFailed, ask_and_print
-from alliance_desktop.ui.widgets import wheel_only_when_focused
+from alliance_desktop.ui.report_dialog import ask_pdf_path
+from alliance_desktop.ui.widgets import fit_to_screen, wheel_only_when_focused
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +109,9 @@ INSTRUMENT_TITLES = {
     "WAI-SR": "WAI-SR: the working alliance so far (end of session)",
     GBO: "Goals: progress towards each goal, 0-10",
 }
+#: What the live preview says of a questionnaire with a value it cannot read; true only
+#: once Save has marked that value, so before that the editor says it in other words.
+PREVIEW_CHECK_MARKED = "Check the marked value."
 
 
 class _FormChange(QUndoCommand):
@@ -195,6 +210,13 @@ class SessionEditor(QDialog):
         self.context = context
         self._fields: dict[str, _Field] = {}
         self._errors: dict[str, QLabel] = {}
+        # What the last save attempt found wrong, by field key (a key without a label is
+        # shown in the problem line); each goes as soon as its field reads right.
+        self._marks: dict[str, str] = {}
+        self._failure = ""  # why the last save (or plan) failed, for the problem line
+        self._preview: FormPreview | None = None
+        #: Where "Save summary as PDF…" suggests saving (the window may set its last folder).
+        self.pdf_folder = Path.home()
         self._applying = False
         self._closing_decided = False
         self._draft_id = draft.draft_id if draft else None
@@ -220,7 +242,9 @@ class SessionEditor(QDialog):
         client = context.client
         what = "New session" if context.session_id is None else f"Session {context.number}"
         self.setWindowTitle(f"{what}: {client.code} {client.display_name}")
-        self.resize(1040, 760)
+        # Shrunk to the screen (1280x720 with a task bar, 200 % on 2560x1440): the form
+        # scrolls inside, and Save, Close and Undo stay on screen.
+        fit_to_screen(self, 1040, 760)
         self._build()
         # The baseline is the stored (or blank) form as the widgets show it, so an editor
         # that was opened and not touched is unchanged.
@@ -294,7 +318,7 @@ class SessionEditor(QDialog):
         right.addLayout(self._build_rupture())
         right.addStretch(1)
 
-        scroll = QScrollArea(self)
+        self.form_scroll = scroll = QScrollArea(self)
         scroll.setObjectName("sessionEditorScroll")
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -315,6 +339,15 @@ class SessionEditor(QDialog):
         self.save_button.setObjectName("saveSessionButton")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
+        self.save_action = QAction("Save session", self)
+        self.save_action.setObjectName("saveSessionAction")
+        # The platform's Save keys (Ctrl+S nearly everywhere), beside the button's Alt+S.
+        save_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Save)
+        self.save_action.setShortcuts(save_keys or [QKeySequence("Ctrl+S")])
+        self.save_action.triggered.connect(self.save)
+        self.addAction(self.save_action)
+        shown_key = self.save_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.save_button.setToolTip(f"Check and save the session ({shown_key})")
         self.print_button = QPushButton("Print summary…", self)
         self.print_button.setObjectName("printSessionButton")
         self.print_button.setToolTip("Print this session on one page (Ctrl+P)")
@@ -323,6 +356,13 @@ class SessionEditor(QDialog):
         print_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Print))
         print_action.triggered.connect(self.print_summary)
         self.addAction(print_action)
+        self.pdf_button = QPushButton("Save summary as PDF…", self)
+        self.pdf_button.setObjectName("pdfSessionButton")
+        self.pdf_button.setToolTip(
+            "Save this session's one-page summary as a PDF file, with or without the notes "
+            "and the client's name"
+        )
+        self.pdf_button.clicked.connect(self.save_summary_pdf)
         self.cancel_button = QPushButton("Close", self)
         self.cancel_button.setObjectName("closeSessionButton")
         self.cancel_button.clicked.connect(self.reject)
@@ -331,6 +371,7 @@ class SessionEditor(QDialog):
         buttons.addWidget(self.redo_button)
         buttons.addWidget(self.draft_status, 1)
         buttons.addWidget(self.print_button)
+        buttons.addWidget(self.pdf_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.save_button)
 
@@ -486,7 +527,11 @@ class SessionEditor(QDialog):
         self.remember_plan_button.clicked.connect(self.remember_plan)
         row.addWidget(self.remember_plan_button)
         layout.addLayout(row)
-        self.measures_off = QLabel("Measures are not recorded for a cancelled or missed session.")
+        self.measures_off = QLabel(
+            "Measures are not recorded for a cancelled or missed session. Ratings typed "
+            "before are kept here, unsaved: choose Attended to see them again."
+        )
+        self.measures_off.setWordWrap(True)
         self.measures_off.setObjectName("measuresOffNote")
         self.measures_off.setVisible(False)
         layout.addWidget(self.measures_off)
@@ -695,6 +740,8 @@ class SessionEditor(QDialog):
     def _changed(self, key: str) -> None:
         if self._applying:
             return
+        if key == "attendance" and not self._attendance_change_agreed():
+            return
         now = self.current_form().to_dict()
         if now == self._last:
             return
@@ -708,6 +755,71 @@ class SessionEditor(QDialog):
         if self.is_dirty():
             self._autosave.start()
         self._update_title()
+        if self._marks:  # a message goes the moment its field reads right
+            self._recheck_marks()
+
+    # -- attendance ----------------------------------------------------------------------
+
+    def _not_saved_unless_attended(self) -> list[str]:
+        """What in the form is saved only with an attended session: measures with something
+        typed, goal ratings, stored measures the editor has no fields for, the rupture."""
+        form = self.current_form()
+        words = []
+        for instrument_id in form.instruments:
+            if instrument_id == GBO:
+                if any(v.strip() for v in form.goal_ratings.values()):
+                    words.append("the goal ratings")
+            elif any(v.strip() for v in form.items.get(instrument_id, [])):
+                words.append(f"the {instrument_id}")
+        words += [f"the stored {m.get('instrument_id', 'measure')}" for m in form.kept_measurements]
+        if form.rupture:
+            words.append("the rupture")
+        return words
+
+    def _attendance_change_agreed(self) -> bool:
+        """Ask before a session with typed measures is marked Cancelled or No-show.
+
+        The user's own change to the drop-down comes here (undo, redo and restoring a draft
+        apply quietly and never ask). Keeping reverts the drop-down with no step in the
+        history; changing hides the measures, whose typing stays in the form.
+        """
+        field = self._fields["attendance"]
+        previous = self._last.get("attendance")
+        chosen = field.get()
+        if previous != Attendance.ATTENDED.value or chosen == previous:
+            return True  # from Cancelled to No-show, or back to Attended: nothing is hidden
+        lost = self._not_saved_unless_attended()
+        if not lost:
+            return True
+        word = ATTENDANCE_LABELS.get(Attendance(chosen), chosen).lower()
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Change the attendance?",
+            f"Mark this session as {word}?",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setObjectName("attendanceChangeBox")
+        box.setInformativeText(
+            f"A session that did not take place keeps no ratings: {join_words(lost)} typed "
+            "here will not be saved. They stay in this editor until you save, and come back "
+            "if you choose Attended again."
+        )
+        change = box.addButton(f"Change to {word}", QMessageBox.ButtonRole.AcceptRole)
+        change.setObjectName("changeAttendanceButton")
+        keep = box.addButton("Keep attended", QMessageBox.ButtonRole.RejectRole)
+        keep.setObjectName("keepAttendedButton")
+        box.setDefaultButton(keep)  # destructive choices default to the safe one
+        box.setEscapeButton(keep)
+        # No draft of the undecided choice while the question is open (its event loop runs).
+        self._autosave.stop()
+        box.exec()
+        if box.clickedButton() is change:
+            return True
+        with self._quietly():
+            field.put(previous)
+        self._after_change()  # the preview and a pending draft pick up where they were
+        return False
 
     def _update_title(self) -> None:
         title = self.windowTitle().removesuffix(" *")
@@ -745,9 +857,8 @@ class SessionEditor(QDialog):
         except Exception:  # a preview must never take the typing down with it
             log.exception("session preview failed")
             return
-        for instrument_id, label in self.results.items():
-            result = preview.measures.get(instrument_id)
-            label.setText(result.text if result else "")
+        self._preview = preview
+        self._show_results()
         if preview.alerts:
             lines = [severity_html(severity, reason) for severity, reason in preview.alerts]
             self.alerts_box.setText("<br>".join(lines))
@@ -756,6 +867,24 @@ class SessionEditor(QDialog):
         self.alerts_box.setVisible(bool(preview.alerts))
         self.review_button.setVisible(preview.needs_review)
         self._risk_in_form = preview.risk_in_form
+
+    def _show_results(self) -> None:
+        """Each questionnaire's live result; "check the marked value" only once one is."""
+        preview = self._preview
+        for instrument_id, label in self.results.items():
+            result = preview.measures.get(instrument_id) if preview else None
+            text = result.text if result else ""
+            if text == PREVIEW_CHECK_MARKED and not self._has_marked_item(instrument_id):
+                items = self.context.instruments[instrument_id].items
+                typed = sum(
+                    1 for i in items if self._fields[item_key(instrument_id, i.number)].get()
+                )
+                text = f"{typed} of {len(items)} entered; a value is not one this item takes."
+            label.setText(text)
+
+    def _has_marked_item(self, instrument_id: str) -> bool:
+        prefix = item_key(instrument_id, 0)[:-1]  # measure_SRS_
+        return any(key.startswith(prefix) for key in self._marks if key in self._errors)
 
     def reload_alert_records(self) -> None:
         """Read the client's risk reviews again (one was just recorded) and redo the preview."""
@@ -798,47 +927,159 @@ class SessionEditor(QDialog):
     # -- saving and closing --------------------------------------------------------------
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        """Show each message beside its field; focus the first field with a problem."""
-        first: QWidget | None = None
-        for key, label in self._errors.items():
-            text = errors.get(key, "")
-            label.setText(f"⚠ {text}" if text else "")
-            label.setVisible(bool(text))
-            if text and first is None and key in self._fields:
-                first = self._fields[key].widget
-        unplaced = [m for k, m in errors.items() if k not in self._errors]
-        self._show_problem(" ".join(unplaced))
+        """Mark each field with its message; focus (and scroll to) the first marked field.
+
+        The marks then follow the typing: each goes as soon as its field reads right (a
+        field not marked is not marked while typing, where "9." is only half of "9.5").
+        """
+        self._marks = dict(errors)
+        self._show_marks()
+        first = next((self._fields[k].widget for k in self._errors if k in errors), None)
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.form_scroll.ensureWidgetVisible(first)
 
-    def _show_problem(self, text: str) -> None:
+    def _recheck_marks(self) -> None:
+        """Drop the marks whose fields now read right; keep the others' messages current."""
+        now = self._problems_now()
+        self._marks = {key: now[key] for key in self._marks if key in now}
+        self._show_marks()
+
+    def _problems_now(self) -> dict[str, str]:
+        """Every problem the form has now, by field key.
+
+        ``read_form`` checks the session as a whole only once every field reads, so while
+        one value is broken the rest is checked again without it: a start in the future
+        stays marked while an SRS item is being corrected.
+        """
+        form = self.current_form()
+        client, instruments = self.context.client, self.context.instruments
+        problems = dict(read_form(form, client, instruments=instruments).errors)
+        broken = {
+            i
+            for i in QUESTIONNAIRES
+            if any(k.startswith(item_key(i, 0)[:-1]) for k in problems)  # measure_SRS_…
+        }
+        if problems and (broken or any(k.startswith("goal_") for k in problems)):
+            form.instruments = [i for i in form.instruments if i not in broken]
+            form.goal_ratings = {
+                n: v
+                for n, v in form.goal_ratings.items()
+                if not (n.isdigit() and goal_key(int(n)) in problems)
+            }
+            rest = read_form(form, client, instruments=instruments).errors
+            problems.update({k: v for k, v in rest.items() if k not in problems})
+        return problems
+
+    def _show_marks(self) -> None:
+        """The marks beside their fields, and the problem line above the form."""
+        for key, label in self._errors.items():
+            text = self._marks.get(key, "")
+            label.setText(f"⚠ {text}" if text else "")
+            label.setVisible(bool(text))
+        marked = sum(1 for key in self._marks if key in self._errors)
+        parts = [self._failure] if self._failure else []
+        if marked:  # the marks may be scrolled out of sight: say there are some
+            parts.append(
+                "Check the marked value." if marked == 1 else f"Check the {marked} marked values."
+            )
+        parts += [m for k, m in self._marks.items() if k not in self._errors]
+        text = " ".join(parts)
         self.problem.setText(f"⚠ {text}" if text else "")
         self.problem.setVisible(bool(text))
+        self._show_results()
 
-    def session_summary_pdf(self) -> bytes | None:
-        """The stored session on one page; an unsaved one is saved first, if the user agrees.
+    def _show_problem(self, text: str) -> None:
+        """Say why the last save (or remembering the plan) failed, above the form."""
+        self._failure = text
+        self._show_marks()
 
-        The summary prints what is stored, so a therapist never files a page that differs
+    def _stored_session_id(self, title: str, question: str) -> int | None:
+        """The id of the session as stored; an unsaved one is saved first, if the user agrees.
+
+        The summary shows what is stored, so a therapist never files a page that differs
         from the record.
         """
-        session_id = self.context.session_id
-        if session_id is None or self.is_dirty():
-            if not self._save_first(
-                "Print the session summary",
-                "The summary prints the session as it is stored. Save the session now and "
-                "print it?",
-            ):
-                return None
-            session_id = self.saved_session_id
-        from alliance_desktop.reports.session_report import session_report_pdf
-        from alliance_desktop.services.reports import session_report_data
+        if self.context.session_id is not None and not self.is_dirty():
+            return self.context.session_id
+        if not self._save_first(title, question):
+            return None
+        return self.saved_session_id
 
+    def session_summary_pdf(self) -> bytes | None:
+        """The stored session on one page; an unsaved one is saved first, if the user agrees."""
+        session_id = self._stored_session_id(
+            "Print the session summary",
+            "The summary prints the session as it is stored. Save the session now and print it?",
+        )
+        if session_id is None:
+            return None
+        request = documents.SessionSummary(self.context.client.code, session_id=session_id)
         try:
-            data = session_report_data(self.db, self.context.client.code, session_id=session_id)
-        except ServiceError as exc:
+            return documents.build(self.db, request).pdf
+        except (ServiceError, StorageError) as exc:
             QMessageBox.warning(self, APP_NAME, str(exc))
             return None
-        return session_report_pdf(data)
+
+    def save_summary_pdf(self) -> Path | None:
+        """Save this session's one-page summary as a PDF: options, save first, where, write.
+
+        The options are the command line's ``report CODE --session N [--notes]
+        [--pseudonymise]``. Returns the file written, or None.
+        """
+        options = SummaryOptionsDialog(self)
+        if options.exec() != QDialog.DialogCode.Accepted:
+            return None
+        session_id = self._stored_session_id(
+            "Save the session summary",
+            "The summary shows the session as it is stored. Save the session now and save "
+            "its summary?",
+        )
+        if session_id is None:
+            return None
+        # After "save first" this editor has closed: what follows sits on the main window.
+        owner = self if self.isVisible() else (self.parentWidget() or self)
+        try:
+            day: date | None = date.fromisoformat(str(self._last.get("start", ""))[:10])
+        except ValueError:
+            day = None
+        suggested = self.pdf_folder / documents.file_name(self.context.client.code, "session", day)
+        target = ask_pdf_path(owner, "Save the session summary", suggested)
+        if target is None:
+            return None
+        try:
+            self.write_summary_pdf(
+                target,
+                session_id,
+                pseudonymise=options.pseudonymise.isChecked(),
+                include_notes=options.include_notes.isChecked(),
+            )
+        except ServiceError as exc:
+            QMessageBox.warning(owner, APP_NAME, f"The summary was not saved. {exc}")
+            return None
+        self.pdf_folder = target.parent
+        done = f"Saved the session summary to {target}."
+        if self.isVisible():  # beside the buttons, where the eye is
+            self.draft_status.setText(done)
+        else:
+            QMessageBox.information(owner, APP_NAME, done)
+        return target
+
+    def write_summary_pdf(
+        self, target: Path, session_id: int, *, pseudonymise: bool, include_notes: bool
+    ) -> None:
+        """Gather the stored session, build its summary and write it to ``target`` whole
+        (``documents``, as the command line's ``report CODE --session N`` does).
+
+        Raises ServiceError (no such session, a folder that cannot be written).
+        """
+        request = documents.SessionSummary(
+            self.context.client.code,
+            session_id=session_id,
+            pseudonymise=pseudonymise,
+            include_notes=include_notes,
+        )
+        documents.write(self.db, request, target)
 
     def print_summary(self) -> None:
         """Print this session's one-page summary through the system's print dialog."""
@@ -882,6 +1123,7 @@ class SessionEditor(QDialog):
 
     def save(self) -> bool:
         """Check and store the session whole; True when it was saved (the editor closes)."""
+        self._failure = ""  # a new attempt: the last one's failure is history
         reading = read_form(
             self.current_form(), self.context.client, instruments=self.context.instruments
         )
@@ -900,16 +1142,19 @@ class SessionEditor(QDialog):
             if answer != QMessageBox.StandardButton.Save:
                 return False
         try:
+            # The draft goes in the same transaction: kept if the session is not stored,
+            # never left behind (to be offered again) once it is.
             change = session_service.save_session(
                 self.db,
                 self.context.client_id,
                 reading.session,
                 session_id=self.context.session_id,
+                draft_id=self._draft_id,
             )
         except (ServiceError, StorageError) as exc:
             self._show_problem(f"{exc} Nothing was saved; what you typed is still here.")
             return False
-        self._forget_draft()
+        self._draft_id = None
         self._baseline = self._last = self.current_form().to_dict()
         self._autosave.stop()
         self._closing_decided = True
@@ -919,6 +1164,7 @@ class SessionEditor(QDialog):
         return True
 
     def remember_plan(self) -> None:
+        """Offer the ticked measures for this client's next sessions."""
         chosen = [i for i, box in self.instrument_boxes.items() if box.isChecked()]
         try:
             save_measure_plan(self.db, self.context.client_id, chosen)
@@ -991,3 +1237,31 @@ class SessionEditor(QDialog):
         self._autosave.stop()
         self._preview_timer.stop()
         self._closing_decided = True
+
+
+class SummaryOptionsDialog(QDialog):
+    """What the session summary PDF holds: the notes, the client's name (``--notes``,
+    ``--pseudonymise`` on the command line)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("summaryOptionsDialog")
+        self.setWindowTitle("Save the session summary as PDF")
+        self.include_notes = QCheckBox("Include the session &notes", self)
+        self.include_notes.setObjectName("includeNotesBox")
+        self.include_notes.setToolTip("The notes are private to you; leave them out of a letter")
+        self.pseudonymise = QCheckBox("&Pseudonymise (the client's code, not the name)", self)
+        self.pseudonymise.setObjectName("pseudonymiseBox")
+        self.pseudonymise.setToolTip(
+            "Leave out the client's name; words typed in the notes are printed as typed"
+        )
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Choose where…")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.include_notes)
+        layout.addWidget(self.pseudonymise)
+        layout.addWidget(buttons)

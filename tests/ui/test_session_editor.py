@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import Qt
+from pypdf import PdfReader
+from PySide6.QtCore import QDateTime, QPoint, QPointF, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
+    QDateTimeEdit,
+    QDialogButtonBox,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -32,19 +43,22 @@ from alliance_desktop.domain.vocabulary import Approach
 from alliance_desktop.services import clients, drafts, sessions
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.errors import StorageError
 from alliance_desktop.storage.records import ClientFields
+from alliance_desktop.ui import session_editor
 from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.main_window import MainWindow
-from alliance_desktop.ui.session_editor import SessionEditor
-from tests.conftest import ARTIFACTS
+from alliance_desktop.ui.session_editor import SessionEditor, SummaryOptionsDialog
+from tests.conftest import ARTIFACTS, SCREENS
 from tests.keyed import TEST_PASSPHRASE, open_database
-from tests.ui.helpers import handle_modals, shown_text
+from tests.ui.helpers import handle_modals, read_message, shown_text
 
 # Fixed moments, in the past (and far in the future), so the tests pass at any hour and day;
 # a new session in the editor starts "now", after EARLIER.
 EARLIER = datetime(2026, 11, 18, 10, 0)
 INTAKE = date(2026, 9, 1)
 FUTURE = datetime(2099, 1, 4, 10, 0)
+LATER = datetime(2026, 11, 25, 10, 0)  # after EARLIER, and long past when these tests run
 
 
 def make_client(path: Path) -> int:
@@ -73,7 +87,7 @@ def window(qtbot: QtBot, db_path: Path) -> Iterator[MainWindow]:
     main.show()
     qtbot.waitExposed(main)
     wait_for_background_work()
-    qtbot.waitUntil(lambda: not main._loading)
+    qtbot.waitUntil(lambda: not main.clients.loading)
     yield main
     for editor in list(main.editors):
         editor.discard_and_close()
@@ -114,6 +128,43 @@ def use_only(editor: SessionEditor, *instrument_ids: str) -> None:
         box.setChecked(instrument_id in instrument_ids)
 
 
+def open_stored(window: MainWindow, qtbot: QtBot) -> SessionEditor:
+    """Open the client's newest stored session with a double-click on the Sessions tab."""
+    window.client_list.select_client(client_id_of(window))
+    window.detail.tabs.setCurrentWidget(window.detail.sessions_tab)
+    table = window.detail.sessions_table
+    table.selectRow(0)
+    rect = table.visualRect(table.model().index(0, 1))
+    # A real double-click is press, release, then double-click: the view checks the press.
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    (editor,) = window.editors
+    assert editor.context.session_id is not None
+    qtbot.waitExposed(editor)
+    return editor
+
+
+def click_button(name: str) -> Callable[[QWidget], None]:
+    """A modal handler that clicks the button with this object name."""
+
+    def handler(box: QWidget) -> None:
+        button = box.findChild(QAbstractButton, name)
+        assert button is not None, name
+        button.click()
+
+    return handler
+
+
+def stored_sessions(window: MainWindow) -> list[Any]:
+    tree = repository.load_client_tree(window.db, client_id_of(window))
+    assert tree is not None
+    return tree.sessions
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
 def test_record_a_session_whose_srs_is_under_the_cut_off(qtbot: QtBot, window: MainWindow) -> None:
     editor = open_new(window, qtbot)
     assert editor.objectName() == "sessionEditor"
@@ -143,7 +194,7 @@ def test_record_a_session_whose_srs_is_under_the_cut_off(qtbot: QtBot, window: M
     qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
     assert window.editors == []
     wait_for_background_work()
-    qtbot.waitUntil(lambda: not window._loading)
+    qtbot.waitUntil(lambda: not window.clients.loading)
 
     window.detail.tabs.setCurrentWidget(window.detail.sessions_tab)  # filled when shown
     table = window.detail.sessions_table
@@ -193,6 +244,7 @@ def test_cancelled_sessions_take_no_measures(qtbot: QtBot, window: MainWindow) -
     type_into(qtbot, editor, "measure_SRS_1", "9")
     attendance = field(editor, "attendance")
     assert isinstance(attendance, QComboBox)
+    handle_modals([click_button("changeAttendanceButton")])  # the typed SRS: asked first
     attendance.setCurrentIndex(attendance.findData("cancelled"))
     assert not editor.measure_groups["SRS"].isVisible()
     assert not editor.instrument_boxes["SRS"].isEnabled()
@@ -374,7 +426,7 @@ def test_deleting_a_session_asks_first_and_renumbers(qtbot: QtBot, window: MainW
     handle_modals([confirm])
     window.delete_session_action.trigger()
     wait_for_background_work()
-    qtbot.waitUntil(lambda: not window._loading)
+    qtbot.waitUntil(lambda: not window.clients.loading)
     stored = repository.load_client_tree(db, client_id_of(window))
     assert stored is not None and stored.sessions == []
     assert window.detail.sessions_table.rowCount() == 0
@@ -394,3 +446,401 @@ def test_typing_undone_leaves_no_draft_behind(qtbot: QtBot, window: MainWindow) 
     editor.cancel_button.click()  # closes without asking: nothing is unsaved
     assert window.editors == []
     assert drafts.unsaved_drafts(window.db) == []
+
+
+# -- the wheel --------------------------------------------------------------------------
+
+
+def wheel_over(editor: SessionEditor, widget: QWidget, notches: int) -> None:
+    """Turn the wheel with the pointer over ``widget`` as the window system delivers it: a
+    spontaneous event, which Qt offers to the parents when the field ignores it (an event
+    sent with QApplication.sendEvent never reaches the scroll area)."""
+    centre = widget.mapTo(editor, widget.rect().center())
+    QTest.wheelEvent(editor.windowHandle(), QPointF(centre), QPoint(0, 120 * notches))
+
+
+def value_of(widget: QWidget) -> object:
+    if isinstance(widget, QDateTimeEdit):
+        return widget.dateTime()
+    assert isinstance(widget, QComboBox)
+    return widget.currentData()
+
+
+def test_the_wheel_scrolls_the_form_past_unfocused_fields(qtbot: QtBot, window: MainWindow) -> None:
+    editor = open_new(window, qtbot)
+    use_only(editor, *editor.instrument_boxes)
+    bar = editor.form_scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)  # the form is taller than its view
+    item = field(editor, "measure_CORE-10_6")
+    assert isinstance(item, QComboBox)
+    # A date and time field is a spin box, so the guard on spin boxes covers it.
+    assert isinstance(editor.start_edit, QAbstractSpinBox)
+    fields: list[QWidget] = [editor.attendance_combo, item, editor.start_edit]
+    for widget in fields:
+        editor.form_scroll.ensureWidgetVisible(widget)
+        editor.save_button.setFocus()
+        qtbot.waitUntil(lambda w=widget: not w.hasFocus())
+        before, scrolled = value_of(widget), bar.value()
+        wheel_over(editor, widget, -1 if scrolled < bar.maximum() else 1)
+        assert value_of(widget) == before, widget.objectName()
+        assert bar.value() != scrolled, widget.objectName()  # the page moved instead
+    # Once a field has focus (a click, Tab), the wheel is the field's; attendance last, as
+    # Cancelled hides the questionnaires.
+    for widget in (item, editor.start_edit, editor.attendance_combo):
+        editor.form_scroll.ensureWidgetVisible(widget)
+        widget.setFocus()
+        qtbot.waitUntil(widget.hasFocus)
+        before, scrolled = value_of(widget), bar.value()
+        if widget is editor.attendance_combo:  # the wheel typed a CORE-10 answer: asked
+            handle_modals([click_button("changeAttendanceButton")])
+        wheel_over(editor, widget, -1)
+        assert value_of(widget) != before, widget.objectName()
+        assert bar.value() == scrolled, widget.objectName()
+    assert editor.attendance_combo.currentData() == "cancelled"
+    assert editor.current_form().items["CORE-10"][5] == "0"
+
+
+# -- attendance -------------------------------------------------------------------------
+
+
+def test_marking_a_rated_session_cancelled_asks_and_keeps_the_ratings(
+    qtbot: QtBot, window: MainWindow, artifacts: Path
+) -> None:
+    editor = open_new(window, qtbot)
+    use_only(editor, "SRS", "GBO")
+    for number, value in enumerate(("9", "8", "8.5", "7"), start=1):
+        type_into(qtbot, editor, f"measure_SRS_{number}", value)
+    type_into(qtbot, editor, "goal_1", "4")
+    typed = editor.current_form().to_dict()
+    steps = editor.undo_stack.count()
+    attendance = editor.attendance_combo
+
+    def look_then_escape(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox) and box.objectName() == "attendanceChangeBox"
+        keep = box.findChild(QAbstractButton, "keepAttendedButton")
+        assert box.defaultButton() is keep and box.escapeButton() is keep
+        assert box.text() == "Mark this session as cancelled?"
+        assert "the SRS and the goal ratings typed here will not be saved" in (
+            box.informativeText()
+        )
+        box.grab().save(str(artifacts / "session-editor-attendance-box.png"))
+        qtbot.keyClick(box, Qt.Key.Key_Escape)  # Escape keeps the session attended
+
+    handle_modals([look_then_escape])
+    attendance.setFocus()
+    qtbot.keyClick(attendance, Qt.Key.Key_Down)  # Attended → Cancelled, from the keyboard
+    assert attendance.currentData() == "attended"
+    assert editor.undo_stack.count() == steps  # kept: no step in the history
+    assert editor.measure_groups["SRS"].isVisible()
+    assert editor.current_form().to_dict() == typed
+
+    handle_modals([click_button("changeAttendanceButton")])
+    qtbot.keyClick(attendance, Qt.Key.Key_Down)
+    assert attendance.currentData() == "cancelled"
+    assert not editor.measure_groups["SRS"].isVisible()
+    assert not editor.measure_groups["GBO"].isVisible()
+    assert field(editor, "measuresOffNote").isVisible()
+    hidden = editor.current_form()
+    assert hidden.items["SRS"] == ["9", "8", "8.5", "7"] and hidden.goal_ratings == {"1": "4"}
+
+    qtbot.keyClick(attendance, Qt.Key.Key_Up)  # back to Attended: nothing to ask
+    assert editor.current_form().to_dict() == typed  # every rating back, exactly
+    assert editor.measure_groups["SRS"].isVisible()
+    srs_3 = field(editor, "measure_SRS_3")
+    assert isinstance(srs_3, QLineEdit) and srs_3.text() == "8.5"
+
+    handle_modals([click_button("changeAttendanceButton")])
+    qtbot.keyClick(attendance, Qt.Key.Key_Down)
+    assert attendance.currentData() == "cancelled"
+    # Undo and redo replay the change without asking again.
+    qtbot.keyClick(attendance, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert editor.current_form().to_dict() == typed
+    qtbot.keyClick(attendance, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert attendance.currentData() == "cancelled"
+    assert editor.current_form().items["SRS"] == ["9", "8", "8.5", "7"]
+
+    # Offscreen Qt gives no window the focus back when a message box closes (a window
+    # manager gives it to the editor); a shortcut needs its window active.
+    editor.activateWindow()
+    qtbot.waitUntil(editor.isActiveWindow)
+    qtbot.keyClick(attendance, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert window.editors == []
+    latest = stored_sessions(window)[-1]
+    assert (latest.attendance.value, latest.measurements, latest.goal_ratings) == (
+        "cancelled",
+        [],
+        [],
+    )
+
+
+def test_an_unrated_session_changes_to_no_show_without_asking(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    editor = open_new(window, qtbot)
+    use_only(editor, "SRS")  # ticked, nothing typed: nothing to lose
+    editor.attendance_combo.setCurrentIndex(editor.attendance_combo.findData("no_show"))
+    assert editor.attendance_combo.currentData() == "no_show"
+    assert editor.undo_stack.canUndo()
+
+
+# -- Ctrl+S -----------------------------------------------------------------------------
+
+
+def test_ctrl_s_saves_the_session(qtbot: QtBot, window: MainWindow) -> None:
+    editor = open_new(window, qtbot)
+    use_only(editor)
+    assert QKeySequence("Ctrl+S") in editor.save_action.shortcuts()
+    notes = field(editor, "notes")
+    assert isinstance(notes, QPlainTextEdit)
+    notes.setFocus()
+    qtbot.keyClicks(notes, "Saved from the keyboard")
+    editor.activateWindow()  # as a click on it does; a shortcut works in the active window
+    qtbot.waitUntil(editor.isActiveWindow)
+    qtbot.keyClick(notes, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert window.editors == []
+    assert stored_sessions(window)[-1].notes == "Saved from the keyboard"
+    assert drafts.unsaved_drafts(window.db) == []
+
+
+# -- the draft goes with the save -------------------------------------------------------
+
+
+def test_the_draft_goes_in_the_same_write_as_the_session(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = open_new(window, qtbot)
+    use_only(editor)
+    editor.start_edit.setDateTime(QDateTime(LATER))
+    notes = field(editor, "notes")
+    assert isinstance(notes, QPlainTextEdit)
+    notes.setFocus()
+    qtbot.keyClicks(notes, "Worth a draft")
+    editor.save_draft()
+    (draft,) = drafts.unsaved_drafts(window.db)
+
+    def failing(_db: Database) -> Callable[[Any], Any]:
+        def summarise(_client: Any) -> Any:  # the last step of the write transaction
+            raise StorageError("The disk is full.")
+
+        return summarise
+
+    monkeypatch.setattr(sessions, "_summariser", failing)
+    editor.save_button.click()
+    assert editor.isVisible()
+    assert "The disk is full. Nothing was saved" in editor.problem.text()
+    assert [d.draft_id for d in drafts.unsaved_drafts(window.db)] == [draft.draft_id]
+    assert len(stored_sessions(window)) == 1
+
+    monkeypatch.undo()
+    editor.save_button.click()
+    assert window.editors == []
+    assert drafts.unsaved_drafts(window.db) == []
+    assert stored_sessions(window)[-1].notes == "Worth a draft"
+
+
+# -- the problem line and the marks -----------------------------------------------------
+
+
+def test_marks_go_as_soon_as_their_field_reads_right(qtbot: QtBot, window: MainWindow) -> None:
+    editor = open_new(window, qtbot)
+    use_only(editor, "SRS")
+    for number, value in enumerate(("9", "11", "9", "9"), start=1):
+        type_into(qtbot, editor, f"measure_SRS_{number}", value)
+    problem = field(editor, "saveProblem")
+    srs_2_error = field(editor, "measure_SRS_2Error")
+    start_error = field(editor, "startError")
+    assert isinstance(problem, QLabel) and not problem.isVisible()
+    assert isinstance(srs_2_error, QLabel) and isinstance(start_error, QLabel)
+    # Not marked yet, so the result does not point at a mark that is not there.
+    unmarked = "4 of 4 entered; a value is not one this item takes."
+    qtbot.waitUntil(lambda: editor.results["SRS"].text() == unmarked)
+
+    editor.save_button.click()
+    assert srs_2_error.isVisible() and problem.isVisible()
+    assert problem.text() == "⚠ Check the marked value."
+    qtbot.waitUntil(lambda: editor.results["SRS"].text() == "Check the marked value.")
+    type_into(qtbot, editor, "measure_SRS_2", "9")  # valid at its first keystroke
+    assert not srs_2_error.isVisible() and not problem.isVisible()  # no save needed
+
+    editor.start_edit.setDateTime(QDateTime(FUTURE))
+    editor.save_button.click()
+    assert start_error.isVisible() and "in the future" in start_error.text()
+    assert problem.text() == "⚠ Check the marked value."
+    # A value broken meanwhile is not marked while typed, and the start stays marked.
+    type_into(qtbot, editor, "measure_SRS_2", "11")
+    assert start_error.isVisible() and not srs_2_error.isVisible()
+    editor.start_edit.setDateTime(QDateTime(LATER))
+    assert not start_error.isVisible() and not problem.isVisible()
+
+    editor.save_button.click()
+    assert srs_2_error.isVisible() and editor.focusWidget() is field(editor, "measure_SRS_2")
+    type_into(qtbot, editor, "measure_SRS_2", "abc")  # still wrong: its message follows
+    assert "'abc' is not a number" in srs_2_error.text()
+    assert problem.text() == "⚠ Check the marked value."
+    assert len(stored_sessions(window)) == 1  # nothing was saved
+
+
+# -- the summary as a PDF ---------------------------------------------------------------
+
+
+def answer_options(*, notes: bool, pseudonymise: bool) -> Callable[[QWidget], None]:
+    def handler(dialog: QWidget) -> None:
+        assert isinstance(dialog, SummaryOptionsDialog)
+        if notes:
+            dialog.include_notes.click()
+        if pseudonymise:
+            dialog.pseudonymise.click()
+        buttons = dialog.findChild(QDialogButtonBox)
+        assert buttons is not None
+        buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+    return handler
+
+
+def test_the_summary_is_saved_as_a_pseudonymised_pdf(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = open_stored(window, qtbot)
+    target = tmp_path / "out" / "summary.pdf"
+    target.parent.mkdir()
+    asked: list[Path] = []
+
+    def ask(_parent: QWidget, _title: str, suggested: Path) -> Path:
+        asked.append(suggested)
+        return target
+
+    monkeypatch.setattr(session_editor, "ask_pdf_path", ask)  # the file dialog's seam
+    handle_modals([answer_options(notes=False, pseudonymise=True)])
+    qtbot.mouseClick(editor.pdf_button, Qt.MouseButton.LeftButton)
+    assert asked and asked[0].name == "C-0042-session-2026-11-18.pdf"
+    text = pdf_text(target)
+    assert "C-0042" in text and "SRS" in text
+    assert "ukasiewicz" not in text and "Zo" not in text
+    assert editor.isVisible() and str(target) in editor.draft_status.text()
+    assert editor.pdf_folder == target.parent  # suggested next time
+
+
+def test_an_unsaved_session_is_saved_first_then_its_summary_with_notes(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = open_new(window, qtbot)
+    use_only(editor)
+    editor.start_edit.setDateTime(QDateTime(LATER))
+    notes = field(editor, "notes")
+    assert isinstance(notes, QPlainTextEdit)
+    notes.setPlainText("Talked about the new job")
+    target = tmp_path / "summary.pdf"
+    monkeypatch.setattr(session_editor, "ask_pdf_path", lambda *_: target)
+    said: list[str] = []
+
+    def save_first(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox) and "Save the session now" in box.text()
+        box.button(QMessageBox.StandardButton.Save).click()
+
+    handle_modals([answer_options(notes=True, pseudonymise=False), save_first, read_message(said)])
+    editor.pdf_button.click()
+    assert window.editors == []  # saved, so closed
+    assert said and f"Saved the session summary to {target}." in said[0]
+    latest = stored_sessions(window)[-1]
+    assert (latest.number, latest.notes) == (2, "Talked about the new job")
+    text = pdf_text(target)
+    assert "C-0042" in text and "ukasiewicz" in text
+    assert "Talked about the new job" in text
+
+
+def test_cancelling_the_options_writes_nothing(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = open_new(window, qtbot)
+    monkeypatch.setattr(session_editor, "ask_pdf_path", lambda *_: pytest.fail("asked"))
+
+    def cancel(dialog: QWidget) -> None:
+        assert isinstance(dialog, SummaryOptionsDialog)
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    handle_modals([cancel])
+    assert editor.save_summary_pdf() is None
+    assert editor.isVisible() and len(stored_sessions(window)) == 1
+
+
+# -- fitting the screen -----------------------------------------------------------------
+
+FIT_CHILD = r"""
+import json, sys
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QApplication
+qt = QApplication([])
+from alliance_desktop import app
+from alliance_desktop.storage import repository
+from alliance_desktop.ui.background import wait_for_background_work
+from tests.keyed import TEST_PASSPHRASE
+
+main = app.build_main_window(sys.argv[1], passphrase=TEST_PASSPHRASE)
+main.show()
+wait_for_background_work()
+while main.clients.loading:
+    qt.processEvents()
+rows = repository.list_client_rows(main.db)
+main.client_list.select_client(max(rows, key=lambda r: r.client_id).client_id)
+main.new_session_action.trigger()
+(editor,) = main.editors
+for _ in range(20):
+    qt.processEvents()
+def rect(r):
+    return [r.x(), r.y(), r.width(), r.height()]
+def global_rect(w):
+    return rect(QRect(w.mapToGlobal(QPoint(0, 0)), w.size()))
+out = {
+    "area": rect(editor.screen().availableGeometry()),
+    "frame": rect(editor.frameGeometry()),
+    "minimum": [editor.minimumSizeHint().width(), editor.minimumSizeHint().height()],
+    "buttons": {
+        b.objectName(): global_rect(b)
+        for b in (editor.save_button, editor.cancel_button, editor.undo_button,
+                  editor.print_button, editor.pdf_button)
+    },
+    "scrolls": editor.form_scroll.verticalScrollBar().maximum() > 0,
+}
+editor.grab().save(sys.argv[2])
+editor.discard_and_close()
+main.close()
+wait_for_background_work()
+main.db.close()
+print(json.dumps(out))
+"""
+
+
+def inside(rect: list[int], area: list[int]) -> bool:
+    x, y, w, h = rect
+    ax, ay, aw, ah = area
+    return ax <= x and ay <= y and x + w <= ax + aw and y + h <= ay + ah
+
+
+@pytest.mark.parametrize(
+    ("screen", "scale"), [("laptop.json", None), ("hidpi.json", "2")], ids=["720p", "200%"]
+)
+def test_the_editor_fits_a_1280x720_screen(
+    demo_db_path: Path, artifacts: Path, screen: str, scale: str | None
+) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={SCREENS / screen}")
+    env.pop("QT_SCALE_FACTOR", None)
+    if scale:
+        env["QT_SCALE_FACTOR"] = scale
+    shot = artifacts / f"session-editor-{screen.removesuffix('.json')}.png"
+    done = subprocess.run(
+        [sys.executable, "-c", FIT_CHILD, str(demo_db_path), str(shot)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["area"] == [0, 0, 1280, 720]  # logical pixels, at 100 % and at 200 %
+    assert inside(out["frame"], out["area"]), out
+    for name, rect in out["buttons"].items():
+        assert inside(rect, out["area"]), (name, out)
+    width, height = out["minimum"]
+    assert width <= 1264 and height <= 672  # room for a task bar and the window's frame
+    assert out["scrolls"]  # the long form scrolls inside instead
