@@ -4,9 +4,11 @@
 bond subscales) as lines with markers, the cut-off as a labelled dashed grey line, ratings
 under the cut-off and ruptures as their own marks, and for outcome measures the band of no
 reliable change around the first score. Axes keep the instrument's full range. Hovering a
-point shows its date, scores and items; clicking it opens the session. ``ChartsPage`` stacks
-the charts of one client on a shared x axis (session number or date) so alliance and outcome
-read together, and exports any of them as PNG or SVG.
+point shows its date, scores and items in a callout drawn inside the chart; clicking it opens
+the session. With the keyboard, Left/Right/Home/End step through the sessions and Enter opens
+one. ``ChartsPage`` stacks the charts of one client on a shared x axis (session number or
+date), with the same plot width in every chart so a session is one pixel column down the
+page, and exports any of them as PNG or SVG.
 
 Colours come from the Okabe-Ito palette in ``STYLES``; "foreground" lines and all text use
 the palette, and nothing paints a background of its own, so dark mode works.
@@ -40,7 +42,9 @@ from PySide6.QtCore import (
     QDateTime,
     QEvent,
     QIODevice,
+    QMargins,
     QPointF,
+    QRect,
     QRectF,
     QSize,
     Qt,
@@ -52,9 +56,11 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QContextMenuEvent,
-    QCursor,
+    QFocusEvent,
     QFont,
+    QFontMetricsF,
     QImage,
+    QKeyEvent,
     QPainter,
     QPainterPath,
     QPalette,
@@ -66,6 +72,8 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QGraphicsEllipseItem,
+    QGraphicsItem,
     QGraphicsRectItem,
     QGraphicsSimpleTextItem,
     QHBoxLayout,
@@ -73,8 +81,8 @@ from PySide6.QtWidgets import (
     QMenu,
     QRadioButton,
     QScrollArea,
+    QStyleOptionGraphicsItem,
     QToolButton,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -231,8 +239,156 @@ class _Hover:
         return min(candidates, key=lambda j: abs(self.xs[j] - x))
 
 
+# Above everything QtCharts draws (its layers use z values up to about 12).
+_CALLOUT_Z = 100.0
+_TEXT_FLAGS = (
+    Qt.AlignmentFlag.AlignLeft.value
+    | Qt.AlignmentFlag.AlignTop.value
+    | Qt.TextFlag.TextWordWrap.value
+)
+
+
+class _Callout(QGraphicsItem):
+    """A point's hover text in a small rounded box, drawn inside the chart's own scene.
+
+    A QToolTip is a separate top-level window that the window manager places and stacks, and
+    on X11 it was reported not to appear at all (issue 15); it also lands at the pointer, not
+    at the point, often over the client list. A box in the chart's scene shows wherever the
+    chart does, beside its point. It takes no clicks or hovers, so the points under it still
+    answer the pointer.
+    """
+
+    PAD = 6.0
+    GAP = 12.0  # from the point's centre to the box: clear of the largest marker
+    LINE_CHARS = 50  # the widest line, in average characters (follows the font and scale)
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._shown = ""  # the text as drawn: shortened only when even the chart is too small
+        self._box = QRectF()  # in the parent's (the chart's) coordinates; the item sits at 0,0
+        self._font = QFont()
+        self._base = QColor()
+        self._ink = QColor()
+        self.setZValue(_CALLOUT_Z)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(False)
+        self.hide()
+
+    def text(self) -> str:
+        """The full text last shown (the same as the old tooltip's)."""
+        return self._text
+
+    def box(self) -> QRectF:
+        """Where the box is, in the chart's coordinates."""
+        return QRectF(self._box)
+
+    def show_text(
+        self,
+        text: str,
+        anchor: QPointF,
+        bounds: Sequence[QRectF],
+        font: QFont,
+        palette: QPalette,
+    ) -> None:
+        """Show ``text`` beside ``anchor``, inside the first of ``bounds`` it fits in.
+
+        Args:
+            text: The words, lines split by newlines; long lines wrap.
+            anchor: The point the text is about, in the chart's coordinates.
+            bounds: Where the box may go, best first (the plot area, then the whole chart);
+                in the last one the text is shortened if it still does not fit.
+            font: The font to write in.
+            palette: Gives the theme's tooltip colours.
+        """
+        self.prepareGeometryChange()
+        self._text = text
+        self._font = QFont(font)
+        self._base = palette.color(QPalette.ColorRole.ToolTipBase)
+        self._ink = palette.color(QPalette.ColorRole.ToolTipText)
+        metrics = QFontMetricsF(self._font)
+        pad = 2 * self.PAD
+        for n, room in enumerate(bounds):
+            last = n == len(bounds) - 1
+            width = min(metrics.averageCharWidth() * self.LINE_CHARS, room.width() - pad)
+            shown, size = self._fit(metrics, text, width, room.height() - pad, shorten=False)
+            if size is None and last:
+                # Still too tall: use the whole width, then cut the end off.
+                width = room.width() - pad
+                shown, size = self._fit(metrics, text, width, room.height() - pad, shorten=True)
+            if size is not None:
+                self._shown = shown
+                self._box = self._place(anchor, QRectF(0, 0, size[0] + pad, size[1] + pad), room)
+                break
+        self.update()
+        self.show()
+
+    @staticmethod
+    def _fit(
+        metrics: QFontMetricsF, text: str, width: float, height: float, *, shorten: bool
+    ) -> tuple[str, tuple[float, float] | None]:
+        """``text`` (shortened with an ellipsis if allowed) and its size, if it fits."""
+
+        def size(words: str) -> tuple[float, float]:
+            r = metrics.boundingRect(QRectF(0, 0, max(width, 1.0), 1e6), _TEXT_FLAGS, words)
+            return math.ceil(r.width()), math.ceil(r.height())
+
+        whole = size(text)
+        if whole[1] <= height or not shorten:
+            return text, whole if whole[1] <= height else None
+        low, high = 0, len(text)  # the longest start of the text that fits, by halving
+        while low < high:
+            middle = (low + high + 1) // 2
+            if size(text[:middle].rstrip() + "…")[1] <= height:
+                low = middle
+            else:
+                high = middle - 1
+        shown = text[:low].rstrip() + "…"
+        return shown, size(shown)
+
+    def _place(self, anchor: QPointF, box: QRectF, room: QRectF) -> QRectF:
+        """Beside the point, never over it where there is room: right of it, else left (near
+        the right edge), else under or over it (a narrow chart); always inside ``room``."""
+        w, h, gap = box.width(), box.height(), self.GAP
+        level = max(room.top(), min(anchor.y() - h / 2, room.bottom() - h))
+        centred = max(room.left(), min(anchor.x() - w / 2, room.right() - w))
+        for x, y in (
+            (anchor.x() + gap, level),
+            (anchor.x() - gap - w, level),
+            (centred, anchor.y() + gap),
+            (centred, anchor.y() - gap - h),
+        ):
+            if room.contains(box.translated(x, y)):
+                return box.translated(x, y)
+        # Too big to go beside the point anywhere: inside the room, over the point.
+        return box.translated(centred, level)
+
+    def boundingRect(self) -> QRectF:
+        return self._box.adjusted(-1, -1, 1, 1)  # the border's half width, and rounding
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(_mix(self._base, self._ink, 0.45), 1.0))
+        painter.setBrush(QBrush(self._base))
+        painter.drawRoundedRect(self._box.adjusted(0.5, 0.5, -0.5, -0.5), 5.0, 5.0)
+        painter.setPen(self._ink)
+        painter.setFont(self._font)
+        inner = self._box.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD)
+        painter.drawText(inner, _TEXT_FLAGS, self._shown)
+
+
 class InstrumentChartView(QChartView):
-    """One instrument's chart. Emits ``sessionActivated`` with a session id on click."""
+    """One instrument's chart. Emits ``sessionActivated`` with a session id on click.
+
+    The hovered point's text shows in a callout inside the chart. With focus (Tab), the
+    arrow keys, Home and End move a highlighted current point along the sessions (ratings
+    and ruptures, in order) and show its callout; Enter opens its session, as a click does.
+    """
 
     sessionActivated = Signal(int)
 
@@ -251,6 +407,16 @@ class InstrumentChartView(QChartView):
         self._hover: dict[int, _Hover] = {}
         self._x_axis: QAbstractAxis | None = None
         self._exporter: Callable[[InstrumentChartView], None] | None = None
+        # Said outright (QChartView's default): the keys step through points; the focus
+        # frame is drawn in drawForeground.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.callout: _Callout | None = None
+        self._ring: QGraphicsEllipseItem | None = None  # around the point the callout is about
+        self._stops: list[tuple[QXYSeries, int]] = []  # what the keys step through, in x order
+        self._current: int | None = None  # index into _stops of the keyboard's point
+        self._hovering: tuple[QXYSeries, int] | None = None  # the point under the pointer
+        self._summary_text = ""
+        self._base_margins = QMargins()
 
     # -- building ------------------------------------------------------------------------
 
@@ -263,6 +429,9 @@ class InstrumentChartView(QChartView):
         hidden: frozenset[str] = frozenset(),
     ) -> None:
         """Draw ``data`` (replacing what was drawn); ``hidden`` lists subscale keys to leave out."""
+        # A redraw (new session, subscale toggled, x axis switched) keeps the keyboard's place.
+        kept = self._current_key()
+        self._hovering = None
         self.data = data
         palette = self.palette()
         text = palette.color(QPalette.ColorRole.WindowText)
@@ -274,7 +443,7 @@ class InstrumentChartView(QChartView):
         title_font = QFont(self.font())
         title_font.setBold(True)
         chart.setTitleFont(title_font)
-        chart.setMargins(chart.margins())
+        self._base_margins = chart.margins()  # the default; ``pad_axes`` adds to it
         legend = chart.legend()
         legend.setAlignment(Qt.AlignmentFlag.AlignBottom)
         legend.setLabelColor(text)
@@ -405,7 +574,24 @@ class InstrumentChartView(QChartView):
             chart.plotAreaChanged.connect(self._place_cutoff_label)
             # The plot area may come out the same as the last chart's, with no signal.
             QTimer.singleShot(0, self, self._place_cutoff_label)
-        self.setAccessibleName(self._summary(data))
+        self._summary_text = self._summary(data)
+        self._build_stops(data)
+        self._current = None
+        if kept is not None:
+            self._current = next(
+                (i for i, stop in enumerate(self._stops) if self._stop_key(stop) == kept), None
+            )
+        self._ring = QGraphicsEllipseItem(chart)
+        self._ring.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2.5))
+        self._ring.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+        self._ring.setZValue(_CALLOUT_Z - 1)
+        self._ring.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._ring.hide()
+        self.callout = _Callout(chart)
+        # A resize or a new layout moves the points: the callout follows its point.
+        chart.plotAreaChanged.connect(self._refresh_callout)
+        self._refresh_callout()
+        self._update_accessible()
 
     def _line(self, line: ChartLine, x_mode: str, palette: QPalette) -> QLineSeries:
         series = QLineSeries()
@@ -438,7 +624,7 @@ class InstrumentChartView(QChartView):
 
     def _wire(self, series: QXYSeries, hover: _Hover) -> None:
         self._hover[id(series)] = hover
-        series.hovered.connect(lambda point, state, h=hover: self._hovered(h, point, state))
+        series.hovered.connect(lambda point, state, s=series: self._hovered(s, point, state))
         series.clicked.connect(lambda point, h=hover: self._clicked(h, point))
 
     @staticmethod
@@ -570,20 +756,182 @@ class InstrumentChartView(QChartView):
         series += [s for s in (self.flagged_series, self.rupture_series) if s is not None]
         return series
 
-    # -- hover and click -----------------------------------------------------------------
+    # -- lining up with the other charts -------------------------------------------------
 
-    def _hovered(self, hover: _Hover, point: QPointF, state: bool) -> None:
-        if not state:
-            QToolTip.hideText()
+    def axis_space(self) -> tuple[float, float]:
+        """Room the axes take left and right of the plot area, not counting the margins.
+
+        Measured from the last layout, so it is what the axes need whatever padding
+        ``pad_axes`` added.
+        """
+        chart = self.chart()
+        if chart is None:
+            return 0.0, 0.0
+        area, margins = chart.plotArea(), chart.margins()
+        return area.left() - margins.left(), chart.size().width() - area.right() - margins.right()
+
+    def pad_axes(self, left: float, right: float) -> None:
+        """Widen the chart's left and right margins by ``left`` and ``right`` points."""
+        chart = self.chart()
+        if chart is None:
             return
-        i = hover.nearest(point.x())
-        if i is not None:
-            QToolTip.showText(QCursor.pos(), hover.describe[i](), self)
+        base = self._base_margins
+        margins = QMargins(
+            base.left() + round(left), base.top(), base.right() + round(right), base.bottom()
+        )
+        if margins != chart.margins():  # unchanged: no new layout, no new round of aligning
+            chart.setMargins(margins)
+
+    # -- hover, keys and click -----------------------------------------------------------
+
+    def _build_stops(self, data: InstrumentChart) -> None:
+        """The points the keys step through: every rating of the total and every rupture,
+        in x order (a session's rupture after its rating)."""
+        stops: list[tuple[float, int, QXYSeries, int]] = []
+        total = self.line_series.get(data.total.key)
+        for rank, series in enumerate((total, self.rupture_series)):
+            hover = self._hover.get(id(series)) if series is not None else None
+            if series is not None and hover is not None:
+                stops += [(x, rank, series, i) for i, x in enumerate(hover.xs)]
+        stops.sort(key=lambda stop: (stop[0], stop[1]))
+        self._stops = [(series, i) for _, _, series, i in stops]
+
+    def _stop_key(self, stop: tuple[QXYSeries, int]) -> tuple[bool, int | None]:
+        series, i = stop
+        return series is self.rupture_series, self._hover[id(series)].session_ids[i]
+
+    def _current_key(self) -> tuple[bool, int | None] | None:
+        if self._current is None or self._current >= len(self._stops):
+            return None
+        key = self._stop_key(self._stops[self._current])
+        return key if key[1] is not None else None
+
+    def _hovered(self, series: QXYSeries, point: QPointF, state: bool) -> None:
+        if state:
+            i = self._hover[id(series)].nearest(point.x())
+            self._hovering = None if i is None else (series, i)
+        elif self._hovering is not None and self._hovering[0] is series:
+            # Only the series the pointer left: moving from a line onto a star, the star's
+            # "entered" may come before the line's "left".
+            self._hovering = None
+        self._refresh_callout()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave and self._hovering is not None:
+            self._hovering = None  # the pointer left the chart faster than QtCharts noticed
+            self._refresh_callout()
+        return super().viewportEvent(event)
+
+    def _refresh_callout(self) -> None:
+        """Show the hovered point, else the keyboard's point while the chart has focus."""
+        shown = self._hovering
+        if shown is None and self._current is not None and self.hasFocus():
+            shown = self._stops[self._current]
+        chart = self.chart()
+        if self.callout is None or self._ring is None or chart is None:
+            return
+        if shown is None:
+            self.callout.hide()
+            self._ring.hide()
+            return
+        series, i = shown
+        anchor = chart.mapToPosition(series.at(i), series)
+        radius = series.markerSize() / 2 + 4
+        self._ring.setRect(QRectF(-radius, -radius, 2 * radius, 2 * radius))
+        self._ring.setPos(anchor)
+        self._ring.show()
+        room = chart.plotArea()
+        whole = chart.rect().adjusted(2, 2, -2, -2)
+        self.callout.show_text(
+            self.hover_text(series, i), anchor, (room, whole), self.font(), self.palette()
+        )
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = Qt.Key(event.key())
+        steps = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End}
+        if key in steps and self._stops:
+            last = len(self._stops) - 1
+            here = self._current
+            if key == Qt.Key.Key_Home or (key == Qt.Key.Key_Right and here is None):
+                here = 0
+            elif key == Qt.Key.Key_End or (key == Qt.Key.Key_Left and here is None):
+                here = last
+            elif here is not None:
+                here = max(0, here - 1) if key == Qt.Key.Key_Left else min(last, here + 1)
+            self.set_current(here)
+            event.accept()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._current is not None:
+            series, i = self._stops[self._current]
+            self._activate(self._hover[id(series)], i)
+            event.accept()
+        elif key == Qt.Key.Key_Escape and self._current is not None:
+            self.set_current(None)  # put the callout away; Escape again reaches the window
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    def set_current(self, index: int | None) -> None:
+        """Make the ``index``-th stop (see ``current_point``) the keyboard's point."""
+        self._current = index
+        self._refresh_callout()
+        self._update_accessible()
+
+    def current_point(self) -> tuple[QXYSeries, int] | None:
+        """The keyboard's point: a series and the index of the point in it."""
+        return None if self._current is None else self._stops[self._current]
+
+    def _update_accessible(self) -> None:
+        """The name reads the keyboard's point, so a screen reader says each one in turn."""
+        hint = "Left and Right arrow keys step through the sessions, Enter opens one."
+        point = self.current_point()
+        if point is None or self.data is None:
+            self.setAccessibleName(self._summary_text)
+            self.setAccessibleDescription(hint)
+            return
+        words = self.hover_text(*point).replace("\n", ". ")
+        self.setAccessibleName(f"{self.data.title}: {words}")
+        self.setAccessibleDescription(f"{self._summary_text}. {hint}")
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self._refresh_callout()
+        self.viewport().update()  # the focus frame
+        # Tab from the controls above does not pass through the scroll area, which would
+        # bring the chart into view by itself; a chart with focus must be seen.
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if parent is not None:
+            parent.ensureWidgetVisible(self, 0, 0)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self._refresh_callout()
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
+        super().drawForeground(painter, rect)
+        if not self.hasFocus():
+            return
+        # Fusion draws no focus frame around a graphics view; a highlight-coloured edge
+        # shows which chart the arrow keys move in. Painted by the view: never exported.
+        frame = self.mapToScene(self.viewport().rect()).boundingRect().adjusted(1, 1, -1, -1)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(frame, 4.0, 4.0)
+        painter.restore()
 
     def _clicked(self, hover: _Hover, point: QPointF) -> None:
         i = hover.nearest(point.x())
-        if i is not None and hover.session_ids[i] is not None:
-            self.sessionActivated.emit(hover.session_ids[i])
+        if i is not None:
+            self._activate(hover, i)
+
+    def _activate(self, hover: _Hover, i: int) -> None:
+        session_id = hover.session_ids[i]
+        if session_id is not None:
+            self.sessionActivated.emit(session_id)
 
     def hover_text(self, series: QXYSeries, index: int) -> str:
         """The hover text of a series' ``index``-th point (for tests and accessibility)."""
@@ -616,7 +964,7 @@ class InstrumentChartView(QChartView):
         generator.setSize(QSize(width, height))
         generator.setViewBox(QRectF(0, 0, width, height))
         generator.setTitle(self.data.title if self.data else "Chart")
-        generator.setDescription(self.accessibleName())
+        generator.setDescription(self._summary_text)  # not the keyboard's current point
         painter = QPainter(generator)
         # Without a backdrop, dark-mode text would vanish when the drawing is put on paper.
         painter.fillRect(QRectF(0, 0, width, height), self._backdrop())
@@ -632,8 +980,17 @@ class InstrumentChartView(QChartView):
         # scale and crops a 2x picture to its top-left quarter.
         source = self.mapToScene(self.viewport().rect()).boundingRect()
         scene = self.scene()
-        if scene is not None:
+        if scene is None:
+            return
+        # The callout and the highlight are for the person at the screen, not for the file.
+        marks = [m for m in (self.callout, self._ring) if m is not None and m.isVisible()]
+        for mark in marks:
+            mark.hide()
+        try:
             scene.render(painter, target, source)
+        finally:
+            for mark in marks:
+                mark.show()
 
     def set_exporter(self, exporter: Callable[[InstrumentChartView], None]) -> None:
         self._exporter = exporter
@@ -708,6 +1065,7 @@ class ChartsPage(QWidget):
         self.setObjectName("chartsTab")
         self.charts: ClientCharts | None = None
         self._dirty = False
+        self._align_pending = False
         self.views: dict[str, InstrumentChartView] = {}
         self.change_labels: dict[str, QLabel] = {}
 
@@ -720,12 +1078,14 @@ class ChartsPage(QWidget):
         group.addButton(self.by_number)
         group.addButton(self.by_date)
         self.subscale_boxes: dict[str, QCheckBox] = {}
+        # Two rows, so the tab is narrow enough to leave the client list its Alliance and
+        # Alerts columns on a 1280-pixel screen.
         controls = QHBoxLayout()
         controls.addWidget(QLabel("X axis:", self))
         controls.addWidget(self.by_number)
         controls.addWidget(self.by_date)
-        controls.addSpacing(18)
-        controls.addWidget(QLabel("WAI-SR subscales:", self))
+        subscale_row = QHBoxLayout()
+        subscale_row.addWidget(QLabel("WAI-SR subscales:", self))
         # No Alt letters: those of "Bond" are all taken; Tab reaches the boxes.
         for key, label in (("goal", "Goal"), ("task", "Task"), ("bond", "Bond")):
             box = QCheckBox(label, self)
@@ -733,7 +1093,8 @@ class ChartsPage(QWidget):
             box.setChecked(True)
             box.toggled.connect(self.redraw)
             self.subscale_boxes[key] = box
-            controls.addWidget(box)
+            subscale_row.addWidget(box)
+        subscale_row.addStretch(1)
         controls.addStretch(1)
         self.export_button = QToolButton(self)
         self.export_button.setObjectName("exportChartButton")
@@ -758,9 +1119,12 @@ class ChartsPage(QWidget):
         scroll.setObjectName("chartsScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Not a Tab stop of its own: Tab goes from the controls straight to the first chart.
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scroll.setWidget(self.stack_widget)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addLayout(subscale_row)
         layout.addWidget(self.empty)
         layout.addWidget(scroll, 1)
 
@@ -850,6 +1214,33 @@ class ChartsPage(QWidget):
                 label.show()
                 label.setText(change_sentence(data))
             self.export_menu.addAction(f"{data.instrument_id} chart…", _emitter(self, view))
+            # Each new layout (a resize, this redraw) may change what the axes need.
+            view.chart().plotAreaChanged.connect(self._schedule_align)
+        self._schedule_align()
+
+    def _schedule_align(self) -> None:
+        # Once after the charts' layouts have all run, not once per chart and signal.
+        if not self._align_pending:
+            self._align_pending = True
+            QTimer.singleShot(0, self, self.align_plot_areas)
+
+    def align_plot_areas(self) -> None:
+        """Give every chart the same left and right plot edges.
+
+        A chart whose axes need less room (no WAI-SR subscale axis on the right, narrower
+        numbers on the left) gets wider margins instead, so a session sits in one pixel
+        column down the page. The result is the same whatever the last padding was, so the
+        new layout it starts ends the round.
+        """
+        self._align_pending = False
+        views = [v for v in self.views.values() if v.chart() is not None]
+        if not views:
+            return
+        spaces = [view.axis_space() for view in views]
+        left = max(space[0] for space in spaces)
+        right = max(space[1] for space in spaces)
+        for view, (own_left, own_right) in zip(views, spaces, strict=True):
+            view.pad_axes(left - own_left, right - own_right)
 
 
 def _emitter(page: ChartsPage, view: InstrumentChartView) -> Callable[[], None]:

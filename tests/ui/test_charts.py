@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialogButtonBox,
     QFileDialog,
-    QToolTip,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -98,7 +97,7 @@ def xy(series: QLineSeries) -> list[tuple[float, float]]:
 
 
 def open_charts(window: MainWindow, cid: int) -> dict[str, InstrumentChartView]:
-    window.show_client(cid)
+    window.clients.show_client(cid)
     window.detail.tabs.setCurrentWidget(window.detail.charts_page)
     return window.detail.charts_page.views
 
@@ -210,7 +209,11 @@ def test_hover_tells_the_scores_and_a_click_opens_that_session(
     assert f"SRS total {total:g}" in text
     assert "Relationship" in text  # the dimension values, by name
     series.hovered.emit(series.points()[index], True)
-    assert QToolTip.text() == text
+    # In a callout inside the chart, not a tooltip window (issue 15).
+    assert view.callout is not None and view.callout.isVisible()
+    assert view.callout.text() == text
+    series.hovered.emit(series.points()[index], False)
+    assert not view.callout.isVisible()
 
     # Click the point where it is drawn on screen: the session opens in an editor.
     chart = view.chart()
@@ -244,7 +247,7 @@ def test_export_png_and_svg_and_a_refused_folder(
     tree = richest(window)
     view = open_charts(window, client_id(window, tree))["SRS"]
     png = tmp_path / "srs.png"
-    assert window.export_chart_to(view, png)
+    assert window.reports.export_chart_to(view, png)
     exported = QImage(str(png))
     exported.save(str(artifacts / "chart_export_srs.png"))
     screen = view.grab().toImage()
@@ -274,9 +277,9 @@ def test_export_png_and_svg_and_a_refused_folder(
     # A folder that is gone (a pulled stick) and the database itself are refused in words.
     seen: list[str] = []
     handle_modals([read_message(seen), read_message(seen)])
-    assert not window.export_chart_to(view, tmp_path / "gone" / "srs.png")
+    assert not window.reports.export_chart_to(view, tmp_path / "gone" / "srs.png")
     before = window.db.path.read_bytes()
-    assert not window.export_chart_to(view, window.db.path)
+    assert not window.reports.export_chart_to(view, window.db.path)
     assert "does not exist" in seen[0] and "practice database itself" in seen[1]
     assert window.db.path.read_bytes() == before
 
