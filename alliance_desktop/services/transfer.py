@@ -721,6 +721,11 @@ def read_export(path: Path, *, today: date | None = None) -> ExportContents:
     return ExportContents(clients, settings)
 
 
+def can_import_into(db: Database) -> bool:
+    """Whether ``db`` may take an import: it has no clients yet (nothing mixed or doubled)."""
+    return repository.count_clients(db) == 0
+
+
 def import_json(db: Database, path: Path, *, today: date | None = None) -> int:
     """Import an export file into an empty database; return the number of clients."""
     return import_contents(db, read_export(path, today=today))

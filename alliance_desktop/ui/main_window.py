@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QStatusTipEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -581,6 +581,13 @@ class MainWindow(QMainWindow):
         s.setValue("clientList/status", status.value if status else "all")
         s.setValue("clientList/header", self.client_list.table.horizontalHeader().saveState())
         s.sync()
+
+    def event(self, event: QEvent) -> bool:
+        # Passing over a menu entry with no status tip would wipe the message in the status
+        # bar ("Backed up … verified") before it could be read; the actions have no tips.
+        if isinstance(event, QStatusTipEvent) and not event.tip():
+            return True
+        return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.backups.running:  # they finish first

@@ -3,25 +3,56 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QFocusEvent, QGuiApplication
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
 
 #: Room left for the window manager's frame around a window (title bar and borders), which
 #: Qt cannot know before the window is first shown.
 FRAME_ALLOWANCE = (16, 48)
 
 
-class _WheelOnlyWhenFocused(QObject):
-    """Lets the mouse wheel scroll the page over a field that does not have keyboard focus.
+#: How a field may have got its focus for the wheel to change it: the therapist clicked it
+#: or moved to it with the keyboard. Focus a dialog gives its first field when it opens, or
+#: a tab page to its first field, does not count: the pointer may be resting over that field.
+_CHOSEN_FOCUS = {
+    Qt.FocusReason.MouseFocusReason,
+    Qt.FocusReason.TabFocusReason,
+    Qt.FocusReason.BacktabFocusReason,
+    Qt.FocusReason.ShortcutFocusReason,
+}
+#: Focus that leaves and comes back without the therapist choosing another field: the window
+#: lost and regained activation, or the field's own drop-down list opened and closed.
+_PASSING_FOCUS = {Qt.FocusReason.ActiveWindowFocusReason, Qt.FocusReason.PopupFocusReason}
+_ARMED = "wheelArmed"  # property set on a field while the wheel may change it
+_GUARDED = "wheelGuarded"  # set on every field the guard watches
 
-    A drop-down or spin box that takes the wheel while the pointer merely passes over it
-    changes a value nobody meant to change. Ignored here, the wheel event goes on to the
-    scroll area around the form; once the field has focus (a click, Tab) the wheel works.
+
+class _WheelOnlyWhenFocused(QObject):
+    """Lets the mouse wheel scroll the page over a field the therapist is not working in.
+
+    A drop-down, spin box or date that takes the wheel while the pointer merely passes over
+    it changes a value nobody meant to change. Ignored here, the wheel event goes on to the
+    scroll area around the form; once the field has been clicked or reached with Tab (or a
+    shortcut), the wheel works on it.
     """
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        wheel = event.type() == QEvent.Type.Wheel
-        if wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+        kind = event.type()
+        if kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut) and isinstance(event, QFocusEvent):
+            reason = event.reason()
+            if reason not in _PASSING_FOCUS:  # (back from a message box or the drop-down)
+                watched.setProperty(_ARMED, kind == QEvent.Type.FocusIn and reason in _CHOSEN_FOCUS)
+        elif kind == QEvent.Type.MouseButtonPress:
+            # Clicked (the field or the text box inside a spin box): the therapist is
+            # working in it, even if it had the focus already.
+            field = watched if watched.property(_GUARDED) else watched.parent()
+            if isinstance(field, QObject):
+                field.setProperty(_ARMED, True)
+        elif (
+            kind == QEvent.Type.Wheel
+            and isinstance(watched, QWidget)
+            and not (watched.hasFocus() and watched.property(_ARMED))
+        ):
             event.ignore()  # not accepted: Qt offers it to the parents, the scroll area
             return True
         return False
@@ -38,7 +69,11 @@ def wheel_only_when_focused(*widgets: QWidget) -> None:
     for widget in widgets:
         # StrongFocus, not WheelFocus: the wheel alone never gives the field focus.
         widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        widget.setProperty(_GUARDED, True)
         widget.installEventFilter(_FILTER)
+        inner = widget.lineEdit() if isinstance(widget, (QAbstractSpinBox, QComboBox)) else None
+        if inner is not None:
+            inner.installEventFilter(_FILTER)  # a click lands on the text box inside
 
 
 def available_area(widget: QWidget) -> QRect:

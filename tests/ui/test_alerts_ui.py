@@ -365,7 +365,9 @@ def test_preferences_show_every_rule_with_its_reason_and_the_wheel_scrolls_past(
     )
     QApplication.sendEvent(spin, wheel)
     assert spin.value() == before  # an unfocused field keeps its value
-    spin.setFocus()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)  # clicked: the wheel is its
     qtbot.waitUntil(spin.hasFocus)
     QApplication.sendEvent(spin, wheel)
     assert spin.value() == pytest.approx(before + 0.1)  # focused: the wheel changes it

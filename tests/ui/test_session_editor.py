@@ -488,7 +488,7 @@ def test_the_wheel_scrolls_the_form_past_unfocused_fields(qtbot: QtBot, window: 
     # Cancelled hides the questionnaires.
     for widget in (item, editor.start_edit, editor.attendance_combo):
         editor.form_scroll.ensureWidgetVisible(widget)
-        widget.setFocus()
+        widget.setFocus(Qt.FocusReason.TabFocusReason)  # reached with Tab
         qtbot.waitUntil(widget.hasFocus)
         before, scrolled = value_of(widget), bar.value()
         if widget is editor.attendance_combo:  # the wheel typed a CORE-10 answer: asked

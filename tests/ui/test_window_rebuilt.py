@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QStatusTipEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -374,3 +374,54 @@ def open_empty_window(qtbot: QtBot, db_path: Path) -> Iterator[MainWindow]:
     wait_for_background_work()
     window.close()
     window.db.close()
+
+
+def test_the_field_a_form_opens_in_is_not_changed_by_the_wheel(
+    qtbot: QtBot, one_client_window: MainWindow
+) -> None:
+    """The new-session editor opens with the cursor in its date: the pointer resting over
+    that field must not move the session by years when the wheel turns (found on Xvfb)."""
+    window = one_client_window
+    client_id = window.client_list.model.row_at(0).client_id
+    editor = window.sessions.new_session(client_id)
+    assert editor is not None
+    editor.activateWindow()
+    qtbot.waitUntil(editor.isActiveWindow)
+    qtbot.waitUntil(lambda: editor.focusWidget() is not None)
+    focused = editor.focusWidget()
+    field = focused.parentWidget() if focused is editor.start_edit.lineEdit() else focused
+    assert field is editor.start_edit  # where a new session's form puts the cursor
+    before = editor.start_edit.dateTime()
+    _wheel(editor.start_edit, 2)
+    assert editor.start_edit.dateTime() == before
+    # Clicked into, it is the therapist's field and the wheel may change it.
+    qtbot.mouseClick(editor.start_edit.lineEdit(), Qt.MouseButton.LeftButton)
+    _wheel(editor.start_edit, 1)
+    assert editor.start_edit.dateTime() != before
+
+
+def test_passing_over_the_menus_leaves_the_confirmation_readable(
+    qtbot: QtBot, one_client_window: MainWindow
+) -> None:
+    window = one_client_window
+    window.workspace.say("Backed up 1 client and 3 sessions to THERAPY, verified.")
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    QApplication.sendEvent(window, QStatusTipEvent(""))  # what hovering a menu entry sends
+    file_menu.setActiveAction(file_menu.actions()[0])  # type: ignore[union-attr]
+    assert "THERAPY" in window.statusBar().currentMessage()
+
+
+def test_import_into_a_database_with_clients_says_why_before_asking_for_a_file(
+    qtbot: QtBot, one_client_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(
+        "alliance_desktop.ui.controllers.backups.QFileDialog.getOpenFileName",
+        lambda *_a, **_k: asked.append("file") or ("", ""),
+    )
+    said: list[str] = []
+    handle_modals([read_message(said)])
+    one_client_window.import_data_action.trigger()
+    assert said and "database with no clients yet" in said[0]
+    assert asked == []  # refused before the file dialog, not after
+    assert one_client_window.client_list.model.total_count() == 1

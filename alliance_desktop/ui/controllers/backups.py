@@ -238,10 +238,12 @@ class BackupsController(QObject):
                 f"✓ Restored {clients_phrase(header.clients)} and {header.sessions:,} sessions "
                 f"from the backup made {header.created_at.replace('T', ' ')}."
             )
+            said = message  # the status bar's one line; the dialog names the kept copy
             if kept is not None:
                 message += f" The database as it was is kept in {kept}."
+                said += " The database as it was is kept beside it."
             dialog.show_message(message)
-            workspace.say(message, 30)
+            workspace.say(said, 30)
 
         def failed(exc: BaseException) -> None:
             try:
@@ -337,6 +339,14 @@ class BackupsController(QObject):
         from alliance_desktop.services import transfer
 
         workspace = self.workspace
+        if not transfer.can_import_into(workspace.db):
+            workspace.complain(
+                "Import reads an export file into a database with no clients yet, so nothing "
+                "is mixed or doubled; this database already has clients. To bring in a "
+                "whole practice, import into a new database (on the command line: "
+                "alliance-desktop --db NEW.db import FILE)."
+            )
+            return
         path, _ = QFileDialog.getOpenFileName(
             workspace.window,
             "Import clients from an export file",
