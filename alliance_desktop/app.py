@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -60,15 +61,20 @@ def gui_settings() -> QSettings:
     return QSettings(str(paths.settings_file()), QSettings.Format.IniFormat)
 
 
-def build_main_window(database_path: Path, *, passphrase: str) -> MainWindow:
+def build_main_window(
+    database_path: Path, *, passphrase: str, today: Callable[[], date] | None = None
+) -> MainWindow:
     """Unlock (or create) the database with ``passphrase`` and build the main window on it
-    (returned unshown). Start-up without a passphrase asks for one (``ui.unlock``)."""
+    (returned unshown). Start-up without a passphrase asks for one (``ui.unlock``).
+    ``today`` is where the window's "today" comes from (tests pass a fixed day)."""
     from alliance_desktop.services.database import open_database
     from alliance_desktop.ui.main_window import MainWindow
 
     paths.prepare_database_folder(database_path)
     db = open_database(database_path, passphrase=passphrase, create=True)
-    return MainWindow(db, gui_settings())
+    if today is None:
+        return MainWindow(db, gui_settings())
+    return MainWindow(db, gui_settings(), today=today)
 
 
 def install_error_reporting(log_file: Path | None) -> Callable[..., None]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from alliance_desktop import APP_NAME, __version__, diagnostics, paths
-from alliance_desktop.services.errors import clients_phrase
+from alliance_desktop.services.errors import clients_phrase, sessions_phrase
 
 EXIT_OK = 0
 EXIT_UNHEALTHY = 1
@@ -453,8 +453,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     print(
-        f"Backed up {clients_phrase(header.clients)} and {header.sessions:,} sessions to "
-        f"{made.path} (verified)."
+        f"Backed up {clients_phrase(header.clients)} and {sessions_phrase(header.sessions)} "
+        f"to {made.path} (verified)."
     )
     if made.removed:
         print(f"Removed {len(made.removed)} older backup(s) by the rotation settings.")
@@ -510,7 +510,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     )
     print(
         f"{path.name} is complete and opens: {clients_phrase(header.clients)}, "
-        f"{header.sessions:,} sessions, made {header.created_at}."
+        f"{sessions_phrase(header.sessions)}, made {header.created_at}."
     )
     return EXIT_OK
 
@@ -524,8 +524,8 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     passphrase = _passphrase(args, confirm=False, prompt=f"Passphrase of {source.name}")
     header, kept = restore_from(source, passphrase, target)
     print(
-        f"Restored {clients_phrase(header.clients)} and {header.sessions:,} sessions from "
-        f"{source.name} (made {header.created_at}) into {target}."
+        f"Restored {clients_phrase(header.clients)} and {sessions_phrase(header.sessions)} "
+        f"from {source.name} (made {header.created_at}) into {target}."
         + (f" The database as it was is kept in {kept}." if kept else "")
     )
     return EXIT_OK
@@ -684,7 +684,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             print(file=sys.stderr)
     print(
         f"Added {clients_phrase(result.clients).replace('client', 'demo client')} with "
-        f"{result.sessions:,} sessions and {result.measurements:,} measurements to {db.path}."
+        f"{sessions_phrase(result.sessions)} and {result.measurements:,} measurements to "
+        f"{db.path}."
     )
     return EXIT_OK
 

@@ -299,13 +299,16 @@ def restore_from(
         audit.record(restored, "restore", detail=f"from {path.name} (made {header.created_at})")
     finally:
         restored.close()
-    _settled_by_restore(database)
+    settled_by_restore(database)
     return header, kept
 
 
-def _settled_by_restore(database: Path) -> None:
+def settled_by_restore(database: Path) -> None:
     """The database now holds exactly what a backup holds: nothing has changed since a
-    backup, so closing must not offer one for "records changed since the last backup"."""
+    backup, so closing must not offer one for "records changed since the last backup".
+
+    Also called by the window once it has shown the restored records again (which only
+    adds to the access log, not to the records)."""
     last = last_backup(database)
     if last is not None:
         record_backup(database, replace(last, settled_at=datetime.now()))

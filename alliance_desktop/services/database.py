@@ -11,6 +11,7 @@ from pathlib import Path
 from alliance_desktop.storage import cipher
 from alliance_desktop.storage.database import (
     Database,
+    DatabaseClosed,
     PlainDatabase,
     encrypt_database,
     open_database,
@@ -23,6 +24,7 @@ __all__ = [
     "ClientFields",
     "ClientListRow",
     "Database",
+    "DatabaseClosed",
     "DatabaseKey",
     "GoalRow",
     "PlainDatabase",

@@ -15,6 +15,16 @@ class Conflict(ServiceError):
     """The request clashes with what is already stored (e.g. a non-empty database)."""
 
 
+def count_phrase(count: int, noun: str) -> str:
+    """``"1 session"``, ``"2,500 sessions"``: a count and its noun, singular or plural."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def clients_phrase(count: int) -> str:
     """``"1 client"`` or ``"2,500 clients"`` for messages."""
-    return f"{count:,} client{'' if count == 1 else 's'}"
+    return count_phrase(count, "client")
+
+
+def sessions_phrase(count: int) -> str:
+    """``"1 session"`` or ``"1,020 sessions"`` for messages."""
+    return count_phrase(count, "session")

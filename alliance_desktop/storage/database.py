@@ -64,20 +64,32 @@ class DatabaseLocked(StorageError):
     """The window was locked: the key is gone until the passphrase is typed again."""
 
 
+class DatabaseClosed(StorageError):
+    """The database was closed (another one opened, or a restore replacing the file)."""
+
+
 class Keyring:
-    """Holds the key an engine's connections are opened with; emptied when the app locks,
-    so no new connection can be made (and nothing of ours keeps the key) until unlock."""
+    """Holds the key an engine's connections are opened with; emptied when the app locks
+    or the database is closed, so no new connection can be made (and nothing of ours keeps
+    the key): a closed database is never quietly opened again behind a restore's back."""
 
     def __init__(self, key: DatabaseKey) -> None:
         self._key: DatabaseKey | None = key
+        self._closed = False
 
     def get(self) -> DatabaseKey:
+        if self._closed:
+            raise DatabaseClosed(
+                "The database was closed while this was being done (another database was "
+                "opened, or a backup is being restored). Nothing was changed; try again."
+            )
         if self._key is None:
             raise DatabaseLocked("The database is locked; unlock it with your passphrase.")
         return self._key
 
-    def forget(self) -> None:
+    def forget(self, *, closed: bool = False) -> None:
         self._key = None
+        self._closed = self._closed or closed
 
 
 class Database:
@@ -147,7 +159,9 @@ class Database:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
+        """Close every connection; any later read or write raises ``DatabaseClosed``."""
         self.engine.dispose()
+        self._keyring.forget(closed=True)
 
 
 def _read_revision(conn: Any) -> str | None:

@@ -105,6 +105,7 @@ def run_in_background(
         dialog.setCancelButton(None)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(progress_after_ms)
+        dialog.setValue(0)  # starts the minimum-duration clock (else it shows after ~4 s)
 
     def close_progress() -> None:
         _live.discard(bridge)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from alliance_desktop import APP_NAME
 from alliance_desktop.services.backups import MIN_PASSPHRASE, BackupInfo
+from alliance_desktop.services.errors import clients_phrase, count_phrase, sessions_phrase
 from alliance_desktop.ui.dialogs import confirm_destructive
 from alliance_desktop.ui.security_dialogs import secret_field
 from alliance_desktop.ui.widgets import fit_to_screen
@@ -356,8 +357,7 @@ class RestoreDialog(QDialog):
                 self.table.setItem(row, column, item)
         if self.backups:
             self.table.selectRow(0)
-            count = len(self.backups)
-            self.show_message(f"{count} backup{'' if count == 1 else 's'} in {text}.")
+            self.show_message(f"{count_phrase(len(self.backups), 'backup')} in {text}.")
         else:
             self.show_message(f"There are no backups in {text}.")
 
@@ -406,7 +406,9 @@ def confirm_restore(parent: QWidget | None, info: BackupInfo, database: Path) ->
     """Ask before replacing the database; Cancel is the default and Escape cancels."""
     header = info.header
     made = header.created_at.replace("T", " ") if header else info.path.name
-    counts = f" ({header.clients:,} clients, {header.sessions:,} sessions)" if header else ""
+    counts = (
+        f" ({clients_phrase(header.clients)}, {sessions_phrase(header.sessions)})" if header else ""
+    )
     return confirm_destructive(
         parent,
         "confirmRestoreBox",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -80,6 +80,44 @@ class StayOpen(Exception):
     was cancelled, say)."""
 
 
+#: Set by the lock on a dialog it hides; cleared on unlock (``controllers.security``).
+LOCKED_AWAY = "hiddenByLock"
+#: Set while ``exec_resumable`` runs a dialog: unlocking leaves showing it to that loop.
+RESUMES = "resumesAfterLock"
+
+
+def exec_resumable(dialog: QDialog, on_resume: Callable[[], object] | None = None) -> int:
+    """``dialog.exec()``, carried on after the window was locked and unlocked meanwhile.
+
+    Locking hides every open dialog, which ends its ``exec()``; the dialog (with what was
+    typed in it) is run again once the window is unlocked, and ``on_resume`` lets its
+    owner hand it the database opened again by the unlock.
+    """
+    dialog.setProperty(RESUMES, True)
+    try:
+        while True:
+            result = dialog.exec()
+            if result == QDialog.DialogCode.Accepted or not dialog.property(LOCKED_AWAY):
+                return result
+            _wait_for_unlock(dialog)
+            if dialog.property(LOCKED_AWAY):  # the app is quitting behind the lock screen
+                return QDialog.DialogCode.Rejected
+            if on_resume is not None:
+                on_resume()
+    finally:
+        dialog.setProperty(RESUMES, False)
+
+
+def _wait_for_unlock(dialog: QDialog) -> None:
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(100)
+    timer.timeout.connect(lambda: None if dialog.property(LOCKED_AWAY) else loop.quit())
+    timer.start()
+    loop.exec()  # (also ends when the application quits)
+    timer.stop()
+
+
 def exec_until_saved(
     dialog: QDialog,
     save: Callable[[], _T],
@@ -91,9 +129,10 @@ def exec_until_saved(
     The one loop for every dialog that stays open until its input is valid. A refusal
     from the service or the database is shown in the dialog, which stays open with
     everything typed, so the therapist can put it right instead of starting again; a
-    refusal naming fields (``errors``: field → message) goes under those fields.
+    refusal naming fields (``errors``: field → message) goes under those fields. A lock
+    meanwhile hides the dialog; it comes back, as typed, after the unlock.
     """
-    while dialog.exec() == QDialog.DialogCode.Accepted:
+    while exec_resumable(dialog) == QDialog.DialogCode.Accepted:
         try:
             return save()
         except StayOpen:

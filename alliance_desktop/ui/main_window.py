@@ -9,6 +9,8 @@ every write announces a typed ``Change`` and each view refreshes what it shows f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
@@ -63,7 +65,13 @@ def _shortcut(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySeq
 class MainWindow(QMainWindow):
     """The application's one main window, on one open database at a time."""
 
-    def __init__(self, db: Database, settings: QSettings | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: QSettings | None = None,
+        *,
+        today: Callable[[], date] = date.today,
+    ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self._settings = settings
@@ -88,8 +96,10 @@ class MainWindow(QMainWindow):
             dashboard=self.dashboard,
             pages=self.stack,
             counts=self.database_status,
-            is_locked=lambda: self.security.is_locked,
+            # Behind the lock screen or during a restore the database is closed: no refresh.
+            is_locked=lambda: self.security.is_locked or self.backups.restore_running,
             close_editors_of=lambda cid: self.sessions.discard_editors(client_id=cid),
+            today=today,
         )
         self.practice = PracticeController(
             self.workspace,
@@ -98,7 +108,7 @@ class MainWindow(QMainWindow):
             apply_lock_minutes=self.security.apply_lock_minutes,
         )
         self.reports = ReportsController(
-            self.workspace, edit_preferences=self.practice.edit_preferences
+            self.workspace, edit_preferences=self.practice.edit_preferences, today=today
         )
         self.backups = BackupsController(
             self.workspace,

@@ -221,6 +221,8 @@ class SessionEditor(QDialog):
         self._closing_decided = False
         self._draft_id = draft.draft_id if draft else None
         self._risk_in_form = False
+        #: While "Change the attendance?" is open: the attendance before the change.
+        self._undecided_attendance: str | None = None
         self._passthrough: dict[str, Any] = {}
         self._baseline: dict[str, Any] = {}
         self._last: dict[str, Any] = {}
@@ -650,8 +652,11 @@ class SessionEditor(QDialog):
     # -- the form ------------------------------------------------------------------------
 
     def current_form(self) -> SessionForm:
-        """The form as the widgets hold it now."""
+        """The form as the widgets hold it now (the attendance as it was while the question
+        about changing it is still open)."""
         value = {key: f.get() for key, f in self._fields.items()}
+        if self._undecided_attendance is not None:
+            value["attendance"] = self._undecided_attendance
         form = SessionForm(
             start=value["start"],
             duration=value["duration"],
@@ -811,9 +816,14 @@ class SessionEditor(QDialog):
         keep.setObjectName("keepAttendedButton")
         box.setDefaultButton(keep)  # destructive choices default to the safe one
         box.setEscapeButton(keep)
-        # No draft of the undecided choice while the question is open (its event loop runs).
+        # No draft of the undecided choice while the question is open (its event loop runs),
+        # and a draft written meanwhile (the window locking) keeps the session attended.
         self._autosave.stop()
-        box.exec()
+        self._undecided_attendance = previous
+        try:
+            box.exec()
+        finally:
+            self._undecided_attendance = None
         if box.clickedButton() is change:
             return True
         with self._quietly():

@@ -844,3 +844,32 @@ def test_the_editor_fits_a_1280x720_screen(
     width, height = out["minimum"]
     assert width <= 1264 and height <= 672  # room for a task bar and the window's frame
     assert out["scrolls"]  # the long form scrolls inside instead
+
+
+def test_a_lock_while_asking_about_attendance_keeps_the_session_attended(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The idle lock may fire while "Change the attendance?" is open: the draft it keeps
+    must be the attended session with its ratings, not an undecided Cancelled (review)."""
+    editor = open_new(window, qtbot)
+    use_only(editor, "SRS")
+    for number, value in enumerate(("9", "8", "8.5", "7"), start=1):
+        type_into(qtbot, editor, f"measure_SRS_{number}", value)
+    typed = editor.current_form().items["SRS"]
+
+    def lock_meanwhile(box: QWidget) -> None:
+        assert box.objectName() == "attendanceChangeBox"
+        assert window.security.lock()
+
+    handle_modals([lock_meanwhile])
+    attendance = editor.attendance_combo
+    attendance.setFocus()
+    qtbot.keyClick(attendance, Qt.Key.Key_Down)  # Attended → Cancelled: asks
+    qtbot.waitUntil(lambda: window.security.is_locked)
+    assert window.editors == []
+    assert window.security.unlock(TEST_PASSPHRASE) == ""
+    qtbot.waitUntil(lambda: len(window.editors) == 1)
+    (again,) = window.editors
+    assert again.attendance_combo.currentData() == "attended"
+    assert again.current_form().items["SRS"] == typed
+    again.discard_and_close()

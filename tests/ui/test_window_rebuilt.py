@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QStatusTipEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
@@ -56,6 +56,19 @@ def _loaded(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: not window.clients.loading)
 
 
+def _restore_the_one_backup(qtbot: QtBot, window: MainWindow) -> None:
+    """Restore the only backup in the folder through the Restore dialog, as a user would."""
+    dialog = window.backups.open_restore_dialog()
+    assert isinstance(dialog, RestoreDialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
+    dialog.table.selectRow(0)
+    handle_modals([press("Restore")])
+    dialog.restore_button.click()
+    qtbot.waitUntil(lambda: "Restored 1 client " in dialog.message.text(), timeout=60_000)
+    _loaded(qtbot, window)
+    dialog.close()
+
+
 @pytest.fixture
 def one_client_window(qtbot: QtBot, db_path: Path) -> Iterator[MainWindow]:
     """A window on a new database holding one client (no practice name yet)."""
@@ -64,9 +77,7 @@ def one_client_window(qtbot: QtBot, db_path: Path) -> Iterator[MainWindow]:
     db = open_database(db_path)
     client_service.create_client(db, ONE, today=NOW.date())
     db.close()
-    window = app.build_main_window(db_path, passphrase=TEST_PASSPHRASE)
-    window.clients.today = NOW.date
-    window.reports.today = NOW.date
+    window = app.build_main_window(db_path, passphrase=TEST_PASSPHRASE, today=NOW.date)
     window.show()
     qtbot.waitExposed(window)
     _loaded(qtbot, window)
@@ -115,25 +126,17 @@ def test_a_restore_shows_the_restored_record_and_offers_no_backup_on_exit(
     assert window.detail.record.fields.phone == "01632 960999"  # type: ignore[union-attr]
     assert len(window.detail.record.sessions) == 2  # type: ignore[union-attr]
 
-    dialog = window.backups.open_restore_dialog()
-    assert isinstance(dialog, RestoreDialog)
-    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
-    dialog.table.selectRow(0)
-
-    handle_modals([press("Restore")])
-    dialog.restore_button.click()
-    qtbot.waitUntil(lambda: "Restored 1 client " in dialog.message.text(), timeout=60_000)
-    _loaded(qtbot, window)
-    dialog.close()
+    _restore_the_one_backup(qtbot, window)
     # The record on screen is the restored one: the old phone, one session.
     shown = window.detail.record
     assert shown is not None and shown.client_id == client_id
     assert shown.fields.phone == "07700 900123" and len(shown.sessions) == 1
     texts = " ".join(label.text() for label in window.detail.findChildren(QLabel))
     assert "07700 900123" in texts and "01632 960999" not in texts
-    assert window.detail.sessions_table.rowCount() in (0, 1)  # filled when its tab shows
+    window.detail.tabs.setCurrentWidget(window.detail.sessions_tab)
+    assert window.detail.sessions_table.rowCount() == 1
     assert window.stack.currentIndex() == PAGE_CLIENT
-    assert "Restored 1 client and 1 sessions" in window.statusBar().currentMessage()
+    assert "Restored 1 client and 1 session from" in window.statusBar().currentMessage()
     # The database now equals a backup: no "records changed since the last backup".
     last = backup_service.last_backup(db.path)
     assert last is not None and not backup_service.changed_since(db.path, last)
@@ -153,14 +156,7 @@ def test_a_restore_without_the_open_client_leaves_their_record(
     _loaded(qtbot, window)
     window.clients.reveal_client(later.client_id)
     assert window.detail.record is not None and window.detail.record.fields.code == "Z-2"
-    dialog = window.backups.open_restore_dialog()
-    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
-    dialog.table.selectRow(0)
-    handle_modals([press("Restore")])
-    dialog.restore_button.click()
-    qtbot.waitUntil(lambda: "Restored 1 client " in dialog.message.text(), timeout=60_000)
-    _loaded(qtbot, window)
-    dialog.close()
+    _restore_the_one_backup(qtbot, window)
     assert window.detail.record is None  # Z-2 is not in the backup: not shown as if it were
     assert window.stack.currentIndex() == PAGE_OVERVIEW
     assert window.client_list.model.total_count() == 1
@@ -209,7 +205,6 @@ def test_print_without_a_printer_says_so_and_offers_save_pdf(
     demo_window.reports.progress_report(client_id)
     assert seen == ["No printer is installed on this computer."]
     assert target.read_bytes().startswith(b"%PDF")
-    assert not list(Path.home().glob("*.pdf")) or Path.home() == tmp_path  # nothing stray
 
 
 def test_a_saved_pdf_with_no_viewer_says_where_it_is(
@@ -337,21 +332,95 @@ def test_the_client_form_is_not_changed_by_the_wheel_and_clears_fixed_messages(
     assert dialog.errors.message("email")  # the other stays until its field changes
 
 
-def test_unchanged_views_are_left_alone_by_other_clients_changes(
+def test_views_follow_a_change_to_another_client_and_re_word_on_settings(
     qtbot: QtBot, demo_window: MainWindow
 ) -> None:
     rows = [demo_window.client_list.model.row_at(i) for i in range(2)]
     demo_window.clients.reveal_client(rows[0].client_id)
+    _loaded(qtbot, demo_window)
     shown = demo_window.detail.record
-    demo_window.stack.setCurrentIndex(PAGE_CLIENT)
-    # A change to another client while this one is shown does not re-show this record
-    # (the same object stays), but a settings change does.
+    assert shown is not None and shown.client_id == rows[0].client_id
+    # A goal saved for another client (from their record, or an editor): the window
+    # follows it to that client, selected in the list.
     demo_window.clients.on_change(Change("goals_changed", rows[1].client_id))
+    _loaded(qtbot, demo_window)
     assert demo_window.detail.record is not None
-    assert demo_window.detail.record.client_id in (rows[0].client_id, rows[1].client_id)
+    assert demo_window.detail.record.client_id == rows[1].client_id
+    assert demo_window.client_list.selected_client_id() == rows[1].client_id
+    # A settings change re-shows the same client (a new record object, re-worded alerts).
+    before = demo_window.detail.record
     demo_window.clients.on_change(Change.settings())
     _loaded(qtbot, demo_window)
-    assert demo_window.detail.record is not None and demo_window.detail.record is not shown
+    after = demo_window.detail.record
+    assert after is not None and after is not before and after.client_id == rows[1].client_id
+
+
+def test_a_client_added_from_the_overview_is_selected_and_shown(
+    qtbot: QtBot, demo_window: MainWindow
+) -> None:
+    demo_window.client_list.table.clearSelection()
+    _loaded(qtbot, demo_window)
+    assert demo_window.stack.currentIndex() == PAGE_OVERVIEW
+    demo_window.client_list.filter_edit.setText("Zzz")  # a filter that would hide them
+    added = client_service.create_client(demo_window.db, replace(ONE, code="Z-9"))
+    demo_window.workspace.announce(added)
+    _loaded(qtbot, demo_window)
+    assert demo_window.client_list.selected_client_id() == added.client_id
+    assert demo_window.detail.record is not None and demo_window.detail.record.fields.code == "Z-9"
+    assert demo_window.stack.currentIndex() == PAGE_CLIENT
+
+
+def test_another_database_never_shows_a_record_by_the_old_id(
+    qtbot: QtBot, one_client_window: MainWindow, tmp_path: Path
+) -> None:
+    """Ids mean nothing across databases: the record shown is left, not looked up again."""
+    from tests.keyed import open_database
+
+    window = one_client_window
+    other_path = tmp_path / "other.db"
+    other = open_database(other_path)
+    client_service.create_client(other, replace(ONE, code="O-1", given_name="Ёлка"))
+    other.close()
+    (client_id,) = [window.client_list.model.row_at(0).client_id]
+    window.clients.reveal_client(client_id)
+    assert window.detail.record is not None
+    window.practice.switch_database(other_path)
+    _loaded(qtbot, window)
+    assert window.db.path == other_path
+    assert window.detail.record is None  # not the other database's client number 1
+    assert window.stack.currentIndex() == PAGE_OVERVIEW
+
+
+def test_a_closed_database_refuses_instead_of_reopening(db_path: Path) -> None:
+    from alliance_desktop.services.database import DatabaseClosed
+    from tests.keyed import open_database
+
+    db = open_database(db_path)
+    client_id = client_service.create_client(db, ONE, today=NOW.date()).client_id
+    db.close()
+    with pytest.raises(DatabaseClosed, match="closed"):
+        client_service.client_record(db, client_id)
+
+
+def test_restore_waits_for_a_running_backup(
+    qtbot: QtBot, one_client_window: MainWindow, tmp_path: Path
+) -> None:
+    window = one_client_window
+    stick = tmp_path / "THERAPY"
+    stick.mkdir()
+    backup_service.back_up(window.db, stick, TEST_PASSPHRASE, kdf=FAST)
+    dialog = window.backups.open_restore_dialog()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
+    dialog.table.selectRow(0)
+    window.backups.backup_running = True  # as while "Back up now" is writing
+    try:
+        dialog.restore_button.click()
+        assert "backup is still being written" in dialog.message.text()
+        assert window.db.path.exists() and window.isEnabled()
+        assert window.detail.record is None or window.detail.record.client_id
+    finally:
+        window.backups.backup_running = False
+    dialog.close()
 
 
 def test_new_session_with_no_clients_says_to_add_one_first(
@@ -425,3 +494,50 @@ def test_import_into_a_database_with_clients_says_why_before_asking_for_a_file(
     assert said and "database with no clients yet" in said[0]
     assert asked == []  # refused before the file dialog, not after
     assert one_client_window.client_list.model.total_count() == 1
+
+
+def test_a_form_hidden_by_the_lock_comes_back_and_saves_after_unlock(
+    qtbot: QtBot, one_client_window: MainWindow
+) -> None:
+    """Locking hides a half-typed client form; after the unlock it is back as typed and its
+    Save works, on the database the unlock opened (review)."""
+    window = one_client_window
+    seen: list[str] = []
+
+    def type_then_lock(dialog: QWidget) -> None:
+        assert isinstance(dialog, ClientDialog)
+        dialog.code.setText("Z-7")
+        dialog.given_name.setText("Ёлка")
+        assert window.security.lock()
+        seen.append("locked")
+        QTimer.singleShot(200, lambda: seen.append(window.security.unlock(TEST_PASSPHRASE)))
+
+    def save_after_unlock(dialog: QWidget) -> None:
+        assert isinstance(dialog, ClientDialog)
+        assert dialog.code.text() == "Z-7" and dialog.given_name.text() == "Ёлка"
+        dialog.accept()
+
+    handle_modals([type_then_lock, save_after_unlock])
+    window.new_client_action.trigger()
+    assert seen == ["locked", ""]
+    _loaded(qtbot, window)
+    codes = {window.client_list.model.row_at(i).code for i in range(2)}
+    assert codes == {"Z-1", "Z-7"}
+
+
+def test_windows_leave_room_for_a_task_bar(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1280x720 screen with a 40-pixel task bar: a dialog asking for more is shrunk to the
+    free area, with room left for the window manager's title bar and borders."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QDialog
+
+    from alliance_desktop.ui import widgets
+
+    monkeypatch.setattr(widgets, "available_area", lambda _w: QRect(0, 0, 1280, 680))
+    dialog = QDialog()
+    qtbot.addWidget(dialog)
+    widgets.fit_to_screen(dialog, 1040, 760)
+    frame_w, frame_h = widgets.FRAME_ALLOWANCE
+    assert (dialog.width(), dialog.height()) == (1040, 680 - frame_h)
+    widgets.fit_to_screen(dialog, 1400, 500)
+    assert (dialog.width(), dialog.height()) == (1280 - frame_w, 500)

@@ -64,7 +64,7 @@ class AlertsController(QObject):
         def save() -> Change:
             reviewed_on, action, ongoing = dialog.values()
             return alert_service.record_risk_review(
-                db,
+                self._database(),
                 client_id,
                 reviewed_on=reviewed_on,
                 action=action,
@@ -97,7 +97,7 @@ class AlertsController(QObject):
 
         def save() -> Change:
             return alert_service.acknowledge_alert(
-                db, client_id, ref, note=dialog.value(), now=self.clock()
+                self._database(), client_id, ref, note=dialog.value(), now=self.clock()
             )
 
         return self._run(dialog, save, f"Alert acknowledged for {code}.")

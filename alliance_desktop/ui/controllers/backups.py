@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from alliance_desktop import APP_NAME
@@ -22,7 +22,12 @@ from alliance_desktop.services import settings as settings_service
 from alliance_desktop.services.backups import BackupInfo
 from alliance_desktop.services.changes import Change
 from alliance_desktop.services.database import StorageError, open_database
-from alliance_desktop.services.errors import ServiceError, clients_phrase
+from alliance_desktop.services.errors import (
+    ServiceError,
+    clients_phrase,
+    count_phrase,
+    sessions_phrase,
+)
 from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.backup_dialogs import (
     BackupDialog,
@@ -76,6 +81,8 @@ class BackupsController(QObject):
 
     def update_status(self, now: datetime | None = None) -> None:
         """Say in the status bar how old the last backup is; warn after the set days."""
+        if self.restore_running:
+            return  # the database is closed while a restore replaces it
         if self._is_locked():
             self.status.setText("")
             return  # the hourly clock ticks on behind the lock screen; the database is closed
@@ -146,14 +153,12 @@ class BackupsController(QObject):
             else:
                 message = (
                     f"Backed up {clients_phrase(header.clients)} and "
-                    f"{header.sessions:,} session{'' if header.sessions == 1 else 's'} to "
+                    f"{sessions_phrase(header.sessions)} to "
                     f"{where}, verified ({made.path.name})."
                 )
                 if made.removed:
-                    count = len(made.removed)
-                    message += (
-                        f" {count} older backup{'' if count == 1 else 's'} removed by rotation."
-                    )
+                    removed = count_phrase(len(made.removed), "older backup")
+                    message += f" {removed} removed by rotation."
             workspace.say(message, 30)
             if self.close_after_backup is not None:
                 try:
@@ -200,7 +205,8 @@ class BackupsController(QObject):
             dialog.set_busy(False)
             dialog.show_message(
                 f"✓ {info.path.name} is complete and opens: {clients_phrase(header.clients)}, "
-                f"{header.sessions:,} sessions, made {header.created_at.replace('T', ' ')}."
+                f"{sessions_phrase(header.sessions)}, "
+                f"made {header.created_at.replace('T', ' ')}."
             )
 
         def failed(exc: BaseException) -> None:
@@ -213,29 +219,44 @@ class BackupsController(QObject):
 
     def _restore(self, dialog: RestoreDialog, info: BackupInfo, passphrase: str) -> None:
         workspace = self.workspace
+        if self.running:
+            dialog.show_message("⚠ A backup is still being written; restore when it has finished.")
+            return
         if not confirm_restore(dialog, info, workspace.db.path) or not self._close_editors():
             return
         path, key, app_passphrase = workspace.db.path, workspace.db.key, workspace.db.passphrase
-        wait_for_background_work()  # a list load in flight must not meet a closed database
-        workspace.db.close()  # the restore replaces the file; nothing may hold it open
+        # From here nothing may read the database: views skip their refreshes while this
+        # is set, work already queued finishes, and its results are delivered (and skipped)
+        # before the file is closed and replaced.
+        self.restore_running = True
+        workspace.window.setEnabled(False)
+        wait_for_background_work()
+        QCoreApplication.processEvents()
+        wait_for_background_work()
+        workspace.db.close()  # any later read is refused, never quietly reconnected
         dialog.show_message(f"Restoring {info.path.name}…")
         dialog.set_busy(True)
-        workspace.window.setEnabled(False)
-        self.restore_running = True
 
-        def reopen() -> None:
+        def reopen() -> bool:
             self.restore_running = False
             workspace.window.setEnabled(True)
             dialog.set_busy(False)
-            workspace.db = open_database(path, key=key, passphrase=app_passphrase)
+            try:
+                workspace.db = open_database(path, key=key, passphrase=app_passphrase)
+            except (StorageError, ServiceError) as exc:
+                workspace.report(exc)
+                return False
             # Every view shows the restored records (or leaves a client who is not in them).
             workspace.announce(Change.database(replaced=True))
+            return True
 
         def done(result: tuple[backup_service.BackupHeader, Path | None]) -> None:
             header, kept = result
-            reopen()
+            if reopen():  # showing the restored records was logged, which is no change
+                backup_service.settled_by_restore(path)
             message = (
-                f"✓ Restored {clients_phrase(header.clients)} and {header.sessions:,} sessions "
+                f"✓ Restored {clients_phrase(header.clients)} and "
+                f"{sessions_phrase(header.sessions)} "
                 f"from the backup made {header.created_at.replace('T', ' ')}."
             )
             said = message  # the status bar's one line; the dialog names the kept copy
@@ -246,10 +267,7 @@ class BackupsController(QObject):
             workspace.say(said, 30)
 
         def failed(exc: BaseException) -> None:
-            try:
-                reopen()
-            except (StorageError, ServiceError) as reopen_error:
-                workspace.report(reopen_error)
+            reopen()
             dialog.show_message(f"⚠ {exc}")
 
         workspace.run(

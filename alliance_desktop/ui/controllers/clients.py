@@ -19,8 +19,9 @@ from PySide6.QtWidgets import QLabel, QStackedWidget
 from alliance_desktop.domain.vocabulary import ClientStatus, GoalStatus
 from alliance_desktop.services import audit
 from alliance_desktop.services import clients as client_service
+from alliance_desktop.services import sessions as session_service
 from alliance_desktop.services.changes import Change, Changed, ChangeKind
-from alliance_desktop.services.clients import ClientInvalid
+from alliance_desktop.services.clients import ClientInvalid, ClientRecord
 from alliance_desktop.services.dashboard import Dashboard, load_caseload
 from alliance_desktop.services.database import ClientListRow, StorageError
 from alliance_desktop.services.errors import ServiceError, clients_phrase
@@ -188,17 +189,17 @@ class ClientsController(QObject):
             self.reload()
             return
         if what & Changed.DATABASE:
-            self._pending_select = None
-            if shown is not None and not self._still_there(shown.client_id):
-                self.leave_record()
-            elif shown is not None:
-                self.show_client(shown.client_id)
-                self._pending_select = (shown.client_id, False)
-            self.reload()
+            self._database_changed(change, shown)
             return
         on_dashboard = self.pages.currentWidget() is self.dashboard
-        if change.client_id is not None and not on_dashboard:
-            self.reload(select=change.client_id, reveal=change.kind is ChangeKind.CLIENT_ADDED)
+        if change.kind is ChangeKind.CLIENT_ADDED and change.client_id is not None:
+            # A new client is selected and shown wherever it was added from (the filters
+            # cleared if they would hide it).
+            self.reload(select=change.client_id, reveal=True)
+            self.show_client(change.client_id)
+        elif change.client_id is not None and not on_dashboard:
+            # Follow the change: the client whose session, goal or details were saved.
+            self.reload(select=change.client_id)
             if shown is None or shown.client_id == change.client_id:
                 self.show_client(change.client_id)
         elif what & Changed.CLIENT_LIST:
@@ -206,12 +207,24 @@ class ClientsController(QObject):
         if shown is not None and change.touches(shown.client_id) and change.client_id is None:
             self.show_client(shown.client_id)  # settings re-word the open record's alerts
 
-    def _still_there(self, client_id: int) -> bool:
+    def _database_changed(self, change: Change, shown: ClientRecord | None) -> None:
+        """Another database, a restored one, or the same one unlocked: ids mean nothing
+        across databases (and are reused after a delete), so a record is never carried
+        over by id; after a restore the same client is found again by their code."""
+        self._pending_select = None
+        if shown is not None:
+            self.leave_record()
+        if change.kind is ChangeKind.DATABASE_REPLACED and shown is not None:
+            again = self._client_with_code(shown.fields.code)
+            if again is not None and self.show_client(again):  # logged as newly opened
+                self._pending_select = (again, False)
+        self.reload()
+
+    def _client_with_code(self, code: str) -> int | None:
         try:
-            client_service.client_record(self.workspace.db, client_id)
+            return session_service.client_for_code(self.workspace.db, code)
         except (ServiceError, StorageError):
-            return False
-        return True
+            return None
 
     def clear_for_lock(self) -> None:
         """Names and records leave memory and screen while locked."""
@@ -235,12 +248,11 @@ class ClientsController(QObject):
             self._run_client_dialog(dialog, client_id)
 
     def _run_client_dialog(self, dialog: ClientDialog, client_id: int | None) -> None:
-        db = self.workspace.db
-
         def save() -> Change:
             fields, problems = dialog.fields()
             if fields is None:
                 raise ClientInvalid(problems)
+            db = self.workspace.db  # (the one open now: a lock meanwhile opens it anew)
             if client_id is None:
                 return client_service.create_client(db, fields)
             return client_service.update_client(db, client_id, fields)

@@ -62,7 +62,7 @@ class PracticeController(QObject):
 
             def save() -> bool:
                 settings_service.save_preferences(
-                    db, dialog.practice(), dialog.alerts(), dialog.backup()
+                    workspace.db, dialog.practice(), dialog.alerts(), dialog.backup()
                 )
                 return True
 

@@ -24,6 +24,7 @@ from alliance_desktop.services.database import StorageError
 from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.ui.charts import InstrumentChartView
 from alliance_desktop.ui.controllers.workspace import Workspace
+from alliance_desktop.ui.dialogs import exec_resumable
 from alliance_desktop.ui.report_dialog import ReportDialog, ask_pdf_path, confirm_replace
 
 CHART_EXPORT_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
@@ -105,7 +106,9 @@ class ReportsController(QObject):
                     work, done, failed, progress="Writing the progress summary…"
                 ),
             )
-            dialog.exec()
+            # A lock meanwhile hides it; it comes back after the unlock, on the database
+            # the unlock opened.
+            exec_resumable(dialog, on_resume=lambda: setattr(dialog, "db", workspace.db))
             if dialog.saved_to is not None:
                 workspace.remember("reports/folder", str(dialog.saved_to.parent))
                 workspace.say(f"Progress summary saved to {dialog.saved_to}")

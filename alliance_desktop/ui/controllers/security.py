@@ -27,7 +27,7 @@ from alliance_desktop.services import security
 from alliance_desktop.services.changes import Change
 from alliance_desktop.services.database import StorageError
 from alliance_desktop.services.errors import InvalidInput, ServiceError
-from alliance_desktop.ui.dialogs import StayOpen, exec_until_saved
+from alliance_desktop.ui.dialogs import LOCKED_AWAY, RESUMES, StayOpen, exec_until_saved
 from alliance_desktop.ui.security_dialogs import ChangePassphraseDialog, RecoverySheetDialog
 
 if TYPE_CHECKING:
@@ -157,6 +157,7 @@ class SecurityController(QObject):
             if widget is not window and widget.isVisible() and isinstance(widget, QDialog)
         ]
         for widget in hidden:
+            widget.setProperty(LOCKED_AWAY, True)
             widget.hide()
         record = window.detail.record
         current_tab = window.detail.tabs.currentWidget()
@@ -212,8 +213,10 @@ class SecurityController(QObject):
         self._reopen_editors(state.editors)
         for widget in state.hidden:
             if shiboken6.isValid(widget):
-                widget.show()
-                widget.raise_()
+                widget.setProperty(LOCKED_AWAY, False)
+                if not widget.property(RESUMES):  # else its loop shows it again
+                    widget.show()
+                    widget.raise_()
         self.apply_lock_minutes()
         return ""
 
