@@ -250,10 +250,14 @@ def test_delete_names_the_client_and_defaults_to_cancel(
     assert window.db.health().healthy
 
 
+GOAL_DAY = date(2026, 11, 20)
+
+
 def test_goals_add_edit_close_and_the_three_goal_limit(
     qtbot: QtBot, open_window: object, db_path: Path
 ) -> None:
     window = open_window(db_path)  # type: ignore[operator]
+    window.clients.today = lambda: GOAL_DAY  # intake, agreed and closed on a fixed day
     handle_modals([fill_client("C-7", "Noa")])
     window.new_client_action.trigger()
     wait_loaded(qtbot, window)
@@ -287,7 +291,7 @@ def test_goals_add_edit_close_and_the_three_goal_limit(
     window.detail.select_goal_row(0)
     window.detail.goal_status_buttons[GoalStatus.ACHIEVED].click()
     goals = repository.list_goals(window.db, client_id)
-    assert goals[0].status is GoalStatus.ACHIEVED and goals[0].closed_on == date.today()
+    assert goals[0].status is GoalStatus.ACHIEVED and goals[0].closed_on == GOAL_DAY
     window.detail.select_goal_row(1)
     handle_modals([goal("Go back to work three days a week")])
     window.detail.edit_goal_button.click()
