@@ -66,7 +66,7 @@ class SessionAdded(Change):
 
 def client_for_code(db: Database, code: str) -> int:
     """The id of the client with ``code``; InvalidInput naming the code when there is none."""
-    client_id = repository.client_id_for_code(db, code.strip(), ignore_case=True)
+    client_id = repository.client_id_for_code(db, code)
     if client_id is None:
         raise InvalidInput(
             f"There is no client with the code {code!r}. List them with 'alliance-desktop clients'."

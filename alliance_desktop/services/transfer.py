@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from alliance_desktop import __version__
 from alliance_desktop.domain.alerts import AlertKind, AlertSettings
+from alliance_desktop.domain.client_codes import code_key
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import get_instrument
 from alliance_desktop.domain.risk import MAX_REVIEW_ACTION, EndorsementKey
@@ -706,9 +707,10 @@ def read_export(path: Path, *, today: date | None = None) -> ExportContents:
     clients = [_read_client(c, f"clients[{i}]", today) for i, c in enumerate(raw_clients)]
     codes: set[str] = set()
     for i, c in enumerate(clients):
-        if c.code in codes:
+        # By key: "Émile-1" and "émile-1" are one code (domain.client_codes).
+        if code_key(c.code) in codes:
             raise InvalidInput(f"clients[{i}].code {c.code!r} is used by another client.")
-        codes.add(c.code)
+        codes.add(code_key(c.code))
     settings = document.get("settings") or {}
     if not isinstance(settings, dict):
         raise InvalidInput(f'{path}: "settings" must be an object.')

@@ -28,6 +28,7 @@ from alliance_desktop.storage.errors import (
     DatabaseNotFound,
     DatabaseUnavailable,
     MigrationFailed,
+    MigrationRefused,
     NotADatabase,
     SchemaTooNew,
     StorageError,
@@ -38,7 +39,7 @@ from alliance_desktop.storage.keys import DatabaseKey
 log = logging.getLogger(__name__)
 
 #: The newest schema revision this version writes. A test keeps it equal to Alembic's head.
-HEAD_REVISION = "0004_audit_log"
+HEAD_REVISION = "0005_client_code_keys"
 _NO_BEGIN = "NONE"  # execution option value: run outside any transaction (checkpoints)
 _MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -484,6 +485,11 @@ def open_database(
             log.info("migrating %s from %s; copy kept at %s", path, revision, kept)
             try:
                 _upgrade(path, key)
+            except MigrationRefused as exc:
+                raise MigrationRefused(
+                    f"{path} was not updated to this version of Alliance Desktop: {exc} "
+                    f"The database was left as it was (a copy is also at {kept})."
+                ) from exc
             except Exception as exc:
                 log.exception("migration of %s failed", path)
                 reason = exc.orig if isinstance(exc, DatabaseError) else exc

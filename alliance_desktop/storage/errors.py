@@ -31,5 +31,10 @@ class MigrationFailed(StorageError):
     """Updating the schema failed; the database was rolled back and a copy kept beside it."""
 
 
+class MigrationRefused(MigrationFailed):
+    """A migration found data it cannot carry over safely and said what to do; nothing
+    was changed (its message is for the user as it stands)."""
+
+
 class RecordGone(StorageError):
     """The client, session or goal being written was deleted meanwhile (by another window)."""

@@ -72,6 +72,8 @@ class Client(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
+    #: ``domain.client_codes.code_key(code)``: what codes are unique by and looked up by.
+    code_key: Mapped[str] = mapped_column(String(80), unique=True)
     given_name: Mapped[str] = mapped_column(String(200))
     family_name: Mapped[str] = mapped_column(String(200), default="")
     date_of_birth: Mapped[date | None] = mapped_column(Date)

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, sel
 from sqlalchemy.exc import IntegrityError
 
 from alliance_desktop.domain.alerts import MeasurementFact
+from alliance_desktop.domain.client_codes import code_key
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.risk import EndorsementKey, find_endorsements
 from alliance_desktop.domain.vocabulary import (
@@ -146,6 +147,7 @@ def _insert_trees(
         [
             {
                 "code": c.code,
+                "code_key": code_key(c.code),
                 "given_name": c.given_name,
                 "family_name": c.family_name,
                 "date_of_birth": c.date_of_birth,
@@ -684,6 +686,7 @@ def all_settings(db: Database) -> dict[str, Any]:
 def _fields_row(f: ClientFields) -> dict[str, Any]:
     return {
         "code": f.code,
+        "code_key": code_key(f.code),
         "given_name": f.given_name,
         "family_name": f.family_name,
         "date_of_birth": f.date_of_birth,
@@ -698,18 +701,24 @@ def _fields_row(f: ClientFields) -> dict[str, Any]:
     }
 
 
-def client_id_for_code(db: Database, code: str, *, ignore_case: bool = False) -> int | None:
-    """The id of the client with this code, or None (codes are unique regardless of case)."""
-    column = func.lower(_clients.c.code) if ignore_case else _clients.c.code
-    wanted = code.lower() if ignore_case else code
+def client_id_for_code(db: Database, code: str) -> int | None:
+    """The id of the client with this code, or None.
+
+    Any spelling reaches the client: codes are unique, and looked up, by their key
+    (``domain.client_codes.code_key``: NFC, case-folded), not SQLite's ASCII-only
+    ``lower()``, so "émile-1" finds "Émile-1" and a lone "ÉLISE-1" is found at all.
+    """
     with db.read() as conn:
-        value = conn.execute(select(_clients.c.id).where(column == wanted)).scalar()
+        value = conn.execute(
+            select(_clients.c.id).where(_clients.c.code_key == code_key(code))
+        ).scalar()
     return int(value) if value is not None else None
 
 
 def code_taken(db: Database, code: str, *, except_client: int | None = None) -> bool:
-    """Whether another client already uses ``code`` (compared without regard to case)."""
-    query = select(func.count()).where(func.lower(_clients.c.code) == code.lower())
+    """Whether another client already uses ``code`` (compared by key: case and accents as
+    typed do not make a second code)."""
+    query = select(func.count()).where(_clients.c.code_key == code_key(code))
     if except_client is not None:
         query = query.where(_clients.c.id != except_client)
     with db.read() as conn:
