@@ -56,6 +56,13 @@ def _loaded(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: not window.clients.loading)
 
 
+def _back_up_to_stick(window: MainWindow, tmp_path: Path) -> None:
+    """A backup of the window's database on a folder standing in for the USB stick."""
+    stick = tmp_path / "THERAPY"
+    stick.mkdir()
+    backup_service.back_up(window.db, stick, TEST_PASSPHRASE, kdf=FAST)
+
+
 def _restore_the_one_backup(qtbot: QtBot, window: MainWindow) -> None:
     """Restore the only backup in the folder through the Restore dialog, as a user would."""
     dialog = window.backups.open_restore_dialog()
@@ -112,9 +119,7 @@ def test_a_restore_shows_the_restored_record_and_offers_no_backup_on_exit(
     db = window.db
     (client_id,) = [window.client_list.model.row_at(0).client_id]
     record(db, client_id, date(2026, 11, 2), NOW, SRS=[8, 8, 8, 8])
-    stick = tmp_path / "THERAPY"
-    stick.mkdir()
-    backup_service.back_up(db, stick, TEST_PASSPHRASE, kdf=FAST)
+    _back_up_to_stick(window, tmp_path)
     window.clients.reveal_client(client_id)
     assert window.stack.currentIndex() == PAGE_CLIENT
     # After the backup: a new phone number and a second session, shown in the record.
@@ -146,9 +151,7 @@ def test_a_restore_without_the_open_client_leaves_their_record(
     qtbot: QtBot, one_client_window: MainWindow, tmp_path: Path
 ) -> None:
     window = one_client_window
-    stick = tmp_path / "THERAPY"
-    stick.mkdir()
-    backup_service.back_up(window.db, stick, TEST_PASSPHRASE, kdf=FAST)
+    _back_up_to_stick(window, tmp_path)
     later = client_service.create_client(
         window.db, replace(ONE, code="Z-2", given_name="Ёлка"), today=NOW.date()
     )
@@ -406,9 +409,7 @@ def test_restore_waits_for_a_running_backup(
     qtbot: QtBot, one_client_window: MainWindow, tmp_path: Path
 ) -> None:
     window = one_client_window
-    stick = tmp_path / "THERAPY"
-    stick.mkdir()
-    backup_service.back_up(window.db, stick, TEST_PASSPHRASE, kdf=FAST)
+    _back_up_to_stick(window, tmp_path)
     dialog = window.backups.open_restore_dialog()
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
     dialog.table.selectRow(0)
