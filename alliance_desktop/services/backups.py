@@ -126,6 +126,16 @@ def database_id(db: Database) -> str:
     return identity
 
 
+def of_another_database(db: Database, header: BackupHeader | None) -> bool:
+    """Whether a backup was made from a different database than ``db``: both have an
+    identity and they differ. Reads only (a database never backed up has none yet, and
+    then nothing can be told)."""
+    if header is None or not header.database_id:
+        return False
+    ours = repository.get_setting(db, DATABASE_ID_KEY)
+    return isinstance(ours, str) and bool(ours) and ours != header.database_id
+
+
 def _record_path(database: Path) -> Path:
     return database.with_name(database.name + RECORD_SUFFIX)
 

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop import APP_NAME
-from alliance_desktop.services.backups import MIN_PASSPHRASE, BackupInfo
+from alliance_desktop.services.backups import MIN_PASSPHRASE, BackupHeader, BackupInfo
 from alliance_desktop.services.errors import clients_phrase, count_phrase, sessions_phrase
 from alliance_desktop.ui.dialogs import confirm_destructive
 from alliance_desktop.ui.security_dialogs import secret_field
@@ -257,6 +257,8 @@ class RestoreDialog(QDialog):
         self._busy = False
         # Set by the caller: list a folder (raising with a message), verify, restore.
         self.on_list: Callable[[Path], list[BackupInfo]] | None = None
+        #: Whether a backup (its header) was made from another database than the open one.
+        self.is_other_database: Callable[[BackupHeader | None], bool] | None = None
         self.on_verify: Callable[[BackupInfo, str], None] | None = None
         self.on_restore: Callable[[BackupInfo, str], None] | None = None
 
@@ -346,6 +348,9 @@ class RestoreDialog(QDialog):
                     f"{header.sessions:,}",
                     f"{APP_NAME} {header.app_version}",  # (its schema is ours to know)
                 ]
+            other = self.is_other_database is not None and self.is_other_database(header)
+            if other:
+                cells[0] += " (another database)"
             for column, text_value in enumerate(cells):
                 item = QTableWidgetItem(text_value)
                 if column in (1, 2, 3):
@@ -354,6 +359,8 @@ class RestoreDialog(QDialog):
                     )
                 if info.problem:
                     item.setToolTip(info.problem)
+                elif other:
+                    item.setToolTip("Made from a different database than the one open now")
                 self.table.setItem(row, column, item)
         if self.backups:
             self.table.selectRow(0)
@@ -402,19 +409,28 @@ class RestoreDialog(QDialog):
         self.message.setText(text)
 
 
-def confirm_restore(parent: QWidget | None, info: BackupInfo, database: Path) -> bool:
-    """Ask before replacing the database; Cancel is the default and Escape cancels."""
+def confirm_restore(
+    parent: QWidget | None, info: BackupInfo, database: Path, *, other_database: bool = False
+) -> bool:
+    """Ask before replacing the database; Cancel is the default and Escape cancels. A backup
+    of another database (the demo's, another practice's) says so first."""
     header = info.header
     made = header.created_at.replace("T", " ") if header else info.path.name
     counts = (
         f" ({clients_phrase(header.clients)}, {sessions_phrase(header.sessions)})" if header else ""
+    )
+    warning = (
+        "⚠ This backup was made from a different database, not from the one open now: "
+        "restoring replaces your records with that database's. "
+        if other_database
+        else ""
     )
     return confirm_destructive(
         parent,
         "confirmRestoreBox",
         "Restore from a backup",
         f"Replace the open database, {database.name}, with the backup made {made}?",
-        f"Everything in {database} now is replaced by the backup{counts}. A copy of the "
-        "database as it is now is kept beside it first; open session windows are closed.",
+        f"{warning}Everything in {database} now is replaced by the backup{counts}. A copy of "
+        "the database as it is now is kept beside it first; open session windows are closed.",
         action="Restore",
     )

@@ -542,3 +542,40 @@ def test_windows_leave_room_for_a_task_bar(qtbot: QtBot, monkeypatch: pytest.Mon
     assert (dialog.width(), dialog.height()) == (1040, 680 - frame_h)
     widgets.fit_to_screen(dialog, 1400, 500)
     assert (dialog.width(), dialog.height()) == (1280 - frame_w, 500)
+
+
+def test_a_backup_of_another_database_is_marked_and_the_restore_says_so(
+    qtbot: QtBot, one_client_window: MainWindow, tmp_path: Path
+) -> None:
+    from tests.keyed import open_database
+
+    window = one_client_window
+    stick = tmp_path / "THERAPY"
+    stick.mkdir()
+    backup_service.back_up(window.db, stick, TEST_PASSPHRASE, kdf=FAST)  # ours: an identity
+    other = open_database(tmp_path / "demo-like.db")
+    client_service.create_client(other, replace(ONE, code="D-1"), today=NOW.date())
+    backup_service.back_up(other, stick, TEST_PASSPHRASE, kdf=FAST)
+    other.close()
+    dialog = window.backups.open_restore_dialog()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)
+    marked = [
+        dialog.table.item(row, 0).text()
+        for row in range(2)
+        if "(another database)" in dialog.table.item(row, 0).text()
+    ]
+    assert len(marked) == 1
+    said: list[str] = []
+
+    def read_then_cancel(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        said.append(box.informativeText())
+        box.reject()
+
+    for row in range(2):
+        dialog.table.selectRow(row)
+        handle_modals([read_then_cancel])
+        dialog.restore_button.click()
+    assert sum("different database" in text for text in said) == 1
+    assert window.client_list.model.row_at(0).code == "Z-1"  # cancelled: nothing replaced
+    dialog.close()

@@ -191,6 +191,9 @@ class BackupsController(QObject):
         dialog = RestoreDialog(self.workspace.window, self._remembered_folder())
         dialog.passphrase.setText(self.workspace.db.passphrase or "")  # backups use it
         dialog.on_list = backup_service.list_backups
+        dialog.is_other_database = lambda header: backup_service.of_another_database(
+            self.workspace.db, header
+        )
         dialog.on_verify = lambda info, passphrase: self._verify(dialog, info, passphrase)
         dialog.on_restore = lambda info, passphrase: self._restore(dialog, info, passphrase)
         dialog.refresh()
@@ -222,7 +225,10 @@ class BackupsController(QObject):
         if self.running:
             dialog.show_message("⚠ A backup is still being written; restore when it has finished.")
             return
-        if not confirm_restore(dialog, info, workspace.db.path) or not self._close_editors():
+        other = backup_service.of_another_database(workspace.db, info.header)
+        if not confirm_restore(dialog, info, workspace.db.path, other_database=other):
+            return
+        if not self._close_editors():
             return
         path, key, app_passphrase = workspace.db.path, workspace.db.key, workspace.db.passphrase
         # From here nothing may read the database: views skip their refreshes while this
