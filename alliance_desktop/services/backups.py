@@ -33,7 +33,12 @@ from alliance_desktop.storage.backup import (
     restore_backup,
     verify_bytes,
 )
-from alliance_desktop.storage.database import Database, encrypt_database, open_database
+from alliance_desktop.storage.database import (
+    Database,
+    encrypt_database,
+    open_database,
+    prune_copies,
+)
 from alliance_desktop.storage.files import fsync_dir
 from alliance_desktop.storage.keys import DatabaseKey
 
@@ -54,6 +59,8 @@ __all__ = [
 
 RECORD_SUFFIX = ".last-backup.json"
 DATABASE_ID_KEY = "database_id"
+#: How many copies of the database as it was before a restore are kept beside it.
+KEPT_BEFORE_RESTORE = 3
 MIN_PASSPHRASE = 8  # for new backups; an existing backup opens with whatever it was made with
 
 
@@ -310,6 +317,9 @@ def restore_from(
     finally:
         restored.close()
     settled_by_restore(database)
+    # The copies kept before restores would pile up for ever: the last few are enough to
+    # undo a mistaken restore (the message names the newest).
+    prune_copies(database, "before-restore", KEPT_BEFORE_RESTORE)
     return header, kept
 
 

@@ -309,6 +309,23 @@ def _plain_is_foreign(path: Path) -> bool:
     return bool(tables) and "alembic_version" not in tables
 
 
+def prune_copies(path: Path, label: str, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` copies ``copy_aside`` made with ``label`` (and
+    their key files); return what was deleted. Copies made for other reasons (before a
+    migration, say) are another label and are left alone."""
+    copies = sorted(
+        path.parent.glob(f"{path.name}.{label}-*.bak"),
+        key=lambda p: (p.stat().st_mtime, p.name),
+    )
+    removed = copies[: max(0, len(copies) - keep)]
+    for copy in removed:
+        copy.unlink(missing_ok=True)
+        keys.keys_path(copy).unlink(missing_ok=True)
+    if removed:
+        fsync_dir(path.parent)
+    return removed
+
+
 def copy_aside(path: Path, label: str, key: DatabaseKey) -> Path:
     """Copy a live database next to itself (SQLCipher's backup API, WAL-safe); return it.
 

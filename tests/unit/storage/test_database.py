@@ -302,3 +302,27 @@ def test_unusual_file_names_are_used_as_given(tmp_path: Path, name: str) -> None
 def test_new_database_is_private_to_its_owner(db_path: Path) -> None:
     open_database(db_path).close()
     assert db_path.stat().st_mode & 0o077 == 0
+
+
+def test_only_the_newest_copies_before_restore_are_kept(tmp_path: Path) -> None:
+    """Copies kept before restores no longer pile up (25 after the kill test): the newest
+    few stay, with their key files; copies kept for other reasons are left alone."""
+    import os
+
+    from alliance_desktop.storage.database import prune_copies
+
+    database = tmp_path / "practice.db"
+    made = []
+    for n in range(5):
+        copy = tmp_path / f"practice.db.before-restore-2026120{n}T100000.bak"
+        copy.write_bytes(b"encrypted copy")
+        (tmp_path / f"{copy.name}.keys").write_text("{}")
+        os.utime(copy, (1_700_000_000 + n, 1_700_000_000 + n))
+        made.append(copy)
+    migration = tmp_path / "practice.db.before-migration-0004_audit_log-20260101T000000.bak"
+    migration.write_bytes(b"encrypted copy")
+    removed = prune_copies(database, "before-restore", 3)
+    assert removed == made[:2]
+    assert sorted(tmp_path.glob("practice.db.before-restore-*.bak")) == made[2:]
+    assert not (tmp_path / f"{made[0].name}.keys").exists()
+    assert (tmp_path / f"{made[4].name}.keys").exists() and migration.exists()
