@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit test-slow bench demo clean
+.PHONY: run test lint typecheck unit test-slow test-clock bench demo clean
 
 # (Re)install when pyproject.toml changes; create the venv when missing.
 $(STAMP): pyproject.toml
@@ -30,6 +30,17 @@ test: lint typecheck unit
 
 test-slow: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m slow
+
+# The suite again under a fixed clock (libfaketime; Debian package faketime): late on a
+# Sunday, where a week ends and "+2 hours" is tomorrow, and late on 31 December, where the
+# year ends. A test that reads the wall clock instead of being given "now" fails here.
+CLOCKS := "2026-12-06 23:30:00" "2026-12-31 23:30:00"
+test-clock: $(STAMP)
+	@for when in $(CLOCKS); do \
+	  echo "== the suite with the clock at $$when =="; \
+	  QT_QPA_PLATFORM=offscreen faketime -f "@$$when" \
+	    $(BIN)/python -m pytest -q -m "not slow" -p no:cacheprovider || exit 1; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

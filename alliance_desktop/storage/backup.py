@@ -38,7 +38,7 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -685,6 +685,11 @@ def rotate(
         if isinstance(header, BackupHeader) and header.database_id == database_id:
             with contextlib.suppress(ValueError):
                 made[path] = datetime.fromisoformat(header.created_at).replace(tzinfo=None)
+    if protect in made and len(made) > 1:
+        # The backup just made is the newest, whatever the clock said: two made within one
+        # second (or after the clock was set back) must not leave it looking older.
+        others = max(t for p, t in made.items() if p != protect)
+        made[protect] = max(made[protect], others + timedelta(microseconds=1))
     removed = []
     for path in choose_to_remove(made, keep):
         if path == protect:

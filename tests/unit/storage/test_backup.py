@@ -303,6 +303,10 @@ def test_no_room_is_refused_before_writing_and_leftovers_are_cleared(
     os.utime(leftover, (an_hour_ago, an_hour_ago))
     in_progress = stick / f"alliance-backup-20261120-100001.allbak.5e6f7a8b{PARTIAL_SUFFIX}"
     in_progress.write_bytes(b"another process is writing this one now")
+    # Its time set from the same clock the staleness check reads (under a fake clock the
+    # file system's own stamp would be hours away from it).
+    just_now = time.time()
+    os.utime(in_progress, (just_now, just_now))
     with pytest.raises(BackupError, match=r"too full.*free"):
         make_backup(
             demo_db_path, stick, "correct horse", app_version="0.test", now=WHEN, kdf=FAST,
