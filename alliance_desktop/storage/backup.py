@@ -116,6 +116,10 @@ class FileOps:
     def read(self, path: Path) -> bytes:
         return path.read_bytes()
 
+    def clock(self) -> float:
+        """Now, on the clock file times are compared with (how old a leftover is)."""
+        return time.time()
+
     def rename(self, source: Path, target: Path) -> None:
         """Give ``source`` the name ``target``, never replacing a file already there.
 
@@ -604,7 +608,7 @@ def remove_leftovers(folder: Path, ops: FileOps | None = None) -> list[Path]:
     """
     ops = ops or FileOps()
     removed = []
-    now = time.time()
+    now = ops.clock()
     for leftover in folder.glob(f"alliance-backup-*{SUFFIX}*{PARTIAL_SUFFIX}"):
         with contextlib.suppress(OSError):
             if now - leftover.stat().st_mtime > LEFTOVER_AGE:

@@ -6,7 +6,6 @@ import errno
 import json
 import os
 import random
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -283,9 +282,16 @@ def test_rotation_runs_after_a_verified_backup_and_spares_unreadable_files(
     ]
 
 
+#: The drive's "now" in these tests (file times are set from it, never from the wall clock).
+DRIVE_NOW = 1_795_000_000.0
+
+
 class _SmallDrive(FileOps):
     def __init__(self, free: int, kind: str | None = None) -> None:
         self.free, self.kind = free, kind
+
+    def clock(self) -> float:
+        return DRIVE_NOW
 
     def free_bytes(self, folder: Path) -> int | None:
         return self.free
@@ -299,14 +305,12 @@ def test_no_room_is_refused_before_writing_and_leftovers_are_cleared(
 ) -> None:
     leftover = stick / f"alliance-backup-20261120-100000.allbak.1a2b3c4d{PARTIAL_SUFFIX}"
     leftover.write_bytes(b"half a backup from a killed run")
-    an_hour_ago = time.time() - 3600
+    an_hour_ago = DRIVE_NOW - 3600
     os.utime(leftover, (an_hour_ago, an_hour_ago))
     in_progress = stick / f"alliance-backup-20261120-100001.allbak.5e6f7a8b{PARTIAL_SUFFIX}"
     in_progress.write_bytes(b"another process is writing this one now")
-    # Its time set from the same clock the staleness check reads (under a fake clock the
-    # file system's own stamp would be hours away from it).
-    just_now = time.time()
-    os.utime(in_progress, (just_now, just_now))
+    # Being written "now" by the drive's clock (the staleness check's clock is the seam).
+    os.utime(in_progress, (DRIVE_NOW, DRIVE_NOW))
     with pytest.raises(BackupError, match=r"too full.*free"):
         make_backup(
             demo_db_path, stick, "correct horse", app_version="0.test", now=WHEN, kdf=FAST,
