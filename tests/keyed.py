@@ -76,3 +76,9 @@ def encrypted_copy(source: Path, target: Path) -> Path:
     shutil.copyfile(source, target)
     _database.encrypt_database(target, TEST_PASSPHRASE)
     return target
+
+
+def listing(folder: Path) -> list[str]:
+    """The names in ``folder``, sorted, without the writers' lock files (``.<db>.writers``)
+    that writes and restores keep beside a database: empty, and never data."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".writers"))

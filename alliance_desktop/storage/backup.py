@@ -36,13 +36,14 @@ import sqlite3
 import struct
 import time
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from alliance_desktop.storage import cipher, keys
+from alliance_desktop.storage import cipher, exclusion, keys
 from alliance_desktop.storage.database import HEAD_REVISION
 from alliance_desktop.storage.errors import StorageError
 from alliance_desktop.storage.files import fsync_dir
@@ -792,6 +793,7 @@ def restore_backup(
     *,
     key: DatabaseKey | None,
     name: str = "the backup",
+    on_step: Callable[[str], None] | None = None,
 ) -> tuple[BackupHeader, Path | None]:
     """Replace ``database`` with the one inside a backup; return its header and the kept copy.
 
@@ -802,13 +804,15 @@ def restore_backup(
     checkpointed and copied aside (everything saved up to this moment), its empty journal
     files removed, and the restored file put in place with one atomic rename: a kill at any
     moment leaves either the old or the restored database, whole. Opening it afterwards
-    migrates an older schema.
+    migrates an older schema. Writers are kept out from before the copy aside until after
+    the rename (``storage.exclusion``); ``on_step`` is told each step by name (a seam the
+    tests use to hold a writer at each one).
 
     Raises:
         BackupError: Wrong passphrase, damaged or foreign file, newer schema, or the app
             still has the database open; nothing was changed.
     """
-    from alliance_desktop.storage.database import copy_aside, known_revisions, remove_leftovers
+    from alliance_desktop.storage.database import known_revisions
 
     header, plain = _open_verified(data, passphrase, name)
     if header.schema_version != HEAD_REVISION and header.schema_version not in known_revisions():
@@ -816,15 +820,46 @@ def restore_backup(
             f"{name} was made by a newer version of Alliance Desktop (schema "
             f"'{header.schema_version}'); update the app to restore it. Nothing was changed."
         )
+    folder = database.parent
+    if not folder.is_dir():
+        raise BackupError(f"The folder {folder} does not exist; create it, then restore.")
+    if database.exists() and not database.is_file():
+        raise BackupError(
+            f"{database} is not a regular file (a device, a pipe or a folder), so no database "
+            "was restored over it. Choose a database file with --db. Nothing was changed."
+        )
+    step = on_step or (lambda _name: None)
+    step("verified")
+    try:
+        # From here to the rename no write may start (a writer that has opened the file
+        # waits, then finds it replaced and refuses), and none is still under way.
+        with exclusion.replacing(database):
+            step("writers-excluded")
+            kept = _restore_excluding_writers(plain, passphrase, database, key, step)
+    except exclusion.ReplacementBusy as exc:
+        raise BackupError(str(exc)) from None
+    step("done")
+    return header, kept
+
+
+def _restore_excluding_writers(
+    plain: bytes,
+    passphrase: str,
+    database: Path,
+    key: DatabaseKey | None,
+    step: Callable[[str], None],
+) -> Path | None:
+    """The steps of ``restore_backup`` that must not meet a writer (the caller holds the
+    writers' lock): returns the copy of the current database kept beside it."""
+    from alliance_desktop.storage.database import copy_aside, remove_leftovers
+
     if window_holds(database):
         raise BackupError(
             f"Alliance Desktop has {database.name} open; close its window, then restore. "
             "Nothing was changed."
         )
     folder = database.parent
-    if not folder.is_dir():
-        raise BackupError(f"The folder {folder} does not exist; create it, then restore.")
-    remove_leftovers(database)  # from a restore killed part-way
+    remove_leftovers(database)  # from a restore killed part-way (none is running: we lock)
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
     incoming = folder / f".{database.name}.restore-{stamp}{PARTIAL_SUFFIX}"
     exists = database.exists()
@@ -839,14 +874,18 @@ def restore_backup(
             cipher.write_encrypted(memory, incoming, new_key)
         finally:
             memory.close()
+        step("written")
         if key is None:
             keys.set_aside(database)  # a key file without its database: never overwritten
             keys.create_key_file(database, passphrase, key=new_key)
         kept = _keep_current(database, copy_aside, key) if exists and key else None
+        step("kept")
         for journal in ("-wal", "-shm"):  # empty after the checkpoint; stale beside the new file
             database.with_name(database.name + journal).unlink(missing_ok=True)
+        step("journals-removed")
         os.replace(incoming, database)
         fsync_dir(folder)
+        step("replaced")
     except OSError as exc:
         incoming.unlink(missing_ok=True)
         raise BackupError(
@@ -856,7 +895,7 @@ def restore_backup(
     except BaseException:
         incoming.unlink(missing_ok=True)
         raise
-    return header, kept
+    return kept
 
 
 def _keep_current(database: Path, copy_aside: Any, key: DatabaseKey) -> Path:

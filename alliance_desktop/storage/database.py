@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from alliance_desktop.storage import cipher, keys
+from alliance_desktop.storage import cipher, exclusion, keys
 from alliance_desktop.storage.cipher import SQLITE_HEADER
 from alliance_desktop.storage.errors import (
     DatabaseNotFound,
@@ -100,10 +100,19 @@ class Database:
     ``write()`` for changes (one transaction, all or nothing).
     """
 
-    def __init__(self, path: Path, engine: Engine, keyring: Keyring) -> None:
+    def __init__(
+        self,
+        path: Path,
+        engine: Engine,
+        keyring: Keyring,
+        opened: tuple[int, int] | None = None,
+    ) -> None:
         self.path = path
         self.engine = engine
         self._keyring = keyring
+        #: The file's identity when it was opened: a write into a file that has since been
+        #: replaced (a restore by another process) is refused, never acknowledged and lost.
+        self._opened = opened if opened is not None else exclusion.identity(path)
         #: The passphrase it was unlocked with, while open (backups use it by default).
         self.passphrase: str | None = None
 
@@ -129,9 +138,14 @@ class Database:
         """One write transaction, committed on success and rolled back on any error.
 
         It takes the write lock at the start (BEGIN IMMEDIATE), so a second writer waits
-        (up to the busy timeout) instead of failing half-way through its work.
+        (up to the busy timeout) instead of failing half-way through its work. Around it, it
+        holds the writers' lock (``storage.exclusion``), so a restore cannot replace the file
+        under the write, and a file replaced since it was opened is refused.
         """
-        with self.engine.connect() as conn:
+        with (
+            exclusion.writing(self.path, self._opened, before_waiting=self.engine.dispose),
+            self.engine.connect() as conn,
+        ):
             conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
@@ -273,7 +287,15 @@ def _check_file(path: Path, create: bool, allow_empty_file: bool) -> bool:
             f"'alliance-desktop --db {path} encrypt'; it is then encrypted in place."
         )
     wal = Path(f"{path}-wal")
-    if not header and not (wal.exists() and wal.stat().st_size > 0):
+    if not header and wal.exists() and wal.stat().st_size > 0:
+        # SQLite deletes the log of a zero-byte database when it opens it, and with it
+        # every change saved there: nothing may open this pair until it is kept aside.
+        raise NotADatabase(
+            f"{path} is empty (0 bytes) but its write-ahead log {wal.name} holds saved "
+            "changes: the database is damaged. Both files were left exactly as they were; "
+            "copy them somewhere safe, then restore the database from a backup."
+        )
+    if not header:
         if allow_empty_file:
             return True
         # An empty file where a database should be is more often damage than intent.
@@ -441,6 +463,35 @@ def _upgrade(path: Path, key: DatabaseKey) -> None:
         engine.dispose()
 
 
+def _create_schema(path: Path, key: DatabaseKey) -> None:
+    log.info("creating schema in %s", path)
+    with exclusion.replacing(path):
+        _upgrade(path, key)
+    path.chmod(0o600)  # health records: readable by their owner only
+
+
+def _migrate(path: Path, key: DatabaseKey, revision: str) -> None:
+    """Bring an older schema to head, keeping a copy of the file first."""
+    with exclusion.replacing(path):
+        kept = copy_aside(path, f"before-migration-{revision}", key)
+        log.info("migrating %s from %s; copy kept at %s", path, revision, kept)
+        try:
+            _upgrade(path, key)
+        except MigrationRefused as exc:
+            raise MigrationRefused(
+                f"{path} was not updated to this version of Alliance Desktop: {exc} "
+                f"The database was left as it was (a copy is also at {kept})."
+            ) from exc
+        except Exception as exc:
+            log.exception("migration of %s failed", path)
+            reason = exc.orig if isinstance(exc, DatabaseError) else exc
+            raise MigrationFailed(
+                f"Updating {path} to this version of Alliance Desktop failed ({reason}). "
+                f"The database was left as it was, and a copy is at {kept}. Please "
+                "report this problem; until then use the previous version of the app."
+            ) from exc
+
+
 def open_database(
     path: Path,
     *,
@@ -470,6 +521,10 @@ def open_database(
         raise ValueError("open_database needs the key or the passphrase")
     existed = path.exists()
     is_new = _check_file(path, create, allow_empty_file)
+    # What is under the name now: a restore by another process after this point makes
+    # this database's writes refuse (see ``Database.write``). Taken again below for a new
+    # file, which only exists once its schema is written.
+    opened = exclusion.identity(path)
     if is_new:
         if passphrase is None:
             raise ValueError("a new database needs a passphrase for its key file")
@@ -478,7 +533,9 @@ def open_database(
     elif key is None:
         assert passphrase is not None
         key = keys.unlock(path, passphrase)  # a wrong passphrase changes no file
-    remove_leftovers(path)
+    with exclusion.if_idle(path) as idle:
+        if idle:  # nobody is making a partial file now: those there are stale
+            remove_leftovers(path)
     revision, foreign_tables = (None, False) if is_new else _peek(path, key)
     if revision is None and foreign_tables:
         raise NotADatabase(
@@ -492,29 +549,20 @@ def open_database(
             f"(schema '{revision}'); this version knows up to '{HEAD_REVISION}'. "
             "Install the newer version to open it. The file has not been changed."
         )
+    if revision is None and not is_new:
+        # A file that already held something is never given a new, empty schema over it
+        # (a zero-byte file beside a journal holding the data, say): that would be a loss.
+        raise NotADatabase(
+            f"{path} holds no Alliance Desktop tables although it is not a new file; it may "
+            "be damaged. It was left exactly as it was. Restore it from a backup, or run "
+            "'alliance-desktop check' for what can be done."
+        )
     try:
         if revision is None:
-            log.info("creating schema in %s", path)
-            _upgrade(path, key)
-            path.chmod(0o600)  # health records: readable by their owner only
+            _create_schema(path, key)
+            opened = exclusion.identity(path)
         elif needs_migration:
-            kept = copy_aside(path, f"before-migration-{revision}", key)
-            log.info("migrating %s from %s; copy kept at %s", path, revision, kept)
-            try:
-                _upgrade(path, key)
-            except MigrationRefused as exc:
-                raise MigrationRefused(
-                    f"{path} was not updated to this version of Alliance Desktop: {exc} "
-                    f"The database was left as it was (a copy is also at {kept})."
-                ) from exc
-            except Exception as exc:
-                log.exception("migration of %s failed", path)
-                reason = exc.orig if isinstance(exc, DatabaseError) else exc
-                raise MigrationFailed(
-                    f"Updating {path} to this version of Alliance Desktop failed ({reason}). "
-                    f"The database was left as it was, and a copy is at {kept}. Please "
-                    "report this problem; until then use the previous version of the app."
-                ) from exc
+            _migrate(path, key, revision)
     except DatabaseError as exc:
         raise _translate(path, exc) from exc
     except BaseException:
@@ -524,7 +572,7 @@ def open_database(
                 leftover.unlink(missing_ok=True)
         raise
     keyring = Keyring(key)
-    db = Database(path, make_engine(path, keyring), keyring)
+    db = Database(path, make_engine(path, keyring), keyring, opened)
     db.passphrase = passphrase
     return db
 
@@ -549,7 +597,8 @@ def encrypt_database(path: Path, passphrase: str) -> DatabaseKey:
         except StorageError as exc:  # a damaged old copy: say so, keep going
             log.warning("kept copy %s not encrypted: %s", kept, exc)
     keys.set_aside(path)
-    return cipher.encrypt_in_place(path, passphrase, key=key)
+    with exclusion.replacing(path):
+        return cipher.encrypt_in_place(path, passphrase, key=key)
 
 
 def plain_copies(path: Path) -> list[Path]:

@@ -20,7 +20,7 @@ from alliance_desktop.storage.errors import (
     NotADatabase,
     SchemaTooNew,
 )
-from tests.keyed import copy_aside, encrypted_copy, open_database, raw_connect
+from tests.keyed import copy_aside, encrypted_copy, listing, open_database, raw_connect
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -296,7 +296,7 @@ def test_unusual_file_names_are_used_as_given(tmp_path: Path, name: str) -> None
     path = tmp_path / name
     open_database(path).close()
     assert path.is_file()
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [name, name + ".keys"]
+    assert listing(tmp_path) == sorted([name, name + ".keys"])
 
 
 def test_new_database_is_private_to_its_owner(db_path: Path) -> None:

@@ -19,7 +19,7 @@ from alliance_desktop.storage.database import Database, PlainDatabase, encrypt_d
 from alliance_desktop.storage.errors import NotADatabase
 from alliance_desktop.storage.keys import KeyFileProblem, WrongPassphrase
 from alliance_desktop.storage.records import ClientFields
-from tests.keyed import TEST_PASSPHRASE, copy_database, open_database
+from tests.keyed import TEST_PASSPHRASE, copy_database, listing, open_database
 from tests.unit.storage.test_database import FIXTURES
 
 CANARY = "CANARY-Łukasz-7f3a9c-unmistakable"
@@ -165,7 +165,7 @@ def test_a_foreign_or_damaged_plain_file_is_never_encrypted(tmp_path: Path) -> N
     with pytest.raises(NotADatabase, match="damaged"):
         encrypt_database(damaged, TEST_PASSPHRASE)
     assert damaged.read_bytes() == bytes(image) and foreign.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["practice.db", "recipes.db"]
+    assert listing(tmp_path) == ["practice.db", "recipes.db"]
 
 
 def test_a_short_passphrase_is_refused_before_anything_is_written(tmp_path: Path) -> None:

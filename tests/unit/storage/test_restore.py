@@ -25,6 +25,7 @@ from tests.keyed import (
     TEST_PASSPHRASE,
     copy_database,
     encrypted_copy,
+    listing,
     make_backup,
     open_database,
     raw_connect,
@@ -263,12 +264,12 @@ def test_a_database_another_program_has_open_is_refused_not_taken_for_damage(
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        listing = sorted(p.name for p in tmp_path.iterdir())
+        before = listing(tmp_path)
         wal_path = Path(f"{demo_db_path}-wal")
         wal = wal_path.read_bytes() if wal_path.exists() else b""
         with pytest.raises(BackupError, match="in use by another program"):
             restore_backup(data, PASS, demo_db_path)
-        assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no ".damaged" copy
+        assert listing(tmp_path) == before  # no ".damaged" copy
         assert (wal_path.read_bytes() if wal_path.exists() else b"") == wal  # journal untouched
     finally:
         holder.kill()
