@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,11 +50,21 @@ from alliance_desktop.storage.records import (
 ALERT_SETTINGS_KEY = "alert_settings"
 _NO_EXTRAS = ClientExtras()  # frozen: safe to share
 
+log = logging.getLogger(__name__)
+
 
 def load_alert_settings(db: Database) -> AlertSettings:
     """The practice's alert settings (defaults when none are stored)."""
     stored = repository.get_setting(db, ALERT_SETTINGS_KEY)
-    return AlertSettings.from_dict(stored) if stored else AlertSettings()
+    if not stored:
+        return AlertSettings()
+    try:
+        return AlertSettings.from_dict(stored)
+    except (DomainError, TypeError, ValueError, AttributeError):
+        # A bad stored value (an old import, a hand-edited file) must not stop every list,
+        # report and New session: the defaults apply until Preferences saves good ones.
+        log.warning("stored alert settings unusable; using the defaults")
+        return AlertSettings()
 
 
 def rules_key(settings: AlertSettings) -> str:

@@ -42,6 +42,7 @@ from alliance_desktop.services.atomic import atomic_file, atomic_folder, refuse_
 from alliance_desktop.services.backups import DATABASE_ID_KEY
 from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
 from alliance_desktop.services.json_files import read_json_file
+from alliance_desktop.services.settings import check_imported_settings
 from alliance_desktop.services.summaries import (
     ALERT_SETTINGS_KEY,
     load_alert_settings,
@@ -714,12 +715,13 @@ def read_export(path: Path, *, today: date | None = None) -> ExportContents:
     settings = document.get("settings") or {}
     if not isinstance(settings, dict):
         raise InvalidInput(f'{path}: "settings" must be an object.')
-    alert_settings = settings.get(ALERT_SETTINGS_KEY)
-    if alert_settings is not None:
-        try:
-            AlertSettings.from_dict(alert_settings)
-        except DomainError as exc:
-            raise InvalidInput(f"settings.{ALERT_SETTINGS_KEY}: {exc}") from None
+    # Wrong types here would be stored and then fail every report and every new session.
+    try:
+        check_imported_settings(settings)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"{exc} Correct it in {path.name} or remove that setting, then import again."
+        ) from None
     return ExportContents(clients, settings)
 
 
