@@ -13,7 +13,6 @@ Field keys double as the editor's object names: ``start``, ``duration``, ``atten
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,6 +43,7 @@ from alliance_desktop.domain.vocabulary import (
     RuptureKind,
     SessionFormat,
 )
+from alliance_desktop.services import input_rules
 from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.sessions import session_problems, session_warnings
 from alliance_desktop.services.settings import load_practice
@@ -64,7 +64,6 @@ GBO = "GBO"
 START_FORMAT = "%Y-%m-%d %H:%M"
 MAX_DURATION = 600
 FORM_VERSION = 1
-_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
 _WHOLE_MINUTES = re.compile(r"[0-9]{1,3}")
 _RISK_KINDS = frozenset(str(k) for k in REVIEW_ONLY_KINDS)
 #: A new session offers the WAI-SR every this many sessions (Hatcher & Gillaspy's short form
@@ -206,30 +205,13 @@ class SessionForm:
 
 
 def parse_item_text(text: str, instrument: Instrument, item: Item) -> float | None:
-    """The value typed for one item: None when blank, else a number on the item's grid.
+    """The value typed for one item: None when blank, else the number on the item's grid.
 
-    A comma is read as a decimal point (8,5), as many keyboards type it. Raises InvalidInput
-    with one sentence naming the item, the range and the precision.
+    The one rule for typed values (``services/input_rules.py``), shared with the command
+    line and JSON. Raises InvalidInput with one sentence naming the item, the range, the
+    precision and what is wrong.
     """
-    cleaned = text.strip().replace(",", ".")
-    if not cleaned:
-        return None
-    number_like = _DECIMAL.fullmatch(cleaned) is not None
-    whole = item.step >= 1
-    precision = "a whole number" if whole else f"a number with at most {item.grid_decimals} decimal"
-    wanted = (
-        f"{instrument.id} {item.label}: enter {precision} from {fmt_number(item.minimum)} "
-        f"to {fmt_number(item.maximum)}"
-    )
-    if not number_like:  # float() would also take 1_0, 1e1, inf and nan
-        raise InvalidInput(f"{wanted}; {text.strip()!r} is not a number.")
-    value = float(cleaned)
-    if not math.isfinite(value) or not item.minimum <= value <= item.maximum:
-        raise InvalidInput(f"{wanted}.")
-    steps = (value - item.minimum) / item.step
-    if abs(steps - round(steps)) > 1e-6:
-        raise InvalidInput(f"{wanted}.")
-    return round(item.minimum + round(steps) * item.step, item.grid_decimals)
+    return input_rules.parse_item_text(text, instrument, item)
 
 
 def format_item_value(value: float | None) -> str:
@@ -238,14 +220,12 @@ def format_item_value(value: float | None) -> str:
 
 
 def parse_start(text: str) -> datetime:
-    """The session start typed as ``YYYY-MM-DD HH:MM`` (a ``T`` also works)."""
-    try:
-        return datetime.strptime(text.strip().replace("T", " "), START_FORMAT)
-    except ValueError:
-        raise InvalidInput(
-            f"Enter the start as YYYY-MM-DD HH:MM, e.g. 2026-11-20 10:00; {text.strip()!r} is "
-            "not a date and time."
-        ) from None
+    """The session start typed as ``YYYY-MM-DD HH:MM`` (a ``T`` also works).
+
+    The one rule for session starts (``services/input_rules.py``), shared with the command
+    line and JSON: no date without a time, no time zone, within the app's dates.
+    """
+    return input_rules.parse_moment(text)
 
 
 # --- forms from records ------------------------------------------------------------------
@@ -811,6 +791,9 @@ class EditorContext:
     settings: AlertSettings
     instruments: Mapping[str, Instrument]
     plan: list[str]
+    #: The stored session's version when read (None for a new one): saving names it, so a
+    #: change made meanwhile in another window or on the command line is refused.
+    version: int | None = None
 
 
 def editor_context(
@@ -824,6 +807,7 @@ def editor_context(
     now = now or datetime.now()
     settings = load_alert_settings(db)
     plan = measure_plan(db, client_id)
+    version: int | None = None
     if session_id is None:
         client = repository.load_client_tree(db, client_id)
         if client is None:
@@ -835,6 +819,15 @@ def editor_context(
         client.sessions = [s for s in client.sessions if s.session_id != session_id]
         form = form_from_session(session)
         number = session.number
+        version = session.version
     return EditorContext(
-        client_id, session_id, client, form, number, settings, worded_instruments(db), plan
+        client_id,
+        session_id,
+        client,
+        form,
+        number,
+        settings,
+        worded_instruments(db),
+        plan,
+        version,
     )

@@ -13,7 +13,10 @@ Four things make sure nothing typed is lost:
   typing in one field merging into one step;
 - closing with changes asks Save / Discard / Cancel;
 - marking a session with typed ratings Cancelled or No-show asks first; the ratings are
-  kept in the editor (not saved) and come back with Attended.
+  kept in the editor (not saved) and come back with Attended;
+- a session saved elsewhere (another window, the command line) after it was opened here is
+  not overwritten: the save is refused with one message, and the typing stays in the editor
+  (and in its draft) to be copied into the session opened again.
 
 Nothing changes by accident either: the wheel scrolls the form and changes a drop-down, a
 spin box or the date only once it has focus. Ctrl+S saves; the session's one-page summary
@@ -64,8 +67,8 @@ from alliance_desktop.domain.vocabulary import (
 from alliance_desktop.services import drafts as draft_service
 from alliance_desktop.services import sessions as session_service
 from alliance_desktop.services.alerts import refresh_alert_records
-from alliance_desktop.services.database import Database, StorageError
-from alliance_desktop.services.errors import ServiceError
+from alliance_desktop.services.database import Database, EditConflict, StorageError
+from alliance_desktop.services.errors import InvalidInput, ServiceError
 from alliance_desktop.services.session_form import (
     GBO,
     QUESTIONNAIRES,
@@ -74,6 +77,7 @@ from alliance_desktop.services.session_form import (
     SessionForm,
     goal_key,
     item_key,
+    parse_start,
     preview_form,
     ratable_goals,
     read_form,
@@ -109,6 +113,12 @@ INSTRUMENT_TITLES = {
     "WAI-SR": "WAI-SR: the working alliance so far (end of session)",
     GBO: "Goals: progress towards each goal, 0-10",
 }
+#: Said when the save is refused because the session was saved elsewhere since it was opened.
+CHANGED_ELSEWHERE = (
+    "This session was changed elsewhere (in another window or on the command line) after "
+    "you opened it. Your changes were not saved; they are still in the editor — copy what "
+    "you need, close it and open the session again."
+)
 #: What the live preview says of a questionnaire with a value it cannot read; true only
 #: once Save has marked that value, so before that the editor says it in other words.
 PREVIEW_CHECK_MARKED = "Check the marked value."
@@ -220,6 +230,13 @@ class SessionEditor(QDialog):
         self._applying = False
         self._closing_decided = False
         self._draft_id = draft.draft_id if draft else None
+        #: The stored session's version this typing was made on (a restored draft's own):
+        #: the save names it, and is refused if the session was saved elsewhere since.
+        self.loaded_version = (
+            draft.session_version
+            if draft is not None and draft.session_version is not None
+            else context.version
+        )
         self._risk_in_form = False
         #: While "Change the attendance?" is open: the attendance before the change.
         self._undecided_attendance: str | None = None
@@ -561,7 +578,9 @@ class SessionEditor(QDialog):
                 edit.setPlaceholderText(
                     f"{item.minimum:g}–{item.maximum:g}"  # noqa: RUF001 (a range dash)
                 )
-                edit.setMaxLength(6)
+                # Room for what is pasted, so the rule sees it whole (6 cut "9.00001"
+                # to "9.0000", which was then accepted as 9).
+                edit.setMaxLength(40)
                 edit.setAlignment(Qt.AlignmentFlag.AlignRight)
                 field = edit
             field.setAccessibleName(f"{instrument.id} {wording}")
@@ -607,7 +626,7 @@ class SessionEditor(QDialog):
             label.setWordWrap(True)
             edit = self._line(key, width=70)
             edit.setPlaceholderText("0–10")  # noqa: RUF001 (a range dash)
-            edit.setMaxLength(5)
+            edit.setMaxLength(40)  # as the items: the rule sees what was pasted, whole
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
             edit.setAccessibleName(f"Rating of goal {number}")
             label.setBuddy(edit)
@@ -920,6 +939,7 @@ class SessionEditor(QDialog):
                 self.context.client_id,
                 self.context.session_id,
                 self.current_form(),
+                session_version=self.loaded_version,
             )
         except (ServiceError, StorageError) as exc:
             self.draft_status.setText(f"⚠ The draft could not be saved: {exc}")
@@ -1049,9 +1069,9 @@ class SessionEditor(QDialog):
             return None
         # After "save first" this editor has closed: what follows sits on the main window.
         owner = self if self.isVisible() else (self.parentWidget() or self)
-        try:
-            day: date | None = date.fromisoformat(str(self._last.get("start", ""))[:10])
-        except ValueError:
+        try:  # the start as the session was last read (the one rule: services/input_rules)
+            day: date | None = parse_start(str(self._last.get("start", ""))).date()
+        except InvalidInput:
             day = None
         suggested = self.pdf_folder / documents.file_name(self.context.client.code, "session", day)
         target = ask_pdf_path(owner, "Save the session summary", suggested)
@@ -1159,8 +1179,12 @@ class SessionEditor(QDialog):
                 self.context.client_id,
                 reading.session,
                 session_id=self.context.session_id,
+                expected_version=self.loaded_version,
                 draft_id=self._draft_id,
             )
+        except EditConflict:
+            self._changed_elsewhere()
+            return False
         except (ServiceError, StorageError) as exc:
             self._show_problem(f"{exc} Nothing was saved; what you typed is still here.")
             return False
@@ -1172,6 +1196,25 @@ class SessionEditor(QDialog):
         self.saved.emit(change)
         self.accept()
         return True
+
+    def _changed_elsewhere(self) -> None:
+        """The session was saved elsewhere after this editor opened it: nothing was saved.
+
+        The typing stays in the fields, and is written as a draft now (the failed save left
+        the draft as it was), so even a crash before it is copied loses nothing. Said once,
+        in a message box, and kept in the problem line above the form.
+        """
+        self.save_draft()
+        self._show_problem(CHANGED_ELSEWHERE)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            APP_NAME,
+            CHANGED_ELSEWHERE,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("changedElsewhereBox")
+        box.exec()
 
     def remember_plan(self) -> None:
         """Offer the ticked measures for this client's next sessions."""
