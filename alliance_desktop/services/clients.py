@@ -22,6 +22,7 @@ from alliance_desktop.services.errors import Conflict, InvalidInput
 from alliance_desktop.services.summaries import client_row, load_alert_settings, refresh_summaries
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
+from alliance_desktop.storage.errors import RecordGone
 from alliance_desktop.storage.records import (
     ClientFields,
     ClientListRow,
@@ -204,15 +205,29 @@ def _require_client(db: Database, client_id: int) -> ClientFields:
 
 
 def update_client(
-    db: Database, client_id: int, fields: ClientFields, *, today: date | None = None
+    db: Database,
+    client_id: int,
+    fields: ClientFields,
+    *,
+    today: date | None = None,
+    expected_version: int | None = None,
 ) -> Change:
-    """Validate and save a client's edited fields."""
+    """Validate and save a client's edited fields.
+
+    ``expected_version`` is the version the edited fields were read at (``ClientFields.
+    version`` of what the form was filled from): when another window or the command line
+    has changed the client since, ``EditConflict`` (a ``StorageError``) is raised and
+    nothing is saved.
+    """
     _require_client(db, client_id)
     errors = validate_client(db, fields, client_id=client_id, today=today)
     if errors:
         raise ClientInvalid(errors)
     cleaned = _clean(fields)
-    repository.update_client(db, client_id, cleaned)
+    try:
+        repository.update_client(db, client_id, cleaned, expected_version=expected_version)
+    except RecordGone as exc:
+        raise InvalidInput(str(exc)) from None
     refresh_summaries(db, [client_id])
     audit.record(db, "client_edited", client_code=cleaned.code)
     return Change(ChangeKind.CLIENT_CHANGED, client_id)
@@ -222,7 +237,8 @@ def discharge_client(db: Database, client_id: int, on: date) -> Change:
     """Mark a client discharged on a date; their record is kept."""
     current = _require_client(db, client_id)
     changed = replace(current, status=ClientStatus.DISCHARGED, discharge_date=on)
-    return update_client(db, client_id, changed)
+    # On the fields just read: a change made in between is refused, never undone.
+    return update_client(db, client_id, changed, expected_version=current.version)
 
 
 def delete_client(db: Database, client_id: int) -> Change:

@@ -16,7 +16,7 @@ from alliance_desktop.storage.database import (
     encrypt_database,
     open_database,
 )
-from alliance_desktop.storage.errors import StorageError
+from alliance_desktop.storage.errors import EditConflict, StorageError
 from alliance_desktop.storage.keys import DatabaseKey, WrongPassphrase
 from alliance_desktop.storage.records import ClientFields, ClientListRow, GoalRow
 
@@ -26,6 +26,7 @@ __all__ = [
     "Database",
     "DatabaseClosed",
     "DatabaseKey",
+    "EditConflict",
     "GoalRow",
     "PlainDatabase",
     "StorageError",

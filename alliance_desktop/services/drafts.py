@@ -4,12 +4,17 @@ A draft is the editor's ``SessionForm`` as JSON in the database (so it is as pri
 backed-up as the records). It is deleted when the session is saved (in the same
 transaction as the session: ``sessions.save_session(..., draft_id=...)``) or the therapist
 discards it; one left behind means the app stopped before either happened.
+
+A draft of a stored session also keeps the session's version it was typed on: restored
+after a crash or an unlock, its save is refused (``EditConflict``) if the session was
+saved elsewhere meanwhile, instead of overwriting that change unseen.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from alliance_desktop.services.session_form import SessionForm
 from alliance_desktop.storage import repository
@@ -26,6 +31,13 @@ class Draft:
     session_id: int | None
     saved_at: datetime
     form: SessionForm
+    #: The version of the stored session the typing was made on (None for a new session,
+    #: or a draft from before versions were kept).
+    session_version: int | None = None
+
+
+#: Beside the form's fields in a draft's JSON (``SessionForm.from_dict`` ignores it).
+_VERSION_KEY = "session_version"
 
 
 def save_draft(
@@ -34,9 +46,22 @@ def save_draft(
     client_id: int,
     session_id: int | None,
     form: SessionForm,
+    *,
+    session_version: int | None = None,
 ) -> int:
-    """Store what is typed now (overwriting this editor's earlier draft); return its id."""
-    return repository.save_draft(db, draft_id, client_id, session_id, form.to_dict())
+    """Store what is typed now (overwriting this editor's earlier draft); return its id.
+
+    ``session_version`` is the stored session's version the typing was made on.
+    """
+    content = form.to_dict()
+    if session_version is not None:
+        content[_VERSION_KEY] = session_version
+    return repository.save_draft(db, draft_id, client_id, session_id, content)
+
+
+def _version(content: dict[str, Any]) -> int | None:
+    value = content.get(_VERSION_KEY)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def unsaved_drafts(db: Database) -> list[Draft]:
@@ -49,6 +74,7 @@ def unsaved_drafts(db: Database) -> list[Draft]:
             d.session_id,
             d.saved_at,
             SessionForm.from_dict(d.content),
+            _version(d.content) if d.session_id is not None else None,
         )
         for d in repository.list_drafts(db)
     ]

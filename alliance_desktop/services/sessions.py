@@ -250,12 +250,16 @@ def save_session(
     session: SessionData,
     *,
     session_id: int | None = None,
+    expected_version: int | None = None,
     now: datetime | None = None,
     draft_id: int | None = None,
 ) -> SessionAdded:
     """Check a new (or, with ``session_id``, an edited) session against the record and store it.
 
     The check runs inside the write transaction, against the record as it is at that moment.
+    ``expected_version`` is the stored session's version the edit was made on (the editor's
+    ``EditorContext.version``): when another window or the command line has saved the
+    session since, ``EditConflict`` (a ``StorageError``) is raised and nothing is stored.
     ``draft_id`` is the editor draft the session was typed in: it is deleted in that same
     transaction, so the draft goes exactly when the session is stored (and stays when not).
     """
@@ -269,6 +273,7 @@ def save_session(
             client_id,
             session,
             replacing=session_id,
+            expected_version=expected_version,
             check=check,
             summarise=_summariser(db),
             discard_draft=draft_id,

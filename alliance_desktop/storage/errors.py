@@ -38,3 +38,9 @@ class MigrationRefused(MigrationFailed):
 
 class RecordGone(StorageError):
     """The client, session or goal being written was deleted meanwhile (by another window)."""
+
+
+class EditConflict(StorageError):
+    """The client or session being saved was changed by another writer (another window, the
+    command line) after it was read: its ``version`` no longer matches, so nothing was saved
+    rather than overwrite that change unseen."""

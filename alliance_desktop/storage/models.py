@@ -19,6 +19,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -89,6 +90,9 @@ class Client(Base):
     discharge_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    #: Raised by one on every update of the row: an edit names the version it was made on,
+    #: and is refused (``EditConflict``) if another writer changed the client meanwhile.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     goals: Mapped[list[Goal]] = relationship(
         back_populates="client", cascade="all, delete-orphan", order_by="Goal.id"
@@ -119,7 +123,11 @@ class TherapySession(Base):
     """One appointment: attended, cancelled or missed. Named to avoid clashing with ORM sessions."""
 
     __tablename__ = "sessions"
-    __table_args__ = (UniqueConstraint("client_id", "number", name="uq_sessions_client_number"),)
+    __table_args__ = (
+        UniqueConstraint("client_id", "number", name="uq_sessions_client_number"),
+        # Two sessions of one client never start at the same moment, whoever writes.
+        Index("uq_sessions_client_start", "client_id", "start", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
@@ -136,6 +144,9 @@ class TherapySession(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     tasks_agreed: Mapped[str] = mapped_column(Text, default="")
     client_feedback: Mapped[str] = mapped_column(Text, default="")
+    #: Raised by one on every edit of the session (its fields, measures, ratings, ruptures;
+    #: not when renumbering moves it): a save on an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     client: Mapped[Client] = relationship(back_populates="sessions")
     measurements: Mapped[list[Measurement]] = relationship(

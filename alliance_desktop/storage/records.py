@@ -120,6 +120,9 @@ class SessionData:
     ruptures: list[RuptureData] = field(default_factory=list)
     #: Database id when loaded from storage; not part of the record's value.
     session_id: int | None = field(default=None, compare=False)
+    #: The stored row's version when loaded (``repository.save_session(expected_version=)``
+    #: refuses a save made on an older one); not part of the record's value.
+    version: int | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -239,6 +242,9 @@ class ClientFields:
     address: str | None = None
     presenting_concern: str | None = None
     discharge_date: date | None = None
+    #: The stored row's version when read (None for fields as typed): saving an edit names
+    #: it, so a change made meanwhile elsewhere is refused, not overwritten.
+    version: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

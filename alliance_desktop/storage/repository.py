@@ -27,7 +27,7 @@ from alliance_desktop.domain.vocabulary import (
     SessionFormat,
 )
 from alliance_desktop.storage.database import Database
-from alliance_desktop.storage.errors import RecordGone, SessionClash
+from alliance_desktop.storage.errors import EditConflict, RecordGone, SessionClash
 from alliance_desktop.storage.models import (
     AlertAcknowledgement,
     Base,
@@ -140,6 +140,7 @@ def _insert_trees(
     clients: Sequence[ClientData],
     summaries: Sequence[ClientSummaryData] | None,
 ) -> list[int]:
+    _refuse_same_starts(clients)
     now = datetime.now().replace(microsecond=0)
     client_ids = _returning_ids(
         conn,
@@ -261,6 +262,21 @@ def _insert_trees(
     if summaries is not None:
         _write_summaries(conn, dict(zip(client_ids, summaries, strict=True)))
     return client_ids
+
+
+def _refuse_same_starts(clients: Sequence[ClientData]) -> None:
+    """``SessionClash`` naming the first client with two sessions at one moment (which the
+    unique index would refuse with a message naming nobody)."""
+    for client in clients:
+        numbers: dict[datetime, int] = {}
+        for s in client.sessions:
+            if s.start in numbers:
+                raise SessionClash(
+                    f"{client.code} has two sessions starting at {s.start:%Y-%m-%d %H:%M} "
+                    f"(numbered {numbers[s.start]} and {s.number}); two sessions of one "
+                    "client cannot start at the same time. Nothing was saved."
+                )
+            numbers[s.start] = s.number
 
 
 def _review_row(client_id: int, r: RiskReviewData) -> dict[str, Any]:
@@ -618,6 +634,7 @@ def _load_trees(conn: Connection, client_id: int | None) -> list[ClientData]:
             tasks_agreed=r.tasks_agreed,
             client_feedback=r.client_feedback,
             session_id=r.id,
+            version=r.version,
         )
         sessions[r.id] = session
         clients[r.client_id].sessions.append(session)
@@ -729,7 +746,7 @@ def get_client_fields(db: Database, client_id: int) -> ClientFields | None:
     """A client's editable fields, or None when there is no such client."""
     with db.read() as conn:
         r = conn.execute(select(_clients).where(_clients.c.id == client_id)).first()
-    return None if r is None else ClientFields(**_client_field_values(r))
+    return None if r is None else ClientFields(**_client_field_values(r), version=r.version)
 
 
 def insert_client(db: Database, fields: ClientFields) -> int:
@@ -740,15 +757,35 @@ def insert_client(db: Database, fields: ClientFields) -> int:
         return _returning_ids(conn, _clients, [row])[0]
 
 
-def update_client(db: Database, client_id: int, fields: ClientFields) -> None:
-    """Replace a client's editable fields."""
+def update_client(
+    db: Database, client_id: int, fields: ClientFields, *, expected_version: int | None = None
+) -> int:
+    """Replace a client's editable fields; return the row's new version.
+
+    With ``expected_version`` (the version the fields were read at) the row is written only
+    if it is still at that version: a change another window or the command line made
+    meanwhile raises ``EditConflict`` and nothing is written. Raises ``RecordGone`` when the
+    client was deleted.
+    """
     now = datetime.now().replace(microsecond=0)
+    statement = update(_clients).where(_clients.c.id == client_id)
+    if expected_version is not None:
+        statement = statement.where(_clients.c.version == expected_version)
     with db.write() as conn:
-        conn.execute(
-            update(_clients)
-            .where(_clients.c.id == client_id)
-            .values(**_fields_row(fields), updated_at=now)
-        )
+        done = conn.execute(
+            statement.values(**_fields_row(fields), updated_at=now, version=_clients.c.version + 1)
+        ).rowcount
+        stored = conn.execute(
+            select(_clients.c.version, _clients.c.code).where(_clients.c.id == client_id)
+        ).first()
+        if stored is None:
+            raise RecordGone("That client no longer exists; it may have been deleted.")
+        if not done:  # named by its code as stored (the edit may have retyped it)
+            raise EditConflict(
+                f"Client {stored.code} was changed elsewhere (in another window or on the "
+                "command line) after it was read; nothing was saved."
+            )
+    return int(stored.version)
 
 
 def delete_client(db: Database, client_id: int) -> None:
@@ -960,11 +997,17 @@ def save_session(
     session: SessionData,
     *,
     replacing: int | None = None,
+    expected_version: int | None = None,
     check: Callable[[ClientData], None] | None = None,
     summarise: Callable[[ClientData], ClientSummaryData] | None = None,
     discard_draft: int | None = None,
 ) -> tuple[int, int]:
     """Store a new session, or replace session ``replacing``, whole; return (id, number).
+
+    ``expected_version`` is the version of ``replacing`` the edit was made on (the editor's
+    ``SessionData.version``): if another window or the command line saved that session
+    since, ``EditConflict`` is raised and nothing is written, the draft included. Without
+    it the session is replaced whatever its version. Every replacement raises it by one.
 
     ``check`` is called inside the write transaction with the client's record as it is now
     (without the session being replaced), so two programs saving at once cannot both pass a
@@ -977,62 +1020,128 @@ def save_session(
     Sessions are numbered 1, 2, 3 … in the order they took place: a session entered late,
     between two others, takes its place and the later ones move up by one. Goal ratings name
     goals by their number within the client (1 = the first goal agreed).
+
+    Two sessions of one client never start at the same moment (``SessionClash``): checked
+    here, to name the other session, and held by a unique index whoever writes.
     """
-    with db.write() as conn:
-        trees = _load_trees(conn, client_id)
-        if not trees:
-            raise RecordGone("That client no longer exists; it may have been deleted.")
-        client = trees[0]
-        if replacing is not None:
-            kept = [s for s in client.sessions if s.session_id != replacing]
-            if len(kept) == len(client.sessions):
-                raise RecordGone("That session no longer exists; it may have been deleted.")
-            (old,) = [s for s in client.sessions if s.session_id == replacing]
-            _keep_removed_risk_answers(conn, client_id, client, old, session)
-            client.sessions = kept
-        if check is not None:
-            check(client)
-        # Checked here whatever the caller checks: the unique index cannot see start times.
-        for other in client.sessions:
-            if other.start == session.start:
-                raise SessionClash(
-                    f"Session {other.number} already starts at {session.start:%Y-%m-%d %H:%M}; "
-                    "two sessions cannot start at the same time. Nothing was saved."
-                )
-        goal_ids = dict(
-            enumerate(
-                conn.execute(
-                    select(_goals.c.id).where(_goals.c.client_id == client_id).order_by(_goals.c.id)
-                ).scalars(),
-                start=1,
+    try:
+        with db.write() as conn:
+            return _save_session(
+                conn,
+                client_id,
+                session,
+                replacing=replacing,
+                expected_version=expected_version,
+                check=check,
+                summarise=summarise,
+                discard_draft=discard_draft,
             )
+    except IntegrityError:
+        # A writer the check could not see (a server database lets two in at once) stored
+        # a session at this moment first: the unique index refused this one.
+        if _start_taken(db, client_id, session.start, apart_from=replacing):
+            raise SessionClash(_same_start(session.start)) from None
+        raise
+
+
+def _same_start(start: datetime, number: int | None = None) -> str:
+    which = f"Session {number}" if number is not None else "Another session of this client"
+    return (
+        f"{which} already starts at {start:%Y-%m-%d %H:%M}; two sessions cannot start at "
+        "the same time. Nothing was saved."
+    )
+
+
+def _start_taken(db: Database, client_id: int, start: datetime, *, apart_from: int | None) -> bool:
+    """Whether a session of the client (other than ``apart_from``) starts at ``start``."""
+    query = select(func.count()).where(
+        _sessions.c.client_id == client_id, _sessions.c.start == start
+    )
+    if apart_from is not None:
+        query = query.where(_sessions.c.id != apart_from)
+    with db.read() as conn:
+        return bool(conn.execute(query.select_from(_sessions)).scalar_one())
+
+
+def _changed_elsewhere(client: ClientData, session: SessionData) -> EditConflict:
+    return EditConflict(
+        f"Session {session.number} of {client.code} was changed elsewhere (in another window "
+        "or on the command line) after it was read; nothing was saved."
+    )
+
+
+def _save_session(
+    conn: Connection,
+    client_id: int,
+    session: SessionData,
+    *,
+    replacing: int | None,
+    expected_version: int | None,
+    check: Callable[[ClientData], None] | None,
+    summarise: Callable[[ClientData], ClientSummaryData] | None,
+    discard_draft: int | None,
+) -> tuple[int, int]:
+    """``save_session`` inside its write transaction."""
+    trees = _load_trees(conn, client_id)
+    if not trees:
+        raise RecordGone("That client no longer exists; it may have been deleted.")
+    client = trees[0]
+    old: SessionData | None = None
+    if replacing is not None:
+        kept = [s for s in client.sessions if s.session_id != replacing]
+        if len(kept) == len(client.sessions):
+            raise RecordGone("That session no longer exists; it may have been deleted.")
+        (old,) = [s for s in client.sessions if s.session_id == replacing]
+        # Before any check: a refusal about data someone else changed would mislead.
+        if expected_version is not None and old.version != expected_version:
+            raise _changed_elsewhere(client, old)
+        _keep_removed_risk_answers(conn, client_id, client, old, session)
+        client.sessions = kept
+    if check is not None:
+        check(client)
+    for other in client.sessions:
+        if other.start == session.start:
+            raise SessionClash(_same_start(session.start, other.number))
+    goal_ids = dict(
+        enumerate(
+            conn.execute(
+                select(_goals.c.id).where(_goals.c.client_id == client_id).order_by(_goals.c.id)
+            ).scalars(),
+            start=1,
         )
-        values = {
-            "start": session.start,
-            "duration_minutes": session.duration_minutes,
-            "format": session.format,
-            "attendance": session.attendance,
-            "approach": session.approach,
-            "notes": session.notes,
-            "tasks_agreed": session.tasks_agreed,
-            "client_feedback": session.client_feedback,
-        }
-        if replacing is None:
-            # Stored first under a number no session can have, then every session of the
-            # client is renumbered by start time (mending gaps or an odd order from an import).
-            (session_id,) = _returning_ids(
-                conn, _sessions, [{"client_id": client_id, "number": _UNNUMBERED, **values}]
-            )
-        else:
-            session_id = replacing
-            conn.execute(update(_sessions).where(_sessions.c.id == session_id).values(**values))
-            for table in (_measurements, _ratings, _ruptures):
-                conn.execute(delete(table).where(table.c.session_id == session_id))
-        _insert_session_parts(conn, session_id, session, goal_ids)
-        if discard_draft is not None:
-            _delete_draft(conn, discard_draft)
-        number = _renumber_by_start(conn, client_id, session_id)
-        _store_summary(conn, client_id, summarise)
+    )
+    values = {
+        "start": session.start,
+        "duration_minutes": session.duration_minutes,
+        "format": session.format,
+        "attendance": session.attendance,
+        "approach": session.approach,
+        "notes": session.notes,
+        "tasks_agreed": session.tasks_agreed,
+        "client_feedback": session.client_feedback,
+    }
+    if old is None:
+        # Stored first under a number no session can have, then every session of the
+        # client is renumbered by start time (mending gaps or an odd order from an import).
+        (session_id,) = _returning_ids(
+            conn, _sessions, [{"client_id": client_id, "number": _UNNUMBERED, **values}]
+        )
+    else:
+        assert old.session_id is not None
+        session_id = old.session_id
+        statement = update(_sessions).where(_sessions.c.id == session_id)
+        if expected_version is not None:
+            statement = statement.where(_sessions.c.version == expected_version)
+        done = conn.execute(statement.values(**values, version=_sessions.c.version + 1)).rowcount
+        if not done:  # (the version read above holds in this transaction: a safeguard)
+            raise _changed_elsewhere(client, old)
+        for table in (_measurements, _ratings, _ruptures):
+            conn.execute(delete(table).where(table.c.session_id == session_id))
+    _insert_session_parts(conn, session_id, session, goal_ids)
+    if discard_draft is not None:
+        _delete_draft(conn, discard_draft)
+    number = _renumber_by_start(conn, client_id, session_id)
+    _store_summary(conn, client_id, summarise)
     return session_id, number
 
 

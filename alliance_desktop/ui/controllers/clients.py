@@ -23,8 +23,8 @@ from alliance_desktop.services import sessions as session_service
 from alliance_desktop.services.changes import Change, Changed, ChangeKind
 from alliance_desktop.services.clients import ClientInvalid, ClientRecord
 from alliance_desktop.services.dashboard import Dashboard, load_caseload
-from alliance_desktop.services.database import ClientListRow, StorageError
-from alliance_desktop.services.errors import ServiceError, clients_phrase
+from alliance_desktop.services.database import ClientListRow, EditConflict, StorageError
+from alliance_desktop.services.errors import Conflict, ServiceError, clients_phrase
 from alliance_desktop.ui.client_detail import ClientDetail
 from alliance_desktop.ui.client_list import ClientListPanel
 from alliance_desktop.ui.controllers.workspace import Workspace
@@ -40,6 +40,12 @@ from alliance_desktop.ui.dialogs import (
 log = logging.getLogger(__name__)
 
 PAGE_FIRST_RUN, PAGE_OVERVIEW, PAGE_CLIENT = range(3)
+#: Said when an edit is refused because the client was changed elsewhere since the form opened.
+CLIENT_CHANGED_ELSEWHERE = (
+    "This client was changed elsewhere (in another window or on the command line) after "
+    "you opened it. Your changes were not saved; they are still in the form — copy what "
+    "you need, close it and open the client again."
+)
 
 
 class ClientsController(QObject):
@@ -245,9 +251,15 @@ class ClientsController(QObject):
         with self.workspace.guarded():
             record = client_service.client_record(self.workspace.db, client_id)
             dialog = ClientDialog(self.workspace.window, initial=record.fields, today=self.today())
-            self._run_client_dialog(dialog, client_id)
+            self._run_client_dialog(dialog, client_id, record.fields.version)
 
-    def _run_client_dialog(self, dialog: ClientDialog, client_id: int | None) -> None:
+    def _run_client_dialog(
+        self, dialog: ClientDialog, client_id: int | None, version: int | None = None
+    ) -> None:
+        """Run the client form until saved or cancelled. ``version`` is the client's version
+        the form was filled from: a change saved elsewhere since then is refused, not
+        overwritten, and the form stays open with what was typed."""
+
         def save() -> Change:
             fields, problems = dialog.fields()
             if fields is None:
@@ -255,7 +267,10 @@ class ClientsController(QObject):
             db = self.workspace.db  # (the one open now: a lock meanwhile opens it anew)
             if client_id is None:
                 return client_service.create_client(db, fields)
-            return client_service.update_client(db, client_id, fields)
+            try:
+                return client_service.update_client(db, client_id, fields, expected_version=version)
+            except EditConflict:
+                raise Conflict(CLIENT_CHANGED_ELSEWHERE) from None
 
         change = exec_until_saved(
             dialog,
