@@ -143,7 +143,11 @@ def run_gui(database_path: Path, *, passphrase: str | None = None) -> int:
             gui_settings(),
             passphrase=passphrase or os.environ.get(PASSPHRASE_ENV) or None,
         )
-        if db is None:  # the therapist cancelled the unlock screen
+        if db is not None and db.damage:  # before anything is written to it
+            from alliance_desktop.ui.recovery import recover
+
+            db = recover(db)
+        if db is None:  # the therapist cancelled the unlock screen or the recovery
             lock.unlock()
             return 0
         window = MainWindow(db, gui_settings())

@@ -29,8 +29,6 @@ EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE from sysexits.h
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 # Dates a practice record can sensibly carry (a demo reaches back three years from --as-of).
-_EARLIEST_DATE = date(1950, 1, 1)
-_LATEST_DATE = date(2100, 12, 31)
 # Commands that write; after an interruption they say what state the database is in.
 _WRITING_COMMANDS = {
     "init", "demo", "import", "session", "restore", "review", "acknowledge", "encrypt", "passwd",
@@ -63,56 +61,38 @@ def _db_path(text: str) -> str:
 
 
 def _iso_date(text: str) -> date:
+    # The one date rule (services/input_rules.py), shared with JSON and the window.
+    from alliance_desktop.services.errors import InvalidInput
+    from alliance_desktop.services.input_rules import parse_day
+
     try:
-        if len(text) != 10:
-            raise ValueError
-        value = date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-20"
-        ) from None
-    if not _EARLIEST_DATE <= value <= _LATEST_DATE:
-        raise argparse.ArgumentTypeError(
-            f"{text} is out of range; use a date from {_EARLIEST_DATE} to {_LATEST_DATE}"
-        )
-    return value
+        return parse_day(text)
+    except InvalidInput as exc:  # argparse adds "(see --help)": no full stop before it
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
 
 
 _MEASURE_FLAGS = {"srs": "SRS", "ors": "ORS", "wai-sr": "WAI-SR", "core-10": "CORE-10"}
 
 
 def _iso_moment(text: str) -> datetime:
-    if len(text) == 10:  # a session at midnight is nearly always a forgotten time
-        raise argparse.ArgumentTypeError(f"{text!r} has no time of day; add it, e.g. {text}T10:00")
+    # The one session-start rule (services/input_rules.py), shared with --json and the
+    # editor: a date and a time of day, no time zone, no fraction of an hour, in range.
+    from alliance_desktop.services.errors import InvalidInput
+    from alliance_desktop.services.input_rules import parse_moment
+
     try:
-        if len(text) in (16, 19) and text[10] == "T":
-            value = datetime.fromisoformat(text)
-        else:
-            raise ValueError
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date and time; use YYYY-MM-DDTHH:MM, e.g. 2026-11-20T10:00"
-        ) from None
-    if not _EARLIEST_DATE <= value.date() <= _LATEST_DATE:
-        raise argparse.ArgumentTypeError(f"{text} is out of range")
-    return value
+        return parse_moment(text)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
 
 
-def _numbers(text: str) -> list[float | None]:
-    values: list[float | None] = []
-    for raw in text.split(","):
-        part = raw.strip()
-        if part in ("", "-"):
-            values.append(None)  # a missing item
-            continue
-        try:
-            values.append(float(part))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{part!r} is not a number; give the item values separated by commas, "
-                "e.g. 9,9,8.5,9"
-            ) from None
-    return values
+def _numbers(text: str) -> list[str | None]:
+    """Split ``9,9,8.5,9`` into the typed values (None for an empty one or ``-``: missing).
+
+    Each value is read in ``_cmd_session_add``, where its instrument and item are known, by
+    the same rule as the editor's (``input_rules.parse_item_values``), so the messages match.
+    """
+    return [None if part.strip() in ("", "-") else part.strip() for part in text.split(",")]
 
 
 def _count(low: int, high: int) -> Any:
@@ -156,8 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     commands.add_parser("init", parents=[common], help="create the database")
-    commands.add_parser(
-        "check", parents=[common], help="run integrity and foreign-key checks (exit 0 if healthy)"
+    check = commands.add_parser(
+        "check",
+        parents=[common],
+        help="run SQLite's quick check and the foreign-key check (exit 0 if healthy)",
+    )
+    check.add_argument(
+        "--full",
+        action="store_true",
+        help="the full integrity check instead of the quick one (slower on a large file)",
     )
     demo = commands.add_parser(
         "demo", parents=[common], help="fill an empty database with a synthetic caseload"
@@ -216,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--date",
         type=_iso_moment,
         metavar="WHEN",
-        help="start, e.g. 2026-11-20T10:00 (default: now)",
+        help='start, e.g. 2026-11-20T10:00 (required unless the JSON gives "start")',
     )
     add.add_argument("--duration", type=_count(1, 600), metavar="MIN", help="minutes (50)")
     add.add_argument("--attendance", choices=("attended", "cancelled", "no_show"))
@@ -393,13 +380,45 @@ def _add_backup_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     restore.add_argument("file", metavar="FILE")
 
 
+#: A passphrase file holds one typed line: 4 KiB is over a thousand characters even in
+#: 4-byte UTF-8, far beyond any passphrase a person types; more is surely the wrong file
+#: (and /dev/zero, a device, is refused before it is opened).
+MAX_SECRET_BYTES = 4 * 1024
+#: A session given with --json: its notes, tasks and feedback may each hold 1,000,000
+#: characters (transfer.MAX_TEXT), up to 4 bytes each in UTF-8, so 16 MiB keeps every
+#: session the app accepts while bounding the memory a wrong file can take.
+MAX_SESSION_JSON_BYTES = 16 * 1024**2
+
+
 def _read_secret_file(name: str) -> str:
+    from alliance_desktop.storage.files import FileTooLarge, NotAFile, read_regular_file
+
     try:
-        text = Path(name).expanduser().read_text(encoding="utf-8")
+        text = read_regular_file(Path(name).expanduser(), MAX_SECRET_BYTES).decode("utf-8")
+    except NotAFile as exc:
+        raise UsageError(
+            f"The passphrase file {name} is {exc.what}, not a file; write the passphrase "
+            f"into a file, or set {PASSPHRASE_ENV}."
+        ) from None
+    except FileTooLarge:
+        raise UsageError(
+            f"The passphrase file {name} is larger than {MAX_SECRET_BYTES // 1024} KB; it "
+            "should hold the passphrase on one line. Check you named the right file."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
         raise UsageError(f"Cannot read the passphrase file {name}: {reason or exc}.") from None
     return text.rstrip("\r\n")
+
+
+def _stdin_is_terminal() -> bool:
+    """Whether a person can be asked on standard input: false when it is a file, a pipe,
+    /dev/null, or closed altogether (``0<&-`` leaves ``sys.stdin`` None)."""
+    stdin = sys.stdin
+    try:
+        return stdin is not None and not stdin.closed and stdin.isatty()
+    except (OSError, ValueError):  # a descriptor closed under us
+        return False
 
 
 def _passphrase(args: argparse.Namespace, *, confirm: bool, prompt: str = "Passphrase") -> str:
@@ -412,7 +431,7 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool, prompt: str = "Passp
     from_env = os.environ.get(PASSPHRASE_ENV)
     if from_env:
         return from_env
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         raise UsageError(_NO_PASSPHRASE)
     import getpass
 
@@ -424,6 +443,51 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool, prompt: str = "Passp
     if confirm and again != first:
         raise UsageError("The two passphrases differ; nothing was written. Try again.")
     return first
+
+
+def _database_file(args: argparse.Namespace) -> Path:
+    """The database path ``--db`` names, refused when a pipe, device or socket is there:
+    opening a named pipe waits for ever, and nothing of the practice belongs in a device."""
+    from alliance_desktop.storage.files import describe_kind, is_special_file
+
+    path = paths.database_path(args.db)
+    if is_special_file(path):
+        raise UsageError(
+            f"{path} is {describe_kind(path.stat().st_mode)}, not a database file; name the "
+            "practice's database file with --db (e.g. practice.db). Nothing was changed."
+        )
+    return path
+
+
+def _backup_file(name: str) -> Path:
+    """The backup file named on the command line, refused (without opening it) when it is
+    not a regular file: a named pipe would wait for ever, /dev/zero never ends."""
+    from alliance_desktop.storage.files import NotAFile, check_regular_file
+
+    path = Path(name).expanduser().absolute()
+    try:
+        check_regular_file(path)
+    except NotAFile as exc:
+        raise UsageError(
+            f"{path} is {exc.what}, not a backup file; name an .allbak file. Nothing was changed."
+        ) from None
+    except IsADirectoryError:
+        raise UsageError(
+            f"{path} is a folder; name one backup file in it (list them with "
+            f"'alliance-desktop backups {path}')."
+        ) from None
+    except OSError:
+        pass  # missing or unreadable: the read that follows says so in its own words
+    return path
+
+
+def _backup_folder(name: str) -> Path:
+    folder = Path(name).expanduser().absolute()
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder; name the folder the backups are in.")
+    if not folder.is_dir():
+        raise UsageError(f"The folder {folder} does not exist; is the drive plugged in?")
+    return folder
 
 
 def _database_passphrase(args: argparse.Namespace, path: Path) -> str:
@@ -440,9 +504,7 @@ def _database_passphrase(args: argparse.Namespace, path: Path) -> str:
 def _cmd_backup(args: argparse.Namespace) -> int:
     from alliance_desktop.services.backups import back_up
 
-    folder = Path(args.to).expanduser().absolute()
-    if not folder.is_dir():
-        raise UsageError(f"The folder {folder} does not exist; is the drive plugged in?")
+    folder = _backup_folder(args.to)
     with _opened(args, create=False) as db:
         made = back_up(db, folder, db.passphrase or "", force=args.force)
     header = made.header
@@ -464,9 +526,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 def _cmd_backups(args: argparse.Namespace) -> int:
     from alliance_desktop.storage.backup import BackupError, backups_in
 
-    folder = Path(args.folder).expanduser().absolute()
-    if not folder.is_dir():
-        raise UsageError(f"The folder {folder} does not exist; is the drive plugged in?")
+    folder = _backup_folder(args.folder)
     found: list[dict[str, object]] = []
     for path, header in backups_in(folder):
         if isinstance(header, BackupError):
@@ -502,12 +562,17 @@ def _cmd_backups(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from alliance_desktop.services.backups import verify_backup
+    from alliance_desktop.storage.backup import BackupError, verify_bytes
+    from alliance_desktop.storage.files import read_regular_file
 
-    path = Path(args.file).expanduser().absolute()
-    header = verify_backup(
-        path, _passphrase(args, confirm=False, prompt=f"Passphrase of {path.name}")
-    )
+    path = _backup_file(args.file)  # before the passphrase is asked for
+    passphrase = _passphrase(args, confirm=False, prompt=f"Passphrase of {path.name}")
+    try:
+        # Read by the size it has, and only if it is still a regular file when opened.
+        data = read_regular_file(path)
+    except OSError as exc:
+        raise BackupError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    header = verify_bytes(data, passphrase, path.name)
     print(
         f"{path.name} is complete and opens: {clients_phrase(header.clients)}, "
         f"{sessions_phrase(header.sessions)}, made {header.created_at}."
@@ -518,7 +583,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_restore(args: argparse.Namespace) -> int:
     from alliance_desktop.services.backups import restore_from
 
-    source = Path(args.file).expanduser().absolute()
+    source = _backup_file(args.file)  # a pipe or device is refused before anything else
     target = paths.database_path(args.db)
     paths.prepare_database_folder(target)
     passphrase = _passphrase(args, confirm=False, prompt=f"Passphrase of {source.name}")
@@ -533,16 +598,23 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _opened(
-    args: argparse.Namespace, *, create: bool, migrate: bool = True, allow_empty: bool = False
+    args: argparse.Namespace,
+    *,
+    create: bool,
+    migrate: bool = True,
+    allow_empty: bool = False,
+    writes: bool = True,
 ) -> Iterator[Any]:
     """The database named by ``--db`` (or the default), unlocked, closed when the command ends.
 
     A plain database from before encryption is encrypted first with the passphrase given.
-    The passphrase stays on ``db.passphrase`` for the command (backups use it too).
+    The passphrase stays on ``db.passphrase`` for the command (backups use it too). A
+    command that ``writes`` (a record, or only an audit entry) first runs SQLite's quick
+    check and refuses a damaged file, which must never be made worse.
     """
     from alliance_desktop.storage.database import PlainDatabase, encrypt_database, open_database
 
-    path = paths.database_path(args.db)
+    path = _database_file(args)
     if not path.exists() and not create:
         db = open_database(path, passphrase="", create=False)  # raises: not found, say where
     passphrase = _database_passphrase(args, path)
@@ -563,6 +635,8 @@ def _opened(
         encrypt_database(path, passphrase)
         db = unlock()
     try:
+        if writes:
+            db.require_sound()
         # No "unlock" entry for a command: a read-only command (clients, session list,
         # check) must leave the file byte-identical; what a command changes, reports,
         # exports or backs up is logged by the service that does it.
@@ -575,7 +649,7 @@ def _cmd_encrypt(args: argparse.Namespace) -> int:
     from alliance_desktop.storage.cipher import is_plain_sqlite
     from alliance_desktop.storage.database import encrypt_database
 
-    path = paths.database_path(args.db)
+    path = _database_file(args)
     if not path.exists():
         raise UsageError(f"There is no database at {path}; nothing to encrypt.")
     if not is_plain_sqlite(path):
@@ -594,11 +668,15 @@ def _cmd_passwd(args: argparse.Namespace) -> int:
     with _opened(args, create=False) as db:
         if args.new_passphrase_file:
             new = _read_secret_file(args.new_passphrase_file)
-        elif sys.stdin.isatty():
+        elif _stdin_is_terminal():
             import getpass
 
-            new = getpass.getpass("New passphrase: ")
-            if getpass.getpass("Again, to be sure: ") != new:
+            try:
+                new = getpass.getpass("New passphrase: ")
+                again = getpass.getpass("Again, to be sure: ")
+            except EOFError:  # Ctrl+D at the prompt
+                raise UsageError("No new passphrase was typed; nothing was changed.") from None
+            if again != new:
                 raise UsageError("The two passphrases differ; nothing was changed. Try again.")
         else:
             raise UsageError(
@@ -616,7 +694,7 @@ def _cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    path = paths.database_path(args.db)
+    path = _database_file(args)
     existed = path.exists()
     paths.prepare_database_folder(path)
     existed = existed and path.stat().st_size > 0
@@ -638,8 +716,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     path = paths.database_path(args.db)
     try:
-        with _opened(args, create=False, migrate=False) as db:
-            report = db.health()
+        with _opened(args, create=False, migrate=False, writes=False) as db:
+            report = db.health(full=args.full)
     except NotADatabase as exc:
         if not keys.has_key_file(path) or path.stat().st_size == 0:
             raise  # not a database of ours at all: a usage problem, not damage
@@ -654,7 +732,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         schema_note = " (written by a newer version of Alliance Desktop; this one cannot open it)"
     print(f"Database:     {path}")
     print(f"Schema:       {revision or 'unreadable'}{schema_note}")
-    print("Integrity:    " + ("ok" if report.integrity == ["ok"] else "; ".join(report.integrity)))
+    kind = "full" if args.full else "quick"
+    print(
+        f"Integrity:    ({kind}) "
+        + ("ok" if report.integrity == ["ok"] else "; ".join(report.integrity[:20]))
+    )
     print(
         "Foreign keys: "
         + ("ok" if not report.foreign_key_violations else "; ".join(report.foreign_key_violations))
@@ -662,7 +744,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if report.healthy:
         print("Healthy.")
         return EXIT_OK
-    print("NOT healthy: restore the latest backup, and keep this file for a report.")
+    print(
+        "NOT healthy. Nothing was written to it. Keep this file (and any -wal beside it) for "
+        "now; restore the latest backup with 'alliance-desktop restore FILE', or open the "
+        "database in the app, which offers to restore or to salvage what can be read."
+    )
     return EXIT_UNHEALTHY
 
 
@@ -721,7 +807,7 @@ def _cmd_clients(args: argparse.Namespace) -> int:
     from alliance_desktop.domain.vocabulary import ClientStatus
     from alliance_desktop.services.summaries import list_clients
 
-    with _opened(args, create=False) as db:
+    with _opened(args, create=False, writes=False) as db:
         status = None if args.status == "all" else ClientStatus(args.status)
         rows = [_client_json(r) for r in list_clients(db, status, include_alerts=True)]
     if args.json:
@@ -774,6 +860,7 @@ def _print_client_table(rows: list[dict[str, Any]]) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from alliance_desktop.services.atomic import check_target_folder, refuse_special
     from alliance_desktop.services.transfer import export_csv, export_json
 
     if args.format == "json" and args.out.endswith(("/", os.sep)):
@@ -781,6 +868,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
             f"--out {args.out} names a folder; name the export file, e.g. export.json."
         )
     target = Path(args.out).expanduser().absolute()
+    # Before the passphrase is asked for: a name too long, a missing folder, a device or
+    # a pipe under that name (the writers check again when they write).
+    check_target_folder(target)
+    refuse_special(target)
     with _opened(args, create=False) as db:
         if args.format == "json":
             count = export_json(db, target, overwrite=args.force)
@@ -807,20 +898,26 @@ def _cmd_session(args: argparse.Namespace) -> int:
 
 
 def _cmd_session_add(args: argparse.Namespace) -> int:
-    from alliance_desktop.services import sessions
+    from alliance_desktop.services import input_rules, sessions
     from alliance_desktop.storage import repository
 
+    # Everything given is read before the database is opened, by the rules the editor uses
+    # (services/input_rules.py); a refusal therefore leaves the database untouched.
     document: dict[str, Any] = {}
-    if args.json:
+    where = "session"
+    if args.json is not None:
         from alliance_desktop.services.json_files import read_json_file
 
-        loaded = read_json_file(Path(args.json).expanduser(), "a session")
+        if not args.json.strip():  # "" would otherwise mean "no file" and record a blank
+            raise UsageError("--json needs a file name (it was empty).")
+        loaded = read_json_file(
+            Path(args.json).expanduser(), "a session", max_bytes=MAX_SESSION_JSON_BYTES
+        )
         if not isinstance(loaded, dict):
             raise UsageError(f"{args.json} must hold one session as a JSON object.")
-        document = loaded
-    start = args.date or document.get("start") or datetime.now().replace(second=0, microsecond=0)
+        document, where = loaded, args.json
     overrides = {
-        "start": start.isoformat(timespec="minutes") if isinstance(start, datetime) else start,
+        "start": None if args.date is None else args.date.isoformat(timespec="minutes"),
         "duration_minutes": args.duration,
         "attendance": args.attendance,
         "format": args.format,
@@ -829,20 +926,30 @@ def _cmd_session_add(args: argparse.Namespace) -> int:
         "client_feedback": args.feedback,
     }
     document.update({k: v for k, v in overrides.items() if v is not None})
+    if document.get("start") is None:  # never "now": a guessed start is a wrong record
+        in_file = ' or "start" in the JSON file' if args.json is not None else ""
+        raise UsageError(
+            f"Say when the session started: --date YYYY-MM-DDTHH:MM{in_file}, "
+            "e.g. --date 2026-11-20T10:00."
+        )
+    document = input_rules.checked_session_json(document, where)
+    flagged = {
+        instrument: input_rules.parse_item_values(texts, instrument)
+        for flag, instrument in _MEASURE_FLAGS.items()
+        if (texts := getattr(args, flag.replace("-", "_"))) is not None
+    }
     with _opened(args, create=False) as db:
         client_id = sessions.client_for_code(db, args.code)
         client = repository.load_client_tree(db, client_id)
         assert client is not None
-        session = sessions.parse_session(document, client, where=args.json or "session")
-        for flag, instrument in _MEASURE_FLAGS.items():
-            values = getattr(args, flag.replace("-", "_"))
-            if values is not None:
-                session.measurements = [
-                    m for m in session.measurements if m.instrument_id != instrument
-                ]
-                session.measurements.append(
-                    sessions.measurement_from_values(instrument, values, session.start)
-                )
+        session = sessions.parse_session(document, client, where=where)
+        for instrument, values in flagged.items():
+            session.measurements = [
+                m for m in session.measurements if m.instrument_id != instrument
+            ]
+            session.measurements.append(
+                sessions.measurement_from_values(instrument, values, session.start)
+            )
         added = sessions.record_session(db, client_id, session)
     for warning in sessions.session_warnings(session, client):
         print(f"warning: {warning}", file=sys.stderr)
@@ -864,7 +971,7 @@ def _cmd_session_list(args: argparse.Namespace) -> int:
     from alliance_desktop.services import sessions
     from alliance_desktop.storage import repository
 
-    with _opened(args, create=False) as db:
+    with _opened(args, create=False, writes=False) as db:
         client = repository.load_client_tree(db, sessions.client_for_code(db, args.code))
         assert client is not None
     rows = [sessions.session_to_json(s) for s in client.sessions]
@@ -885,12 +992,18 @@ def _cmd_session_list(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from alliance_desktop import documents
-    from alliance_desktop.services.atomic import refuse_to_clobber
+    from alliance_desktop.services.atomic import (
+        check_target_folder,
+        refuse_special,
+        refuse_to_clobber,
+    )
 
     target = Path(args.out).expanduser().absolute()
     if target.suffix.lower() != ".pdf":
         raise UsageError(f"--out {args.out} should name a .pdf file, e.g. summary.pdf.")
     _check_report_choice(args)
+    check_target_folder(target)  # before the passphrase: see _cmd_export
+    refuse_special(target)
     with _opened(args, create=False) as db:
         refuse_to_clobber(target, [db.path], overwrite=args.force)
         written = documents.write(db, _report_request(args), target)
@@ -993,7 +1106,7 @@ def _cmd_acknowledge(args: argparse.Namespace) -> int:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from alliance_desktop.services import audit
 
-    with _opened(args, create=False) as db:
+    with _opened(args, create=False, writes=False) as db:
         if args.audit_command == "verify":
             check = audit.verify(db)
             entries = audit.history(db) if check.ok else []
@@ -1050,11 +1163,17 @@ def _cmd_client(args: argparse.Namespace) -> int:
         client_id = client_for_code(db, args.code)
         until = client_service.backups_hold_until(db, date.today())
         if not args.yes:
-            if not sys.stdin.isatty():
+            if not _stdin_is_terminal():
                 raise UsageError(
                     "erase cannot be undone; add --yes to confirm (there is no terminal to ask on)."
                 )
-            answer = input(f"Erase {args.code.strip()} and everything recorded about them? [y/N] ")
+            try:
+                answer = input(
+                    f"Erase {args.code.strip()} and everything recorded about them? [y/N] "
+                )
+            except EOFError:  # Ctrl+D: no answer is no
+                answer = ""
+                print()
             if answer.strip().lower() not in ("y", "yes"):
                 print("Nothing was erased.")
                 return EXIT_OK
@@ -1122,6 +1241,15 @@ def _main(argv: Sequence[str] | None) -> int:
         return _COMMANDS[args.command](args)
     except _expected_errors() as exc:
         print(f"alliance-desktop {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except EOFError:
+        # Input ended at a question (Ctrl+D, or a closed stdin); each prompt handles its own,
+        # this is the net under them, and prompts come before anything is written.
+        print(
+            f"alliance-desktop {args.command}: the input ended while a question waited for an "
+            "answer; run it in a terminal, or give the answer as an option (see --help).",
+            file=sys.stderr,
+        )
         return EXIT_USER_ERROR
     except BrokenPipeError:
         # The reader went away (e.g. `clients | head`): stop quietly, as Unix tools do.

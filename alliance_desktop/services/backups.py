@@ -39,8 +39,9 @@ from alliance_desktop.storage.database import (
     open_database,
     prune_copies,
 )
-from alliance_desktop.storage.files import fsync_dir
+from alliance_desktop.storage.files import NotAFile, fsync_dir, read_regular_file
 from alliance_desktop.storage.keys import DatabaseKey
+from alliance_desktop.storage.sqlite_errors import DatabaseDamaged
 
 __all__ = [
     "MIN_PASSPHRASE",
@@ -97,7 +98,13 @@ def back_up(
     if len(passphrase) < MIN_PASSPHRASE:
         raise BackupError(f"Use a backup passphrase of at least {MIN_PASSPHRASE} characters.")
     settings = load_backup_settings(db)
-    identity = database_id(db)
+    # Read-only checks first: a damaged database is refused before anything is written to
+    # it (its identifier below, the checkpoint), not only by the snapshot's check later.
+    try:
+        db.require_sound()
+    except DatabaseDamaged as exc:
+        raise BackupError(f"{exc} No backup was made.") from None
+    identity = database_id(db)  # in the snapshot, so "nothing changed" compares like with like
     db.checkpoint()  # every saved change is in the main file the snapshot copies
     # The snapshot's moment, not the end: a session saved while the backup runs is not in
     # it. After the checkpoint, whose write to the file is then not taken for a change.
@@ -125,12 +132,17 @@ def back_up(
 def database_id(db: Database) -> str:
     """This database's random identifier, made on its first backup and kept inside it (so a
     restored database keeps rotating with its own backups)."""
-    stored = repository.get_setting(db, DATABASE_ID_KEY)
-    if isinstance(stored, str) and stored:
+    stored = _stored_database_id(db)
+    if stored:
         return stored
     identity = secrets.token_hex(8)
     repository.set_setting(db, DATABASE_ID_KEY, identity)
     return identity
+
+
+def _stored_database_id(db: Database) -> str:
+    stored = repository.get_setting(db, DATABASE_ID_KEY)
+    return stored if isinstance(stored, str) else ""
 
 
 def of_another_database(db: Database, header: BackupHeader | None) -> bool:
@@ -243,8 +255,14 @@ def list_backups(folder: Path) -> list[BackupInfo]:
 
 
 def _read(path: Path) -> bytes:
+    """A backup file's bytes; a pipe or a device is refused, never opened (it could block
+    the window for ever or fill the memory)."""
     try:
-        return path.read_bytes()
+        return read_regular_file(path)
+    except NotAFile as exc:
+        raise BackupError(
+            f"{path} is {exc.what}, not a backup file; choose a .allbak file."
+        ) from None
     except OSError as exc:
         raise BackupError(f"{path} cannot be read: {exc.strerror or exc}.") from None
 

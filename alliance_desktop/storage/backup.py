@@ -33,6 +33,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import stat
 import struct
 import time
 import zlib
@@ -43,10 +44,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from alliance_desktop.storage import cipher, exclusion, keys
+from alliance_desktop.storage import cipher, exclusion, keys, sqlite_errors
 from alliance_desktop.storage.database import HEAD_REVISION
 from alliance_desktop.storage.errors import StorageError
-from alliance_desktop.storage.files import fsync_dir
+from alliance_desktop.storage.files import NotAFile, check_regular_file, fsync_dir
 from alliance_desktop.storage.keys import DatabaseKey
 
 MAGIC = b"ALLIANCE-BACKUP\n"
@@ -72,6 +73,30 @@ class KdfParams:
     memory_kib: int = 64 * 1024
     parallelism: int = 4
     salt: str = ""  # base64
+
+    def asks_too_much(self) -> bool:
+        """Whether unlocking with these parameters takes more work than the app ever asks.
+
+        The app writes every backup with the defaults (``make_backup`` without ``kdf``); a
+        header may ask for up to twice each (about 0.5 s here, against 0.14 s), no more: a
+        forged header could otherwise demand 20 passes over 1 GiB, 18 s per verify and per
+        listing that checks for "nothing changed". Raising the defaults needs a new
+        ``FORMAT_VERSION``, so that an older app says "update" rather than "tampered with".
+        """
+        return (
+            self.time_cost > MAX_KDF.time_cost
+            or self.memory_kib > MAX_KDF.memory_kib
+            or self.parallelism > MAX_KDF.parallelism
+        )
+
+
+_WRITTEN_KDF = KdfParams()
+#: The most key-derivation work a backup header may ask for (twice what the app writes).
+MAX_KDF = KdfParams(
+    time_cost=2 * _WRITTEN_KDF.time_cost,
+    memory_kib=2 * _WRITTEN_KDF.memory_kib,
+    parallelism=2 * _WRITTEN_KDF.parallelism,
+)
 
 
 @dataclass(frozen=True)
@@ -382,10 +407,18 @@ def unpack(data: bytes, name: str = "the file") -> tuple[BackupHeader, bytes]:
             )
         values["kdf"] = KdfParams(**values["kdf"])
         header = BackupHeader(**values)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    # RecursionError: "[[[[…" nested thousands deep still fits in 64 KiB; ValueError also
+    # covers an integer of more than 4,300 digits.
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise BackupError(f"{name} has a damaged header; it cannot be read.") from exc
     if not _well_formed(header):
         raise BackupError(f"{name} has a damaged header; it cannot be read.")
+    if header.kdf.asks_too_much():
+        raise BackupError(
+            f"{name} asks for more work to unlock than Alliance Desktop ever uses "
+            f"({header.kdf.time_cost} passes over {header.kdf.memory_kib // 1024:,} MiB); it "
+            "was not made by this app or has been tampered with, so it was not opened."
+        )
     return header, data[start + length :]
 
 
@@ -409,15 +442,16 @@ def _well_formed(header: BackupHeader) -> bool:
         datetime.fromisoformat(header.created_at)
     except ValueError:
         return False
-    # A damaged (or hostile) header must not make the key derivation eat the machine.
+    # Well-formed only; how much work the key derivation may take is checked after (and
+    # refused with its own message): KdfParams.asks_too_much.
     return (
         whole(header.format, 1, 1_000)
         and whole(header.clients, 0, 10**9)
         and whole(header.sessions, 0, 10**9)
         and whole(header.payload_size, 0, 2**40)
-        and whole(kdf.time_cost, 1, 20)
-        and whole(kdf.memory_kib, 1024, 1024 * 1024)
-        and whole(kdf.parallelism, 1, 16)
+        and whole(kdf.time_cost, 1, 2**32 - 1)
+        and whole(kdf.memory_kib, 1024, 2**32 - 1)
+        and whole(kdf.parallelism, 1, 2**24 - 1)
         and decoded_length(kdf.salt) >= 8
         and decoded_length(header.nonce) == 12
     )
@@ -612,14 +646,22 @@ def remove_leftovers(folder: Path, ops: FileOps | None = None) -> list[Path]:
     now = ops.clock()
     for leftover in folder.glob(f"alliance-backup-*{SUFFIX}*{PARTIAL_SUFFIX}"):
         with contextlib.suppress(OSError):
-            if now - leftover.stat().st_mtime > LEFTOVER_AGE:
+            status = leftover.lstat()
+            # Only a file a backup wrote: a pipe, device or link of that name is not ours.
+            if not stat.S_ISREG(status.st_mode):
+                continue
+            if now - status.st_mtime > LEFTOVER_AGE:
                 ops.remove(leftover)
                 removed.append(leftover)
     return removed
 
 
 def backups_in(folder: Path) -> list[tuple[Path, BackupHeader | BackupError]]:
-    """Every backup file in ``folder`` with its header (or why it cannot be read), by name."""
+    """Every backup file in ``folder`` with its header (or why it cannot be read), by name.
+
+    A named pipe, device or socket with a backup's name is listed as unreadable and never
+    opened (opening a pipe waits for a writer for ever); rotation leaves it alone.
+    """
     found: list[tuple[Path, BackupHeader | BackupError]] = []
     for path in sorted(folder.glob(f"*{SUFFIX}")):
         try:
@@ -921,25 +963,48 @@ def _keep_current(database: Path, copy_aside: Any, key: DatabaseKey) -> Path:
                 "Nothing was changed."
             )
         return Path(copy_aside(database, "before-restore", key))
-    except cipher.OperationalError as exc:  # locked, busy, cannot open: not damage
-        raise BackupError(
-            f"{database.name} is in use by another program or cannot be opened ({exc}); "
-            "close other programs using it, then restore. Nothing was changed."
-        ) from None
-    except cipher.DatabaseError:  # not a database, or corrupt: the usual reason to restore
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-        kept = database.with_name(f"{database.name}.before-restore-{stamp}.damaged")
-        for journal in ("", "-wal", keys.KEYS_SUFFIX):
-            source = database.with_name(database.name + journal)
-            if source.exists():
-                shutil.copyfile(source, kept.with_name(kept.name + journal))
-        return kept
+    except cipher.OperationalError as exc:
+        code = sqlite_errors.result_code(exc)
+        if code is not None and code & 0xFF in (*sqlite_errors.BUSY_CODES, 14):  # 14: CANTOPEN
+            raise BackupError(
+                f"{database.name} is in use by another program or cannot be opened ({exc}); "
+                "close other programs using it, then restore. Nothing was changed."
+            ) from None
+        return _copy_damaged(database)
+    # Not a database, corrupt, or pages failing their check (SQLCipher then reports an "SQL
+    # logic error" or runs "out of memory"): the usual reason to restore.
+    except (cipher.DatabaseError, MemoryError):
+        return _copy_damaged(database)
+
+
+def _copy_damaged(database: Path) -> Path:
+    """Copy a database SQLite cannot read whole, with its log and key file, byte for byte."""
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    kept = database.with_name(f"{database.name}.before-restore-{stamp}.damaged")
+    for journal in ("", "-wal", keys.KEYS_SUFFIX):
+        source = database.with_name(database.name + journal)
+        if source.exists():
+            shutil.copyfile(source, kept.with_name(kept.name + journal))
+    return kept
 
 
 def read_header(path: Path) -> BackupHeader:
-    """A backup's header, without the passphrase (for listing backups)."""
+    """A backup's header, without the passphrase (for listing backups).
+
+    Only a regular file is opened (checked before, and again on the descriptor, which is
+    opened non-blocking), and only its first bytes are read.
+    """
     try:
-        with path.open("rb") as handle:
+        check_regular_file(path)
+    except NotAFile as exc:
+        raise BackupError(f"{path.name} is {exc.what}, not a backup file; skipped.") from None
+    except OSError as exc:
+        raise BackupError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        with os.fdopen(os.open(path, flags), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
+                raise BackupError(f"{path.name} is not a backup file; skipped.")
             start = handle.read(len(MAGIC) + _LENGTH.size + MAX_HEADER)
     except OSError as exc:
         raise BackupError(f"{path} cannot be read: {exc.strerror or exc}.") from exc

@@ -13,6 +13,7 @@ file, so a kill at any moment leaves either the plain or the encrypted database 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import secrets
@@ -39,6 +40,14 @@ DatabaseError = sqlcipher.DatabaseError
 OperationalError = sqlcipher.OperationalError
 
 
+#: Text from the database: strict UTF-8, decoded in C (a Python function here would run
+#: for every value read). On damage it raises ``UnicodeDecodeError``, whose message names
+#: one byte and its position, where the driver's own error quotes the whole text (a
+#: session note, say) into the message and from there into the terminal and the log.
+#: ``Database.read()``/``write()`` turn it into ``sqlite_errors.UnreadableText``.
+DECODE_TEXT = functools.partial(str, encoding="utf-8", errors="strict")
+
+
 def connect(
     path: Path | str,
     key: DatabaseKey,
@@ -51,6 +60,7 @@ def connect(
     conn = sqlcipher.connect(
         str(path), timeout=timeout, check_same_thread=check_same_thread, uri=uri
     )
+    conn.text_factory = DECODE_TEXT
     try:
         # SQLCipher otherwise prints "hmac check failed" lines on stderr for a wrong key.
         conn.execute("PRAGMA cipher_log_level = NONE")

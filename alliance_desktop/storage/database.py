@@ -13,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from alliance_desktop.storage import cipher, exclusion, keys
+from alliance_desktop.storage import cipher, exclusion, keys, sqlite_errors
 from alliance_desktop.storage.cipher import SQLITE_HEADER
 from alliance_desktop.storage.errors import (
     DatabaseNotFound,
@@ -33,13 +34,16 @@ from alliance_desktop.storage.errors import (
     SchemaTooNew,
     StorageError,
 )
-from alliance_desktop.storage.files import fsync_dir
+from alliance_desktop.storage.files import fsync_dir, is_special_file
 from alliance_desktop.storage.keys import DatabaseKey
 
 log = logging.getLogger(__name__)
 
 #: The newest schema revision this version writes. A test keeps it equal to Alembic's head.
-HEAD_REVISION = "0005_client_code_keys"
+HEAD_REVISION = "0006_edit_versions"
+#: How long a write waits for another program's write to finish before giving up.
+BUSY_SECONDS = 10.0
+_BUSY_STEP_MS = 100  # one wait inside SQLite while ``on_busy`` is set
 _NO_BEGIN = "NONE"  # execution option value: run outside any transaction (checkpoints)
 _MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -115,6 +119,11 @@ class Database:
         self._opened = opened if opened is not None else exclusion.identity(path)
         #: The passphrase it was unlocked with, while open (backups use it by default).
         self.passphrase: str | None = None
+        #: What SQLite's quick check found when the window opened it ([] sound or unchecked).
+        self.damage: list[str] = []
+        #: Called (with the seconds waited so far) while a write waits for another
+        #: program's: the window keeps painting and says why it waits. None: SQLite waits.
+        self.on_busy: Callable[[float], None] | None = None
 
     @property
     def key(self) -> DatabaseKey:
@@ -129,9 +138,23 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection whose queries all see one consistent snapshot; nothing is written."""
-        with self.engine.connect() as conn:
-            yield conn  # the first query begins the read transaction; closing ends it
+        """A connection whose queries all see one consistent snapshot; nothing is written.
+
+        A failure the environment caused (busy, vanished, damaged…) is raised as the
+        ``storage.sqlite_errors`` error that says so.
+        """
+        # Connecting to a name whose file has gone would create an empty one there.
+        exclusion.check_same_file(self.path, self._opened, "Nothing was changed")
+        try:
+            with self.engine.connect() as conn:
+                yield conn  # the first query begins the read transaction; closing ends it
+        except UnicodeDecodeError:  # damage; "from None": its .object holds the text
+            raise sqlite_errors.unreadable_text(self.path) from None
+        except DatabaseError as exc:
+            problem = sqlite_errors.translate(self.path, exc)
+            if problem is None:
+                raise  # a bug (or a constraint its caller handles): as it is
+            raise problem from exc
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -142,28 +165,82 @@ class Database:
         holds the writers' lock (``storage.exclusion``), so a restore cannot replace the file
         under the write, and a file replaced since it was opened is refused.
         """
-        with (
-            exclusion.writing(self.path, self._opened, before_waiting=self.engine.dispose),
-            self.engine.connect() as conn,
-        ):
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+        try:
+            with (
+                exclusion.writing(self.path, self._opened, before_waiting=self.engine.dispose),
+                self.engine.connect() as conn,
+            ):
+                conn.execution_options(sqlite_begin="IMMEDIATE")
+                with self._begin_writing(conn):
+                    yield conn
+        except UnicodeDecodeError:
+            raise sqlite_errors.unreadable_text(self.path) from None
+        except DatabaseError as exc:
+            problem = sqlite_errors.translate(self.path, exc)
+            if problem is None:
+                raise  # a bug (or a constraint its caller handles): as it is
+            raise problem from exc
 
-    def health(self) -> HealthReport:
-        """Run SQLite's integrity and foreign-key checks; damage is reported, not raised."""
+    def _begin_writing(self, conn: Connection) -> Any:
+        """BEGIN IMMEDIATE; with ``on_busy`` set, wait for another writer in short steps,
+        calling it between them, instead of blocking inside SQLite for the whole timeout."""
+        if self.on_busy is None:
+            return conn.begin()
+        driver = conn.connection.dbapi_connection
+        assert driver is not None
+        driver.execute(f"PRAGMA busy_timeout = {_BUSY_STEP_MS}")
+        started = time.monotonic()
+        try:
+            while True:
+                try:
+                    return conn.begin()
+                except OperationalError as exc:
+                    code = sqlite_errors.result_code(exc) or 0
+                    waited = time.monotonic() - started
+                    if code & 0xFF not in sqlite_errors.BUSY_CODES or waited > BUSY_SECONDS:
+                        raise
+                    self.on_busy(waited)
+        finally:
+            driver.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
+
+    def quick_check(self) -> list[str]:
+        """SQLite's quick check (page structure, no index cross-check): the problems it
+        finds, or [] when the file is sound. Reads only, so it comes before any write."""
+        try:
+            with self.engine.connect() as conn:
+                found = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check")]
+        except DatabaseError as exc:
+            problem = sqlite_errors.translate(self.path, exc)
+            if problem is not None and not isinstance(problem, sqlite_errors.DatabaseDamaged):
+                raise problem from exc
+            return [f"pages that cannot be read ({_first_line(exc)})"]
+        except MemoryError:  # SQLCipher's answer to a page failing its check, at times
+            return ["pages that cannot be read"]
+        return [] if found == ["ok"] else found
+
+    def require_sound(self) -> None:
+        """Raise ``DatabaseDamaged`` when the quick check finds damage (before writing)."""
+        problems = self.quick_check()
+        if problems:
+            raise sqlite_errors.DatabaseDamaged(damage_message(self.path, problems))
+
+    def health(self, *, full: bool = True) -> HealthReport:
+        """Run SQLite's integrity check (the quick one unless ``full``) and the foreign-key
+        check; damage is reported, not raised."""
         revision = None
+        pragma = "integrity_check" if full else "quick_check"
         try:
             with self.engine.connect() as conn:
                 revision = _read_revision(conn)
-                integrity = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+                integrity = [str(row[0]) for row in conn.exec_driver_sql(f"PRAGMA {pragma}")]
                 violations = [
                     f"table {row[0]} row {row[1]} points to a missing row in {row[2]}"
                     for row in conn.exec_driver_sql("PRAGMA foreign_key_check")
                 ]
         except DatabaseError as exc:
-            if environment_error(self.path, exc) is not None and not _is_damage(exc):
-                raise
+            problem = sqlite_errors.translate(self.path, exc)
+            if problem is not None and not isinstance(problem, sqlite_errors.DatabaseDamaged):
+                raise problem from exc
             return HealthReport([f"damaged ({_first_line(exc)})"], [], revision)
         return HealthReport(integrity, violations, revision)
 
@@ -216,7 +293,7 @@ def _build_engine(path: Path, keyring: Keyring, *, foreign_keys: bool) -> Engine
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
-            cursor.execute("PRAGMA busy_timeout = 10000")
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
             cursor.execute("PRAGMA journal_mode = WAL")
             # FULL: a committed session survives a power cut, not only a crash.
             cursor.execute("PRAGMA synchronous = FULL")
@@ -254,6 +331,11 @@ def _check_file(path: Path, create: bool, allow_empty_file: bool) -> bool:
     """Validate the target; return True when a new database will be created."""
     if path.is_dir():
         raise NotADatabase(f"{path} is a folder, not a database file. Name a file instead.")
+    if is_special_file(path):  # never opened: a pipe would block, a device is not ours
+        raise NotADatabase(
+            f"{path} is not an ordinary file (a pipe, a device or a socket), so it is not a "
+            "database. Choose the database file instead."
+        )
     if not path.exists():
         if not create:
             raise DatabaseNotFound(
@@ -369,6 +451,9 @@ def copy_aside(path: Path, label: str, key: DatabaseKey) -> Path:
             source.backup(destination)
         finally:
             destination.close()
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a damaged source: no half copy left behind
+        raise
     finally:
         source.close()
     with partial.open("rb+") as handle:
@@ -393,6 +478,7 @@ def remove_leftovers(path: Path) -> list[Path]:
             f"{path.name}.*.bak.partial",
             f".{path.name}.*{cipher.ENCRYPTING_SUFFIX}",
             f".{path.name}*{keys.KEYS_SUFFIX}.*.partial",
+            f".{path.name}.salvaged-*.salvage.partial*",  # a salvage killed part-way
         ):
             for leftover in path.parent.glob(pattern):
                 with contextlib.suppress(OSError):
@@ -557,6 +643,10 @@ def open_database(
             "be damaged. It was left exactly as it was. Restore it from a backup, or run "
             "'alliance-desktop check' for what can be done."
         )
+    if needs_migration:  # read-only checks first: a damaged file is never migrated
+        problems = _quick_check_read_only(path, key)
+        if problems:
+            raise sqlite_errors.DatabaseDamaged(damage_message(path, problems))
     try:
         if revision is None:
             _create_schema(path, key)
@@ -628,6 +718,19 @@ def share_key_file(path: Path, key: DatabaseKey) -> list[Path]:
     return updated
 
 
+def _quick_check_read_only(path: Path, key: DatabaseKey) -> list[str]:
+    """``PRAGMA quick_check`` on a read-only connection: the problems, or []."""
+    conn = cipher.connect(f"{path.as_uri()}?mode=ro", key, uri=True)
+    try:
+        found = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
+    except (cipher.DatabaseError, MemoryError) as exc:  # SQLCipher: "out of memory" on damage
+        said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return [f"pages that cannot be read ({said})"]
+    finally:
+        conn.close()
+    return [] if found == ["ok"] else found
+
+
 def _peek(path: Path, key: DatabaseKey) -> tuple[str | None, bool]:
     """Read the schema revision without changing the file (no pragmas, read-only).
 
@@ -668,13 +771,20 @@ def _peek(path: Path, key: DatabaseKey) -> tuple[str | None, bool]:
     return revision, bool(tables - {"alembic_version"}) and revision is None
 
 
+def damage_message(path: Path, problems: list[str]) -> str:
+    """The one sentence for a database SQLite's check found damaged (no record content:
+    the check names pages and tables, never values)."""
+    first = problems[0] if problems else "damaged"
+    more = f" and {len(problems) - 1:,} more problems" if len(problems) > 1 else ""
+    return (
+        f"{path} is damaged (SQLite's check found: {first[:200]}{more}). Nothing was "
+        "written to it. Restore it from a backup, or salvage what can be read: open it in "
+        "the app, or run 'alliance-desktop check' for the choices."
+    )
+
+
 def _first_line(exc: DatabaseError) -> str:
     return (str(exc.orig) if exc.orig is not None else str(exc)).splitlines()[0]
-
-
-def _is_damage(exc: DatabaseError) -> bool:
-    lowered = _first_line(exc).lower()
-    return "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered
 
 
 def environment_error(path: Path, exc: BaseException) -> StorageError | None:
@@ -682,32 +792,14 @@ def environment_error(path: Path, exc: BaseException) -> StorageError | None:
 
     Returns None for anything else (a bug), which callers then report as such.
     """
+    if isinstance(exc, StorageError):
+        return exc
     if not isinstance(exc, DatabaseError) or isinstance(exc, IntegrityError):
         return None
-    translated = _translate(path, exc)
-    return None if translated.__class__ is StorageError else translated
+    return sqlite_errors.translate(path, exc)
 
 
 def _translate(path: Path, exc: DatabaseError) -> StorageError:
-    message = _first_line(exc)
-    lowered = message.lower()
-    if "not a database" in lowered or "malformed" in lowered:
-        return NotADatabase(
-            f"{path} is damaged or not a database ({message}). Restore it from a backup."
-        )
-    if "readonly" in lowered or "read-only" in lowered:
-        return DatabaseUnavailable(
-            f"{path} is read-only. Copy it somewhere writable or fix its permissions."
-        )
-    if "locked" in lowered or "busy" in lowered:
-        return DatabaseUnavailable(f"{path} is in use by another program. Close it and try again.")
-    if "full" in lowered:
-        return DatabaseUnavailable(
-            f"The disk holding {path} is full. Free some space and try again; what was "
-            "saved before is intact."
-        )
-    if "unable to open" in lowered or "disk i/o" in lowered:
-        return DatabaseUnavailable(
-            f"Cannot use {path} ({message}). Check that the drive is connected and writable."
-        )
-    return StorageError(f"Database error on {path}: {message}.")
+    return sqlite_errors.translate(path, exc) or StorageError(
+        f"Database error on {path}: {_first_line(exc)}."
+    )

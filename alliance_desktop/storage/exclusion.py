@@ -114,16 +114,29 @@ def writing(
                 f"{database.name} is being restored or updated by another Alliance Desktop "
                 "(window or command). Nothing was saved; try again when it has finished."
             )
-        if opened is not None and identity(database) != opened:
-            raise DatabaseReplaced(
-                f"{database.name} was replaced after it was opened here (a backup was "
-                "restored, or the file was moved). Nothing was saved; open the database "
-                "again and redo the change."
-            )
+        check_same_file(database, opened, "Nothing was saved")
         yield
     finally:
         if fd is not None:
             os.close(fd)  # closing the descriptor releases its lock
+
+
+def check_same_file(database: Path, opened: tuple[int, int] | None, consequence: str) -> None:
+    """Raise ``DatabaseReplaced`` unless the file under the name is the one opened."""
+    if opened is None:
+        return
+    now = identity(database)
+    if now is None:
+        raise DatabaseReplaced(
+            f"{database} was moved or deleted after it was opened here (or its drive was "
+            f"disconnected). {consequence}; put it back, then open it again."
+        )
+    if now != opened:
+        raise DatabaseReplaced(
+            f"{database.name} was replaced after it was opened here (a backup was restored, "
+            f"or the file was moved). {consequence}; open the database again and redo the "
+            "change."
+        )
 
 
 @contextlib.contextmanager

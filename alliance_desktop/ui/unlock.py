@@ -262,8 +262,17 @@ class UnlockDialog(QDialog):
 
 
 def opened_in_window(db: Database, failures_before: int) -> Database:
-    """Log the unlock (and the wrong tries before it, which could not be written then)."""
+    """Check the database (SQLite's quick check, reading only), then log the unlock (and
+    the wrong tries before it, which could not be written then).
+
+    A damaged database is returned with ``damage`` set and nothing written to it: the
+    caller offers recovery (``ui.recovery``) before anything else touches it.
+    """
     from alliance_desktop.services import audit
+
+    db.damage = db.quick_check()
+    if db.damage:
+        return db
 
     detail = "window" + (
         f", after {failures_before} wrong passphrase{'s' if failures_before > 1 else ''}"

@@ -60,7 +60,7 @@ def test_init_then_check(db_path: Path) -> None:
     assert again.returncode == 0 and "is ready (0 clients)" in again.stdout
     check = run("check", "--db", str(db_path))
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "Integrity:    ok" in check.stdout and "Healthy." in check.stdout
+    assert "Integrity:    (quick) ok" in check.stdout and "Healthy." in check.stdout
 
 
 def test_db_from_environment_variable(db_path: Path) -> None:

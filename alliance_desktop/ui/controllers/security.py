@@ -198,7 +198,15 @@ class SecurityController(QObject):
 
         from alliance_desktop.ui.unlock import opened_in_window
 
-        window.db = opened_in_window(db, failures_before)
+        opened = opened_in_window(db, failures_before)
+        if opened.damage:  # damaged while locked: nothing is written; repair needs a restart
+            opened.close()
+            return (
+                f"{opened.path.name} is damaged (SQLite's check found problems); nothing was "
+                "written to it. Quit and start Alliance Desktop again: it offers to restore "
+                "a backup or salvage what can be read."
+            )
+        window.db = opened
         self.locked_state = None
         window.hide_lock_screen()
         window.workspace.announce(Change.database(unlocked=True))

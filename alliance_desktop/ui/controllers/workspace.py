@@ -13,7 +13,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, QUrl, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEventLoop,
+    QObject,
+    QSettings,
+    QThread,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QProgressDialog, QWidget
 
@@ -36,10 +44,31 @@ class Workspace(QObject):
     def __init__(self, window: QMainWindow, db: Database, settings: QSettings | None) -> None:
         super().__init__(window)
         self.window = window
-        self.db = db
+        self._db = db
+        db.on_busy = self._waiting_for_another_writer
         self.settings = settings
         #: The database the app was started on (the demo opens beside it).
         self.practice_path = db.path
+
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    @db.setter
+    def db(self, db: Database) -> None:
+        self._db = db
+        db.on_busy = self._waiting_for_another_writer
+
+    def _waiting_for_another_writer(self, waited: float) -> None:
+        """While a save on this thread waits for another program's write: say so and keep
+        painting (no user input, so nothing starts a second save meanwhile). A save on the
+        database thread just waits; the window is free anyway."""
+        if QThread.currentThread() is not self.thread():
+            return
+        self.window.statusBar().showMessage(
+            f"Waiting for another program that is using the database ({waited:.0f} s)…", 2000
+        )
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
     # -- changes and messages ------------------------------------------------------------
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -326,3 +328,12 @@ def test_only_the_newest_copies_before_restore_are_kept(tmp_path: Path) -> None:
     assert sorted(tmp_path.glob("practice.db.before-restore-*.bak")) == made[2:]
     assert not (tmp_path / f"{made[0].name}.keys").exists()
     assert (tmp_path / f"{made[4].name}.keys").exists() and migration.exists()
+
+
+def test_a_pipe_named_as_the_database_is_refused_without_being_opened(tmp_path: Path) -> None:
+    pipe = tmp_path / "practice.db"
+    os.mkfifo(pipe)
+    # Opening a pipe for reading would block for ever: the refusal must come from its type.
+    with pytest.raises(NotADatabase, match="not an ordinary file"):
+        open_database(pipe)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
