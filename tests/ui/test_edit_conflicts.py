@@ -16,17 +16,16 @@ import pytest
 from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from alliance_desktop import app
 from alliance_desktop.domain.vocabulary import Approach
 from alliance_desktop.services import clients, drafts, sessions
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.records import ClientFields, SessionData
-from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.controllers.clients import CLIENT_CHANGED_ELSEWHERE
 from alliance_desktop.ui.dialogs import ClientDialog
 from alliance_desktop.ui.main_window import MainWindow
 from alliance_desktop.ui.session_editor import CHANGED_ELSEWHERE, SessionEditor
-from tests.keyed import TEST_PASSPHRASE, open_database
+from tests.keyed import open_database
+from tests.ui.conftest import shown_window
 from tests.ui.helpers import handle_modals, read_message
 
 INTAKE = date(2026, 9, 1)
@@ -56,18 +55,8 @@ def client_id(db_path: Path) -> int:
 
 @pytest.fixture
 def window(qtbot: QtBot, db_path: Path, client_id: int) -> Iterator[MainWindow]:
-    main = app.build_main_window(db_path, passphrase=TEST_PASSPHRASE)
-    main.show()
-    qtbot.waitExposed(main)
-    wait_for_background_work()
-    qtbot.waitUntil(lambda: not main.clients.loading)
-    yield main
-    for editor in list(main.editors):
-        editor.discard_and_close()
-    main.close()
-    main.deleteLater()
-    wait_for_background_work()
-    main.db.close()
+    with shown_window(qtbot, db_path) as main:
+        yield main
 
 
 def stored_session(db: object, client_id: int) -> SessionData:

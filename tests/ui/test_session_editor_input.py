@@ -16,13 +16,12 @@ from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from alliance_desktop import app
 from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.services.errors import InvalidInput
 from alliance_desktop.services.input_rules import parse_item_text, parse_moment
 from alliance_desktop.ui.background import wait_for_background_work
 from alliance_desktop.ui.main_window import MainWindow
-from tests.keyed import TEST_PASSPHRASE
+from tests.ui.conftest import shown_window
 from tests.ui.test_session_editor import (
     field,
     make_client,
@@ -39,18 +38,8 @@ LATER = datetime(2026, 11, 25, 10, 0)  # after the client's session, long past
 @pytest.fixture
 def window(qtbot: QtBot, db_path: Path) -> Iterator[MainWindow]:
     make_client(db_path)
-    main = app.build_main_window(db_path, passphrase=TEST_PASSPHRASE)
-    main.show()
-    qtbot.waitExposed(main)
-    wait_for_background_work()
-    qtbot.waitUntil(lambda: not main.clients.loading)
-    yield main
-    for editor in list(main.editors):
-        editor.discard_and_close()
-    main.close()
-    main.deleteLater()
-    wait_for_background_work()
-    main.db.close()
+    with shown_window(qtbot, db_path) as main:
+        yield main
 
 
 def sentence(read: object, *args: object) -> str:
