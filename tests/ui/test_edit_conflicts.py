@@ -103,7 +103,7 @@ def type_notes(qtbot: QtBot, editor: SessionEditor, text: str) -> QPlainTextEdit
 
 
 def test_a_session_changed_elsewhere_is_refused_and_the_typing_stays(
-    qtbot: QtBot, window: MainWindow, db_path: Path, client_id: int
+    qtbot: QtBot, window: MainWindow, db_path: Path, client_id: int, artifacts: Path
 ) -> None:
     editor = open_stored(window, qtbot, client_id)
     notes = type_notes(qtbot, editor, "Typed in the editor")
@@ -117,6 +117,7 @@ def test_a_session_changed_elsewhere_is_refused_and_the_typing_stays(
     assert editor.isVisible() and window.editors == [editor]
     assert notes.toPlainText() == "Typed in the editor"
     assert CHANGED_ELSEWHERE in editor.problem.text()
+    editor.grab().save(str(artifacts / "editor_changed_elsewhere.png"))
     stored = stored_session(window.db, client_id)
     assert stored.notes == "Written in the other window" and stored.version == 2
     # The typing is kept as a draft too, on the version it was typed on.
