@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -1269,7 +1270,14 @@ def _main(argv: Sequence[str] | None) -> int:
     except Exception as exc:
         from alliance_desktop.storage.database import environment_error
 
-        translated = environment_error(paths.database_path(args.db), exc)
+        translated: Exception | None = environment_error(paths.database_path(args.db), exc)
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            # A path the drive cannot hold (a --db of 300 characters, say): the user's to fix.
+            name = Path(str(exc.filename)).name if exc.filename else "given"
+            translated = UsageError(
+                f"The name {name[:40]}… is longer than the drive allows; choose a shorter "
+                "name. Nothing was changed."
+            )
         if translated is not None:  # disk full, locked, drive gone: not a bug
             log.warning("%s: %s", args.command, translated)
             print(f"alliance-desktop {args.command}: {translated}", file=sys.stderr)

@@ -917,10 +917,16 @@ def _restore_excluding_writers(
         finally:
             memory.close()
         step("written")
+        kept: Path | None = None
+        if exists and key is None and _holds_bytes(database):
+            # Unreadable without a key (a zero-byte file beside a log holding saved
+            # changes, say): kept byte for byte, with its key file, before either changes.
+            kept = _copy_damaged(database)
         if key is None:
             keys.set_aside(database)  # a key file without its database: never overwritten
             keys.create_key_file(database, passphrase, key=new_key)
-        kept = _keep_current(database, copy_aside, key) if exists and key else None
+        if exists and key:
+            kept = _keep_current(database, copy_aside, key)
         step("kept")
         for journal in ("-wal", "-shm"):  # empty after the checkpoint; stale beside the new file
             database.with_name(database.name + journal).unlink(missing_ok=True)
@@ -929,13 +935,15 @@ def _restore_excluding_writers(
         fsync_dir(folder)
         step("replaced")
     except OSError as exc:
-        incoming.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only drive refuses this too
+            incoming.unlink(missing_ok=True)
         raise BackupError(
             f"The restore into {folder} failed ({exc.strerror or exc}); the database there "
             "is as it was."
         ) from exc
     except BaseException:
-        incoming.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            incoming.unlink(missing_ok=True)
         raise
     return kept
 
@@ -947,6 +955,10 @@ def _keep_current(database: Path, copy_aside: Any, key: DatabaseKey) -> Path:
     SQLite's backup API. A damaged one, the usual reason to restore, is copied byte for byte
     with its journal, so nothing is lost even when SQLite cannot read it.
     """
+    # Read-only check first: a checkpoint below would write into a damaged file (page 1, at
+    # least), and the copy kept of it must be the file as it was, byte for byte.
+    if _fails_quick_check(database, key):
+        return _copy_damaged(database)
     try:
         conn = cipher.connect(database, key, timeout=2)  # a locked file: say so soon
         try:
@@ -975,6 +987,31 @@ def _keep_current(database: Path, copy_aside: Any, key: DatabaseKey) -> Path:
     # logic error" or runs "out of memory"): the usual reason to restore.
     except (cipher.DatabaseError, MemoryError):
         return _copy_damaged(database)
+
+
+def _holds_bytes(database: Path) -> bool:
+    return any(
+        database.with_name(database.name + journal).is_file()
+        and database.with_name(database.name + journal).stat().st_size > 0
+        for journal in ("", "-wal")
+    )
+
+
+def _fails_quick_check(database: Path, key: DatabaseKey) -> bool:
+    """SQLite's quick check on a read-only connection (a busy file is not damage)."""
+    try:
+        conn = cipher.connect(f"{database.as_uri()}?mode=ro", key, uri=True, timeout=2)
+    except cipher.DatabaseError:
+        return False  # cannot even open it read-only: the steps after say why
+    try:
+        return [row[0] for row in conn.execute("PRAGMA quick_check")] != ["ok"]
+    except cipher.OperationalError as exc:
+        code = sqlite_errors.result_code(exc)
+        return not (code is not None and code & 0xFF in sqlite_errors.BUSY_CODES)
+    except (cipher.DatabaseError, MemoryError):
+        return True
+    finally:
+        conn.close()
 
 
 def _copy_damaged(database: Path) -> Path:

@@ -13,11 +13,13 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import remount_read_only
 from tests.e2e.test_cli import one_client_export, run
-from tests.keyed import TEST_PASSPHRASE
+from tests.keyed import TEST_PASSPHRASE, copy_database
 
 ENV = {"ALLIANCE_PASSPHRASE": TEST_PASSPHRASE}
 PAGE = 4096
@@ -134,3 +136,63 @@ def test_a_healthy_database_passes_both_checks(demo_db_path: Path) -> None:
     for extra in ([], ["--full"]):
         result = run("--db", str(demo_db_path), "check", *extra, env=ENV)
         assert result.returncode == 0 and "Healthy." in result.stdout, result.stdout
+
+
+def _backup_of(database: Path, stick: Path) -> Path:
+    stick.mkdir(exist_ok=True)
+    made = run("--db", str(database), "backup", "--to", str(stick), env=ENV)
+    assert made.returncode == 0, made.stderr
+    (backup,) = stick.glob("*.allbak")
+    return backup
+
+
+def test_restore_over_damaged_pages_keeps_them_byte_for_byte(
+    demo_db_path: Path, tmp_path: Path
+) -> None:
+    backup = _backup_of(demo_db_path, tmp_path / "stick")
+    middle = demo_db_path.stat().st_size // 2 // PAGE * PAGE
+    with demo_db_path.open("r+b") as handle:
+        handle.seek(middle)
+        handle.write(bytes(PAGE))
+    damaged = demo_db_path.read_bytes()
+    result = run("--db", str(demo_db_path), "restore", str(backup), env=ENV)
+    assert result.returncode == 0, result.stderr
+    (kept,) = demo_db_path.parent.glob(f"{demo_db_path.name}.before-restore-*.damaged")
+    assert kept.read_bytes() == damaged  # not even page 1 rewritten by a checkpoint
+    assert run("--db", str(demo_db_path), "check", env=ENV).returncode == 0
+
+
+def test_restore_over_a_zero_byte_file_keeps_its_log(
+    zero_byte_main_with_wal: Path, tmp_path: Path, demo_template: Path
+) -> None:
+    db = zero_byte_main_with_wal
+    wal = Path(f"{db}-wal").read_bytes()
+    source = copy_database(demo_template, tmp_path / "elsewhere.db")  # the template is shared
+    backup = _backup_of(source, tmp_path / "stick")
+    result = run("--db", str(db), "restore", str(backup), env=ENV)
+    assert result.returncode == 0, result.stderr
+    (kept,) = db.parent.glob(f"{db.name}.before-restore-*.damaged")
+    assert kept.read_bytes() == b"" and Path(f"{kept}-wal").read_bytes() == wal
+
+
+def test_a_database_name_too_long_for_the_drive_is_one_sentence(tmp_path: Path) -> None:
+    name = tmp_path / ("n" * 296 + ".db")
+    for command in (["init"], ["clients"], ["check"]):
+        result = run("--db", str(name), *command, env=ENV)
+        assert result.returncode == 2, result.stderr
+        assert "longer than the drive allows" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_restore_onto_a_read_only_drive_is_one_sentence(
+    demo_db_path: Path, tmp_path: Path, tmpfs: Any
+) -> None:
+    backup = _backup_of(demo_db_path, tmp_path / "stick")
+    volume = tmpfs("ro", "64m")
+    database = copy_database(demo_db_path, volume / "practice.db")
+    remount_read_only(volume)
+    before = _digests(database)
+    result = run("--db", str(database), "restore", str(backup), env=ENV)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "internal" not in result.stderr
+    assert _digests(database) == before
