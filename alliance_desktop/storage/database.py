@@ -145,16 +145,8 @@ class Database:
         """
         # Connecting to a name whose file has gone would create an empty one there.
         exclusion.check_same_file(self.path, self._opened, "Nothing was changed")
-        try:
-            with self.engine.connect() as conn:
-                yield conn  # the first query begins the read transaction; closing ends it
-        except UnicodeDecodeError:  # damage; "from None": its .object holds the text
-            raise sqlite_errors.unreadable_text(self.path) from None
-        except DatabaseError as exc:
-            problem = sqlite_errors.translate(self.path, exc)
-            if problem is None:
-                raise  # a bug (or a constraint its caller handles): as it is
-            raise problem from exc
+        with self._plain_errors(), self.engine.connect() as conn:
+            yield conn  # the first query begins the read transaction; closing ends it
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -165,15 +157,22 @@ class Database:
         holds the writers' lock (``storage.exclusion``), so a restore cannot replace the file
         under the write, and a file replaced since it was opened is refused.
         """
+        with (
+            self._plain_errors(),
+            exclusion.writing(self.path, self._opened, before_waiting=self.engine.dispose),
+            self.engine.connect() as conn,
+        ):
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with self._begin_writing(conn):
+                yield conn
+
+    @contextlib.contextmanager
+    def _plain_errors(self) -> Iterator[None]:
+        """Raise a failure the environment caused as the ``storage.sqlite_errors`` error
+        that says so (the one place ``read()`` and ``write()`` translate)."""
         try:
-            with (
-                exclusion.writing(self.path, self._opened, before_waiting=self.engine.dispose),
-                self.engine.connect() as conn,
-            ):
-                conn.execution_options(sqlite_begin="IMMEDIATE")
-                with self._begin_writing(conn):
-                    yield conn
-        except UnicodeDecodeError:
+            yield
+        except UnicodeDecodeError:  # damage; "from None": its .object holds the text
             raise sqlite_errors.unreadable_text(self.path) from None
         except DatabaseError as exc:
             problem = sqlite_errors.translate(self.path, exc)
