@@ -85,5 +85,15 @@ def prepare_database_folder(path: Path) -> None:
 
 
 def resources_dir() -> Path:
-    """The ``resources/`` folder shipped beside the package (icons, fonts, instrument data)."""
-    return Path(__file__).resolve().parent.parent / "resources"
+    """The folder of files the app reads at run time (fonts, icons, desktop entry).
+
+    They ship inside the package (``alliance_desktop/resources``, package data in the wheel,
+    data files in the bundle) and are found through ``importlib.resources``, so a wheel
+    installed anywhere, an editable checkout and the PyInstaller bundle all find them.
+    """
+    from importlib.resources import files
+
+    folder = files("alliance_desktop") / "resources"
+    if not isinstance(folder, Path):  # a zip import: reportlab and Qt need real files
+        raise RuntimeError(f"Alliance Desktop's resources are not on a file system ({folder})")
+    return folder

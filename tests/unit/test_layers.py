@@ -16,7 +16,7 @@ ALLOWED = {
     "domain": set(),
     "storage": {"domain"},
     "services": {"domain", "storage"},
-    "reports": {"domain", "services", "paths"},  # paths: the fonts in resources/
+    "reports": {"domain", "services", "paths"},  # paths: the fonts in alliance_desktop/resources/
     # documents: gather (services) → lay out (reports) → write, for the window and the CLI
     "documents": {"services", "reports"},
     "ui": {"services", "domain", "reports", "documents", "paths"},  # paths: the demo's place
