@@ -132,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command it opens the application window.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation: create, fill, chart, report, back up and restore a "
+        "throwaway database offscreen in a temporary folder, one line per step (exit 0 if "
+        "all pass)",
+    )
     parser.add_argument("--db", metavar="PATH", type=_db_path, default=None, help=db_help)
     parser.add_argument("--passphrase-file", metavar="PATH", default=None, help=secret_help)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -1226,8 +1233,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     diagnostics.keep_files_private()
+    if args.self_test:
+        if args.command is not None or args.db is not None or args.passphrase_file is not None:
+            parser.error("--self-test takes no command, --db or --passphrase-file")
+        from alliance_desktop.selftest import run_self_test
+
+        return run_self_test()
     if args.command is None:
         from alliance_desktop.app import run_gui
 

@@ -20,14 +20,26 @@ ALLOWED = {
     # documents: gather (services) → lay out (reports) → write, for the window and the CLI
     "documents": {"services", "reports"},
     "ui": {"services", "domain", "reports", "documents", "paths"},  # paths: the demo's place
-    "cli": {"services", "storage", "reports", "documents", "domain", "app", "diagnostics", "paths"},
+    "cli": {
+        "services",
+        "storage",
+        "reports",
+        "documents",
+        "domain",
+        "app",
+        "diagnostics",
+        "paths",
+        "selftest",
+    },
     "app": {"ui", "services", "storage", "domain", "diagnostics", "paths"},
+    # selftest: wires the layers end to end like app.py, so a built bundle can prove it has them
+    "selftest": {"app", "ui", "documents", "services", "storage", "domain", "paths"},
     "diagnostics": {"paths"},
     "paths": set(),
     "__main__": {"cli"},
     "__init__": set(),
 }
-QT_ALLOWED = {"ui", "app"}
+QT_ALLOWED = {"ui", "app", "selftest"}
 
 
 def _imports(path: Path) -> set[str]:
