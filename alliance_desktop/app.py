@@ -12,7 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLockFile, QSettings
+from PySide6.QtCore import QLockFile, QSettings, QSize
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from alliance_desktop import APP_ID, APP_NAME, ORG_NAME, __version__, diagnostics, paths
@@ -24,6 +25,28 @@ if TYPE_CHECKING:
     from alliance_desktop.ui.main_window import MainWindow
 
 
+#: Pixel sizes of ``resources/icons/alliance-desktop-<size>.png`` (``packaging/desktop.py icons``).
+APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+def app_icon() -> QIcon:
+    """The application icon, built from the packaged PNG sizes.
+
+    PNGs rather than the SVG, so a bundle needs no SVG image-format plugin; Qt picks the
+    size nearest to what the title bar, task bar or Alt+Tab asks for. Null when the files
+    are missing (the app still starts, with the platform's default icon).
+    """
+    folder = paths.resources_dir() / "icons"
+    icon = QIcon()
+    for size in APP_ICON_SIZES:
+        png = folder / f"alliance-desktop-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+    if icon.isNull():
+        log.warning("no application icon PNGs in %s", folder)
+    return icon
+
+
 def _application() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
@@ -33,6 +56,7 @@ def _application() -> QApplication:
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
     return app
 

@@ -1,0 +1,1 @@
+"""Tests of the desktop integration files: icons, desktop entry, metainfo, installer settings."""
