@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit test-slow test-clock bench reliability demo clean
+.PHONY: run test lint typecheck unit test-slow test-clock bench reliability demo clean \
+	package package-test
 
 # (Re)install when pyproject.toml changes; create the venv when missing.
 $(STAMP): pyproject.toml
@@ -24,7 +25,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow and not bundle"
 
 test: lint typecheck unit
 
@@ -39,8 +40,19 @@ test-clock: $(STAMP)
 	@for when in $(CLOCKS); do \
 	  echo "== the suite with the clock at $$when =="; \
 	  QT_QPA_PLATFORM=offscreen faketime -f "@$$when" \
-	    $(BIN)/python -m pytest -q -m "not slow" -p no:cacheprovider || exit 1; \
+	    $(BIN)/python -m pytest -q -m "not slow and not bundle" -p no:cacheprovider || exit 1; \
 	done
+
+# The desktop bundle (PyInstaller, one folder) in dist/alliance-desktop/ and, on Linux, the
+# tarball a therapist installs: dist/alliance-desktop-<version>-linux-<arch>.tar.gz.
+package: $(STAMP)
+	$(BIN)/python packaging/build.py
+
+# The built program used as a therapist would: its --self-test, upgrades of every earlier
+# schema, install / upgrade / uninstall keeping the records.
+package-test: package
+	dist/alliance-desktop/alliance-desktop --self-test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m bundle tests/install
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
@@ -55,4 +67,4 @@ demo: $(STAMP)
 	$(BIN)/alliance-desktop --db demo.db demo --clients 200
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info build dist

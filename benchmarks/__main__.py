@@ -183,6 +183,9 @@ def main() -> None:
         from benchmarks.backup import measure as measure_backup
 
         backup_rows = measure_backup(path)
+        from benchmarks.bundle import measure as measure_bundle
+
+        bundle_rows = measure_bundle(path)
 
     rows = [
         (
@@ -234,6 +237,7 @@ def main() -> None:
     rows += measure_charts()
     rows += measure_reports()
     rows += backup_rows
+    rows += bundle_rows
     rows += measure_alerts()
     rows += measure_encryption()
     print_table(rows)
