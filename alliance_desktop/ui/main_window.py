@@ -9,6 +9,7 @@ every write announces a typed ``Change`` and each view refreshes what it shows f
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -536,11 +537,15 @@ class MainWindow(QMainWindow):
         self.content.setCurrentWidget(self.splitter)
 
     def show_about(self) -> None:
+        # Where the records are: what a therapist (or their IT helper) needs before moving to
+        # a new laptop or uninstalling, and what an upgrade or uninstall never touches.
+        records = html.escape(str(self.workspace.db.path))
         QMessageBox.about(
             self,
             f"About {APP_NAME}",
             f"<b>{APP_NAME}</b> {__version__}<br>"
             "Records sessions and the therapeutic alliance, offline.<br>"
+            f"Your records: {records}<br>"
             "Licensed under the GNU General Public License, version 3 or later.<br>"
             "CORE-10 item wording © CORE System Trust, CC BY-ND 4.0.",
         )

@@ -340,12 +340,15 @@ def test_preferences_are_saved_in_the_database(
     assert alerts.srs_drop == 2.5 and alerts.disabled == (AlertKind.PERFECT_RUN,)
 
 
-def test_about_box_names_version_and_licence(open_window: object, db_path: Path) -> None:
+def test_about_box_names_version_licence_and_where_the_records_are(
+    open_window: object, db_path: Path
+) -> None:
     window = open_window(db_path)  # type: ignore[operator]
     seen: list[str] = []
     handle_modals([read_message(seen)])
     window.about_action.trigger()
     assert __version__ in seen[0] and "General Public License" in seen[0]
+    assert f"Your records: {db_path}" in seen[0]
 
 
 def test_layout_and_filters_are_remembered(
