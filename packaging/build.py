@@ -126,7 +126,8 @@ def main() -> int:
     args = parser.parse_args()
     dist: Path = args.dist.resolve()
     bundle = build_bundle(dist, args.work.resolve())
-    executable = bundle / ("alliance-desktop.exe" if os.name == "nt" else "alliance-desktop")
+    # On Windows the windowed .exe prints nothing; its console twin runs commands and tests.
+    executable = bundle / ("alliance-desktop-cli.exe" if os.name == "nt" else "alliance-desktop")
     figures: dict[str, object] = {
         "version": __version__,
         "bundle": str(bundle),
