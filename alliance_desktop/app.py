@@ -47,7 +47,9 @@ def app_icon() -> QIcon:
     return icon
 
 
-def _application() -> QApplication:
+def application() -> QApplication:
+    """The app's QApplication (made once, named, styled and given its icon), for the window,
+    the self-test and scripts; the one a test runner made already is reused."""
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
@@ -147,7 +149,7 @@ def run_gui(database_path: Path, *, passphrase: str | None = None) -> int:
     from alliance_desktop.services.errors import ServiceError
 
     install_error_reporting(diagnostics.setup_logging())
-    app = _application()
+    app = application()
     lock = acquire_window_lock(database_path)
     if lock is None:
         QMessageBox.warning(

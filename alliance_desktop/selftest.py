@@ -54,7 +54,11 @@ EXPECTED_TOTALS = {"SRS": 36.0, "ORS": 25.0}
 #: Fewer pixels of the SRS line's colour than this and the chart counts as blank.
 MIN_SERIES_PIXELS = 20
 #: Qt messages that say nothing about the bundle (the offscreen platform's limits).
-_QUIET_QT_MESSAGES = ("This plugin does not support propagateSizeHints",)
+_QUIET_QT_MESSAGES = (
+    "This plugin does not support propagateSizeHints",
+    # Started with no locale set (a bare terminal, `env -i`): Qt switches to C.UTF-8 itself.
+    'Detected locale "C"',
+)
 
 T = TypeVar("T")
 
@@ -86,6 +90,7 @@ class Workspace:
     client_id: int = 0
     code: str = ""
     session_number: int = 0
+    report: Path | None = None
     backup: Path | None = None
     sessions_before_backup: int = 0
 
@@ -193,11 +198,11 @@ def render_chart(work: Workspace) -> None:
     """The client's charts tab, drawn offscreen and grabbed: the SRS line must show."""
     from PySide6.QtGui import QFontDatabase, QImage
 
-    from alliance_desktop.app import _application
+    from alliance_desktop.app import application
     from alliance_desktop.domain.series import STYLES
     from alliance_desktop.ui.charts import ChartsPage, style_colour
 
-    app = _application()
+    app = application()
     _check(
         bool(QFontDatabase.families()),
         "Qt finds no fonts, so every letter would be a box (install fonts-dejavu-core)",
@@ -248,6 +253,25 @@ def write_report(work: Workspace) -> None:
     _check(pages >= 1, "the PDF has no page")
     _check(b"/FontFile2" in pdf, "the PDF embeds no TrueType font")
     _check(b"DejaVuSans" in pdf, "the PDF does not embed DejaVu Sans")
+    work.report = target
+
+
+def print_report(work: Workspace) -> None:
+    """The summary printed as Print… prints it (QtPdf renders each page onto the printer),
+    to a printer that writes a PDF file, so no real printer is needed."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    from alliance_desktop.ui.printing import print_pdf
+
+    report = _present(work.report, "there is no report (the report step did not run)")
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printed = work.folder / "printed.pdf"
+    printer.setOutputFileName(str(printed))
+    printer.setResolution(72)  # pages drawn as images: small and quick at 72 dpi
+    pages = print_pdf(report.read_bytes(), printer)
+    _check(pages >= 1, "no page was printed")
+    _check(printed.is_file() and printed.stat().st_size > 0, "the printer wrote nothing")
 
 
 def back_up_and_verify(work: Workspace) -> None:
@@ -292,6 +316,7 @@ STEPS: tuple[Step, ...] = (
     Step("record a session", record_session),
     Step("render a chart", render_chart),
     Step("write a progress summary PDF with the embedded font", write_report),
+    Step("print the summary (to a PDF printer)", print_report),
     Step("back up and verify", back_up_and_verify),
     Step("restore into a new database", restore_backup),
 )

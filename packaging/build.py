@@ -120,6 +120,7 @@ def pack(stage: Path) -> Path:
 
 
 def main() -> int:
+    """Build, stage, pack and report; exit non-zero (PyInstaller's or a validator's) on failure."""
     parser = argparse.ArgumentParser(prog="packaging/build.py", description=__doc__.split("\n")[0])
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder")
     parser.add_argument("--work", type=Path, default=ROOT / "build", help="PyInstaller's work")

@@ -26,7 +26,7 @@ from tests.unit.storage.test_database import FIXTURES
 pytestmark = pytest.mark.bundle
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = 7  # the self-test's steps
+STEPS = 8  # the self-test's steps
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_the_bundle_leaves_out_unused_qt_and_every_qt_library_it_needs_is_there(
 ) -> None:
     bundle = Path(package["bundle"])
     names = [path.name for path in bundle.rglob("*")]
-    for unused in ("WebEngine", "Qt6Quick", "Qt6Qml", "Multimedia", "Qt63D", "Qt6Pdf", "Designer"):
+    for unused in ("WebEngine", "Qt6Quick", "Qt6Qml", "Multimedia", "Qt63D", "Designer", "qpdf"):
         assert not [name for name in names if unused in name], f"{unused} is in the bundle"
     dangling = [
         str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_symlink() and not p.exists()
@@ -161,13 +161,19 @@ def test_the_bundled_window_opens_an_older_database_and_upgrades_it_on_first_sta
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def unpack(package: dict[str, str], folder: Path) -> Path:
+    with tarfile.open(package["archive"]) as archive:
+        archive.extractall(folder, filter="tar")
+    (unpacked,) = folder.iterdir()
+    return unpacked
+
+
 def test_install_upgrade_and_uninstall_keep_the_records(
     package: dict[str, str], tmp_path: Path
 ) -> None:
-    with tarfile.open(package["archive"]) as archive:
-        archive.extractall(tmp_path / "download", filter="tar")
-    (unpacked,) = (tmp_path / "download").iterdir()
-    home = tmp_path / "home"
+    unpacked = unpack(package, tmp_path / "download")
+    # A home folder a shell script could trip over: a space and an ampersand.
+    home = tmp_path / "Smith & Jones practice"
     home.mkdir()
     env = user_env(home, ALLIANCE_PASSPHRASE=TEST_PASSPHRASE)
 
@@ -178,7 +184,12 @@ def test_install_upgrade_and_uninstall_keep_the_records(
     program = home / ".local" / "lib" / "alliance-desktop" / "alliance-desktop"
     assert command.resolve() == program.resolve()
     entry = (home / ".local" / "share" / "applications" / f"{APP_ID}.desktop").read_text()
-    assert f'Exec="{program}"' in entry
+    assert f'Exec="{program}"\n' in entry and f"TryExec={program}\n" in entry
+    validated = subprocess.run(
+        ["desktop-file-validate", str(home / ".local/share/applications" / f"{APP_ID}.desktop")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert validated.returncode == 0, validated.stdout
     assert (home / ".local" / "share" / "metainfo" / f"{APP_ID}.metainfo.xml").exists()
     for size in (16, 48, 256):
         icon = home / ".local/share/icons/hicolor" / f"{size}x{size}" / "apps" / f"{APP_ID}.png"
@@ -191,16 +202,56 @@ def test_install_upgrade_and_uninstall_keep_the_records(
     assert (data / "practice.db").exists()
     before = tree_digest(data)
 
-    again = run(["sh", unpacked / "install.sh"], env, unpacked)  # the upgrade over it
+    again = run(["sh", unpacked / "install.sh"], env, unpacked)  # the same version over it
     assert again.returncode == 0, again.stderr
     assert tree_digest(data) == before
     listed = run([command, "clients", "--json"], env, home)
     assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 3, listed.stderr
     before = tree_digest(data)
 
-    removed = run(["sh", unpacked / "uninstall.sh"], env, unpacked)
+    # The download may be long gone: the program folder carries its own uninstaller.
+    shutil.rmtree(unpacked)
+    removed = run(["sh", program.parent / "uninstall.sh"], env, home)
     assert removed.returncode == 0, removed.stderr
     assert "Your records were NOT deleted" in removed.stdout and str(data) in removed.stdout
-    assert not program.exists() and not command.exists() and not command.is_symlink()
+    assert not program.parent.exists() and not command.exists() and not command.is_symlink()
     assert not (home / ".local" / "share" / "applications" / f"{APP_ID}.desktop").exists()
+    assert not list((home / ".local/share/icons").rglob(f"{APP_ID}.*"))
     assert tree_digest(data) == before
+
+
+def test_install_refuses_while_the_program_runs_and_a_relative_prefix_works(
+    package: dict[str, str], tmp_path: Path
+) -> None:
+    unpacked = unpack(package, tmp_path / "download")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = user_env(home, ALLIANCE_PASSPHRASE=TEST_PASSPHRASE)
+    installed = run(["sh", unpacked / "install.sh", "--prefix", "opt"], env, tmp_path)
+    assert installed.returncode == 0, installed.stderr
+    command = tmp_path / "opt" / "bin" / "alliance-desktop"
+    program = tmp_path / "opt" / "lib" / "alliance-desktop"
+    assert command.resolve() == (program / "alliance-desktop").resolve()
+    assert run([command, "--version"], env, home).stdout.strip().endswith(__version__)
+
+    window = subprocess.Popen(
+        [str(command), "--db", str(tmp_path / "practice.db")], env=env, cwd=home,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        log = home / ".local" / "state" / "Alliance Desktop" / "log" / "alliance-desktop.log"
+        wait_for_line(log, "client list shown", window, 60)
+        before = tree_digest(program)
+        refused = run(["sh", unpacked / "install.sh", "--prefix", "opt"], env, tmp_path)
+        assert refused.returncode == 1
+        assert "Alliance Desktop is running" in refused.stderr
+        assert "Nothing was changed" in refused.stderr
+        assert tree_digest(program) == before
+        refused = run(["sh", program / "uninstall.sh", "--prefix", "opt"], env, tmp_path)
+        assert refused.returncode == 1 and "is running" in refused.stderr
+        assert tree_digest(program) == before
+    finally:
+        window.terminate()
+        window.wait(timeout=30)
+    again = run(["sh", unpacked / "install.sh", "--prefix", "opt"], env, tmp_path)
+    assert again.returncode == 0, again.stderr

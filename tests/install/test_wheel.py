@@ -8,6 +8,7 @@ issue 17 they lived in a ``resources/`` folder beside the package and a wheel co
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -46,8 +47,14 @@ def test_a_wheel_installed_outside_the_checkout_writes_a_pdf_with_its_fonts(
         if key not in {"PYTHONPATH", "ALLIANCE_DB", "ALLIANCE_HOME"}
     }
     env.update(ALLIANCE_HOME=str(tmp_path / "home"), ALLIANCE_PASSPHRASE=TEST_PASSPHRASE)
+    # Built from a copy of the sources: pip would otherwise leave build/ in the checkout.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "alliance_desktop", source / "alliance_desktop",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, source / name)
     wheels = tmp_path / "wheels"
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, ROOT,
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, source,
          cwd=tmp_path, env=env)  # fmt: skip
     (wheel,) = wheels.glob("alliance_desktop-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

@@ -186,10 +186,10 @@ def test_app_icon_has_every_png_size(qapp: object) -> None:
 
 
 def test_a_fresh_application_gets_the_window_icon(tmp_path: Path) -> None:
-    """``_application()`` makes a QApplication only in a fresh process (pytest-qt has one)."""
+    """``application()`` makes a QApplication only in a fresh process (pytest-qt has one)."""
     code = (
-        "from alliance_desktop.app import _application\n"
-        "app = _application()\n"
+        "from alliance_desktop.app import application\n"
+        "app = application()\n"
         "icon = app.windowIcon()\n"
         "print(icon.isNull(), sorted(s.width() for s in icon.availableSizes()))\n"
     )
@@ -213,8 +213,8 @@ def test_x11_wm_class_matches_startup_wm_class(tmp_path: Path) -> None:
     code = (
         "import subprocess\n"
         "from PySide6.QtWidgets import QWidget\n"
-        "from alliance_desktop.app import _application\n"
-        "app = _application()\n"
+        "from alliance_desktop.app import application\n"
+        "app = application()\n"
         "window = QWidget()\n"
         "window.show()\n"
         "app.processEvents()\n"
