@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck unit test-slow test-clock bench reliability demo clean \
-	package package-test
+	package package-test bench-growth
 
 # (Re)install when pyproject.toml changes; create the venv when missing.
 $(STAMP): pyproject.toml
@@ -56,6 +56,11 @@ package-test: package
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Every whole command at 100, 1,000, 10,000 and 50,000 clients, with the ratio largest /
+# smallest (the README's cost growth table). About 15 minutes; 50,000 clients need ~3 GB disk.
+bench-growth: $(STAMP)
+	$(BIN)/python -m benchmarks.growth
 
 # A hostile tester (not part of `make test`): kills, restores racing writers, fuzzed files,
 # odd paths and damaged databases; prints one table, fails when a must-be-zero cell is not.

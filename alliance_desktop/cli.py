@@ -111,7 +111,7 @@ def _count(low: int, high: int) -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (public so the README's usage and tests share one truth)."""
-    from alliance_desktop.services.demo import MAX_DEMO_CLIENTS
+    from alliance_desktop.services.limits import MAX_DEMO_CLIENTS
 
     db_help = "database file (default: $ALLIANCE_DB, else practice.db in the user's data folder)"
     secret_help = (

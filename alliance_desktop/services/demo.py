@@ -32,6 +32,7 @@ from alliance_desktop.domain.vocabulary import (
     SessionFormat,
 )
 from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
+from alliance_desktop.services.limits import MAX_DEMO_CLIENTS
 from alliance_desktop.services.settings import PracticeSettings, load_practice, save_practice
 from alliance_desktop.services.summaries import load_alert_settings, rules_key, summarise_tree
 from alliance_desktop.storage import repository
@@ -46,7 +47,6 @@ from alliance_desktop.storage.records import (
     SessionData,
 )
 
-MAX_DEMO_CLIENTS = 100_000
 DEMO_SETTING_KEY = "demo_caseload"
 _BATCH = 250
 
