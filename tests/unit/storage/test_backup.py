@@ -108,7 +108,8 @@ def test_wrong_passphrase_truncation_tampering_and_strangers_are_refused(
 
 
 class _FullDrive(FileOps):
-    """Fails a write after ``room`` bytes, as a full (or pulled) stick does."""
+    """Fails a write after ``room`` bytes of the file, as a full (or pulled) stick does (the
+    file is written in pieces: the room is counted over all of them)."""
 
     def __init__(self, room: int, code: int = errno.ENOSPC) -> None:
         self.room = room
@@ -116,7 +117,9 @@ class _FullDrive(FileOps):
 
     def write(self, handle: IO[bytes], data: bytes) -> None:
         handle.write(data[: self.room])
-        raise OSError(self.code, "simulated")
+        if len(data) >= self.room:
+            raise OSError(self.code, "simulated")
+        self.room -= len(data)
 
 
 @pytest.mark.parametrize(
