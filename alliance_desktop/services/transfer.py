@@ -8,18 +8,39 @@ each session its fields,
 for convenience and ignored on import, where they are recomputed. Import accepts such a
 file into an empty database only, checks every field first, and writes everything in one
 transaction, so a bad file changes nothing.
+
+Both directions stream, so memory stays flat however large the caseload: the export is
+written one client at a time (read from the database in small batches, encoded by the C
+JSON encoder) in the *streamed layout*: still one JSON document, with the envelope on its
+first line, then one client object per line::
+
+    {"format":"alliance-desktop-export","format_version":2,…,"settings":{…},"clients":[
+    {"code":"C-0001",…},
+    {"code":"C-0002",…}
+    ]}
+
+Import reads a file in that layout line by line (checked once before any database is
+touched, then read and checked again inside the import's one transaction); any other
+file (an export of an earlier version, written with ``indent=1``, or one edited by hand)
+is read whole as before, with the same checks and the same messages.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import json
-from collections.abc import Callable, Mapping
+import math
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, BinaryIO, Protocol, TypeVar
 
 from alliance_desktop import __version__
 from alliance_desktop.domain.alerts import AlertKind, AlertSettings
@@ -41,7 +62,7 @@ from alliance_desktop.services import audit
 from alliance_desktop.services.atomic import atomic_file, atomic_folder, refuse_to_clobber
 from alliance_desktop.services.backups import DATABASE_ID_KEY
 from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
-from alliance_desktop.services.json_files import read_json_file
+from alliance_desktop.services.json_files import MAX_EXPORT_BYTES, read_json_file
 from alliance_desktop.services.settings import check_imported_settings
 from alliance_desktop.services.summaries import (
     ALERT_SETTINGS_KEY,
@@ -51,9 +72,11 @@ from alliance_desktop.services.summaries import (
 )
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import HEAD_REVISION, Database
+from alliance_desktop.storage.files import check_regular_file
 from alliance_desktop.storage.records import (
     AcknowledgementData,
     ClientData,
+    ClientSummaryData,
     GoalData,
     GoalRatingData,
     MeasurementData,
@@ -199,31 +222,70 @@ def _portable_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if k != DATABASE_ID_KEY}
 
 
-def export_document(db: Database) -> dict[str, Any]:
-    """The whole database as the export document."""
+def _envelope(settings: dict[str, Any]) -> dict[str, Any]:
+    """The export's top-level fields before ``clients``, in the order every version writes."""
     return {
         "format": EXPORT_FORMAT,
         "format_version": EXPORT_FORMAT_VERSION,
         "app_version": __version__,
         "schema_revision": HEAD_REVISION,
         "exported_at": _iso(datetime.now().replace(microsecond=0)),
-        "settings": _portable_settings(repository.all_settings(db)),
+        "settings": settings,
+    }
+
+
+def export_document(db: Database) -> dict[str, Any]:
+    """The whole database as the export document, in memory (for tests and small tools;
+    ``export_json`` streams the same document to a file)."""
+    return {
+        **_envelope(_portable_settings(repository.all_settings(db))),
         "clients": [client_to_json(c) for c in repository.load_client_trees(db)],
     }
+
+
+#: The C encoder (``json`` uses it only without ``indent``), with compact separators:
+#: measured, a tenth smaller than with spaces and as fast to write, and a third smaller
+#: than the ``indent=1`` files of earlier versions, which leaves more room under the cap
+#: on what an import reads (``MAX_EXPORT_BYTES``).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: How the first line of the streamed layout ends: the ``clients`` array opens there.
+_CLIENTS_OPEN = '"clients":['
+
+
+def write_export(handle: IO[str], settings: dict[str, Any], clients: Iterable[ClientData]) -> int:
+    """Write one export document in the streamed layout (see the module docstring), one
+    client at a time; return the number of clients written.
+
+    The document is the same as ``export_document``'s (same keys, order and values); only
+    the white space differs: the envelope on the first line, one client per line.
+    """
+    envelope = _ENCODER.encode(_envelope(settings))
+    handle.write(f"{envelope[:-1]},{_CLIENTS_OPEN}")
+    count = 0
+    for client in clients:
+        handle.write("\n" if count == 0 else ",\n")
+        handle.write(_ENCODER.encode(client_to_json(client)))
+        count += 1
+    handle.write("\n]}\n")
+    return count
 
 
 def export_json(db: Database, target: Path, *, overwrite: bool = False) -> int:
     """Write the lossless JSON export atomically; return the number of clients.
 
-    Never writes over the database; replaces an existing export only with ``overwrite``.
+    The clients are read in small batches from one snapshot and written one at a time, so
+    memory does not grow with the caseload. Never writes over the database; replaces an
+    existing export only with ``overwrite``. On any error the target is left as it was.
     """
     refuse_to_clobber(target, [db.path], overwrite=overwrite)
-    document = export_document(db)
-    with atomic_file(target) as handle:
-        json.dump(document, handle, ensure_ascii=False, indent=1)
-        handle.write("\n")
-    audit.record(db, "export", detail=f"JSON, {len(document['clients'])} clients")
-    return len(document["clients"])
+    settings = _portable_settings(repository.all_settings(db))
+    with (
+        contextlib.closing(repository.iter_client_trees(db)) as clients,
+        atomic_file(target) as handle,
+    ):
+        count = write_export(handle, settings, clients)
+    audit.record(db, "export", detail=f"JSON, {count} clients")
+    return count
 
 
 CSV_TABLES: dict[str, list[str]] = {
@@ -282,56 +344,58 @@ def export_csv(db: Database, target: Path) -> int:
     """Write one CSV file per table into the new folder ``target``; return clients written.
 
     Files are UTF-8 with a byte-order mark so spreadsheet programs read accented and
-    non-Latin names correctly.
+    non-Latin names correctly. Clients are read and written one at a time, like the JSON
+    export.
     """
-    clients = repository.load_client_trees(db)
-    documents = [client_to_json(c) for c in clients]
-    with atomic_folder(target) as folder:
+    count = 0
+    with (
+        contextlib.closing(repository.iter_client_trees(db)) as clients,
+        atomic_folder(target) as folder,
+        contextlib.ExitStack() as handles,
+    ):
         writers = {}
-        handles = []
-        try:
-            for name, columns in CSV_TABLES.items():
-                handle = (folder / name).open("w", encoding="utf-8-sig", newline="")
-                handles.append(handle)
-                writer = _SafeCsvWriter(handle, fieldnames=columns, extrasaction="ignore")
-                writer.writeheader()
-                writers[name] = writer
-            for doc in documents:
-                code = doc["code"]
-                writers["clients.csv"].writerow(doc)
-                for g in doc["goals"]:
-                    writers["goals.csv"].writerow({"client_code": code, "goal": g["number"], **g})
-                for s in doc["sessions"]:
-                    key = {"client_code": code, "session": s["number"]}
-                    writers["sessions.csv"].writerow({**key, **s})
-                    for m in s["measurements"]:
-                        items = {f"item_{i}": v for i, v in enumerate(m["item_values"], start=1)}
-                        writers["measurements.csv"].writerow(
-                            {**key, **m, **(m["scores"] or {}), **items}
-                        )
-                    for r in s["goal_ratings"]:
-                        writers["goal_ratings.csv"].writerow({**key, **r})
-                    for r in s["ruptures"]:
-                        writers["ruptures.csv"].writerow({**key, **r})
-                for r in doc["risk_reviews"]:
-                    covers = "; ".join(
-                        f"{c['instrument_id']} item {c['item']} = {c['value']:g} at {c['taken_at']}"
-                        for c in r["covers"]
-                    )
-                    writers["risk_reviews.csv"].writerow(
-                        {"client_code": code, **r, "covers": covers}
-                    )
-                for a in doc["alert_acknowledgements"]:
-                    writers["alert_acknowledgements.csv"].writerow(
-                        {"client_code": code, **a, "kinds": " ".join(a["kinds"])}
-                    )
-                for r in doc["removed_risk_answers"]:
-                    writers["removed_risk_answers.csv"].writerow({"client_code": code, **r})
-        finally:
-            for handle in handles:
-                handle.close()
-    audit.record(db, "export", detail=f"CSV, {len(clients)} clients")
-    return len(clients)
+        for name, columns in CSV_TABLES.items():
+            handle = handles.enter_context(
+                (folder / name).open("w", encoding="utf-8-sig", newline="")
+            )
+            writer = _SafeCsvWriter(handle, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writers[name] = writer
+        for client in clients:
+            _write_csv_rows(writers, client_to_json(client))
+            count += 1
+    audit.record(db, "export", detail=f"CSV, {count} clients")
+    return count
+
+
+def _write_csv_rows(writers: Mapping[str, _SafeCsvWriter], doc: dict[str, Any]) -> None:
+    """One client's rows in every CSV table."""
+    code = doc["code"]
+    writers["clients.csv"].writerow(doc)
+    for g in doc["goals"]:
+        writers["goals.csv"].writerow({"client_code": code, "goal": g["number"], **g})
+    for s in doc["sessions"]:
+        key = {"client_code": code, "session": s["number"]}
+        writers["sessions.csv"].writerow({**key, **s})
+        for m in s["measurements"]:
+            items = {f"item_{i}": v for i, v in enumerate(m["item_values"], start=1)}
+            writers["measurements.csv"].writerow({**key, **m, **(m["scores"] or {}), **items})
+        for r in s["goal_ratings"]:
+            writers["goal_ratings.csv"].writerow({**key, **r})
+        for r in s["ruptures"]:
+            writers["ruptures.csv"].writerow({**key, **r})
+    for r in doc["risk_reviews"]:
+        covers = "; ".join(
+            f"{c['instrument_id']} item {c['item']} = {c['value']:g} at {c['taken_at']}"
+            for c in r["covers"]
+        )
+        writers["risk_reviews.csv"].writerow({"client_code": code, **r, "covers": covers})
+    for a in doc["alert_acknowledgements"]:
+        writers["alert_acknowledgements.csv"].writerow(
+            {"client_code": code, **a, "kinds": " ".join(a["kinds"])}
+        )
+    for r in doc["removed_risk_answers"]:
+        writers["removed_risk_answers.csv"].writerow({"client_code": code, **r})
 
 
 # ---------------------------------------------------------------------------- import
@@ -679,17 +743,270 @@ def _read_ack(obj: Any, where: str) -> AcknowledgementData:
     )
 
 
+# ---------------------------------------------------------------------------- reading a file
+
+
+class _NotStreamed(Exception):
+    """The file departs from the streamed layout, from UTF-8 or from JSON as
+    ``read_json_file`` reads it, or cannot be read: it is read whole instead, and that
+    reading says what is wrong, exactly as for any other file."""
+
+
+#: How the first line of the streamed layout ends: the ``clients`` array of the top-level
+#: object opens (the key is whole: what precedes its quote cannot be inside a string).
+#: Parsing the line with ``]}`` appended then proves the array is the top level's last
+#: member, so what follows, line by line, is exactly its elements.
+_HEADER_END = re.compile(r'[{, \t\r\n]"clients"[ \t\r\n]*:[ \t\r\n]*\[\Z')
+_JSON_SPACE = " \t\r\n"  # JSON's white space (str.strip() would take more, e.g. U+00A0)
+#: A first line longer than this is not the streamed layout's (settings take a few kB).
+_HEADER_MAX = 16 * 1024**2
+_READ_BUFFER = 1024**2
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(text)
+
+
+def _parse(text: str) -> Any:
+    """One JSON value, with the number rules of ``read_json_file`` (no NaN, no infinity)."""
+    try:
+        return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # ValueError: bad JSON, a number, 4,300+ digits
+        raise _NotStreamed from None
+
+
+def _decode(raw: bytes, encoding: str = "utf-8") -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise _NotStreamed from None
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading as ``storage.files.read_regular_file`` opens it: only a
+    regular file (checked before opening and on the open descriptor), without blocking, and
+    no larger than the export cap."""
+    try:
+        check_regular_file(path)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+    except OSError:
+        raise _NotStreamed from None
+    try:
+        status = os.fstat(fd)
+        usable = stat.S_ISREG(status.st_mode) and status.st_size <= MAX_EXPORT_BYTES
+    except OSError:
+        usable = False
+    if not usable:  # swapped for a pipe since the check, or too large: read whole says so
+        os.close(fd)
+        raise _NotStreamed
+    try:
+        return os.fdopen(fd, "rb", buffering=_READ_BUFFER)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class _StreamedFile:
+    """One pass over an export in the streamed layout: its envelope (the top-level fields
+    before ``clients``), then each client's raw value, one line at a time, and a digest of
+    every byte read.
+
+    Raises ``_NotStreamed`` on opening or while iterating as soon as the file departs from
+    the layout (or from JSON, or grows past the cap); ``OSError`` when reading fails.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.digest = hashlib.sha256()
+        self._size = 0
+        self._handle = _open_regular(path)
+        try:
+            self.envelope = self._read_envelope()
+        except BaseException:
+            self._handle.close()
+            raise
+
+    def __enter__(self) -> _StreamedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.close()
+
+    def _line(self, limit: int = -1) -> bytes:
+        raw = self._handle.readline(limit)
+        self._size += len(raw)
+        if self._size > MAX_EXPORT_BYTES:
+            raise _NotStreamed
+        self.digest.update(raw)
+        return raw
+
+    def _read_envelope(self) -> dict[str, Any]:
+        raw = self._line(_HEADER_MAX)
+        if not raw.endswith(b"\n"):
+            raise _NotStreamed
+        # utf-8-sig: a byte-order mark is taken at the start only, as read_json_file does.
+        text = _decode(raw, "utf-8-sig").rstrip(_JSON_SPACE)
+        if not _HEADER_END.search(text):
+            raise _NotStreamed
+        envelope = _parse(text + "]}")
+        if not isinstance(envelope, dict) or envelope.get("clients") != []:
+            raise _NotStreamed
+        return envelope
+
+    def clients(self) -> Iterator[Any]:
+        """Each element of the ``clients`` array, parsed; then the rest of the file is read
+        (white space only, as JSON allows after the document)."""
+        after = "["  # how the previous line ended: "[" (the first line), "," or a value
+        while True:
+            raw = self._line()
+            if not raw:
+                raise _NotStreamed  # the file ends inside the array
+            text = _decode(raw).strip(_JSON_SPACE)
+            if text == "]}":
+                if after == ",":
+                    raise _NotStreamed  # a comma before the closing bracket
+                break
+            if after == "value":
+                raise _NotStreamed  # two values without a comma between them
+            after = "," if text.endswith(",") else "value"
+            yield _parse(text[:-1] if after == "," else text)
+        while raw := self._line():
+            if raw.strip(_JSON_SPACE.encode()):
+                raise _NotStreamed
+
+
+class ClientSource(Protocol):
+    """The clients of a checked export: how many, and each in turn."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[ClientData]: ...
+
+
+@dataclass(frozen=True)
+class _ClientsFromFile:
+    """The clients of a checked export in the streamed layout, read and checked again from
+    the file one at a time on each iteration (never all in memory).
+
+    Iterating raises InvalidInput when the file is no longer the one that was checked (its
+    digest and its number of clients are compared once it has been read to its end).
+    """
+
+    path: Path
+    today: date
+    count: int
+    digest: bytes
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[ClientData]:
+        read = 0
+        try:
+            with _StreamedFile(self.path) as stream:
+                for i, value in enumerate(stream.clients()):
+                    yield _read_client(value, f"clients[{i}]", self.today)
+                    read += 1
+                same = read == self.count and stream.digest.digest() == self.digest
+        except (_NotStreamed, InvalidInput):
+            same = False
+        except OSError as exc:
+            raise InvalidInput(
+                f"{self.path} could not be read again ({exc.strerror or exc}), so nothing "
+                "was imported; check the drive, then import it again."
+            ) from None
+        if not same:
+            raise InvalidInput(
+                f"{self.path} changed while it was being imported, so nothing was imported; "
+                "import it again."
+            )
+
+
 @dataclass(frozen=True)
 class ExportContents:
-    """A checked export file: its clients and practice settings."""
+    """A checked export file: its clients and practice settings.
 
-    clients: list[ClientData]
+    ``clients`` is a list for a file read whole (an export of an earlier version, say); for
+    a file in the streamed layout it reads them again from the file, one at a time, each
+    time it is iterated, and refuses a file changed since it was checked.
+    """
+
+    clients: ClientSource
     settings: dict[str, Any]
 
 
 def read_export(path: Path, *, today: date | None = None) -> ExportContents:
-    """Read and check an export file completely; raise InvalidInput naming the first problem."""
+    """Read and check an export file completely; raise InvalidInput naming the first problem.
+
+    A file in the streamed layout is checked one line at a time, keeping no client (memory
+    stays flat); any other file is read whole. Both give the same answer, and for a bad
+    file the same message: a file the line-by-line reading has any doubt about is read
+    whole.
+    """
     today = today or date.today()
+    try:
+        return _check_streamed(path, today)
+    except (_NotStreamed, OSError):
+        return _read_whole(path, today)
+
+
+def _check_streamed(path: Path, today: date) -> ExportContents:
+    """``read_export`` for a file in the streamed layout, keeping no client.
+
+    Problems are reported in the order reading the file whole reports them: JSON first
+    (the whole file is read before any problem with a client is raised), then the first
+    client with a bad field, then a code used twice, then the settings.
+    """
+    with _StreamedFile(path) as stream:
+        envelope = stream.envelope
+        version = envelope.get("format_version")
+        settings = envelope.get("settings") or {}
+        if (
+            envelope.get("format") != EXPORT_FORMAT
+            or version not in _READABLE_VERSIONS
+            or isinstance(version, bool)
+            or not isinstance(settings, dict)
+        ):
+            raise _NotStreamed  # read whole, which says what is wrong
+        problem: InvalidInput | None = None
+        duplicate: InvalidInput | None = None
+        codes: set[str] = set()
+        count = 0
+        for i, value in enumerate(stream.clients()):
+            count += 1
+            if problem is not None:
+                continue  # only the JSON of the rest is read: an error there comes first
+            try:
+                client = _read_client(value, f"clients[{i}]", today)
+            except InvalidInput as exc:
+                problem = exc
+                continue
+            # By key: "Émile-1" and "émile-1" are one code (domain.client_codes).
+            key = code_key(client.code)
+            if key in codes and duplicate is None:
+                duplicate = InvalidInput(
+                    f"clients[{i}].code {client.code!r} is used by another client."
+                )
+            codes.add(key)
+        digest = stream.digest.digest()
+    if problem is not None:
+        raise problem
+    if duplicate is not None:
+        raise duplicate
+    _check_settings(path, settings)
+    return ExportContents(_ClientsFromFile(path, today, count, digest), settings)
+
+
+def _read_whole(path: Path, today: date) -> ExportContents:
+    """``read_export`` for any file: parsed whole, then checked."""
     document = read_json_file(path, "an Alliance Desktop export")
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise InvalidInput(
@@ -715,6 +1032,11 @@ def read_export(path: Path, *, today: date | None = None) -> ExportContents:
     settings = document.get("settings") or {}
     if not isinstance(settings, dict):
         raise InvalidInput(f'{path}: "settings" must be an object.')
+    _check_settings(path, settings)
+    return ExportContents(clients, settings)
+
+
+def _check_settings(path: Path, settings: dict[str, Any]) -> None:
     # Wrong types here would be stored and then fail every report and every new session.
     try:
         check_imported_settings(settings)
@@ -722,7 +1044,6 @@ def read_export(path: Path, *, today: date | None = None) -> ExportContents:
         raise InvalidInput(
             f"{exc} Correct it in {path.name} or remove that setting, then import again."
         ) from None
-    return ExportContents(clients, settings)
 
 
 def can_import_into(db: Database) -> bool:
@@ -735,9 +1056,17 @@ def import_json(db: Database, path: Path, *, today: date | None = None) -> int:
     return import_contents(db, read_export(path, today=today))
 
 
+#: How many clients an import summarises and inserts at a time (memory stays flat).
+_IMPORT_BATCH = 200
+
+
 def import_contents(db: Database, contents: ExportContents) -> int:
-    """Write checked export contents into an empty database; return the number of clients."""
-    clients = contents.clients
+    """Write checked export contents into an empty database; return the number of clients.
+
+    One transaction: the clients are read (for a streamed file, again from the file),
+    summarised and inserted a batch at a time, and any failure, including a file changed
+    since it was checked, rolls back everything.
+    """
     existing = repository.count_clients(db)
     if existing:
         raise Conflict(
@@ -751,10 +1080,20 @@ def import_contents(db: Database, contents: ExportContents) -> int:
         else load_alert_settings(db)
     )
     key = rules_key(settings)
-    summaries = [summarise_tree(c, settings, key) for c in clients]
-    repository.import_everything(db, clients, summaries, _portable_settings(contents.settings))
-    audit.record(db, "import", detail=f"{len(clients)} clients")
-    return len(clients)
+
+    def batches() -> Iterator[tuple[list[ClientData], list[ClientSummaryData]]]:
+        batch: list[ClientData] = []
+        for client in contents.clients:
+            batch.append(client)
+            if len(batch) == _IMPORT_BATCH:
+                yield batch, [summarise_tree(c, settings, key) for c in batch]
+                batch = []
+        if batch:
+            yield batch, [summarise_tree(c, settings, key) for c in batch]
+
+    count = repository.import_in_batches(db, batches(), _portable_settings(contents.settings))
+    audit.record(db, "import", detail=f"{count} clients")
+    return count
 
 
 def export_client(
@@ -774,22 +1113,12 @@ def export_client(
     tree = repository.load_client_tree(db, client_id)
     if tree is None:
         raise InvalidInput(f"{code.strip()} no longer exists; it may have been deleted.")
-    document = {
-        "format": EXPORT_FORMAT,
-        "format_version": EXPORT_FORMAT_VERSION,
-        "app_version": __version__,
-        "schema_revision": HEAD_REVISION,
-        "exported_at": _iso(datetime.now().replace(microsecond=0)),
-        "settings": {},
-        "clients": [client_to_json(tree)],
-    }
     pdf = render_summary(client_report_data(db, tree.code))
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in tree.code)
     names = [f"{safe}.json", f"{safe}-progress-summary.pdf"]
     with atomic_folder(target) as folder:
         with (folder / names[0]).open("w", encoding="utf-8") as handle:
-            json.dump(document, handle, ensure_ascii=False, indent=1)
-            handle.write("\n")
+            write_export(handle, {}, [tree])
         (folder / names[1]).write_bytes(pdf)
     audit.record(db, "client_exported", client_code=tree.code, detail=f"to {target.name}")
     return names

@@ -6,7 +6,7 @@ sessions move in seconds; everything here is dialect-neutral SQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -126,6 +126,27 @@ def import_everything(
             conn.execute(delete(_settings).where(_settings.c.key == key))
             conn.execute(insert(_settings).values(key=key, value=value))
         _insert_trees(conn, clients, summaries)
+
+
+def import_in_batches(
+    db: Database,
+    batches: Iterable[tuple[Sequence[ClientData], Sequence[ClientSummaryData]]],
+    settings: dict[str, Any],
+) -> int:
+    """Settings, then client trees batch by batch (each with its summaries, same order), in a
+    single transaction (all or nothing); return the number of clients inserted.
+
+    ``batches`` is consumed inside the transaction: an error it raises (a file that changed
+    while it was read, say) rolls back everything, like an error in the insert itself.
+    """
+    inserted = 0
+    with db.write() as conn:
+        for key, value in settings.items():
+            conn.execute(delete(_settings).where(_settings.c.key == key))
+            conn.execute(insert(_settings).values(key=key, value=value))
+        for clients, summaries in batches:
+            inserted += len(_insert_trees(conn, clients, summaries))
+    return inserted
 
 
 def _returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
@@ -666,6 +687,160 @@ def _load_trees(conn: Connection, client_id: int | None) -> list[ClientData]:
     for r in conn.execute(ack_query):
         clients[r.client_id].acknowledgements.append(_ack_data(r))
     for r in conn.execute(removed_query):
+        clients[r.client_id].removed_risk_answers.append(_removed_data(r))
+    return list(clients.values())
+
+
+#: How many clients ``iter_client_trees`` reads (and holds) at once; well under ``_CHUNK``.
+TREE_BATCH = 200
+
+
+def iter_client_trees(
+    db: Database, *, batch: int = TREE_BATCH
+) -> Generator[ClientData, None, None]:
+    """Every client with their whole record, ordered by code, read ``batch`` clients at a time.
+
+    The same trees as ``load_client_trees``, from one read transaction (one snapshot, so an
+    export stays consistent while another program writes), but never more than ``batch`` of
+    them in memory: a streamed export's memory does not grow with the caseload. The
+    transaction ends when the iterator is exhausted or closed (``contextlib.closing``).
+    """
+    size = max(1, min(batch, _CHUNK))
+    with db.read() as conn:
+        ids = [
+            int(i) for i in conn.execute(select(_clients.c.id).order_by(_clients.c.code)).scalars()
+        ]
+        for start in range(0, len(ids), size):
+            yield from _load_tree_batch(conn, ids[start : start + size])
+
+
+def _load_tree_batch(conn: Connection, client_ids: Sequence[int]) -> list[ClientData]:
+    """The whole records of ``client_ids`` (at most ``_CHUNK``), ordered by code; each list
+    in each tree in the order ``_load_trees`` gives it."""
+    clients: dict[int, ClientData] = {}
+    client_query = select(_clients).where(_clients.c.id.in_(client_ids)).order_by(_clients.c.code)
+    for r in conn.execute(client_query):
+        clients[r.id] = ClientData(
+            **_client_field_values(r), created_at=r.created_at, updated_at=r.updated_at
+        )
+    own_sessions = select(_sessions.c.id).where(_sessions.c.client_id.in_(client_ids))
+    goal_query = (
+        select(_goals)
+        .where(_goals.c.client_id.in_(client_ids))
+        .order_by(_goals.c.client_id, _goals.c.id)
+    )
+    goal_number: dict[int, int] = {}
+    for r in conn.execute(goal_query):
+        owner = clients[r.client_id]
+        number = len(owner.goals) + 1
+        goal_number[r.id] = number
+        owner.goals.append(
+            GoalData(number, r.description, r.agreed_on, GoalStatus(r.status), r.closed_on)
+        )
+    # The two large tables by named columns, unpacked (faster than attribute access).
+    session_query = (
+        select(
+            _sessions.c.id,
+            _sessions.c.client_id,
+            _sessions.c.number,
+            _sessions.c.start,
+            _sessions.c.approach,
+            _sessions.c.duration_minutes,
+            _sessions.c.format,
+            _sessions.c.attendance,
+            _sessions.c.notes,
+            _sessions.c.tasks_agreed,
+            _sessions.c.client_feedback,
+            _sessions.c.version,
+        )
+        .where(_sessions.c.client_id.in_(client_ids))
+        .order_by(_sessions.c.client_id, _sessions.c.number)
+    )
+    sessions: dict[int, SessionData] = {}
+    for (
+        session_id,
+        client_id,
+        number,
+        start,
+        approach,
+        duration,
+        session_format,
+        attendance,
+        notes,
+        tasks_agreed,
+        client_feedback,
+        version,
+    ) in conn.execute(session_query):
+        session = SessionData(
+            number,
+            start,
+            Approach(approach),
+            duration,
+            SessionFormat(session_format),
+            Attendance(attendance),
+            notes,
+            tasks_agreed,
+            client_feedback,
+            session_id=session_id,
+            version=version,
+        )
+        sessions[session_id] = session
+        clients[client_id].sessions.append(session)
+    # Ordered by session first (each session's own rows keep their order by id), so the
+    # session_id index answers the query without a scan of the whole table.
+    measurement_query = (
+        select(
+            _measurements.c.session_id,
+            _measurements.c.instrument_id,
+            _measurements.c.instrument_version,
+            _measurements.c.item_values,
+            _measurements.c.taken_at,
+            _measurements.c.respondent,
+        )
+        .where(_measurements.c.session_id.in_(own_sessions))
+        .order_by(_measurements.c.session_id, _measurements.c.id)
+    )
+    for (
+        session_id,
+        instrument_id,
+        instrument_version,
+        item_values,
+        taken_at,
+        respondent,
+    ) in conn.execute(measurement_query):
+        sessions[session_id].measurements.append(
+            MeasurementData(
+                instrument_id,
+                instrument_version,
+                list(item_values),
+                taken_at,
+                Respondent(respondent),
+            )
+        )
+    rating_query = (
+        select(_ratings)
+        .where(_ratings.c.session_id.in_(own_sessions))
+        .order_by(_ratings.c.session_id, _ratings.c.goal_id)
+    )
+    for r in conn.execute(rating_query):
+        sessions[r.session_id].goal_ratings.append(GoalRatingData(goal_number[r.goal_id], r.rating))
+    rupture_query = (
+        select(_ruptures)
+        .where(_ruptures.c.session_id.in_(own_sessions))
+        .order_by(_ruptures.c.session_id, _ruptures.c.id)
+    )
+    for r in conn.execute(rupture_query):
+        sessions[r.session_id].ruptures.append(
+            RuptureData(RuptureKind(r.kind), r.description, r.repair, bool(r.resolved))
+        )
+    review_query = select(_reviews).where(_reviews.c.client_id.in_(client_ids))
+    for r in conn.execute(review_query.order_by(_reviews.c.id)):
+        clients[r.client_id].risk_reviews.append(_review_data(r))
+    ack_query = select(_acks).where(_acks.c.client_id.in_(client_ids))
+    for r in conn.execute(ack_query.order_by(_acks.c.id)):
+        clients[r.client_id].acknowledgements.append(_ack_data(r))
+    removed_query = select(_removed).where(_removed.c.client_id.in_(client_ids))
+    for r in conn.execute(removed_query.order_by(_removed.c.id)):
         clients[r.client_id].removed_risk_answers.append(_removed_data(r))
     return list(clients.values())
 
