@@ -22,6 +22,14 @@ while [ $# -gt 0 ]; do
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+case "${prefix:-$HOME}" in
+  *'"'*|*'`'*|*'$'*|*'\'*|*'%'*)
+    # The menu entry's Exec line would need these escaped twice over; refuse before
+    # anything is made.
+    echo "install.sh: the folder ${prefix:-$HOME} contains \" \` \$ \\ or %, which a menu" \
+         "entry cannot name; choose another with --prefix. Nothing was changed." >&2
+    exit 1 ;;
+esac
 if [ -z "$prefix" ]; then
   prefix="$HOME/.local"
   share="${XDG_DATA_HOME:-$HOME/.local/share}"
@@ -34,13 +42,6 @@ app_id=org.alliancedesktop.AllianceDesktop
 version=$(cat "$here/VERSION")
 program="$prefix/lib/alliance-desktop"
 
-case "$program" in
-  *'"'*|*'`'*|*'$'*|*'\'*|*'%'*)
-    # The menu entry's Exec line would need these escaped twice over; refuse instead.
-    echo "install.sh: the folder $program contains \" \` \$ \\ or %, which a menu entry" \
-         "cannot name; choose another with --prefix. Nothing was changed." >&2
-    exit 1 ;;
-esac
 if [ ! -x "$here/alliance-desktop/alliance-desktop" ]; then
   echo "install.sh: run it from the unpacked alliance-desktop folder (alliance-desktop/ is missing)." >&2
   exit 1

@@ -227,6 +227,10 @@ def test_install_refuses_while_the_program_runs_and_a_relative_prefix_works(
     home = tmp_path / "home"
     home.mkdir()
     env = user_env(home, ALLIANCE_PASSPHRASE=TEST_PASSPHRASE)
+    unnameable = tmp_path / "cost$1"  # a menu entry's Exec line cannot name it
+    refused = run(["sh", unpacked / "install.sh", "--prefix", unnameable], env, tmp_path)
+    assert refused.returncode == 1 and "Nothing was changed" in refused.stderr
+    assert not unnameable.exists()
     installed = run(["sh", unpacked / "install.sh", "--prefix", "opt"], env, tmp_path)
     assert installed.returncode == 0, installed.stderr
     command = tmp_path / "opt" / "bin" / "alliance-desktop"
