@@ -26,6 +26,7 @@ import binascii
 import json
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,64 @@ def keys_path(database: Path) -> Path:
     return database.with_name(database.name + KEYS_SUFFIX)
 
 
+#: Key derivations started early (``begin_unlock``), by their inputs; each is taken once.
+_EARLY: dict[tuple[str, bytes, KdfSettings], _EarlyDerivation] = {}
+
+
+class _EarlyDerivation(threading.Thread):
+    """One Argon2id derivation on a thread of its own. Argon2 runs in C without the GIL,
+    so the program goes on loading its modules on the main thread meanwhile."""
+
+    def __init__(self, secret: str, salt: bytes, kdf: KdfSettings) -> None:
+        super().__init__(name="key-derivation", daemon=True)
+        self._inputs = (secret, salt, kdf)
+        self._result: bytes | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._result = _compute(*self._inputs)
+        except BaseException as exc:  # handed to the thread that needs the key
+            self._error = exc
+
+    def result(self) -> bytes:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+def begin_unlock(database: Path, passphrase: str) -> None:
+    """Start deriving the passphrase slot's key on a thread, so a command's imports run
+    beside the deliberate slowness of Argon2id; ``unlock`` later takes the result.
+
+    Only ever an optimisation: it reads the key file and, when anything is off (no key file,
+    a damaged one), does nothing, leaving the real unlock to report it. It is a memo of a
+    pure function of its inputs, so a key file rewritten in between is simply derived anew.
+    """
+    try:
+        entry = _read(database)["slots"]["passphrase"]
+        salt = base64.b64decode(entry["salt"], validate=True)
+        kdf = KdfSettings(
+            int(entry["time_cost"]), int(entry["memory_kib"]), int(entry["parallelism"])
+        )
+    except (StorageError, KeyError, TypeError, ValueError, binascii.Error):
+        return
+    inputs = (passphrase, salt, kdf)
+    if inputs not in _EARLY:
+        _EARLY[inputs] = derivation = _EarlyDerivation(*inputs)
+        derivation.start()
+
+
 def _derive(secret: str, salt: bytes, kdf: KdfSettings) -> bytes:
+    early = _EARLY.pop((secret, salt, kdf), None)
+    if early is not None:
+        return early.result()
+    return _compute(secret, salt, kdf)
+
+
+def _compute(secret: str, salt: bytes, kdf: KdfSettings) -> bytes:
     from argon2.low_level import Type, hash_secret_raw
 
     return bytes(
