@@ -811,6 +811,14 @@ def _client_json(row: Any) -> dict[str, Any]:
     }
 
 
+def _print_json_array(rows: list[dict[str, Any]]) -> None:
+    """A JSON array with one object per line. ``json.dump`` with an indent runs Python's
+    pure encoder, one write per token (2 s for 10,000 clients); each line here is one call
+    of the C encoder, and the output stays easy to read and to ``grep``."""
+    lines = [json.dumps(row, ensure_ascii=False) for row in rows]
+    sys.stdout.write("[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n")
+
+
 def _cmd_clients(args: argparse.Namespace) -> int:
     from alliance_desktop.domain.vocabulary import ClientStatus
     from alliance_desktop.services.summaries import list_clients
@@ -819,8 +827,7 @@ def _cmd_clients(args: argparse.Namespace) -> int:
         status = None if args.status == "all" else ClientStatus(args.status)
         rows = [_client_json(r) for r in list_clients(db, status, include_alerts=True)]
     if args.json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        _print_json_array(rows)
         return EXIT_OK
     if not rows:
         print(
@@ -984,8 +991,7 @@ def _cmd_session_list(args: argparse.Namespace) -> int:
         assert client is not None
     rows = [sessions.session_to_json(s) for s in client.sessions]
     if args.json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        _print_json_array(rows)
         return EXIT_OK
     if not rows:
         print(f"{client.code} has no sessions yet.")
@@ -1139,8 +1145,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         for e in entries
     ]
     if args.json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        _print_json_array(rows)
         return EXIT_OK
     if not rows:
         print("No audit entries" + (f" for {args.client.strip()}." if args.client else "."))

@@ -61,6 +61,7 @@ def test_init_then_check(db_path: Path) -> None:
     check = run("check", "--db", str(db_path))
     assert check.returncode == 0, check.stdout + check.stderr
     assert "Integrity:    (quick) ok" in check.stdout and "Healthy." in check.stdout
+    assert run("--db", str(db_path), "clients", "--json").stdout == "[]\n"
 
 
 def test_db_from_environment_variable(db_path: Path) -> None:
@@ -114,6 +115,10 @@ def test_demo_clients_json_contract(db_path: Path) -> None:
     assert listing.returncode == 0, listing.stderr
     rows = json.loads(listing.stdout)
     assert len(rows) == 25
+    # One client per line between the brackets (grep-able; written by the C encoder).
+    lines = listing.stdout.splitlines()
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == 27
+    assert [json.loads(line.rstrip(",")) for line in lines[1:-1]] == rows
     for row in rows:
         assert {
             "code",
@@ -130,6 +135,8 @@ def test_demo_clients_json_contract(db_path: Path) -> None:
     assert all(r["alliance_latest"]["instrument"] in {"SRS", "WAI-SR"} for r in with_alliance)
     alerts = [a for r in rows for a in r["alerts"]]
     assert alerts and all(a["reason"] and a["kind"] for a in alerts)
+    none_paused = run("--db", str(db_path), "clients", "--status", "paused", "--json")
+    assert json.loads(none_paused.stdout) == [r for r in rows if r["status"] == "paused"]
     table = run("--db", str(db_path), "clients", "--status", "active")
     assert table.returncode == 0 and table.stdout.startswith("CODE")
 
