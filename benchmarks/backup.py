@@ -2,18 +2,21 @@
 
 On the 10,000-client (about 200,000-session) database ``make bench`` generates, in the same
 run and to the same local folder: copying the file with ``cp`` and then ``sync`` (the
-least any backup must do), against ``make_backup`` (snapshot with SQLite's backup API,
-integrity and foreign-key checks, compression, Argon2id and AES-256-GCM, write, fsync, read
-back and verify, rename). Target: at most 3 times the copy. The same pair again on a FAT32
-image mounted with fusefat, as a stand-in for a USB stick, where the machine allows it (the
-local disk of a CI machine writes at page-cache speed, which no stick does). Then a restore
-of that backup into a fresh folder (verify, rename, open). Each figure is the median of
-three runs. Peak memory is measured in fresh processes: the whole process's high-water mark
-(on Linux ``VmHWM``, restarted when the process starts: a child's ``ru_maxrss`` counts its
-parent's size at the fork, which would make every figure at least the benchmark's own; else
-``ru_maxrss``), and on Linux also the peak of the backup alone (with its read-back
-verification), above what the process held once the database was unlocked (the unlock's
-own Argon2 work area comes before it).
+least any backup must do), against ``make_backup`` (a plain snapshot built by SQLite in a
+nameless file in RAM, integrity and foreign-key checks of the live file, compression,
+Argon2id and AES-256-GCM, write, fsync, read back and verify, rename). Targets (issue 18):
+at most 8 times the copy on the local disk, 3 times on a FAT32 image mounted with fusefat,
+as a stand-in for a USB stick, where the machine allows it (the local disk of a CI machine
+writes at page-cache speed, which no stick does). Then a restore of that backup into a
+fresh folder (verify, rename, open). Each figure is the median of three runs. Peak memory
+is measured in fresh processes: the whole process's high-water mark (on Linux ``VmHWM``,
+restarted when the process starts: a child's ``ru_maxrss`` counts its parent's size at the
+fork, which would make every figure at least the benchmark's own; else ``ru_maxrss``), and
+on Linux also the peak of the backup alone (with its read-back verification), above what
+the process held once the database was unlocked (the unlock's own Argon2 work area comes
+before it). The snapshot's image lives in a tmpfs file (``/dev/shm``): RAM, but not in the
+process's resident size, so on Linux the backup's peak is also sampled (every 2 ms) as the
+resident size plus the tmpfs space the process's image files hold at the same moment.
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ def _copy_and_backup(database: Path, folder: Path) -> tuple[float, float, Path]:
 
 
 _PEAK = """
-import json, resource, sys, tempfile
+import json, os, resource, sys, tempfile, threading
 
 
 def status_mb(field):
@@ -115,6 +118,38 @@ def reset_peak():
         return False
 
 
+def ram_images_mb():
+    # tmpfs space held by this process's nameless image files (each inode once)
+    held = {{}}
+    try:
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                if "alliance-desktop-image" in os.readlink(f"/proc/self/fd/{{fd}}"):
+                    info = os.stat(f"/proc/self/fd/{{fd}}")
+                    held[info.st_ino] = info.st_blocks * 512
+            except OSError:
+                pass
+    except OSError:
+        return None
+    return sum(held.values()) / 1024 / 1024
+
+
+class Sampler(threading.Thread):
+    # the highest resident size plus image space seen, sampled every 2 ms
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.done = threading.Event()
+        self.peak = None
+
+    def run(self):
+        while not self.done.is_set():
+            rss, images = status_mb("VmRSS"), ram_images_mb()
+            if rss is not None and images is not None:
+                self.peak = max(self.peak or 0.0, rss + images)
+            self.done.wait(0.002)
+
+
 # ru_maxrss of a child counts its parent's size at the fork (Linux keeps it across exec),
 # so where the system allows, the high-water mark is started afresh here.
 fresh = reset_peak()
@@ -126,18 +161,30 @@ from alliance_desktop.storage.keys import unlock
 peaks = []  # the process's high-water marks, one per stretch between resets
 figures = {{}}
 if sys.argv[1] == "verify":
+    sampler = Sampler()
+    sampler.start()
     verify_backup(Path(sys.argv[2]), {passphrase!r})
+    sampler.done.set()
+    sampler.join()
+    if sampler.peak is not None:
+        figures["with_images_peak"] = sampler.peak
 else:
     key = unlock(Path({database!r}), {passphrase!r})
     peaks.append(status_mb("VmHWM"))  # the imports and the unlock (its Argon2 work area)
     if fresh and reset_peak():
         figures["before"] = status_mb("VmRSS")
+    sampler = Sampler()
+    sampler.start()
     with tempfile.TemporaryDirectory(dir={folder!r}) as out:
         made = make_backup(
             Path({database!r}), Path(out), {passphrase!r}, key=key, app_version="bench"
         )
+        sampler.done.set()
+        sampler.join()
         if "before" in figures:
             figures["backup_peak"] = status_mb("VmHWM")
+            if sampler.peak is not None:
+                figures["with_images_peak"] = sampler.peak
         if sys.argv[1] == "restore":
             restore_from(made.path, {passphrase!r}, Path(out) / "restored.db")
 peaks.append(status_mb("VmHWM"))
@@ -179,10 +226,29 @@ def _memory_rows(database: Path, made: Path) -> list[tuple[str, str, str]]:
                 "<= 1.5x the database",
             )
         )
-    verified = _peak(database, "verify", str(made))["maxrss"] or 0
+    sampled = figures.get("with_images_peak")
+    if before is not None and sampled is not None:
+        rows.append(
+            (
+                "Peak memory: the same, sampled, with the snapshot's image in RAM (/dev/shm)",
+                f"{sampled - before:.0f} MB ({(sampled - before) / size_mb:.1f}x the database)",
+                "<= 1.5x the database",
+            )
+        )
+    verifying = _peak(database, "verify", str(made))
+    verified = verifying["maxrss"] or 0
     rows.append(
         ("Peak memory: a process verifying that backup (`verify`)", f"{verified:.0f} MB", "-")
     )
+    sampled = verifying.get("with_images_peak")
+    if sampled is not None:
+        rows.append(
+            (
+                "Peak memory: the same, sampled, with the backup's image in RAM (/dev/shm)",
+                f"{sampled:.0f} MB",
+                "-",
+            )
+        )
     return rows
 
 
@@ -211,7 +277,7 @@ def measure(database: Path) -> list[tuple[str, str, str]]:
         (
             f"Local disk: backup + verify of the same database (file {backup_mb:.0f} MB)",
             f"{backup_s:.2f} s ({backup_s / copy_s:.1f}x the copy)",
-            "<= 3x the copy",
+            "<= 8x the copy",
         ),
     ]
     if fat is not None:

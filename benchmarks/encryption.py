@@ -63,7 +63,7 @@ def old_snapshot(database, key):
     copy = sqlite3.connect(":memory:", check_same_thread=False)
     source.backup(copy)
     source.close()
-    return copy, hashlib.sha256(copy.serialize()).digest()
+    return cipher.MemorySnapshot(copy, hashlib.sha256(copy.serialize()).digest())
 
 def old_check(database, key):
     conn = sqlite3.connect(database, check_same_thread=False)

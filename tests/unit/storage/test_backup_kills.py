@@ -7,6 +7,9 @@ runs from 1 until the child finishes without being killed, so every step boundar
 
 The loops run in a fresh interpreter started by the tests (``python -m`` this module): a
 process that has loaded Qt has threads, and forking it makes children that crawl or hang.
+Where plain images are built in RAM (``cipher.ram_folder``), that interpreter uses a private
+folder on the same tmpfs, and after every kill each name in it must be an empty file (an
+image has a name only while it is empty), and none may be left once a run has finished.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from alliance_desktop.storage import cipher
 from alliance_desktop.storage.backup import (
     SUFFIX,
     KdfParams,
@@ -90,6 +94,17 @@ def _killed_at_line(n: int, work: Callable[[], Any]) -> bool:
     return False
 
 
+def _nothing_readable_in_ram(*, finished: bool) -> None:
+    """Every name in the RAM folder is an empty file; none is left after a finished run."""
+    folder = cipher.ram_folder()
+    if folder is None:
+        return
+    sizes = {path.name: path.stat().st_size for path in folder.iterdir()}
+    assert all(size == 0 for size in sizes.values()), sizes
+    if finished:
+        assert sizes == {}, sizes
+
+
 def _notes(path: Path) -> set[str]:
     conn = raw_connect(path)
     try:
@@ -119,8 +134,10 @@ def kill_during_backup(demo_db_path: Path, tmp_path: Path) -> None:
         killed = _killed_at_line(n, back_up)
         assert digest(demo_db_path) == live
         assert earlier.read_bytes() == earlier_bytes
+        _nothing_readable_in_ram(finished=False)
         for path in stick.glob(f"*{SUFFIX}"):  # anything under a final name is whole
             verify_bytes(path.read_bytes(), PASS)
+        _nothing_readable_in_ram(finished=not killed)  # (verify_bytes cleared old names)
         if not killed:
             break
         # Back to the same start for the next kill: the next run removes leftovers itself
@@ -159,6 +176,7 @@ def kill_during_restore(demo_db_path: Path, tmp_path: Path) -> None:
         shutil.copyfile(pristine, demo_db_path)
         shutil.copyfile(f"{pristine}-wal", wal)
         killed = _killed_at_line(n, lambda: restore_backup(data, PASS, demo_db_path))
+        _nothing_readable_in_ram(finished=not killed)
         if not killed:  # a finished restore leaves nothing stale beside the file
             assert not wal.exists() and not Path(f"{demo_db_path}-shm").exists()
         outcomes.add("old" if MARK in _notes(demo_db_path) else "restored")
@@ -182,8 +200,27 @@ def _in_a_fresh_process(which: str, demo_db_path: Path, tmp_path: Path) -> str:
     copy_database(demo_db_path, database)
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.unit.storage.test_backup_kills", which, str(database)],
+    ram = cipher.ram_folder()
+    private_ram = ram / f"alliance-test-kills-{os.getpid()}-{which}" if ram else None
+    if private_ram is not None:
+        private_ram.mkdir()
+    try:
+        result = _run_loops(which, database, private_tmp, private_ram)
+    finally:
+        if private_ram is not None:
+            shutil.rmtree(private_ram, ignore_errors=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Hundreds of kills left no copy of the records in a temporary folder.
+    assert list(private_tmp.iterdir()) == []
+    return result.stdout
+
+
+def _run_loops(
+    which: str, database: Path, private_tmp: Path, private_ram: Path | None
+) -> subprocess.CompletedProcess[str]:
+    ram = [str(private_ram)] if private_ram is not None else []
+    return subprocess.run(
+        [sys.executable, "-m", "tests.unit.storage.test_backup_kills", which, str(database), *ram],
         capture_output=True,
         text=True,
         check=False,
@@ -191,10 +228,6 @@ def _in_a_fresh_process(which: str, demo_db_path: Path, tmp_path: Path) -> str:
         cwd=Path(__file__).resolve().parents[3],
         env={**os.environ, "TMPDIR": str(private_tmp)},
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    # Hundreds of kills left no copy of the records in a temporary folder.
-    assert list(private_tmp.iterdir()) == []
-    return result.stdout
 
 
 def test_a_kill_at_any_moment_of_a_backup_harms_nothing(demo_db_path: Path, tmp_path: Path) -> None:
@@ -208,6 +241,8 @@ def test_a_kill_at_any_moment_of_a_restore_leaves_a_healthy_database(
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 3:  # a private folder on the tmpfs: only this run's images are in it
+        cipher.RAM_FOLDER = Path(sys.argv[3])
     _database = Path(sys.argv[2])
     {"backup": kill_during_backup, "restore": kill_during_restore}[sys.argv[1]](
         _database, _database.parent
