@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +24,41 @@ PASSPHRASE_ENV = "ALLIANCE_PASSPHRASE"
 
 if TYPE_CHECKING:
     from alliance_desktop.ui.main_window import MainWindow
+
+
+def _quicker_pyside_import_check() -> None:
+    """Make PySide6's look at each newly imported module cheaper.
+
+    After PySide6 is imported, it asks of every module imported later whether its source
+    contains "PySide6" (PYSIDE-2029, for its ``__feature__`` switches, which this app does
+    not use), through ``inspect.getsource``: 60 ms of the window's start-up for the ~340
+    modules it imports. The same question asked of the file's bytes takes a quarter of
+    that. Anything but a plain ``.py`` file goes to PySide's own check; if PySide no longer
+    has the function (another version), nothing changes.
+    """
+    feature = sys.modules.get("shibokensupport.feature")
+    original = getattr(feature, "_mod_uses_pyside", None)
+    if feature is None or not callable(original) or original is _uses_pyside:
+        return
+    _pyside_checks.append(original)
+    feature._mod_uses_pyside = _uses_pyside  # type: ignore[attr-defined]
+
+
+_pyside_checks: list[Callable[[object], bool]] = []
+
+
+def _uses_pyside(module: object) -> bool:
+    source = getattr(module, "__file__", None)
+    if isinstance(source, str) and source.endswith(".py"):
+        try:
+            with open(source, "rb") as file:
+                return b"PySide6" in file.read()
+        except OSError:
+            pass
+    return _pyside_checks[0](module)
+
+
+_quicker_pyside_import_check()
 
 
 #: Pixel sizes of ``resources/icons/alliance-desktop-<size>.png`` (``packaging/desktop.py icons``).
@@ -127,24 +163,29 @@ def install_error_reporting(log_file: Path | None) -> Callable[..., None]:
 
 
 def freeze_startup_objects() -> None:
-    """Move everything loaded at start-up out of the garbage collector's sight.
+    """Move everything loaded at start-up out of the garbage collector's sight (and let it
+    collect again, if start-up had paused it).
 
     The modules, tables and widgets built at start-up live as long as the app; without this
     every full collection walks them all again, a 40-50 ms pause that lands on whatever the
     user is doing (measured by ``benchmarks.charts``: the slowest of nine record opens fell
-    from about 135 ms to under 90 ms).
+    from about 135 ms to under 90 ms). ``run_gui`` pauses collecting from its start until
+    the window's first load is over: the imports and the 10,000-50,000 rows loaded would
+    otherwise set off full collections that walk them all, a third of the list's load
+    time (``benchmarks.window``).
     """
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
-def run_gui(database_path: Path, *, passphrase: str | None = None) -> int:
-    """Unlock ``database_path``, show the main window on it and run the event loop.
-
-    ``passphrase`` (from ``--passphrase-file``) or ``$ALLIANCE_PASSPHRASE`` skips the unlock
-    screen, for scripted starts and tests; otherwise the unlock screen (or, the first
-    time, the choice of a passphrase) comes first. Returns the exit code.
-    """
+def _open_window(
+    database_path: Path, passphrase: str | None
+) -> tuple[MainWindow, QLockFile, QApplication] | int:
+    """Unlock the database and build the window on it (unshown); or the exit code when
+    that cannot be (another window has it, the therapist cancelled, it cannot be used)."""
+    if passphrase:
+        _begin_unlock(database_path, passphrase)
     from alliance_desktop.services.database import StorageError
     from alliance_desktop.services.errors import ServiceError
 
@@ -160,28 +201,68 @@ def run_gui(database_path: Path, *, passphrase: str | None = None) -> int:
         )
         return 2
     from alliance_desktop.ui.main_window import MainWindow
-    from alliance_desktop.ui.unlock import open_unlocked
+    from alliance_desktop.ui.unlock import unlock_for_window
 
     paths.prepare_database_folder(database_path)
     try:
-        db = open_unlocked(
-            database_path,
-            gui_settings(),
-            passphrase=passphrase or os.environ.get(PASSPHRASE_ENV) or None,
-        )
-        if db is not None and db.damage:  # before anything is written to it
+        # An existing database comes back unchecked: the window shows its list first and
+        # runs SQLite's check in the background, writing nothing before it has passed.
+        unlocked = unlock_for_window(database_path, gui_settings(), passphrase=passphrase)
+        if unlocked is not None and unlocked.checked and unlocked.db.damage:
             from alliance_desktop.ui.recovery import recover
 
-            db = recover(db)
-        if db is None:  # the therapist cancelled the unlock screen or the recovery
+            recovered = recover(unlocked.db)  # before anything is written to it
+            unlocked = None if recovered is None else replace(unlocked, db=recovered)
+        if unlocked is None:  # the therapist cancelled the unlock screen or the recovery
             lock.unlock()
             return 0
-        window = MainWindow(db, gui_settings())
+        window = MainWindow(
+            unlocked.db,
+            gui_settings(),
+            check_first=not unlocked.checked,
+            failures_before=unlocked.failures_before,
+        )
     except (StorageError, ServiceError) as exc:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 2
+    return window, lock, app
+
+
+def _begin_unlock(database_path: Path, passphrase: str) -> None:
+    """Start the unlock's key derivation (Argon2id, about 0.4 s on purpose, in C without
+    the GIL) on a thread, so the window's modules load and Qt starts meanwhile; the unlock
+    takes its result (``storage.keys.begin_unlock``, as the command line does). Only an
+    optimisation: with anything amiss it does nothing and the unlock says what is wrong."""
+    from alliance_desktop.storage import keys
+
+    try:
+        if keys.has_key_file(database_path):
+            keys.begin_unlock(database_path, passphrase)
+    except OSError:
+        pass
+
+
+def run_gui(database_path: Path, *, passphrase: str | None = None) -> int:
+    """Unlock ``database_path``, show the main window on it and run the event loop.
+
+    ``passphrase`` (from ``--passphrase-file``) or ``$ALLIANCE_PASSPHRASE`` skips the unlock
+    screen, for scripted starts and tests; otherwise the unlock screen (or, the first
+    time, the choice of a passphrase) comes first. Returns the exit code.
+    """
+    gc.disable()  # until the window's first load is over (``freeze_startup_objects``)
+    try:
+        opened = _open_window(database_path, passphrase or os.environ.get(PASSPHRASE_ENV))
+    except BaseException:
+        gc.enable()
+        raise
+    if isinstance(opened, int):
+        gc.enable()
+        return opened
+    window, lock, app = opened
     window.show()
-    freeze_startup_objects()
+    # Once every client is loaded, so that those objects are frozen too, and after the
+    # first screen: a full collection takes tens of milliseconds.
+    window.clients.firstLoadDone.connect(freeze_startup_objects)
     from PySide6.QtCore import QTimer
 
     QTimer.singleShot(0, window.security.offer_recovery_sheet)
@@ -191,5 +272,7 @@ def run_gui(database_path: Path, *, passphrase: str | None = None) -> int:
         from alliance_desktop.ui.background import wait_for_background_work
 
         wait_for_background_work()
-        window.db.close()  # the window may have switched to another database
+        # The window may have switched to another database, or found this one damaged.
+        window.workspace.unchecked_db.close()
         lock.unlock()
+        gc.enable()  # (if the window closed before its first load was over)

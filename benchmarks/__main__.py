@@ -85,6 +85,9 @@ while window.client_list.model.total_count() == 0:
     time.sleep(0.001)
 app.processEvents()
 print("READY", flush=True)
+while window.clients.loading:  # the rest of the list and the dashboard (issue 18)
+    app.processEvents()
+    time.sleep(0.001)
 panel = window.client_list
 panel.set_status(None)
 samples = []

@@ -17,7 +17,7 @@ from alliance_desktop.domain.alerts import KIND_NOTES, AlertKind
 from alliance_desktop.domain.instruments import ALLIANCE_INSTRUMENT_IDS, OUTCOME_INSTRUMENT_IDS
 from alliance_desktop.domain.vocabulary import ClientStatus
 from alliance_desktop.domain.wording import severity_rank
-from alliance_desktop.services.summaries import active_alerts, list_clients
+from alliance_desktop.services.summaries import active_alerts, list_clients, stored_clients
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import ActivityCounts, ClientListRow
@@ -128,8 +128,21 @@ def build_dashboard(
 
 def load_caseload(db: Database, today: date | None = None) -> tuple[list[ClientListRow], Dashboard]:
     """The client list (with alerts) and the dashboard built from it, in one pass."""
-    today = today or date.today()
-    rows = list_clients(db, include_alerts=True)
+    return _caseload(db, list_clients(db, include_alerts=True), today or date.today())
+
+
+def load_stored_caseload(
+    db: Database, today: date | None = None
+) -> tuple[list[ClientListRow], Dashboard] | None:
+    """``load_caseload`` writing nothing: None when a client's summary is missing or stale
+    (``summaries.stored_clients``), which only ``load_caseload`` may recompute."""
+    rows = stored_clients(db, include_alerts=True)
+    return None if rows is None else _caseload(db, rows, today or date.today())
+
+
+def _caseload(
+    db: Database, rows: list[ClientListRow], today: date
+) -> tuple[list[ClientListRow], Dashboard]:
     start, end = week_bounds(today)
     week = repository.activity_between(
         db, start, end, ALLIANCE_INSTRUMENT_IDS, OUTCOME_INSTRUMENT_IDS

@@ -33,6 +33,7 @@ from alliance_desktop.domain.risk import Endorsement, EndorsementKey, RiskReview
 from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus
 from alliance_desktop.domain.wording import severity_rank
+from alliance_desktop.services.text import fold
 from alliance_desktop.storage import repository
 from alliance_desktop.storage.database import Database
 from alliance_desktop.storage.records import (
@@ -239,17 +240,90 @@ def client_row(db: Database, client_id: int) -> ClientListRow | None:
     return rows[0] if rows else None
 
 
+def _stale(rows: Iterable[ClientListRow], key: str) -> list[int]:
+    """Clients whose summary is missing or was computed with other rules or settings."""
+    return [r.client_id for r in rows if r.summary is None or r.summary.rules_key != key]
+
+
 def list_clients(
     db: Database, status: ClientStatus | None = None, *, include_alerts: bool = False
 ) -> list[ClientListRow]:
     """The client list with current summaries, recomputing any that are missing or stale."""
     key = rules_key(load_alert_settings(db))
     rows = repository.list_client_rows(db, status, include_alerts=include_alerts)
-    stale = [r.client_id for r in rows if r.summary is None or r.summary.rules_key != key]
+    stale = _stale(rows, key)
     if stale:
         refresh_summaries(db, stale)
         rows = repository.list_client_rows(db, status, include_alerts=include_alerts)
     return rows
+
+
+def stored_clients(
+    db: Database, status: ClientStatus | None = None, *, include_alerts: bool = False
+) -> list[ClientListRow] | None:
+    """The client list as stored, writing nothing; None when a summary is missing or stale.
+
+    ``list_clients`` recomputes such summaries, which writes. The window's first list comes
+    from here, while SQLite's check of the database just opened is still running: nothing
+    may be written before that check has passed.
+    """
+    key = rules_key(load_alert_settings(db))
+    rows = repository.list_client_rows(db, status, include_alerts=include_alerts)
+    return None if _stale(rows, key) else rows
+
+
+#: Client-list columns whose order the first screen can be read in (``first_screen``): the
+#: others sort by folded text or by what the alert list says, which SQL cannot reproduce.
+FIRST_SCREEN_ORDERS = repository.FIRST_ROWS_ORDERS
+
+
+@dataclass(frozen=True)
+class FirstScreen:
+    """The first rows of the client list as it will be shown, and how many clients exist."""
+
+    rows: list[ClientListRow]
+    total: int
+
+
+def first_screen(
+    db: Database,
+    *,
+    status: ClientStatus | None,
+    order: str,
+    descending: bool,
+    limit: int,
+) -> FirstScreen | None:
+    """The first ``limit`` rows the client list shows, in its order, writing nothing.
+
+    The list shows clients of ``status`` (all when None) and every client with an urgent
+    alert, urgent first, then by the column ``order`` (one of ``FIRST_SCREEN_ORDERS``),
+    ties in code order: the same rows, in the same order, as sorting the whole list gives.
+    None when the order is not one of those, or a summary among the rows is missing or
+    stale (``list_clients`` recomputes those). The window shows these while the whole list
+    loads: at 50,000 clients the whole list takes half a second, these a few milliseconds.
+    """
+    if order not in FIRST_SCREEN_ORDERS:
+        return None
+    key = rules_key(load_alert_settings(db))
+    rows, total = repository.first_client_rows(
+        db, status=status, order=order, descending=descending, limit=limit
+    )
+    if _stale(rows, key):
+        return None
+    return FirstScreen(rows, total)
+
+
+def search_keys(rows: Iterable[ClientListRow]) -> list[str]:
+    """Each row's folded "code name" (``services.text.fold``): what the find box matches.
+
+    Made where the rows are loaded, off the UI thread (folding 50,000 names takes about
+    a tenth of a second). Plain ASCII folds to its lower case, the same result, 20x faster.
+    """
+    keys = []
+    for row in rows:
+        text = f"{row.code} {row.display_name}"
+        keys.append(text.lower() if text.isascii() else fold(text))
+    return keys
 
 
 def active_alerts(row: ClientListRow) -> list[dict[str, Any]]:

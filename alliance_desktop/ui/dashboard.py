@@ -140,6 +140,17 @@ class CaseloadDashboard(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addLayout(actions)
         layout.addWidget(self.hint)
+        layout.addStretch(0)  # the rest of the page, while the tree is hidden
+
+    def show_loading(self) -> None:
+        """Say the overview is on its way (the window's first load shows the list first)."""
+        self.dashboard = None
+        self._stale = False
+        self.counts.setText("<p>Loading the caseload overview…</p>")
+        self.alerts_heading.setText("")
+        self.tree.clear()
+        for widget in (self.tree, self.review_button, self.acknowledge_button, self.hint):
+            widget.hide()
 
     def show_dashboard(self, dashboard: Dashboard) -> None:
         """Display ``dashboard`` now if it is on screen, else when it is next shown.
@@ -164,6 +175,8 @@ class CaseloadDashboard(QWidget):
         if dashboard is None:
             return
         collapsed = {top.data(0, GROUP_KIND_ROLE) for top in self._groups() if not top.isExpanded()}
+        for widget in (self.review_button, self.acknowledge_button, self.hint):
+            widget.show()  # (hidden while loading)
         week = dashboard.week
         paused = f", {dashboard.paused_clients:,} paused" if dashboard.paused_clients else ""
         self.counts.setText(

@@ -5,6 +5,11 @@ The window lays out the widgets, builds the menus and the toolbar, remembers its
 (``ui/controllers``): clients, sessions, reports, backups, alerts, security and the
 practice. Controllers share one ``Workspace`` (the open database and the change signal);
 every write announces a typed ``Change`` and each view refreshes what it shows from it.
+
+At launch the window shows the client list before SQLite's check of the database has run
+(``Workspace``): the check runs in the background once the list and the dashboard are in,
+nothing is written before it passes, and if it finds damage the window offers recovery
+(``ui.recovery``) over the list.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QStatusTipEvent
@@ -32,8 +37,7 @@ from PySide6.QtWidgets import (
 from alliance_desktop import APP_NAME, __version__
 from alliance_desktop.domain.vocabulary import ClientStatus
 from alliance_desktop.services.changes import Change, Changed, ChangeKind
-from alliance_desktop.services.database import Database
-from alliance_desktop.services.demo import is_demo_database
+from alliance_desktop.services.database import Database, StorageError
 from alliance_desktop.ui.charts import X_DATE, X_NUMBER
 from alliance_desktop.ui.client_detail import ClientDetail
 from alliance_desktop.ui.client_list import ClientListPanel
@@ -46,9 +50,11 @@ from alliance_desktop.ui.controllers.security import SecurityController, lock_mi
 from alliance_desktop.ui.controllers.sessions import SessionsController
 from alliance_desktop.ui.controllers.workspace import Workspace
 from alliance_desktop.ui.dashboard import CaseloadDashboard
-from alliance_desktop.ui.session_editor import SessionEditor
 from alliance_desktop.ui.unlock import LockScreen
 from alliance_desktop.ui.widgets import fit_to_screen
+
+if TYPE_CHECKING:
+    from alliance_desktop.ui.session_editor import SessionEditor
 
 WELCOME_TEXT = (
     "<h2>Welcome to Alliance Desktop</h2>"
@@ -72,13 +78,21 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         *,
         today: Callable[[], date] = date.today,
+        check_first: bool = False,
+        failures_before: int = 0,
     ) -> None:
+        """``check_first``: ``db`` is unlocked but not yet checked; the window checks it in
+        the background once its list is shown (``failures_before`` wrong passphrases came
+        before the unlock, for the audit log)."""
         super().__init__()
         self.setObjectName("mainWindow")
         self._settings = settings
-        self.workspace = Workspace(self, db, settings)
+        self.workspace = Workspace(
+            self, db, settings, check_first=check_first, failures_before=failures_before
+        )
         self.events = self.workspace  # the change signal: ``events.dataChanged``
         self._demo = False
+        self._closing_unwritten = False  # damage found: close writing nothing, asking nothing
         self._build_views()
         self.security = SecurityController(self, settings)
         self.alerts = AlertsController(
@@ -125,6 +139,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._wire_views()
         self.workspace.dataChanged.connect(self._data_changed)
+        self.workspace.checked.connect(self._database_checked)
         fit_to_screen(self, 1280, 780)
         # The list gets a little over half: its Alliance and Alerts columns show in full.
         self.splitter.setSizes([self.width() * 53 // 100, self.width() * 47 // 100])
@@ -362,7 +377,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([660, 600])
         # The window's content and the lock screen take turns in one stack.
-        self.lock_screen = LockScreen(self, self.workspace.db.path, self._settings, self._unlock)
+        self.lock_screen = LockScreen(
+            self, self.workspace.unchecked_db.path, self._settings, self._unlock
+        )
         self.content = QStackedWidget(self)
         self.content.setObjectName("content")
         self.content.addWidget(self.splitter)
@@ -485,7 +502,9 @@ class MainWindow(QMainWindow):
 
     def _show_database(self, *, offer_drafts: bool) -> None:
         """Say which database is open (title, tooltip, menu), and its last backup."""
-        db = self.workspace.db
+        from alliance_desktop.services.demo import is_demo_database  # (the demo's code waits)
+
+        db = self.workspace.unchecked_db  # reading only: the check may still be running
         self._demo = is_demo_database(db)
         demo = " — DEMO DATA (made-up clients)" if self._demo else ""
         self.setWindowTitle(f"{APP_NAME} — {db.path.name}{demo}")
@@ -506,6 +525,35 @@ class MainWindow(QMainWindow):
             self._show_database(offer_drafts=change.kind is not ChangeKind.DATABASE_UNLOCKED)
         elif change.what & Changed.SETTINGS:
             self.backups.update_status()
+
+    def _database_checked(self, problems: list[str], error: StorageError | None) -> None:
+        """The background check of the database is over (``Workspace.check_soundness``)."""
+        if error is not None:  # it could not run (busy, unreadable drive): as at an unlock
+            QMessageBox.critical(self, APP_NAME, str(error))
+            self._close_unwritten()
+        elif problems:  # from the event loop itself, not from inside whatever waited
+            QTimer.singleShot(0, self, self._offer_recovery)
+
+    def _offer_recovery(self) -> None:
+        """The database is damaged: offer to restore a backup or salvage what can be read,
+        over the list (nothing has been written to it); quitting changes nothing."""
+        from alliance_desktop.ui.background import wait_for_background_work
+        from alliance_desktop.ui.recovery import recover
+
+        wait_for_background_work()  # reads of the damaged file end before it is moved
+        self.content.setEnabled(False)
+        recovered = recover(self.workspace.unchecked_db, self)
+        self.content.setEnabled(True)
+        if recovered is None:
+            self._close_unwritten()
+            return
+        self.workspace.db = recovered  # checked by ``recover``, the unlock logged
+        self.workspace.announce(Change.database(replaced=True))
+
+    def _close_unwritten(self) -> None:
+        """Close the window without writing anything (no backup offer, no state of it)."""
+        self._closing_unwritten = True
+        self.close()
 
     def lock(self) -> None:
         """Lock now (Ctrl+L, the menu, the toolbar, or the idle timer)."""
@@ -609,6 +657,15 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if self.security.is_locked:  # nothing open to save or back up; quit as it stands
+            self.workspace.forget_check()  # (a check ending later changes nothing now)
+            super().closeEvent(event)
+            return
+        if self._closing_unwritten or self.workspace.checking or self.workspace.damage:
+            # Nothing was written yet (no editor opens before the check has passed): no
+            # typing to keep, and a database unchecked or damaged is not backed up.
+            if self._settings is not None:
+                self._save_state(self._settings)
+            self.workspace.forget_check()  # (a check ending later changes nothing now)
             super().closeEvent(event)
             return
         if not self.sessions.close_editors():
@@ -620,4 +677,5 @@ class MainWindow(QMainWindow):
             return
         if self._settings is not None:
             self._save_state(self._settings)
+        self.workspace.forget_check()
         super().closeEvent(event)

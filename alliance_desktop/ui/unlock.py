@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -132,14 +133,26 @@ class NewPassphraseDialog(CheckedDialog):
 class UnlockDialog(QDialog):
     """The unlock screen: one passphrase field; it opens the database itself on Unlock."""
 
-    def __init__(self, parent: QWidget | None, database: Path, settings: QSettings | None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None,
+        database: Path,
+        settings: QSettings | None,
+        *,
+        check: bool = True,
+    ) -> None:
+        """``check``: run the database's quick check on unlock (``opened_in_window``);
+        without it the window checks it later (``Unlocked``)."""
         super().__init__(parent)
         self.setObjectName("unlockDialog")
         self.setWindowTitle(f"{APP_NAME} — unlock")
         self.setMinimumWidth(460)
         self.database = database
         self._failures = UnlockFailures(settings, database)
+        self._check = check
         self.db: Database | None = None
+        #: Wrong passphrases before the one that unlocked (for the audit log).
+        self.failures_before = 0
         title = QLabel(f"<b>{database.name}</b> is locked.", self)
         where = QLabel(str(database.parent), self)
         where.setObjectName("unlockWhere")
@@ -213,10 +226,9 @@ class UnlockDialog(QDialog):
         self.unlock_button.setEnabled(False)
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.db = opened_in_window(
-                open_database(self.database, passphrase=self.passphrase.text(), create=False),
-                self.failures(),
-            )
+            db = open_database(self.database, passphrase=self.passphrase.text(), create=False)
+            self.failures_before = self.failures()
+            self.db = opened_in_window(db, self.failures_before) if self._check else db
         except WrongPassphrase as exc:
             failures = self.failures() + 1
             self._set_failures(failures)
@@ -266,13 +278,20 @@ def opened_in_window(db: Database, failures_before: int) -> Database:
     the wrong tries before it, which could not be written then).
 
     A damaged database is returned with ``damage`` set and nothing written to it: the
-    caller offers recovery (``ui.recovery``) before anything else touches it.
+    caller offers recovery (``ui.recovery``) before anything else touches it. (The window
+    at launch checks in the background instead: ``unlock_for_window``.)
     """
-    from alliance_desktop.services import audit
-
     db.damage = db.quick_check()
     if db.damage:
         return db
+    record_unlock(db, failures_before)
+    return db
+
+
+def record_unlock(db: Database, failures_before: int) -> None:
+    """Log the unlock in the audit log, with the wrong tries before it (which could not be
+    written then), once the database's check has passed."""
+    from alliance_desktop.services import audit
 
     detail = "window" + (
         f", after {failures_before} wrong passphrase{'s' if failures_before > 1 else ''}"
@@ -280,7 +299,17 @@ def opened_in_window(db: Database, failures_before: int) -> Database:
         else ""
     )
     audit.record(db, "unlock", detail=detail)
-    return db
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """A database unlocked for the window, and what its check still needs."""
+
+    db: Database
+    #: Whether its quick check ran already (then ``db.damage`` says what it found).
+    checked: bool
+    #: Wrong passphrases before this unlock, for the audit log once the check has passed.
+    failures_before: int = 0
 
 
 def open_unlocked(
@@ -291,15 +320,43 @@ def open_unlocked(
     parent: QWidget | None = None,
 ) -> Database | None:
     """Open ``database`` with ``passphrase`` if given, else by asking; None if cancelled.
+    Checked (``opened_in_window``) before it is returned.
 
     Raises:
         StorageError: The database cannot be used (damaged, missing key file, full disk).
     """
+    unlocked = _unlock(database, settings, passphrase=passphrase, parent=parent, check=True)
+    return unlocked.db if unlocked is not None else None
+
+
+def unlock_for_window(
+    database: Path,
+    settings: QSettings | None,
+    *,
+    passphrase: str | None = None,
+    parent: QWidget | None = None,
+) -> Unlocked | None:
+    """``open_unlocked`` for the window at launch: an existing database is returned
+    unchecked (the window shows its list first and checks it in the background, writing
+    nothing before the check has passed); a new or newly encrypted one is checked here."""
+    return _unlock(database, settings, passphrase=passphrase, parent=parent, check=False)
+
+
+def _unlock(
+    database: Path,
+    settings: QSettings | None,
+    *,
+    passphrase: str | None,
+    parent: QWidget | None,
+    check: bool,
+) -> Unlocked | None:
     if passphrase:
         try:
             if is_plain_database(database):
                 encrypt_database(database, passphrase)
-            return opened_in_window(open_database(database, passphrase=passphrase, create=True), 0)
+                check = True  # (a file just rewritten: checked at once, like a new one)
+            db = open_database(database, passphrase=passphrase, create=True)
+            return Unlocked(opened_in_window(db, 0), True) if check else Unlocked(db, False)
         except WrongPassphrase:
             pass  # the scripted passphrase is wrong: ask, as if none were given
     if database.exists() and database.stat().st_size == 0:
@@ -324,10 +381,11 @@ def open_unlocked(
             finally:
                 QGuiApplication.restoreOverrideCursor()
 
-        return exec_until_saved(dialog, create, dialog.show_error)
-    unlock = UnlockDialog(parent, database, settings)
-    if unlock.exec() == QDialog.DialogCode.Accepted:
-        return unlock.db
+        created = exec_until_saved(dialog, create, dialog.show_error)
+        return Unlocked(created, True) if created is not None else None
+    unlock = UnlockDialog(parent, database, settings, check=check)
+    if unlock.exec() == QDialog.DialogCode.Accepted and unlock.db is not None:
+        return Unlocked(unlock.db, check, unlock.failures_before)
     return None
 
 

@@ -86,7 +86,7 @@ class BackupsController(QObject):
         if self._is_locked():
             self.status.setText("")
             return  # the hourly clock ticks on behind the lock screen; the database is closed
-        db = self.workspace.db
+        db = self.workspace.unchecked_db  # reading only (at launch the check may be running)
         last = backup_service.last_backup(db.path)
         try:
             limit = settings_service.load_backup_settings(db).remind_after_days

@@ -21,7 +21,6 @@ from alliance_desktop.services.database import (
     WrongPassphrase,
     open_database,
 )
-from alliance_desktop.services.demo import generate_demo
 from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.ui.controllers.workspace import Workspace
 from alliance_desktop.ui.dialogs import exec_until_saved
@@ -88,6 +87,7 @@ class PracticeController(QObject):
         paths.prepare_database_folder(paths.default_database_path())
         path.parent.mkdir(parents=True, exist_ok=True)
         passphrase = self.workspace.db.passphrase or ""
+        from alliance_desktop.services.demo import generate_demo  # (loaded on first use)
 
         def work() -> Path:
             # The demo is encrypted too, with the practice's passphrase (one secret).

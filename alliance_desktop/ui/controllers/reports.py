@@ -12,20 +12,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from alliance_desktop import documents
 from alliance_desktop.services import clients as client_service
 from alliance_desktop.services import settings as settings_service
-from alliance_desktop.services.atomic import save_export
 from alliance_desktop.services.database import StorageError
 from alliance_desktop.services.errors import ServiceError
-from alliance_desktop.ui.charts import InstrumentChartView
 from alliance_desktop.ui.controllers.workspace import Workspace
 from alliance_desktop.ui.dialogs import exec_resumable
-from alliance_desktop.ui.report_dialog import ReportDialog, ask_pdf_path, confirm_replace
+
+# The report code (``documents``, its dialog, the exported files) loads on first use: the
+# window starts without it (issue 18).
+if TYPE_CHECKING:
+    from alliance_desktop import documents
+    from alliance_desktop.ui.charts import InstrumentChartView
+    from alliance_desktop.ui.report_dialog import ReportDialog
 
 CHART_EXPORT_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
 #: The therapist chose to make reports without a practice name (not asked again).
@@ -89,6 +93,8 @@ class ReportsController(QObject):
 
     def progress_report(self, client_id: int) -> ReportDialog | None:
         """Open the progress summary dialog for a client (returned for tests)."""
+        from alliance_desktop.ui.report_dialog import ReportDialog
+
         workspace = self.workspace
         if not self.practice_named():
             return None
@@ -119,6 +125,8 @@ class ReportsController(QObject):
 
     def caseload_report(self) -> None:
         """Ask where, then write the caseload summary off the UI thread."""
+        from alliance_desktop.ui.report_dialog import ask_pdf_path
+
         if not self.practice_named():
             return
         suggested = self.workspace.folder("reports/folder") / (
@@ -130,6 +138,8 @@ class ReportsController(QObject):
 
     def write_caseload_report(self, target: Path) -> None:
         """Build and save the caseload summary in the background; say when it is done."""
+        from alliance_desktop import documents
+
         workspace = self.workspace
         db = workspace.db
         request = documents.CaseloadSummary(self.today())
@@ -150,6 +160,9 @@ class ReportsController(QObject):
 
     def export_chart(self, view: InstrumentChartView, code: str) -> None:
         """Ask where to save a chart, as PNG or SVG by the chosen type, and save it."""
+        from alliance_desktop import documents
+        from alliance_desktop.ui.report_dialog import confirm_replace
+
         instrument = view.data.instrument_id if view.data else "chart"
         folder = self.workspace.folder("charts/exportFolder")
         suggested = folder / documents.file_name(code, instrument, self.today(), ".png")
@@ -171,6 +184,8 @@ class ReportsController(QObject):
 
     def export_chart_to(self, view: InstrumentChartView, target: Path) -> bool:
         """Write a chart to ``target`` (.svg gives a vector drawing, anything else PNG)."""
+        from alliance_desktop.services.atomic import save_export
+
         data = view.render_svg() if target.suffix.lower() == ".svg" else view.render_png()
         try:
             save_export(target, data, [self.workspace.db.path])

@@ -303,7 +303,12 @@ class SecurityController(QObject):
     def offer_recovery_sheet(self) -> None:
         """At start, while the records have no recovery sheet: say why one matters, offer it."""
         window = self._window
-        if self.is_locked or window._demo or security.has_recovery_sheet(window.db):
+        # (The key file beside the database, not the database: no need to wait for its check.)
+        if (
+            self.is_locked
+            or window._demo
+            or security.has_recovery_sheet(window.workspace.unchecked_db)
+        ):
             return  # (the demo's made-up clients need no recovery sheet)
         box = QMessageBox(window)
         box.setObjectName("offerRecoverySheetBox")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject
@@ -29,7 +30,9 @@ from alliance_desktop.services.text_packs import import_text_pack
 from alliance_desktop.ui.controllers.alerts import AlertsController
 from alliance_desktop.ui.controllers.workspace import Workspace
 from alliance_desktop.ui.dialogs import confirm_delete_session
-from alliance_desktop.ui.session_editor import SessionEditor
+
+if TYPE_CHECKING:  # (the editor loads when the first session opens, not with the window)
+    from alliance_desktop.ui.session_editor import SessionEditor
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,8 @@ class SessionsController(QObject):
                     return editor
         with self.workspace.guarded():
             db = self.workspace.db
+            from alliance_desktop.ui.session_editor import SessionEditor
+
             context = editor_context(db, client_id, session_id)
             editor = SessionEditor(self.workspace.window, db, context, draft=draft)
             editor.pdf_folder = self.workspace.folder("reports/folder")
@@ -152,7 +157,10 @@ class SessionsController(QObject):
         """Offer back sessions that were being typed when the app last stopped."""
         open_drafts = {e.draft_id for e in self.editors}
         try:
-            left = [d for d in unsaved_drafts(self.workspace.db) if d.draft_id not in open_drafts]
+            # Reading only: at launch the database's check may still be running; restoring
+            # or discarding one waits for it.
+            drafts = unsaved_drafts(self.workspace.unchecked_db)
+            left = [d for d in drafts if d.draft_id not in open_drafts]
         except (ServiceError, StorageError) as exc:
             log.warning("drafts could not be read: %s", exc)
             return

@@ -4,11 +4,21 @@ dialogs and messages go, the GUI settings, and the one way to run slow work.
 The window makes one ``Workspace`` and hands it to its controllers; none of them reaches
 for the window itself (no application-wide object reached from everywhere). A restore, an
 unlock or another database replaces ``db`` here and announces ``Change.database()``.
+
+Nothing is written to a database before SQLite's quick check of it has passed (a damaged
+file is never made worse). At launch that check reads the whole file (about a second for
+10,000 clients, five for 50,000), so the window does not wait for it: it loads the client
+list and the dashboard first, reading only, then runs the check in the background
+(``check_soundness``). Until the check has passed, ``db`` waits for it (starting it if need
+be; the window keeps painting and takes no input meanwhile), and once it has found damage
+``db`` refuses. Only what reads, and may do so before the check, uses ``unchecked_db``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +27,13 @@ from PySide6.QtCore import (
     QCoreApplication,
     QEventLoop,
     QObject,
+    QRunnable,
     QSettings,
     QThread,
+    QThreadPool,
     QUrl,
     Signal,
+    Slot,
 )
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QProgressDialog, QWidget
@@ -31,8 +44,53 @@ from alliance_desktop.services.database import Database, StorageError
 from alliance_desktop.services.errors import ServiceError
 from alliance_desktop.ui.background import report_error, run_in_background
 
+log = logging.getLogger(__name__)
+
 #: How long a confirmation stays in the status bar: long enough to read a path.
 MESSAGE_SECONDS = 20
+
+
+class _CheckDone(QObject):
+    finished = Signal()
+
+
+class SoundnessCheck(QRunnable):
+    """SQLite's quick check of a database just opened, on a thread of its own (it reads the
+    whole file; the database thread meanwhile loads the list). ``done`` is set when over."""
+
+    def __init__(self, db: Database, failures_before: int) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the workspace reads the result after the run
+        self.db = db
+        #: Wrong passphrases before this unlock, for the audit log's "unlock" entry.
+        self.failures_before = failures_before
+        self.done = threading.Event()
+        self.problems: list[str] = []
+        #: The environment's reason the check could not run (busy, unreadable drive…).
+        self.error: StorageError | None = None
+        self.started = False
+        self._starting = threading.Lock()  # (the database thread may ask for it too)
+        self.bridge = _CheckDone()
+
+    def start(self) -> None:
+        """Start the check on a pool thread (once, whoever asks first)."""
+        with self._starting:
+            if self.started:
+                return
+            self.started = True
+        QThreadPool.globalInstance().start(self)
+
+    def run(self) -> None:
+        try:
+            self.problems = self.db.quick_check()
+        except StorageError as exc:
+            self.error = exc
+        except Exception as exc:  # a bug: reported like the environment's, never lost
+            log.error("the database check failed", exc_info=exc)
+            self.error = StorageError(f"{self.db.path.name} could not be checked ({exc}).")
+        finally:
+            self.done.set()
+            self.bridge.finished.emit()
 
 
 class Workspace(QObject):
@@ -40,8 +98,21 @@ class Workspace(QObject):
 
     #: Every write's ``Change`` (services.changes); each view refreshes itself from it.
     dataChanged = Signal(object)
+    #: The background check of the database is over: what it found (``damage``, ``[]``
+    #: when sound) and the environment's error that kept it from running (or None).
+    checked = Signal(object, object)
 
-    def __init__(self, window: QMainWindow, db: Database, settings: QSettings | None) -> None:
+    def __init__(
+        self,
+        window: QMainWindow,
+        db: Database,
+        settings: QSettings | None,
+        *,
+        check_first: bool = False,
+        failures_before: int = 0,
+    ) -> None:
+        """``check_first``: ``db`` was unlocked but not yet checked (``check_soundness``);
+        ``failures_before`` wrong passphrases came before its unlock (for the audit log)."""
         super().__init__(window)
         self.window = window
         self._db = db
@@ -49,15 +120,108 @@ class Workspace(QObject):
         self.settings = settings
         #: The database the app was started on (the demo opens beside it).
         self.practice_path = db.path
+        self._check = SoundnessCheck(db, failures_before) if check_first else None
+        self._last_check: SoundnessCheck | None = None
+        if self._check is not None:
+            self._check.bridge.finished.connect(self._settle_check)
+        #: What the background check found wrong with the database ([] sound or unchecked).
+        self.damage: list[str] = []
+        self._check_error: StorageError | None = None  # why it could not run, if it could not
 
     @property
     def db(self) -> Database:
+        """The open database, to read and write: once its check has passed (waiting for a
+        check still running).
+
+        Raises:
+            StorageError: The check found the database damaged, or could not run.
+        """
+        if (self._check is not None and not self.wait_for_check()) or self.damage:
+            if self._check_error is not None:
+                raise self._check_error
+            raise StorageError(
+                f"{self._db.path.name} is damaged (SQLite's check found problems); nothing "
+                "was written to it. Choose what to do in the window about the damage."
+            )
         return self._db
 
     @db.setter
     def db(self, db: Database) -> None:
+        # Whoever opened another database checked it (an unlock, a restore) or made it new.
+        self._check = None
+        self.damage, self._check_error = [], None
         self._db = db
         db.on_busy = self._waiting_for_another_writer
+
+    @property
+    def unchecked_db(self) -> Database:
+        """The open database without waiting for its check, to read only: the first list
+        and the window's title, while the check runs; closing it after damage."""
+        return self._db
+
+    @property
+    def checking(self) -> bool:
+        """Whether the database's check has yet to pass (running or not yet started)."""
+        return self._check is not None
+
+    # -- the check before any write ------------------------------------------------------
+
+    def check_soundness(self) -> None:
+        """Start the database's check in the background (once; the window's first load is
+        over by now); ``checked`` says what it found. A no-op with nothing to check."""
+        if self._check is not None:
+            self._check.start()
+
+    def wait_for_check(self) -> bool:
+        """Wait for the database's check (starting it if need be); True when it passed.
+
+        On the UI thread the window keeps painting meanwhile and says why it waits, but
+        takes no input (which could only start something else that has to wait).
+        """
+        check = self._check
+        if check is None:
+            return not self.damage
+        check.start()
+        if not check.done.is_set():
+            if QThread.currentThread() is not self.thread():
+                check.done.wait()
+                return not (check.problems or check.error)
+            self.say("Checking the database before changing anything…", 5)
+            while not check.done.wait(0.02):
+                QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        self._settle_check()
+        return not self.damage
+
+    def forget_check(self) -> None:
+        """The window closes: a check still running no longer matters (nothing was written,
+        nothing will be; it ends on its own thread)."""
+        if self._check is not None:
+            self._last_check = self._check
+            self._check = None
+
+    @Slot()  # (a slot of this object: a late signal never reaches it once it is gone)
+    def _settle_check(self) -> None:
+        """The check is over: log the unlock when the database is sound, then say so
+        (``checked``). Runs once, from whichever comes first: the check's own signal, or
+        ``wait_for_check``."""
+        check = self._check
+        if check is None or not check.done.is_set():
+            return
+        self._check = None
+        self._last_check = check  # its thread may still be returning from ``run``
+        error, problems = check.error, list(check.problems)
+        if error is None and not problems:
+            from alliance_desktop.ui.unlock import record_unlock
+
+            try:
+                record_unlock(self._db, check.failures_before)
+            except (StorageError, ServiceError) as exc:  # as at an unlock: not opened then
+                error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
+        if error is not None:
+            problems = problems or [str(error)]
+        self.damage, self._check_error = problems, error
+        log.info("database check: %s", "sound" if not problems else f"{len(problems)} problems")
+        self.checked.emit(list(check.problems), error)
 
     def _waiting_for_another_writer(self, waited: float) -> None:
         """While a save on this thread waits for another program's write: say so and keep
