@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit test-slow test-clock bench reliability demo clean \
+.PHONY: run test lint typecheck unit test-slow test-kills test-clock bench reliability demo clean \
 	package package-test bench-growth
 
 # (Re)install when pyproject.toml changes; create the venv when missing.
@@ -25,12 +25,17 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow and not bundle"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow and not bundle and not kills"
 
 test: lint typecheck unit
 
 test-slow: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m slow
+
+# Kill a backup, a restore and an encryption at every step (about 4 minutes on 2 cores):
+# outside `make test` for its 10-minute budget, run by .ci/run after it.
+test-kills: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m kills
 
 # The suite again under a fixed clock (libfaketime; Debian package faketime): late on a
 # Sunday, where a week ends and "+2 hours" is tomorrow, and late on 31 December, where the
@@ -40,7 +45,7 @@ test-clock: $(STAMP)
 	@for when in $(CLOCKS); do \
 	  echo "== the suite with the clock at $$when =="; \
 	  QT_QPA_PLATFORM=offscreen faketime -f "@$$when" \
-	    $(BIN)/python -m pytest -q -m "not slow and not bundle" -p no:cacheprovider || exit 1; \
+	    $(BIN)/python -m pytest -q -m "not slow and not bundle and not kills" -p no:cacheprovider || exit 1; \
 	done
 
 # The desktop bundle (PyInstaller, one folder) in dist/alliance-desktop/ and, on Linux, the

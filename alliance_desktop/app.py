@@ -24,6 +24,7 @@ PASSPHRASE_ENV = "ALLIANCE_PASSPHRASE"
 
 if TYPE_CHECKING:
     from alliance_desktop.ui.main_window import MainWindow
+    from alliance_desktop.ui.unlock import Unlocked
 
 
 def _quicker_pyside_import_check() -> None:
@@ -216,16 +217,48 @@ def _open_window(
         if unlocked is None:  # the therapist cancelled the unlock screen or the recovery
             lock.unlock()
             return 0
-        window = MainWindow(
-            unlocked.db,
-            gui_settings(),
-            check_first=not unlocked.checked,
-            failures_before=unlocked.failures_before,
-        )
+        try:
+            window = MainWindow(
+                unlocked.db,
+                gui_settings(),
+                check_first=not unlocked.checked,
+                failures_before=unlocked.failures_before,
+            )
+        except StorageError:
+            if unlocked.checked:
+                raise
+            # A read before the background check met damage: check now, and offer the
+            # recovery dialog as an unlock that checks first does (nothing was written).
+            recovered_window = _window_after_damage(unlocked)
+            if recovered_window is None:
+                lock.unlock()
+                return 0
+            window = recovered_window
     except (StorageError, ServiceError) as exc:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 2
     return window, lock, app
+
+
+def _window_after_damage(unlocked: Unlocked) -> MainWindow | None:
+    """The window on ``unlocked.db`` once SQLite's check has run: on the database itself
+    when it is sound (the read failed for another reason: raised again by the window), or
+    on what the recovery dialog made of it; None when the therapist quit it.
+
+    Raises:
+        StorageError: The database is sound but still cannot be read.
+    """
+    from alliance_desktop.ui.main_window import MainWindow
+    from alliance_desktop.ui.recovery import recover
+    from alliance_desktop.ui.unlock import opened_in_window
+
+    db = opened_in_window(unlocked.db, unlocked.failures_before)
+    if db.damage:
+        recovered = recover(db)  # before anything is written to it
+        if recovered is None:
+            return None
+        db = recovered
+    return MainWindow(db, gui_settings())
 
 
 def _begin_unlock(database_path: Path, passphrase: str) -> None:

@@ -170,8 +170,18 @@ def begin_unlock(database: Path, passphrase: str) -> None:
         return
     inputs = (passphrase, salt, kdf)
     if inputs not in _EARLY:
-        _EARLY[inputs] = derivation = _EarlyDerivation(*inputs)
-        derivation.start()
+        derivation = _EarlyDerivation(*inputs)
+        try:
+            derivation.start()
+        except RuntimeError:  # no thread to be had: the unlock derives as it always did
+            return
+        _EARLY[inputs] = derivation
+
+
+def forget_early_unlocks() -> None:
+    """Drop every early derivation not taken (with the passphrase it holds): one serves
+    only the first unlock after it, and a lock must not leave a passphrase in memory."""
+    _EARLY.clear()
 
 
 def _derive(secret: str, salt: bytes, kdf: KdfSettings) -> bytes:
@@ -317,6 +327,7 @@ def create_key_file(
     ``key`` reuses an existing key (a restore into a new place); otherwise a new one is made.
     """
     check_new_passphrase(passphrase)
+    forget_early_unlocks()  # (one started for a key file now set aside serves nothing)
     key = key or DatabaseKey.generate()
     _write(database, {"passphrase": _wrap("passphrase", passphrase, key, new_kdf())})
     return key
@@ -338,7 +349,10 @@ def unlock(database: Path, passphrase: str) -> DatabaseKey:
         WrongPassphrase: The passphrase is not this database's.
         KeyFileProblem: The key file is missing or damaged.
     """
-    return _unlock_slot(database, "passphrase", passphrase)
+    try:
+        return _unlock_slot(database, "passphrase", passphrase)
+    finally:
+        forget_early_unlocks()
 
 
 def unlock_with_recovery(database: Path, code: str) -> DatabaseKey:

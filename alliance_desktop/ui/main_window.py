@@ -540,6 +540,10 @@ class MainWindow(QMainWindow):
         from alliance_desktop.ui.background import wait_for_background_work
         from alliance_desktop.ui.recovery import recover
 
+        if self.security.is_locked:
+            # Locked meanwhile (the database is closed): the unlock checks it again and
+            # says how to repair it; nothing was written.
+            return
         wait_for_background_work()  # reads of the damaged file end before it is moved
         self.content.setEnabled(False)
         recovered = recover(self.workspace.unchecked_db, self)

@@ -308,3 +308,77 @@ def test_the_quicker_pyside_import_check_answers_as_pysides_own() -> None:
         assert app._uses_pyside(module) == original(module), module.__name__
     assert app._uses_pyside(alliance_desktop.ui.client_list)
     assert not app._uses_pyside(alliance_desktop.domain.scoring)
+
+
+def test_a_window_closed_before_its_check_writes_nothing_afterwards(
+    qtbot: QtBot, demo_db_path: Path
+) -> None:
+    """A load queued before the close must not reach the unchecked database through
+    ``Workspace.db`` (it would recompute summaries in a file nobody checked)."""
+    before = _digests(demo_db_path)
+    window = MainWindow(open_database(demo_db_path), None, check_first=True)
+    qtbot.addWidget(window)
+    try:
+        assert window.workspace.checking
+
+        window.workspace.forget_check()  # what closing the window does
+
+        with pytest.raises(StorageError, match="closed before its check"):
+            _ = window.workspace.db
+        assert not window.workspace.wait_for_check()
+    finally:
+        wait_for_background_work()
+        window.workspace.unchecked_db.close()
+    assert _digests(demo_db_path) == before
+
+
+def test_locking_while_damage_is_known_locks_without_writing(
+    qtbot: QtBot, demo_db_path: Path
+) -> None:
+    _damage(demo_db_path)
+    before = _digests(demo_db_path)
+    window = MainWindow(open_database(demo_db_path), None, check_first=True)
+    qtbot.addWidget(window)
+    try:
+        assert not window.workspace.wait_for_check()  # damage found, recovery not yet shown
+
+        assert window.security.lock()
+
+        assert window.security.is_locked
+    finally:
+        wait_for_background_work()
+        window.workspace.unchecked_db.close()
+    assert _digests(demo_db_path) == before
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_damage_met_by_a_read_before_the_check_still_offers_recovery(
+    qtbot: QtBot, demo_db_path: Path, damaged: bool
+) -> None:
+    """When a read while building the window fails (damage where the first reads go), the
+    launch checks at once and offers the recovery dialog instead of only an error box."""
+    from alliance_desktop.app import _window_after_damage
+    from alliance_desktop.ui.unlock import Unlocked
+
+    if damaged:
+        _damage(demo_db_path)
+    before = _digests(demo_db_path)
+    offered: list[str] = []
+
+    def quit_changing_nothing(dialog: QWidget) -> None:
+        offered.append(dialog.windowTitle())
+        dialog.findChild(QPushButton, "recoveryQuitButton").click()  # type: ignore[union-attr]
+
+    handle_modals([quit_changing_nothing])
+    window = _window_after_damage(Unlocked(open_database(demo_db_path), checked=False))
+
+    if damaged:
+        assert window is None
+        assert offered == ["Alliance Desktop: the database is damaged"]
+        assert _digests(demo_db_path) == before
+    else:
+        assert window is not None and not offered
+        qtbot.addWidget(window)
+        assert not window.workspace.checking  # checked already: no second check
+        qtbot.waitUntil(lambda: not window.clients.loading)
+        _close(window)

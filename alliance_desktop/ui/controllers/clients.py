@@ -302,8 +302,8 @@ class ClientsController(QObject):
         if not self._complete_once:
             self._complete_once = True
             self.firstLoadDone.emit()
-        if self._is_locked():
-            return
+        if self._is_locked() or self.workspace.closed_unchecked:
+            return  # (closing before the check: the load was refused on purpose)
         self.counts.setText("")
         if self.workspace.checking:  # a database not checked yet: is it damaged?
             self.workspace.wait_for_check()

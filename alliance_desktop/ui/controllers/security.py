@@ -173,11 +173,16 @@ class SecurityController(QObject):
         from alliance_desktop.ui.background import wait_for_background_work
 
         wait_for_background_work()  # a list load in flight must not meet a closed database
-        try:
-            audit.record(window.db, "lock")
-        except (StorageError, ServiceError) as exc:  # a full disk must not keep it unlocked
-            log.warning("the lock could not be logged: %s", exc)
-        window.db.lock()
+        workspace = window.workspace
+        # The lock is logged only in a database whose check has passed (nothing is written
+        # before); locking itself writes nothing, so a damaged database locks too.
+        sound = workspace.wait_for_check() if workspace.checking else not workspace.damage
+        if sound:
+            try:
+                audit.record(workspace.db, "lock")
+            except (StorageError, ServiceError) as exc:  # a full disk must not keep it open
+                log.warning("the lock could not be logged: %s", exc)
+        workspace.unchecked_db.lock()
         log.info("window locked")
         return True
 
@@ -190,7 +195,9 @@ class SecurityController(QObject):
             return ""
         window = self._window
         try:
-            db = open_database(window.db.path, passphrase=passphrase, create=False)
+            db = open_database(
+                window.workspace.unchecked_db.path, passphrase=passphrase, create=False
+            )
         except WrongPassphrase as exc:
             return str(exc)
         except (StorageError, ServiceError) as exc:

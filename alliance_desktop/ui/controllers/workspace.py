@@ -127,6 +127,8 @@ class Workspace(QObject):
         #: What the background check found wrong with the database ([] sound or unchecked).
         self.damage: list[str] = []
         self._check_error: StorageError | None = None  # why it could not run, if it could not
+        #: The window closed before the check passed: nothing may be written any more.
+        self._closed_unchecked = False
 
     @property
     def db(self) -> Database:
@@ -136,6 +138,11 @@ class Workspace(QObject):
         Raises:
             StorageError: The check found the database damaged, or could not run.
         """
+        if self._closed_unchecked:
+            raise StorageError(
+                f"{self._db.path.name} was closed before its check had finished; nothing "
+                "was written to it."
+            )
         if (self._check is not None and not self.wait_for_check()) or self.damage:
             if self._check_error is not None:
                 raise self._check_error
@@ -150,6 +157,7 @@ class Workspace(QObject):
         # Whoever opened another database checked it (an unlock, a restore) or made it new.
         self._check = None
         self.damage, self._check_error = [], None
+        self._closed_unchecked = False
         self._db = db
         db.on_busy = self._waiting_for_another_writer
 
@@ -160,9 +168,16 @@ class Workspace(QObject):
         return self._db
 
     @property
+    def closed_unchecked(self) -> bool:
+        """Whether the window closed before the database's check had passed (from then on
+        nothing is written, and a load still under way has nothing to report)."""
+        return self._closed_unchecked
+
+    @property
     def checking(self) -> bool:
-        """Whether the database's check has yet to pass (running or not yet started)."""
-        return self._check is not None
+        """Whether the database's check has yet to pass (running or not yet started, or
+        forgotten unfinished when the window closed)."""
+        return self._check is not None or self._closed_unchecked
 
     # -- the check before any write ------------------------------------------------------
 
@@ -180,7 +195,7 @@ class Workspace(QObject):
         """
         check = self._check
         if check is None:
-            return not self.damage
+            return not self.damage and not self._closed_unchecked
         check.start()
         if not check.done.is_set():
             if QThread.currentThread() is not self.thread():
@@ -189,8 +204,10 @@ class Workspace(QObject):
             self.say("Checking the database before changing anything…", 5)
             while not check.done.wait(0.02):
                 QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        passed = not (check.problems or check.error)
         self._settle_check()
-        return not self.damage
+        # (The check's own verdict: the window may have forgotten it meanwhile, closing.)
+        return passed and not self.damage and not self._closed_unchecked
 
     def forget_check(self) -> None:
         """The window closes: a check still running no longer matters (nothing was written,
@@ -198,6 +215,7 @@ class Workspace(QObject):
         if self._check is not None:
             self._last_check = self._check
             self._check = None
+            self._closed_unchecked = True  # ``db`` refuses from now on: nothing is written
 
     @Slot()  # (a slot of this object: a late signal never reaches it once it is gone)
     def _settle_check(self) -> None:

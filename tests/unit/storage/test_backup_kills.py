@@ -230,10 +230,12 @@ def _run_loops(
     )
 
 
+@pytest.mark.kills
 def test_a_kill_at_any_moment_of_a_backup_harms_nothing(demo_db_path: Path, tmp_path: Path) -> None:
     assert "backup stepped through" in _in_a_fresh_process("backup", demo_db_path, tmp_path)
 
 
+@pytest.mark.kills
 def test_a_kill_at_any_moment_of_a_restore_leaves_a_healthy_database(
     demo_db_path: Path, tmp_path: Path
 ) -> None:

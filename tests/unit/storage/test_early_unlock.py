@@ -50,14 +50,41 @@ def test_a_wrong_passphrase_started_early_is_refused_as_usual(tmp_path: Path) ->
         keys.unlock(database, OTHER)
 
 
-def test_an_early_derivation_for_another_passphrase_is_not_used(tmp_path: Path) -> None:
+def test_an_early_derivation_for_another_passphrase_is_not_used_nor_kept(
+    tmp_path: Path,
+) -> None:
     database, key = _database_with_key_file(tmp_path)
 
     keys.begin_unlock(database, OTHER)
 
     assert keys.unlock(database, PASSPHRASE) == key
+    assert keys._EARLY == {}  # the unused one is dropped with its passphrase
     with pytest.raises(keys.WrongPassphrase):
         keys.unlock(database, OTHER)
+
+
+def test_a_new_key_file_drops_an_early_derivation(tmp_path: Path) -> None:
+    database, _key = _database_with_key_file(tmp_path)
+    keys.begin_unlock(database, PASSPHRASE)
+
+    keys.create_key_file(tmp_path / "other.db", PASSPHRASE)
+
+    assert keys._EARLY == {}
+
+
+def test_without_a_thread_to_start_the_unlock_derives_as_usual(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database, key = _database_with_key_file(tmp_path)
+
+    def no_thread(self: object) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(keys._EarlyDerivation, "start", no_thread)
+    keys.begin_unlock(database, PASSPHRASE)
+
+    assert keys._EARLY == {}
+    assert keys.unlock(database, PASSPHRASE) == key
 
 
 def test_a_passphrase_changed_after_the_start_unlocks_with_the_new_one_only(

@@ -147,6 +147,7 @@ def _in_a_fresh_process(which: str, tmp_path: Path) -> str:
     return result.stdout
 
 
+@pytest.mark.kills
 def test_a_kill_at_any_moment_of_encrypting_leaves_one_whole_database(tmp_path: Path) -> None:
     assert "encryption stepped through" in _in_a_fresh_process("encrypt", tmp_path)
 
