@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -202,8 +203,11 @@ class Workspace(QObject):
                 check.done.wait()
                 return not (check.problems or check.error)
             self.say("Checking the database before changing anything…", 5)
-            while not check.done.wait(0.02):
+            # A relative sleep, not ``done.wait(0.02)``: a timed wait computes an absolute
+            # deadline, which a shifted clock (the test suite under libfaketime) never reaches.
+            while not check.done.is_set():
                 QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+                time.sleep(0.02)
         passed = not (check.problems or check.error)
         self._settle_check()
         # (The check's own verdict: the window may have forgotten it meanwhile, closing.)
