@@ -174,6 +174,8 @@ class Database:
             yield
         except UnicodeDecodeError:  # damage; "from None": its .object holds the text
             raise sqlite_errors.unreadable_text(self.path) from None
+        except MemoryError:  # SQLCipher's SQLITE_NOMEM for a page failing its check
+            raise sqlite_errors.unreadable_page(self.path) from None
         except DatabaseError as exc:
             problem = sqlite_errors.translate(self.path, exc)
             if problem is None:

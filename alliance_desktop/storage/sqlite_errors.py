@@ -68,6 +68,17 @@ def unreadable_text(path: Path) -> UnreadableText:
     )
 
 
+def unreadable_page(path: Path) -> DatabaseDamaged:
+    """For ``MemoryError`` from a query: SQLCipher reports a page that fails its check
+    (and, after one such failure, later reads on the same connection) as SQLITE_NOMEM,
+    which Python's driver raises as ``MemoryError`` without a result code."""
+    return DatabaseDamaged(
+        f"Part of {path} could not be read: it is damaged (or the computer ran out of "
+        "memory). Nothing was changed; restore it from a backup ('alliance-desktop check' "
+        "says more)."
+    )
+
+
 def result_code(exc: BaseException) -> int | None:
     """SQLite's extended result code of a driver (or SQLAlchemy-wrapped) exception."""
     original = getattr(exc, "orig", None) or exc

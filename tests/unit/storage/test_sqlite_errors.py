@@ -119,6 +119,29 @@ def test_a_damaged_page_is_reported_as_damage_on_read(demo_db_path: Path) -> Non
         db.close()
 
 
+def test_a_read_after_damage_was_met_says_damaged_not_out_of_memory(demo_db_path: Path) -> None:
+    """SQLCipher answers later reads on a connection that met a page failing its check
+    with SQLITE_NOMEM, which the driver raises as a bare MemoryError (seen in CI: the
+    window's draft query crashed with it). The boundary says "damaged" instead."""
+    from tests.keyed import raw_connect
+
+    conn = raw_connect(demo_db_path)
+    (root,) = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'session_drafts'"
+    ).fetchone()
+    conn.close()
+    with demo_db_path.open("r+b") as handle:  # scramble that one table's page
+        handle.seek((root - 1) * 4096)
+        handle.write(b"\xa5" * 4096)
+    db = open_database(demo_db_path)
+    try:
+        for table in ("session_drafts", "clients"):  # the second one is whole
+            with pytest.raises(DatabaseDamaged, match="damaged"), db.read() as conn:
+                conn.exec_driver_sql(f"SELECT * FROM {table}").all()
+    finally:
+        db.close()
+
+
 def test_a_write_after_the_file_was_deleted_is_refused(demo_db_path: Path) -> None:
     db = open_database(demo_db_path)
     try:
