@@ -72,9 +72,6 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
 
 
-_MEASURE_FLAGS = {"srs": "SRS", "ors": "ORS", "wai-sr": "WAI-SR", "core-10": "CORE-10"}
-
-
 def _iso_moment(text: str) -> datetime:
     # The one session-start rule (services/input_rules.py), shared with --json and the
     # editor: a date and a time of day, no time zone, no fraction of an hour, in range.
@@ -219,7 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--notes", metavar="TEXT")
     add.add_argument("--tasks", metavar="TEXT", help="tasks or homework agreed")
     add.add_argument("--feedback", metavar="TEXT", help="the client's feedback, in their words")
-    for flag, instrument in _MEASURE_FLAGS.items():
+    from alliance_desktop.domain.instruments import CLI_FLAGS
+
+    for flag, instrument in CLI_FLAGS.items():
         add.add_argument(
             f"--{flag}",
             type=_numbers,
@@ -310,7 +309,10 @@ def _add_alert_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "--kind", required=True, metavar="KIND", help="the alert's kind, as 'clients --json' gives"
     )
     acknowledge.add_argument(
-        "--instrument", required=True, metavar="ID", help="the alert's instrument, e.g. SRS"
+        "--instrument",
+        required=True,
+        metavar="ID",
+        help="the alert's instrument, as 'alerts list' names it",
     )
     acknowledge.add_argument("--note", default="", metavar="TEXT", help="optional note")
 
@@ -913,6 +915,7 @@ def _cmd_session(args: argparse.Namespace) -> int:
 
 
 def _cmd_session_add(args: argparse.Namespace) -> int:
+    from alliance_desktop.domain.instruments import CLI_FLAGS
     from alliance_desktop.services import input_rules, sessions
     from alliance_desktop.storage import repository
 
@@ -950,7 +953,7 @@ def _cmd_session_add(args: argparse.Namespace) -> int:
     document = input_rules.checked_session_json(document, where)
     flagged = {
         instrument: input_rules.parse_item_values(texts, instrument)
-        for flag, instrument in _MEASURE_FLAGS.items()
+        for flag, instrument in CLI_FLAGS.items()
         if (texts := getattr(args, flag.replace("-", "_"))) is not None
     }
     with _opened(args, create=False) as db:

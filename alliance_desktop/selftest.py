@@ -199,7 +199,7 @@ def render_chart(work: Workspace) -> None:
     from PySide6.QtGui import QFontDatabase, QImage
 
     from alliance_desktop.app import application
-    from alliance_desktop.domain.series import STYLES
+    from alliance_desktop.domain.instruments import INSTRUMENTS
     from alliance_desktop.ui.charts import ChartsPage, style_colour
 
     app = application()
@@ -223,7 +223,7 @@ def render_chart(work: Workspace) -> None:
             app.processEvents()
         _check({"SRS", "ORS"} <= set(page.views), f"the page shows charts of {sorted(page.views)}")
         image = page.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-        colour = style_colour(STYLES["SRS"], page.palette()).rgb()
+        colour = style_colour(INSTRUMENTS["SRS"].line_style, page.palette()).rgb()
         background = page.palette().window().color().rgb()
     finally:
         page.close()  # and deleted with its last reference, when this step returns

@@ -43,11 +43,12 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
-def join_words(words: Sequence[str]) -> str:
+def join_words(words: Sequence[str], last: str = "and") -> str:
     """Join words as an English list: ``"a"``, ``"a and b"``, ``"a, b and c"``.
 
     Args:
         words: The words to join.
+        last: The word before the last one ("and", or "or").
 
     Returns:
         The joined phrase (empty for no words).
@@ -56,4 +57,18 @@ def join_words(words: Sequence[str]) -> str:
         return ""
     if len(words) == 1:
         return words[0]
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    return ", ".join(words[:-1]) + f" {last} " + words[-1]
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth")  # fmt: skip
+
+
+def ordinal(number: int) -> str:
+    """ "fourth" for 4 (words up to ten, then "11th", "22nd" …)."""
+    if 1 <= number <= len(_ORDINALS):
+        return _ORDINALS[number - 1]
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"

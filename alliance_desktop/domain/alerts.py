@@ -49,9 +49,11 @@ from alliance_desktop.domain.wording import severity_rank
 
 __all__ = [
     "ALERT_RULES_VERSION",
+    "COMPARISON_SETTINGS",
     "KIND_NOTES",
     "REVIEW_ONLY_KINDS",
     "SETTING_NOTES",
+    "SETTING_RANGES",
     "Acknowledgement",
     "Alert",
     "AlertKind",
@@ -329,6 +331,27 @@ SETTING_NOTES: Mapping[str, SettingNote] = MappingProxyType(
 )
 
 
+#: Numeric alert settings as Preferences edits them: (decimals, minimum, maximum, step);
+#: counts have 0 decimals. The ranges are the instruments' own.
+SETTING_RANGES: Mapping[str, tuple[int, float, float, float]] = MappingProxyType(
+    {
+        "srs_cutoff": (1, 0.1, SRS.total_max, 0.1),
+        "srs_drop": (1, 0.1, SRS.total_max, 0.1),
+        "srs_low_item": (1, 0.1, SRS.items[0].maximum, 0.1),
+        "perfect_run_length": (0, 2, 100, 1),
+        "wai_subscale_drop": (1, 0.5, 16, 0.5),
+        "wai_low_item": (0, WAI_SR.items[0].minimum, WAI_SR.items[0].maximum, 1),
+        "srs_every_sessions": (0, 1, 100, 1),
+        "wai_every_sessions": (0, 1, 100, 1),
+        "ors_not_on_track_after": (0, 2, 100, 1),
+    }
+)
+#: The cut-off comparison settings, and the instrument whose cut-off each one reads.
+COMPARISON_SETTINGS: Mapping[str, str] = MappingProxyType(
+    {"srs_cutoff_comparison": SRS.id, "ors_cutoff_comparison": ORS.id}
+)
+
+
 @dataclass(frozen=True)
 class AlertSettings:
     """The practice's alert thresholds (validated on construction).
@@ -411,6 +434,20 @@ class AlertSettings:
         object.__setattr__(
             self, "disabled", tuple(dict.fromkeys(AlertKind(k) for k in self.disabled))
         )
+
+    def due_every(self, instrument_id: str) -> int | None:
+        """Attended sessions without this instrument before it is overdue, or None when
+        the practice has no such rule for it."""
+        if instrument_id == SRS.id:
+            return self.srs_every_sessions
+        if instrument_id == WAI_SR.id:
+            return self.wai_every_sessions
+        return None
+
+    def practice_cutoff(self, instrument_id: str) -> float | None:
+        """The practice's own cut-off for an instrument (it replaces the published one for
+        alerts and charts), or None when the published one is used."""
+        return self.srs_cutoff if instrument_id == SRS.id else None
 
     def comparison_for(self, instrument_id: str) -> CutoffComparison | None:
         """The practice's comparison for an instrument's cut-off, or None for its own."""

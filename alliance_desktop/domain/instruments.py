@@ -14,20 +14,29 @@ from alliance_desktop.domain.errors import DomainError, InstrumentNotFound
 
 __all__ = [
     "ALLIANCE_INSTRUMENT_IDS",
+    "CLI_FLAGS",
     "CORE_10",
+    "DEFAULT_PLAN",
+    "GAD_7",
     "GBO",
+    "GOALS_ID",
     "INSTRUMENTS",
     "ORS",
     "OUTCOME_INSTRUMENT_IDS",
+    "PHQ_9",
+    "QUESTIONNAIRE_IDS",
     "RELIABLE_CHANGE_Z",
     "SRS",
     "WAI_SR",
     "AgeCutoff",
     "Band",
     "CutoffComparison",
+    "Dash",
     "Instrument",
     "InstrumentKind",
     "Item",
+    "LineStyle",
+    "Marker",
     "Norms",
     "Respondent",
     "ScoreMethod",
@@ -38,6 +47,7 @@ __all__ = [
     "get_instrument",
     "instrument_from_dict",
     "instrument_to_dict",
+    "shipped_wording_credits",
     "with_text_pack",
 ]
 
@@ -48,6 +58,20 @@ SubscaleTag = Literal["goal", "task", "bond"]
 
 #: z for a two-tailed 95% criterion in the reliable change index (Jacobson & Truax 1991).
 RELIABLE_CHANGE_Z = 1.96
+
+
+Dash = Literal["solid", "dash", "dot", "dashdot"]
+Marker = Literal["none", "circle", "square", "triangle", "diamond", "star", "pentagon"]
+
+
+@dataclass(frozen=True)
+class LineStyle:
+    """How one kind of line is drawn everywhere: colour, dash, marker and legend words."""
+
+    colour: str  # "#rrggbb"; "foreground" means the text colour of the current theme
+    dash: Dash
+    marker: Marker
+    label: str
 
 
 class ScoreMethod(StrEnum):
@@ -318,6 +342,27 @@ class Instrument:
     source: str = ""
     description: str = ""
     rights: str = ""
+    #: Position in every list, form, table and report (lowest first; start-of-session
+    #: measures before end-of-session ones).
+    order: int = 1000
+    #: The editor's heading for the measure ("ORS: how the client has been …").
+    editor_title: str = ""
+    #: What its total is called in tables and legends ("clinical score" for CORE-10).
+    total_name: str = "total"
+    #: How its total is drawn on charts (colour, dash, marker, legend words).
+    chart: LineStyle | None = None
+    #: The chart's value axis: (lowest, highest, number of grid intervals); None draws the
+    #: total's range in four intervals (0-40 by 10).
+    axis: tuple[float, float, int] | None = None
+    #: ``session add --FLAG V,V,…`` takes its items, or None when only ``--json`` does.
+    cli_flag: str | None = None
+    #: Whether a new practice's measure plan includes it.
+    planned_by_default: bool = False
+    #: A new session offers it every this many sessions (1: every session).
+    offer_every: int = 1
+    #: Why no text pack may be imported for it, or None when one may (a pack is refused
+    #: anyway when the definition ships its own wording).
+    text_pack_refusal: str | None = None
     #: Fewest values ``score`` accepts: trailing optional items may be left out (derived).
     min_values: int = field(init=False, repr=False, compare=False, default=0)
     #: Items a complete total covers, i.e. the non-optional ones (derived).
@@ -354,6 +399,12 @@ class Instrument:
             raise DomainError(f"Instrument {self.id}'s bands must be listed lowest first.")
         if self.total_decimals < 0:
             raise DomainError(f"Instrument {self.id}'s total decimals must be 0 or more.")
+        if (
+            isinstance(self.offer_every, bool)
+            or not isinstance(self.offer_every, int)
+            or (self.offer_every < 1)
+        ):
+            raise DomainError(f"Instrument {self.id} must be offered every 1 or more sessions.")
         required = [item.number for item in self.items if not item.optional]
         object.__setattr__(self, "min_values", max(required, default=1))
         object.__setattr__(self, "required_items", len(required) or len(self.items))
@@ -423,6 +474,37 @@ class Instrument:
         computed or charted, and the risk rule still reads them.
         """
         return any(item.risk for item in self.items)
+
+    @property
+    def title(self) -> str:
+        """The editor's heading: its own, or the id and name."""
+        return self.editor_title or f"{self.id}: {self.name}"
+
+    @property
+    def line_style(self) -> LineStyle:
+        """How its total is drawn: its own style, or a plain line in the text colour."""
+        own = f"{self.id} {self.total_name}"
+        return self.chart or LineStyle("foreground", "solid", "circle", own)
+
+    @property
+    def chart_axis(self) -> tuple[float, float, int]:
+        """The value axis of its chart: (lowest, highest, grid intervals)."""
+        return self.axis or (self.total_min, self.total_max, 4)
+
+    @property
+    def range_words(self) -> str:
+        """Its total and range for a table's note, e.g. "CORE-10 clinical score 0-40"."""
+        low, high = fmt_number(self.total_min), fmt_number(self.total_max)
+        return f"{self.id} {self.total_name} {low}–{high}"  # noqa: RUF001 (a range dash)
+
+    @property
+    def no_text_pack_because(self) -> str | None:
+        """Why no text pack may be imported for it, or None when one may."""
+        if self.text_pack_refusal:
+            return self.text_pack_refusal
+        if self.has_item_text:
+            return "its licensed wording is already shipped and must not be altered"
+        return None
 
     @property
     def has_item_text(self) -> bool:
@@ -516,6 +598,14 @@ _WAI_SR_ITEM_TAG = {n: tag for tag, numbers in _WAI_SR_KEY.items() for n in numb
 
 WAI_SR = Instrument(
     id="WAI-SR",
+    order=60,
+    editor_title="WAI-SR: the working alliance so far (end of session)",
+    chart=LineStyle("foreground", "solid", "square", "WAI-SR total"),
+    cli_flag="wai-sr",
+    planned_by_default=True,
+    # Hatcher & Gillaspy's short form is meant for repeated use; every fourth session keeps
+    # it ahead of the "overdue" alert.
+    offer_every=4,
     version="2006",
     name="Working Alliance Inventory - Short Revised (client)",
     kind="alliance",
@@ -576,6 +666,13 @@ _SRS_DIMENSIONS: tuple[tuple[str, SubscaleTag | None], ...] = (
 
 SRS = Instrument(
     id="SRS",
+    order=50,
+    editor_title="SRS: how today's session went (end of session)",
+    # Okabe-Ito blue (UI.md): the one alliance line in colour, the one watched most.
+    chart=LineStyle("#0072B2", "solid", "circle", "SRS total"),
+    cli_flag="srs",
+    planned_by_default=True,
+    text_pack_refusal="the PCOMS licence allows score entry only, no item wording on screen",
     version="3",
     name="Session Rating Scale (SRS v3)",
     kind="alliance",
@@ -640,6 +737,12 @@ _YOUTH_SOURCE = (
 
 ORS = Instrument(
     id="ORS",
+    order=10,
+    editor_title="ORS: how the client has been (start of session)",
+    chart=LineStyle("foreground", "solid", "circle", "ORS total"),
+    cli_flag="ors",
+    planned_by_default=True,
+    text_pack_refusal="the PCOMS licence allows score entry only, no item wording on screen",
     version="2000",
     name="Outcome Rating Scale (ORS)",
     kind="outcome",
@@ -731,6 +834,11 @@ _CORE_10_RISK = frozenset({6})
 
 CORE_10 = Instrument(
     id="CORE-10",
+    order=20,
+    editor_title="CORE-10: distress over the past week (start of session)",
+    total_name="clinical score",
+    chart=LineStyle("foreground", "solid", "square", "CORE-10 clinical score"),
+    cli_flag="core-10",
     version="2013",
     name="Clinical Outcomes in Routine Evaluation - 10 (CORE-10)",
     kind="outcome",
@@ -817,6 +925,10 @@ _GBO_MAX_GOALS = 3
 
 GBO = Instrument(
     id="GBO",
+    order=90,
+    editor_title="Goals: progress towards each goal, 0-10",
+    planned_by_default=True,
+    text_pack_refusal="its items are the client's own goals",
     version="2019",
     name="Goal-Based Outcomes (GBO)",
     kind="goals",
@@ -846,11 +958,228 @@ GBO = Instrument(
     rights="© Duncan Law, shared under Creative Commons BY-NC-SA 4.0.",
 )
 
-INSTRUMENTS: Mapping[str, Instrument] = MappingProxyType(
-    {inst.id: inst for inst in (WAI_SR, SRS, ORS, CORE_10, GBO)}
+
+# PHQ-9 and GAD-7: free to reproduce, translate, display and distribute without permission
+# (Pfizer's statement printed on the PHQ screeners), so their item text ships.
+_PHQ_SOURCE_NOTE = (
+    "Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and colleagues, "
+    "with an educational grant from Pfizer Inc. No permission required to reproduce, "
+    "translate, display or distribute."
 )
-ALLIANCE_INSTRUMENT_IDS: tuple[str, ...] = ("SRS", "WAI-SR")
-OUTCOME_INSTRUMENT_IDS: tuple[str, ...] = ("ORS", "CORE-10")
+_PHQ_ANCHORS = ("Not at all", "Several days", "More than half the days", "Nearly every day")
+# NHS Talking Therapies (formerly IAPT) conventions for both measures, as used by Gyani et
+# al. (2013): caseness PHQ-9 10 or more and GAD-7 8 or more; reliable change a change of
+# at least 6 (PHQ-9) or 4 (GAD-7) points.
+_IAPT_SOURCE = (
+    "Gyani, A., Shafran, R., Layard, R. & Clark, D. M. (2013). Enhancing recovery rates: "
+    "Lessons from year one of IAPT. Behaviour Research and Therapy, 51(9), 597-606."
+)
+_PHQ_9_SOURCE = (
+    "Kroenke, K., Spitzer, R. L. & Williams, J. B. W. (2001). The PHQ-9: Validity of a brief "
+    "depression severity measure. Journal of General Internal Medicine, 16(9), 606-613."
+)
+#: The nine items as printed on the PHQ-9 (Pfizer); reproduced without change.
+_PHQ_9_TEXTS = (
+    "Little interest or pleasure in doing things",
+    "Feeling down, depressed, or hopeless",
+    "Trouble falling or staying asleep, or sleeping too much",
+    "Feeling tired or having little energy",
+    "Poor appetite or overeating",
+    "Feeling bad about yourself — or that you are a failure or have let yourself or your "
+    "family down",
+    "Trouble concentrating on things, such as reading the newspaper or watching television",
+    "Moving or speaking so slowly that other people could have noticed? Or the opposite — "
+    "being so fidgety or restless that you have been moving around a lot more than usual",
+    "Thoughts that you would be better off dead or of hurting yourself in some way",
+)
+_PHQ_9_LABELS = (
+    "little interest or pleasure",
+    "down, depressed or hopeless",
+    "sleep",
+    "tired or little energy",
+    "appetite",
+    "feeling bad about yourself",
+    "concentrating",
+    "slowed down or restless",
+    "better off dead or self-harm",
+)
+_PHQ_9_RISK = frozenset({9})
+
+PHQ_9 = Instrument(
+    id="PHQ-9",
+    order=30,
+    editor_title="PHQ-9: depression over the past two weeks (start of session)",
+    chart=LineStyle("foreground", "solid", "diamond", "PHQ-9 total"),
+    axis=(0, 30, 6),  # by 5, on the band limits (5, 10, 15, 20)
+    cli_flag="phq9",
+    version="2001",
+    name="Patient Health Questionnaire - 9 (PHQ-9)",
+    kind="outcome",
+    respondent="client",
+    timeframe="the past two weeks",
+    when="start",
+    licence=(
+        "Item wording and scoring free to reproduce, translate, display and distribute, no "
+        "permission needed (Pfizer's statement on the PHQ screeners)."
+    ),
+    items=tuple(
+        Item(n, label, 0, 3, 1, risk=n in _PHQ_9_RISK, text=text)
+        for n, (label, text) in enumerate(zip(_PHQ_9_LABELS, _PHQ_9_TEXTS, strict=True), 1)
+    ),
+    anchors=_PHQ_ANCHORS,
+    subscales=(),
+    total_method=ScoreMethod.SUM,
+    total_min=0,
+    total_max=27,
+    # The published score is the sum of all nine; no pro-rating rule is part of it. A form
+    # with item 9 answered is still kept (risk item), unscored, when others are missing.
+    max_prorated_items=0,
+    bands=(
+        Band(0, 4, "Minimal"),
+        Band(5, 9, "Mild"),
+        Band(10, 14, "Moderate"),
+        Band(15, 19, "Moderately severe"),
+        Band(20, 27, "Severe"),
+    ),
+    norms=Norms(
+        sd=None,  # the published 6-point criterion is used as it stands
+        reliability=0.89,
+        cutoff=10,
+        cutoff_comparison=CutoffComparison.LT,  # below 10 is not a case: 10 or more is
+        higher_is_better=False,
+        reliable_change_points=6.0,
+        reliable_change_source="NHS Talking Therapies; Gyani et al. 2013",
+        source=(
+            "Bands 0-4, 5-9, 10-14, 15-19, 20-27 and alpha .89: " + _PHQ_9_SOURCE + " Caseness "
+            "10 or more and reliable change 6 points: " + _IAPT_SOURCE
+        ),
+    ),
+    attribution=_PHQ_SOURCE_NOTE,
+    total_decimals=0,
+    source=_PHQ_9_SOURCE,
+    description=(
+        "Patient Health Questionnaire, 9 items (Kroenke, Spitzer & Williams 2001): the nine "
+        "symptoms of depression over the past two weeks, 0-3 each, total 0-27. 10 or more is "
+        "a clinical case in NHS Talking Therapies; a change of 6 points or more is reliable. "
+        "Item 9 asks about thoughts of being better off dead or of self-harm."
+    ),
+    rights=_PHQ_SOURCE_NOTE,
+)
+
+_GAD_7_SOURCE = (
+    "Spitzer, R. L., Kroenke, K., Williams, J. B. W. & Löwe, B. (2006). A brief measure for "
+    "assessing generalized anxiety disorder: The GAD-7. Archives of Internal Medicine, "
+    "166(10), 1092-1097."
+)
+#: The seven items as printed on the GAD-7 (Pfizer); reproduced without change.
+_GAD_7_TEXTS = (
+    "Feeling nervous, anxious, or on edge",
+    "Not being able to stop or control worrying",
+    "Worrying too much about different things",
+    "Trouble relaxing",
+    "Being so restless that it is hard to sit still",
+    "Becoming easily annoyed or irritable",
+    "Feeling afraid, as if something awful might happen",
+)
+_GAD_7_LABELS = (
+    "nervous, anxious or on edge",
+    "cannot stop worrying",
+    "worrying too much",
+    "trouble relaxing",
+    "restless",
+    "annoyed or irritable",
+    "afraid something awful might happen",
+)
+
+GAD_7 = Instrument(
+    id="GAD-7",
+    order=40,
+    editor_title="GAD-7: anxiety over the past two weeks (start of session)",
+    chart=LineStyle("foreground", "solid", "triangle", "GAD-7 total"),
+    axis=(0, 25, 5),  # by 5, on the band limits (5, 10, 15)
+    cli_flag="gad7",
+    version="2006",
+    name="Generalized Anxiety Disorder - 7 (GAD-7)",
+    kind="outcome",
+    respondent="client",
+    timeframe="the past two weeks",
+    when="start",
+    licence=PHQ_9.licence,
+    items=tuple(
+        Item(n, label, 0, 3, 1, text=text)
+        for n, (label, text) in enumerate(zip(_GAD_7_LABELS, _GAD_7_TEXTS, strict=True), 1)
+    ),
+    anchors=_PHQ_ANCHORS,
+    subscales=(),
+    total_method=ScoreMethod.SUM,
+    total_min=0,
+    total_max=21,
+    max_prorated_items=0,  # the published score is the sum of all seven
+    bands=(
+        Band(0, 4, "Minimal"),
+        Band(5, 9, "Mild"),
+        Band(10, 14, "Moderate"),
+        Band(15, 21, "Severe"),
+    ),
+    norms=Norms(
+        sd=None,  # the published 4-point criterion is used as it stands
+        reliability=0.92,
+        cutoff=8,
+        cutoff_comparison=CutoffComparison.LT,  # below 8 is not a case: 8 or more is
+        higher_is_better=False,
+        reliable_change_points=4.0,
+        reliable_change_source="NHS Talking Therapies; Gyani et al. 2013",
+        source=(
+            "Bands 0-4, 5-9, 10-14, 15-21 and alpha .92: " + _GAD_7_SOURCE + " Caseness 8 or "
+            "more and reliable change 4 points: " + _IAPT_SOURCE
+        ),
+    ),
+    attribution=_PHQ_SOURCE_NOTE,
+    total_decimals=0,
+    source=_GAD_7_SOURCE,
+    description=(
+        "Generalized Anxiety Disorder scale, 7 items (Spitzer et al. 2006): symptoms of "
+        "anxiety over the past two weeks, 0-3 each, total 0-21. 8 or more is a clinical case "
+        "in NHS Talking Therapies; a change of 4 points or more is reliable."
+    ),
+    rights=_PHQ_SOURCE_NOTE,
+)
+
+#: The registry: every instrument the app knows, in the order lists, forms and reports
+#: show them. Everything outside ``domain`` reads instruments from here (and the lists
+#: below), never by naming one.
+INSTRUMENTS: Mapping[str, Instrument] = MappingProxyType(
+    {
+        inst.id: inst
+        for inst in sorted((WAI_SR, SRS, ORS, CORE_10, PHQ_9, GAD_7, GBO), key=lambda i: i.order)
+    }
+)
+#: Alliance measures, in order (the first wins a tie between two taken at the same time).
+ALLIANCE_INSTRUMENT_IDS: tuple[str, ...] = tuple(
+    i.id for i in INSTRUMENTS.values() if i.kind == "alliance"
+)
+OUTCOME_INSTRUMENT_IDS: tuple[str, ...] = tuple(
+    i.id for i in INSTRUMENTS.values() if i.kind == "outcome"
+)
+#: Questionnaires a session records item by item (everything but the goals' ratings).
+QUESTIONNAIRE_IDS: tuple[str, ...] = tuple(i.id for i in INSTRUMENTS.values() if i.kind != "goals")
+#: The instrument whose items are the client's own goals (rated per goal, not as a form).
+GOALS_ID: str = next(i.id for i in INSTRUMENTS.values() if i.kind == "goals")
+#: ``session add --FLAG`` → instrument id.
+CLI_FLAGS: Mapping[str, str] = MappingProxyType(
+    {i.cli_flag: i.id for i in INSTRUMENTS.values() if i.cli_flag}
+)
+#: A new practice's measure plan.
+DEFAULT_PLAN: tuple[str, ...] = tuple(i.id for i in INSTRUMENTS.values() if i.planned_by_default)
+
+
+def shipped_wording_credits() -> list[str]:
+    """One line per instrument whose wording the app shows, with whose it is (About box)."""
+    return [
+        f"{i.id} item wording: {i.rights or i.attribution}"
+        for i in INSTRUMENTS.values()
+        if i.has_item_text
+    ]
 
 
 def get_instrument(instrument_id: str) -> Instrument:
@@ -959,6 +1288,22 @@ def instrument_to_dict(instrument: Instrument) -> dict[str, Any]:
         "source": instrument.source,
         "description": instrument.description,
         "rights": instrument.rights,
+        "order": instrument.order,
+        "editor_title": instrument.editor_title,
+        "total_name": instrument.total_name,
+        "chart": None
+        if instrument.chart is None
+        else {
+            "colour": instrument.chart.colour,
+            "dash": instrument.chart.dash,
+            "marker": instrument.chart.marker,
+            "label": instrument.chart.label,
+        },
+        "axis": None if instrument.axis is None else list(instrument.axis),
+        "cli_flag": instrument.cli_flag,
+        "planned_by_default": instrument.planned_by_default,
+        "offer_every": instrument.offer_every,
+        "text_pack_refusal": instrument.text_pack_refusal,
     }
 
 
@@ -1086,4 +1431,33 @@ def _instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
         source=str(data.get("source", "")),
         description=str(data.get("description", "")),
         rights=str(data.get("rights", "")),
+        order=int(data.get("order", 1000)),
+        editor_title=str(data.get("editor_title", "")),
+        total_name=str(data.get("total_name", "total")),
+        chart=_line_style(data.get("chart")),
+        axis=_axis(data.get("axis")),
+        cli_flag=None if data.get("cli_flag") is None else str(data["cli_flag"]),
+        planned_by_default=bool(data.get("planned_by_default", False)),
+        offer_every=int(data.get("offer_every", 1)),
+        text_pack_refusal=None
+        if data.get("text_pack_refusal") is None
+        else str(data["text_pack_refusal"]),
+    )
+
+
+def _axis(data: Sequence[Any] | None) -> tuple[float, float, int] | None:
+    if data is None:
+        return None
+    low, high, intervals = data
+    return (_num(low), _num(high), int(intervals))
+
+
+def _line_style(data: Mapping[str, Any] | None) -> LineStyle | None:
+    if data is None:
+        return None
+    return LineStyle(
+        str(data["colour"]),
+        _choice(data["dash"], get_args(Dash), "chart dash"),  # type: ignore[arg-type]
+        _choice(data["marker"], get_args(Marker), "chart marker"),  # type: ignore[arg-type]
+        str(data["label"]),
     )

@@ -25,6 +25,7 @@ from alliance_desktop.domain.instruments import (
     OUTCOME_INSTRUMENT_IDS,
     CutoffComparison,
     Instrument,
+    LineStyle,
 )
 from alliance_desktop.domain.scoring import (
     CutoffChoice,
@@ -55,37 +56,20 @@ __all__ = [
     "when",
 ]
 
-Dash = Literal["solid", "dash", "dot", "dashdot"]
-Marker = Literal["none", "circle", "square", "triangle", "diamond", "star", "pentagon"]
-
-
-@dataclass(frozen=True)
-class LineStyle:
-    """How one kind of line is drawn everywhere: colour, dash, marker and legend words."""
-
-    colour: str  # "#rrggbb"; "foreground" means the text colour of the current theme
-    dash: Dash
-    marker: Marker
-    label: str
-
-
 # Okabe-Ito colour-blind-safe palette (UI.md). Black lines follow the theme's text colour so
 # they stay visible in dark mode; every line also differs by dash and marker, for greyscale.
+# An instrument's own line is part of its definition (``Instrument.line_style``); these are
+# the lines every chart shares.
 STYLES: Mapping[str, LineStyle] = {
-    "SRS": LineStyle("#0072B2", "solid", "circle", "SRS total"),
-    "WAI-SR": LineStyle("foreground", "solid", "square", "WAI-SR total"),
     "goal": LineStyle("#E69F00", "dash", "triangle", "Goal"),
     "task": LineStyle("#56B4E9", "dashdot", "diamond", "Task"),
     "bond": LineStyle("#009E73", "dot", "pentagon", "Bond"),
-    "ORS": LineStyle("foreground", "solid", "circle", "ORS total"),
-    "CORE-10": LineStyle("foreground", "solid", "square", "CORE-10 clinical score"),
     # Its words come from InstrumentChart.flag_words ("under" or "at or under" the cut-off).
     "flagged": LineStyle("#D55E00", "solid", "triangle", "Flagged rating"),
     "rupture": LineStyle("#CC79A7", "solid", "star", "Rupture"),
     "cutoff": LineStyle("#808080", "dash", "none", "Cut-off"),
     "band": LineStyle("#56B4E9", "solid", "none", "No reliable change"),
 }
-_DEFAULT_STYLE = LineStyle("foreground", "solid", "circle", "Total")
 
 RUPTURE_KIND_WORDS: Mapping[RuptureKind, str] = {
     RuptureKind.WITHDRAWAL: "Withdrawal",
@@ -165,7 +149,9 @@ class InstrumentChart:
         instrument_id: E.g. "SRS".
         title: Heading of the chart.
         kind: "alliance" or "outcome".
-        y_range: The instrument's full total range (axes never scale to the data).
+        y_range: The value axis: the instrument's whole range, never scaled to the data
+            (``Instrument.chart_axis``).
+        y_intervals: Grid intervals on that axis (and on the subscale axis, which lines up).
         subscale_range: Range of the subscale axis, when subscales are drawn.
         cutoff: The cut-off line's value, or None when the instrument has none. For a
             cut-off that follows age (ORS), the one at the latest rating; each point is
@@ -202,6 +188,7 @@ class InstrumentChart:
     cutoff_choice: CutoffChoice | None = None
     comparison: CutoffComparison | None = None
     cutoff_history: str = ""
+    y_intervals: int = 4
 
     @property
     def total(self) -> ChartLine:
@@ -381,7 +368,7 @@ def _alliance_chart(
         cutoff_label = f"Cut-off {fmt_number(cutoff)} (alert when {word})"
     total = ChartLine(
         instrument.id,
-        STYLES.get(instrument.id, _DEFAULT_STYLE),
+        instrument.line_style,
         "total",
         tuple(
             _point(
@@ -421,7 +408,8 @@ def _alliance_chart(
         instrument_id=instrument.id,
         title=_title(instrument),
         kind="alliance",
-        y_range=(instrument.total_min, instrument.total_max),
+        y_range=instrument.chart_axis[:2],
+        y_intervals=instrument.chart_axis[2],
         subscale_range=subscale_range,
         cutoff=cutoff,
         cutoff_label=cutoff_label,
@@ -446,7 +434,7 @@ def _outcome_chart(
 
     total = ChartLine(
         instrument.id,
-        STYLES.get(instrument.id, _DEFAULT_STYLE),
+        instrument.line_style,
         "total",
         tuple(
             _point(
@@ -496,7 +484,8 @@ def _outcome_chart(
         instrument_id=instrument.id,
         title=_title(instrument),
         kind="outcome",
-        y_range=(instrument.total_min, instrument.total_max),
+        y_range=instrument.chart_axis[:2],
+        y_intervals=instrument.chart_axis[2],
         subscale_range=None,
         cutoff=cutoff,
         cutoff_label=cutoff_label,

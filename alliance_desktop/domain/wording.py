@@ -7,7 +7,7 @@ screen and on paper. Plain Python (the domain layer imports nothing of ours abov
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from alliance_desktop.domain._format import fmt_number, plural
@@ -24,6 +24,7 @@ __all__ = [
     "change_sentence",
     "criterion_words",
     "cutoff_words",
+    "scale_note",
     "score_cell",
     "score_words",
     "severity_rank",
@@ -163,3 +164,27 @@ def change_sentence(
         parts.append(cutoff)
     sentence = "; ".join(parts)
     return text + sentence[0].upper() + sentence[1:] + "."
+
+
+def scale_note(instruments: Sequence[Instrument]) -> str:
+    """What the numbers in a score table are, e.g. "SRS total 0-40; WAI-SR total 12-60,
+    goal, task and bond subscale sums 4-20" (en dashes; no full stop)."""
+    parts = []
+    for instrument in instruments:
+        text = instrument.range_words
+        tagged = [sub for sub in instrument.subscales if sub.tag is not None]
+        if (
+            tagged
+            and instrument.kind == "alliance"
+            and len(tagged) > 1
+            and all(len(sub.items) > 1 for sub in tagged)
+        ):
+            names = ", ".join(sub.name.lower() for sub in tagged[:-1])
+            low = sum(instrument.item(n).minimum for n in tagged[0].items)
+            high = sum(instrument.item(n).maximum for n in tagged[0].items)
+            text += (
+                f", {names} and {tagged[-1].name.lower()} subscale sums "
+                f"{fmt_number(low)}–{fmt_number(high)}"  # noqa: RUF001 (a range dash)
+            )
+        parts.append(text)
+    return "; ".join(parts)

@@ -17,12 +17,40 @@ from typing import Any
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
+from alliance_desktop.domain.instruments import (
+    ALLIANCE_INSTRUMENT_IDS,
+    INSTRUMENTS,
+    OUTCOME_INSTRUMENT_IDS,
+)
 from alliance_desktop.reports.document import TEXT_WIDTH, render, severity_markup, styles
-from alliance_desktop.services.reports import PRORATED_NOTE, CaseloadReportData
+from alliance_desktop.services.reports import PRORATED_NOTE, CaseloadLine, CaseloadReportData
 
-MEASURES = ("SRS", "WAI-SR", "ORS", "CORE-10")
-_FIXED = (52.0, 74.0, 52.0, 28.0, 36.0, 28.0, 52.0)  # CORE-10 wide enough for "incomplete"
-COLUMN_WIDTHS = (*_FIXED, TEXT_WIDTH - sum(_FIXED))  # the alerts take the rest
+#: Every measure a caseload line can show, alliance first (the registry's order).
+MEASURES = (*ALLIANCE_INSTRUMENT_IDS, *OUTCOME_INSTRUMENT_IDS)
+_LEADING = (52.0, 74.0, 52.0)  # code, name, last session
+_MEASURE_WIDTH = 36.0
+_INCOMPLETE_WIDTH = 52.0  # wide enough for "incomplete" (forms with a risk item)
+_MIN_ALERTS_WIDTH = 180.0
+
+
+def shown_measures(lines: Sequence[CaseloadLine]) -> tuple[str, ...]:
+    """The measures with a score on at least one line, in the registry's order."""
+    used = {m for line in lines for m in line.latest}
+    return tuple(m for m in MEASURES if m in used)
+
+
+def column_widths(measures: Sequence[str]) -> tuple[float, ...]:
+    """Code, name, last session, one column per measure, and the alerts take the rest."""
+    widths = [
+        _INCOMPLETE_WIDTH if INSTRUMENTS[m].keeps_incomplete_forms else _MEASURE_WIDTH
+        for m in measures
+    ]
+    spare = TEXT_WIDTH - sum(_LEADING) - sum(widths) - _MIN_ALERTS_WIDTH
+    if spare < 0:  # many measures in use: narrow them alike rather than the alerts
+        widths = [w + spare / len(widths) for w in widths]
+    fixed = (*_LEADING, *widths)
+    return (*fixed, TEXT_WIDTH - sum(fixed))
+
 
 #: A reportlab table style command: ("NAME", (col, row), (col, row), *values).
 StyleCommand = tuple[Any, ...]
@@ -211,7 +239,8 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
             s["body"],
         ),
     ]
-    header: list[object] = ["Code", "Name", "Last session", *MEASURES, "Alerts"]
+    measures = shown_measures(data.lines)
+    header: list[object] = ["Code", "Name", "Last session", *measures, "Alerts"]
 
     def row(index: int) -> list[object]:
         line = data.lines[index]
@@ -220,7 +249,7 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
             Paragraph(escape(line.code), s["cell"]),  # codes of up to 20 characters wrap
             Paragraph(escape(line.name), s["cell"]),
             line.last_session.isoformat() if line.last_session else "—",
-            *[line.latest.get(m, "") for m in MEASURES],
+            *[line.latest.get(m, "") for m in measures],
             Paragraph(alerts, s["cell"]),
         ]
 
@@ -229,7 +258,7 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
             header,
             len(data.lines),
             row,
-            COLUMN_WIDTHS,
+            column_widths(measures),
             cell_commands=[
                 ("FONTNAME", (0, 0), (-1, -1), s["cell"].fontName),
                 ("FONTSIZE", (0, 0), (-1, -1), 7.5),
@@ -238,7 +267,7 @@ def caseload_report_pdf(data: CaseloadReportData) -> bytes:
             row_commands=[
                 ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F2F2F2")]),
-                ("ALIGN", (3, 1), (6, -1), "RIGHT"),
+                ("ALIGN", (3, 1), (2 + len(measures), -1), "RIGHT"),
             ],
         )
     )

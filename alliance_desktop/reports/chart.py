@@ -68,9 +68,11 @@ def chart_drawing(
         return bottom + (y - span[0]) / (span[1] - span[0]) * (top - bottom)
 
     drawing.add(String(left, height - 10, chart.title, fontName=BOLD, fontSize=8.5))
-    # Grid and y labels at five ticks (0-40 by 10; 12-60 by 12, lining up with 4-20 by 4).
-    for i in range(5):
-        value = low + (high - low) * i / 4
+    # Grid and y labels at the definition's intervals (0-40 by 10; 12-60 by 12, lining up
+    # with 4-20 by 4; PHQ-9 0-30 by 5).
+    intervals = chart.y_intervals
+    for i in range(intervals + 1):
+        value = low + (high - low) * i / intervals
         y = py(value)
         drawing.add(Line(left, y, right, y, strokeColor=_GRID, strokeWidth=0.5))
         drawing.add(
@@ -85,7 +87,7 @@ def chart_drawing(
         )
         if chart.subscale_range is not None:
             sub_low, sub_high = chart.subscale_range
-            sub = sub_low + (sub_high - sub_low) * i / 4
+            sub = sub_low + (sub_high - sub_low) * i / intervals
             drawing.add(String(right + 3, y - 2.5, fmt_number(sub), fontName=REGULAR, fontSize=6.5))
     drawing.add(Line(left, bottom, right, bottom, strokeColor=_INK, strokeWidth=0.6))
     drawing.add(Line(left, bottom, left, top, strokeColor=_INK, strokeWidth=0.6))

@@ -19,7 +19,8 @@ from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from alliance_desktop.domain._format import fmt_number
-from alliance_desktop.domain.wording import URGENT_COLOUR
+from alliance_desktop.domain.instruments import INSTRUMENTS, QUESTIONNAIRE_IDS
+from alliance_desktop.domain.wording import URGENT_COLOUR, scale_note
 from alliance_desktop.reports.chart import chart_drawing
 from alliance_desktop.reports.document import (
     TEXT_WIDTH,
@@ -42,7 +43,7 @@ _TABLE_STYLE = TableStyle(
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
     ]
 )
-SCORE_COLUMNS = ("ORS", "CORE-10", "SRS", "WAI-SR")
+SCORE_COLUMNS = QUESTIONNAIRE_IDS  # those with a score in the period are shown
 MAX_GOAL_IN_TABLE = 600  # a table row cannot break across pages
 
 
@@ -169,10 +170,7 @@ def _scores(data: ClientReportData) -> list[Flowable]:
                 for k in ("goal", "task", "bond")
             ]
         rows.append(list(row))
-    note = (
-        "WAI-SR goal, task and bond are subscale sums (4–20); SRS and ORS 0–40; CORE-10 "
-        "clinical score 0–40."
-    )
+    note = scale_note([INSTRUMENTS[c] for c in shown]) + "."
     if any(cell.endswith("*") for r in data.scores for cell in r.cells.values()):
         note += " " + data.prorated_note
     if any(cell == "incomplete" for r in data.scores for cell in r.cells.values()):

@@ -35,7 +35,13 @@ from typing import Any
 
 from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import INSTRUMENTS, Instrument, Item, get_instrument
+from alliance_desktop.domain.instruments import (
+    GOALS_ID,
+    INSTRUMENTS,
+    Instrument,
+    Item,
+    get_instrument,
+)
 from alliance_desktop.services.errors import InvalidInput
 
 __all__ = [
@@ -384,7 +390,7 @@ def _checked_rating(r: Any, where: str) -> Any:
     if not isinstance(r, dict) or r.get("rating") is None:
         return r
     goal = r.get("goal")
-    gbo = INSTRUMENTS["GBO"]
+    gbo = INSTRUMENTS[GOALS_ID]
     if isinstance(goal, bool) or not isinstance(goal, int):
         return r  # the session reader names a bad goal number
     # As the editor reads a goal's rating: the GBO item's range, labelled by the goal.

@@ -278,8 +278,8 @@ def _scores(charts: ClientCharts, sessions: Sequence[SessionData]) -> tuple[Scor
             row.totals[chart.instrument_id] = point.value
             cell = fmt_number(point.value)
             row.cells[chart.instrument_id] = cell + ("*" if point.score.prorated else "")
-            if chart.instrument_id == "WAI-SR":
-                for line in chart.lines[1:]:
+            for line in chart.lines[1:]:  # the goal, task and bond subscales (WAI-SR)
+                if line.axis == "subscale":
                     for p in line.points:
                         if p.number == point.number:
                             row.subscales[line.key] = p.value

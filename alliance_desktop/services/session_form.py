@@ -23,7 +23,9 @@ from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.domain.alerts import REVIEW_ONLY_KINDS, AlertSettings
 from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import (
+    GOALS_ID,
     INSTRUMENTS,
+    QUESTIONNAIRE_IDS,
     Instrument,
     Item,
 )
@@ -59,16 +61,13 @@ from alliance_desktop.storage.records import (
 )
 
 #: Instruments the editor offers as questionnaires; goals (GBO) are rated per goal.
-QUESTIONNAIRES: tuple[str, ...] = ("ORS", "CORE-10", "SRS", "WAI-SR")
-GBO = "GBO"
+QUESTIONNAIRES: tuple[str, ...] = QUESTIONNAIRE_IDS
+GOALS: str = GOALS_ID
 START_FORMAT = "%Y-%m-%d %H:%M"
 MAX_DURATION = 600
 FORM_VERSION = 1
 _WHOLE_MINUTES = re.compile(r"[0-9]{1,3}")
 _RISK_KINDS = frozenset(str(k) for k in REVIEW_ONLY_KINDS)
-#: A new session offers the WAI-SR every this many sessions (Hatcher & Gillaspy's short form
-#: is meant for repeated use; every fourth keeps it ahead of the "overdue" alert).
-WAI_SR_EVERY = 4
 _SUBSCALE_ORDER = {"goal": 0, "task": 1, "bond": 2}  # the order Bordin named them, everywhere
 
 
@@ -94,7 +93,7 @@ class SessionForm:
     notes: str = ""
     tasks_agreed: str = ""
     client_feedback: str = ""
-    #: Instruments recorded in this session (``QUESTIONNAIRES`` ids, plus "GBO").
+    #: Instruments recorded in this session (``QUESTIONNAIRES`` ids, plus ``GOALS``).
     instruments: list[str] = field(default_factory=list)
     #: Typed item values per instrument; kept when an instrument is unticked, so ticking it
     #: again (or undo) brings them back.
@@ -171,7 +170,7 @@ class SessionForm:
                 setattr(form, name, data[name])
         instruments = data.get("instruments")
         if isinstance(instruments, list):
-            form.instruments = [i for i in instruments if i in (*QUESTIONNAIRES, GBO)]
+            form.instruments = [i for i in instruments if i in INSTRUMENTS]
         items = data.get("items")
         if isinstance(items, dict):
             form.items = {
@@ -236,19 +235,22 @@ def planned_instruments(
 ) -> list[str]:
     """What a new session records by default.
 
-    Everything in the plan (the client's own or the practice's), except that the WAI-SR
-    comes every fourth session (4th, 8th …; sooner if the practice's "WAI-SR overdue" alert
-    is set below four) and goals are rated only while there are active goals.
+    Everything in the plan (the client's own or the practice's), except that a measure
+    given every few sessions (``Instrument.offer_every``: the WAI-SR every fourth) comes
+    only then (sooner if the practice's "overdue" alert for it is set lower), and goals are
+    rated only while there are active goals.
     """
-    every = min(WAI_SR_EVERY, settings.wai_every_sessions)
     chosen = []
     for instrument_id in plan:
-        if instrument_id == "WAI-SR" and number % every:
+        instrument = INSTRUMENTS.get(instrument_id)
+        if instrument is None:
             continue
-        if instrument_id == GBO and not any(g.status is GoalStatus.ACTIVE for g in client.goals):
+        every = min(instrument.offer_every, settings.due_every(instrument_id) or 1_000_000)
+        if number % every:
             continue
-        if instrument_id in (*QUESTIONNAIRES, GBO):
-            chosen.append(instrument_id)
+        if instrument_id == GOALS and not any(g.status is GoalStatus.ACTIVE for g in client.goals):
+            continue
+        chosen.append(instrument_id)
     return chosen
 
 
@@ -299,7 +301,7 @@ def form_from_session(session: SessionData) -> SessionForm:
         form.measure_offsets[m.instrument_id] = _minutes(m.taken_at - session.start)
         form.measure_respondents[m.instrument_id] = str(m.respondent)
     if session.goal_ratings:
-        form.instruments.append(GBO)
+        form.instruments.append(GOALS)
         form.goal_ratings = {
             str(r.goal_number): format_item_value(r.rating) for r in session.goal_ratings
         }
@@ -383,7 +385,7 @@ def read_form(
     ratings: list[GoalRatingData] = []
     if attended:
         for instrument_id in form.instruments:
-            if instrument_id == GBO:
+            if instrument_id == GOALS:
                 ratings = _read_ratings(form, errors)
                 continue
             m = _read_measure(form, instruments[instrument_id], measured_at, duration, errors)
@@ -490,7 +492,7 @@ def _kept_measurements(
 
 def _read_ratings(form: SessionForm, errors: dict[str, str]) -> list[GoalRatingData]:
     """Every rating typed; whether each goal may be rated then is the session check's job."""
-    gbo = INSTRUMENTS[GBO]
+    gbo = INSTRUMENTS[GOALS]
     ratings = []
     for key in sorted(form.goal_ratings, key=lambda k: (len(k), k)):
         text = form.goal_ratings[key]
@@ -590,7 +592,7 @@ def preview_form(
     previews: dict[str, MeasurePreview] = {}
     measurements: list[MeasurementData] = []
     for instrument_id in form.instruments if attended else []:
-        if instrument_id == GBO:
+        if instrument_id == GOALS:
             continue
         instrument = INSTRUMENTS[instrument_id]
         scratch: dict[str, str] = {}
@@ -687,9 +689,11 @@ def _cutoff_words(
     """Words such as "under the cut-off of 36" when the total is on the concerning side."""
     norms = instrument.norms
     assert norms is not None
-    if instrument.id == "SRS":  # the practice's own SRS cut-off and comparison
-        if is_below_cutoff(total, settings.srs_cutoff, settings.srs_cutoff_comparison):
-            return [f"under the cut-off of {fmt_number(settings.srs_cutoff)}"]
+    own = settings.practice_cutoff(instrument.id)
+    if own is not None:  # the practice's own cut-off and comparison (the SRS's)
+        own_comparison = settings.comparison_for(instrument.id) or norms.cutoff_comparison
+        if is_below_cutoff(total, own, own_comparison):
+            return [f"under the cut-off of {fmt_number(own)}"]
         return []
     age = age_on(client.date_of_birth, start.date()) if client.date_of_birth else None
     choice = clinical_cutoff(instrument, age)
@@ -759,13 +763,13 @@ def measure_plan(db: Database, client_id: int) -> list[str]:
     """The instruments this client's sessions record: their own plan, else the practice's."""
     stored = repository.get_setting(db, CLIENT_PLAN_KEY.format(client_id=client_id))
     if isinstance(stored, list):
-        return [i for i in stored if i in (*QUESTIONNAIRES, GBO)]
-    return [i for i in load_practice(db).default_instruments if i in (*QUESTIONNAIRES, GBO)]
+        return [i for i in stored if i in INSTRUMENTS]
+    return [i for i in load_practice(db).default_instruments if i in INSTRUMENTS]
 
 
 def save_measure_plan(db: Database, client_id: int, plan: Sequence[str]) -> None:
     """Make ``plan`` this client's default instruments for new sessions."""
-    unknown = [i for i in plan if i not in (*QUESTIONNAIRES, GBO)]
+    unknown = [i for i in plan if i not in INSTRUMENTS]
     if unknown:
         raise InvalidInput(f"Unknown instrument {unknown[0]}.")
     repository.set_setting(

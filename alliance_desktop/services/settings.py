@@ -15,7 +15,7 @@ from typing import Any
 
 from alliance_desktop.domain.alerts import AlertSettings
 from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import INSTRUMENTS
+from alliance_desktop.domain.instruments import DEFAULT_PLAN, INSTRUMENTS
 from alliance_desktop.services.errors import InvalidInput
 from alliance_desktop.services.summaries import ALERT_SETTINGS_KEY, load_alert_settings
 from alliance_desktop.storage import repository
@@ -23,7 +23,7 @@ from alliance_desktop.storage.database import Database
 
 PRACTICE_KEY = "practice"
 MAX_FIELD = 200
-DEFAULT_INSTRUMENTS = ("ORS", "SRS", "WAI-SR", "GBO")
+DEFAULT_INSTRUMENTS = DEFAULT_PLAN  # the instruments marked planned_by_default
 
 
 @dataclass(frozen=True)

@@ -362,10 +362,12 @@ def shown_alert_count(row: ClientListRow) -> tuple[int, str | None, str | None]:
 def _latest_alliance(
     measurements: Iterable[MeasurementFact],
 ) -> tuple[str | None, float | None, datetime | None]:
-    """The most recent scoreable alliance measure; SRS wins a tie with WAI-SR (same time)."""
+    """The most recent scoreable alliance measure; at the same time, the one first in the
+    registry's order wins (the session's SRS over its WAI-SR)."""
+    rank = {instrument_id: n for n, instrument_id in enumerate(ALLIANCE_INSTRUMENT_IDS)}
     candidates = sorted(
-        (m for m in measurements if m.instrument_id in ALLIANCE_INSTRUMENT_IDS),
-        key=lambda m: (m.taken_at, m.instrument_id == "SRS"),
+        (m for m in measurements if m.instrument_id in rank),
+        key=lambda m: (m.taken_at, -rank[m.instrument_id]),
         reverse=True,
     )
     for m in candidates:  # usually the first one scores; only unscoreable rows are skipped

@@ -33,14 +33,6 @@ TEXT_PACK_KEY = "text_pack.{instrument_id}"
 MAX_PACK_BYTES = 256 * 1024
 MAX_TEXT = 500
 _KEYS = {"instrument_id", "language", "item_texts", "anchors"}
-#: Why an instrument takes no text pack (INSTRUMENTS.md, "Licensing decides what text the app
-#: may ship"). Only the WAI-SR's wording may come from a pack the user imports.
-NO_PACK_REASONS = {
-    "SRS": "the PCOMS licence allows score entry only, no item wording on screen",
-    "ORS": "the PCOMS licence allows score entry only, no item wording on screen",
-    "CORE-10": "its licensed wording is already shipped and must not be altered",
-    "GBO": "its items are the client's own goals",
-}
 
 
 def read_text_pack(path: Path) -> TextPack:
@@ -83,13 +75,16 @@ def _strings(value: Any, key: str, name: str) -> list[str]:
 def import_text_pack(db: Database, path: Path) -> Instrument:
     """Check a text pack against its instrument and store it; return the worded instrument."""
     pack = read_text_pack(path)
-    if pack.instrument_id in NO_PACK_REASONS:
-        raise InvalidInput(
-            f"{path.name}: {pack.instrument_id} takes no text pack: "
-            f"{NO_PACK_REASONS[pack.instrument_id]}."
-        )
     try:
-        worded = with_text_pack(get_instrument(pack.instrument_id), pack)
+        instrument = get_instrument(pack.instrument_id)
+    except DomainError as exc:
+        raise InvalidInput(f"{path.name}: {exc}") from None
+    # Licensing decides what text the app may show (INSTRUMENTS.md): the definition says.
+    refusal = instrument.no_text_pack_because
+    if refusal is not None:
+        raise InvalidInput(f"{path.name}: {pack.instrument_id} takes no text pack: {refusal}.")
+    try:
+        worded = with_text_pack(instrument, pack)
     except DomainError as exc:
         raise InvalidInput(f"{path.name}: {exc}") from None
     repository.set_setting(
@@ -109,7 +104,7 @@ def worded_instruments(db: Database) -> Mapping[str, Instrument]:
     """Every instrument, with the wording of any imported text pack."""
     result = dict(INSTRUMENTS)
     for instrument_id, instrument in INSTRUMENTS.items():
-        if instrument_id in NO_PACK_REASONS:
+        if instrument.no_text_pack_because is not None:
             continue
         stored = repository.get_setting(db, TEXT_PACK_KEY.format(instrument_id=instrument_id))
         if stored is None:

@@ -87,7 +87,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alliance_desktop.domain._format import fmt_number
+from alliance_desktop.domain._format import fmt_number, join_words
+from alliance_desktop.domain.instruments import ALLIANCE_INSTRUMENT_IDS, OUTCOME_INSTRUMENT_IDS
 from alliance_desktop.domain.series import (
     STYLES,
     ChartLine,
@@ -456,7 +457,7 @@ class InstrumentChartView(QChartView):
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         self._x_axis = x_axis
         low, high = data.y_range
-        y_axis = self._value_axis(low, high, self._y_title(data), palette)
+        y_axis = self._value_axis(low, high, self._y_title(data), palette, data.y_intervals)
         chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
         sub_axis: QValueAxis | None = None
         shown_subscales = [
@@ -464,7 +465,9 @@ class InstrumentChartView(QChartView):
         ]
         if data.subscale_range is not None and shown_subscales:
             sub_low, sub_high = data.subscale_range
-            sub_axis = self._value_axis(sub_low, sub_high, "Goal, task, bond", palette)
+            sub_axis = self._value_axis(
+                sub_low, sub_high, "Goal, task, bond", palette, data.y_intervals
+            )
             chart.addAxis(sub_axis, Qt.AlignmentFlag.AlignRight)
         x_first, x_last = self._x_limits(x_range, x_mode)
 
@@ -628,10 +631,13 @@ class InstrumentChartView(QChartView):
         series.clicked.connect(lambda point, h=hover: self._clicked(h, point))
 
     @staticmethod
-    def _value_axis(low: float, high: float, title: str, palette: QPalette) -> QValueAxis:
+    def _value_axis(
+        low: float, high: float, title: str, palette: QPalette, intervals: int
+    ) -> QValueAxis:
         axis = QValueAxis()
         axis.setRange(low, high)
-        axis.setTickCount(5)  # 0-40 by 10; 12-60 by 12 and 4-20 by 4, which line up
+        # The definition's intervals: 0-40 by 10; 12-60 by 12 and 4-20 by 4, which line up.
+        axis.setTickCount(intervals + 1)
         axis.setLabelFormat("%g")
         axis.setTitleText(title)
         _theme_axis(axis, palette)
@@ -1085,7 +1091,7 @@ class ChartsPage(QWidget):
         controls.addWidget(self.by_number)
         controls.addWidget(self.by_date)
         subscale_row = QHBoxLayout()
-        subscale_row.addWidget(QLabel("WAI-SR subscales:", self))
+        subscale_row.addWidget(QLabel("Subscales:", self))
         # No Alt letters: those of "Bond" are all taken; Tab reaches the boxes.
         for key, label in (("goal", "Goal"), ("task", "Task"), ("bond", "Bond")):
             box = QCheckBox(label, self)
@@ -1106,8 +1112,9 @@ class ChartsPage(QWidget):
         self.by_number.toggled.connect(self.redraw)
 
         self.empty = QLabel(
-            "No ratings to chart yet. Record a session with the SRS, WAI-SR, ORS or CORE-10 "
-            "(Session → New session, Ctrl+Shift+N) and its chart appears here.",
+            "No ratings to chart yet. Record a session with "
+            + join_words([*ALLIANCE_INSTRUMENT_IDS, *OUTCOME_INSTRUMENT_IDS], "or")
+            + " (Session → New session, Ctrl+Shift+N) and its chart appears here.",
             self,
         )
         self.empty.setObjectName("chartsEmpty")
@@ -1187,9 +1194,11 @@ class ChartsPage(QWidget):
         self.export_menu.clear()
         if charts is None or x_range is None:
             return
-        has_wai = charts.chart("WAI-SR") is not None
+        has_subscales = any(
+            line.axis == "subscale" for chart in charts.alliance for line in chart.lines
+        )
         for box in self.subscale_boxes.values():
-            box.setEnabled(has_wai)
+            box.setEnabled(has_subscales)
         while self.stack_layout.count():  # re-lay out in order; the widgets stay children
             self.stack_layout.takeAt(0)
         for data in wanted:

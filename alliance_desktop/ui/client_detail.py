@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alliance_desktop.domain.instruments import INSTRUMENTS
+from alliance_desktop.domain.instruments import INSTRUMENTS, QUESTIONNAIRE_IDS
 from alliance_desktop.domain.vocabulary import (
     APPROACH_LABELS,
     Attendance,
@@ -52,7 +52,9 @@ GOAL_STATUS_LABELS = {
     GoalStatus.REVISED: "Revised",
     GoalStatus.DROPPED: "Dropped",
 }
-SESSION_MEASURES = ("ORS", "SRS", "WAI-SR", "CORE-10")
+#: One column per questionnaire, in the registry's order; a client's table hides the
+#: columns of measures none of their sessions has.
+SESSION_MEASURES = QUESTIONNAIRE_IDS
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -483,6 +485,9 @@ class ClientDetail(QWidget):
                     cell.setToolTip(score_words(result, INSTRUMENTS[instrument_id]))
                 table.setItem(row, column, cell)
             table.setItem(row, 3 + len(SESSION_MEASURES), _item("Yes" if s.ruptures else ""))
+        used = {i for s in record.sessions for i in s.results}
+        for column, instrument_id in enumerate(SESSION_MEASURES, start=3):
+            table.setColumnHidden(column, bool(used) and instrument_id not in used)
 
     # -- goal selection ------------------------------------------------------------------
 

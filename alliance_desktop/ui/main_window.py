@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop import APP_NAME, __version__
+from alliance_desktop.domain.instruments import shipped_wording_credits
 from alliance_desktop.domain.vocabulary import ClientStatus
 from alliance_desktop.services.changes import Change, Changed, ChangeKind
 from alliance_desktop.services.database import Database, StorageError
@@ -599,7 +600,7 @@ class MainWindow(QMainWindow):
             "Records sessions and the therapeutic alliance, offline.<br>"
             f"Your records: {records}<br>"
             "Licensed under the GNU General Public License, version 3 or later.<br>"
-            "CORE-10 item wording © CORE System Trust, CC BY-ND 4.0.",
+            + "<br>".join(html.escape(line) for line in shipped_wording_credits()),
         )
 
     # -- remembered state ----------------------------------------------------------------

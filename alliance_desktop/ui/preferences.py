@@ -30,29 +30,20 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop.domain.alerts import (
+    COMPARISON_SETTINGS,
     KIND_NOTES,
     REVIEW_ONLY_KINDS,
     SETTING_NOTES,
+    SETTING_RANGES,
     AlertKind,
     AlertSettings,
 )
-from alliance_desktop.domain.instruments import INSTRUMENTS, ORS, SRS, WAI_SR, CutoffComparison
+from alliance_desktop.domain.instruments import INSTRUMENTS, CutoffComparison
 from alliance_desktop.services.settings import MAX_FIELD, MAX_KEEP, BackupSettings, PracticeSettings
 from alliance_desktop.ui.widgets import fit_to_screen, wheel_only_when_focused
 
-#: Numeric alert settings: (decimals, minimum, maximum, step); counts have 0 decimals.
-_NUMBERS: dict[str, tuple[int, float, float, float]] = {
-    "srs_cutoff": (1, 0.1, SRS.total_max, 0.1),
-    "srs_drop": (1, 0.1, SRS.total_max, 0.1),
-    "srs_low_item": (1, 0.1, SRS.items[0].maximum, 0.1),
-    "perfect_run_length": (0, 2, 100, 1),
-    "wai_subscale_drop": (1, 0.5, 16, 0.5),
-    "wai_low_item": (0, WAI_SR.items[0].minimum, WAI_SR.items[0].maximum, 1),
-    "srs_every_sessions": (0, 1, 100, 1),
-    "wai_every_sessions": (0, 1, 100, 1),
-    "ors_not_on_track_after": (0, 2, 100, 1),
-}
-_COMPARISONS = ("srs_cutoff_comparison", "ors_cutoff_comparison")
+_NUMBERS = SETTING_RANGES
+_COMPARISONS = tuple(COMPARISON_SETTINGS)
 
 
 class PreferencesDialog(QDialog):
@@ -229,10 +220,11 @@ class PreferencesDialog(QDialog):
         return scroll
 
     def _comparison(self, name: str, value: str) -> QComboBox:
-        instrument = SRS if name.startswith("srs") else ORS
+        instrument = INSTRUMENTS[COMPARISON_SETTINGS[name]]
         cutoff = instrument.norms.cutoff if instrument.norms else 0
         combo = QComboBox(self)
-        adults = " for adults" if instrument is ORS else ""
+        ages = instrument.norms is not None and bool(instrument.norms.age_cutoffs)
+        adults = " for adults" if ages else ""
         combo.addItem(f"Under the cut-off ({cutoff:g}{adults}: < {cutoff:g})", "lt")
         combo.addItem(f"At or under the cut-off (≤ {cutoff:g})", "le")
         combo.setCurrentIndex(max(0, combo.findData(value)))

@@ -56,8 +56,8 @@ from PySide6.QtWidgets import (
 )
 
 from alliance_desktop import APP_NAME, documents
-from alliance_desktop.domain._format import join_words
-from alliance_desktop.domain.instruments import Instrument
+from alliance_desktop.domain._format import join_words, ordinal
+from alliance_desktop.domain.instruments import INSTRUMENTS, Instrument
 from alliance_desktop.domain.vocabulary import (
     APPROACH_LABELS,
     Attendance,
@@ -70,7 +70,7 @@ from alliance_desktop.services.alerts import refresh_alert_records
 from alliance_desktop.services.database import Database, EditConflict, StorageError
 from alliance_desktop.services.errors import InvalidInput, ServiceError
 from alliance_desktop.services.session_form import (
-    GBO,
+    GOALS,
     QUESTIONNAIRES,
     EditorContext,
     FormPreview,
@@ -105,13 +105,6 @@ ATTENDANCE_LABELS = {
 RUPTURE_LABELS = {
     RuptureKind.WITHDRAWAL: "Withdrawal (went quiet, deflected, agreed too quickly)",
     RuptureKind.CONFRONTATION: "Confrontation (complained, challenged, pushed back)",
-}
-INSTRUMENT_TITLES = {
-    "ORS": "ORS: how the client has been (start of session)",
-    "CORE-10": "CORE-10: distress over the past week (start of session)",
-    "SRS": "SRS: how today's session went (end of session)",
-    "WAI-SR": "WAI-SR: the working alliance so far (end of session)",
-    GBO: "Goals: progress towards each goal, 0-10",
 }
 #: Said when the save is refused because the session was saved elsewhere since it was opened.
 CHANGED_ELSEWHERE = (
@@ -312,8 +305,8 @@ class SessionEditor(QDialog):
             group = self._build_questionnaire(self.context.instruments[instrument_id])
             self.measure_groups[instrument_id] = group
             left.addWidget(group)
-        self.measure_groups[GBO] = self._build_goals()
-        left.addWidget(self.measure_groups[GBO])
+        self.measure_groups[GOALS] = self._build_goals()
+        left.addWidget(self.measure_groups[GOALS])
         # The alerts sit above the form, outside its scroll area, so an urgent one is seen
         # while any part of the form is being filled in.
         self.alerts_box = QLabel("", self)
@@ -527,8 +520,8 @@ class SessionEditor(QDialog):
         layout = QVBoxLayout()
         row = QHBoxLayout()
         self.instrument_boxes: dict[str, QCheckBox] = {}
-        for instrument_id in (*QUESTIONNAIRES, GBO):
-            text = "Goals (GBO)" if instrument_id == GBO else instrument_id
+        for instrument_id in INSTRUMENTS:
+            text = f"Goals ({instrument_id})" if instrument_id == GOALS else instrument_id
             box = QCheckBox(text, self)
             box.setObjectName(f"use_{instrument_id}")
             box.setAccessibleName(f"Record {text}")
@@ -539,9 +532,14 @@ class SessionEditor(QDialog):
         row.addStretch(1)
         self.remember_plan_button = QPushButton("Use for this client's next sessions", self)
         self.remember_plan_button.setObjectName("rememberPlanButton")
+        spaced = [
+            f"the {i.id} every {ordinal(i.offer_every)} session"
+            for i in INSTRUMENTS.values()
+            if i.offer_every > 1
+        ]
         self.remember_plan_button.setToolTip(
-            "New sessions for this client will offer these measures "
-            "(the WAI-SR every fourth session)."
+            "New sessions for this client will offer these measures"
+            + (f" ({join_words(spaced)})." if spaced else ".")
         )
         self.remember_plan_button.clicked.connect(self.remember_plan)
         row.addWidget(self.remember_plan_button)
@@ -561,7 +559,7 @@ class SessionEditor(QDialog):
         group.setObjectName(f"group_{instrument.id}")
         layout = QVBoxLayout(group)
         layout.setContentsMargins(0, 6, 0, 6)
-        title = QLabel(f"<b>{INSTRUMENT_TITLES[instrument.id]}</b>", group)
+        title = QLabel(f"<b>{instrument.title}</b>", group)
         layout.addWidget(title)
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
@@ -613,10 +611,10 @@ class SessionEditor(QDialog):
 
     def _build_goals(self) -> QWidget:
         group = QWidget(self)
-        group.setObjectName(f"group_{GBO}")
+        group.setObjectName(f"group_{GOALS}")
         layout = QVBoxLayout(group)
         layout.setContentsMargins(0, 6, 0, 6)
-        layout.addWidget(QLabel(f"<b>{INSTRUMENT_TITLES[GBO]}</b>", group))
+        layout.addWidget(QLabel(f"<b>{INSTRUMENTS[GOALS].title}</b>", group))
         grid = QGridLayout()
         grid.setColumnStretch(0, 1)
         goals = {g.number: g for g in self.context.client.goals}
@@ -790,7 +788,7 @@ class SessionEditor(QDialog):
         form = self.current_form()
         words = []
         for instrument_id in form.instruments:
-            if instrument_id == GBO:
+            if instrument_id == GOALS:
                 if any(v.strip() for v in form.goal_ratings.values()):
                     words.append("the goal ratings")
             elif any(v.strip() for v in form.items.get(instrument_id, [])):

@@ -550,8 +550,8 @@ def test_session_add_and_list_from_the_command_line(db_path: Path, tmp_path: Pat
     listing = run("--db", str(db_path), "session", "list", "C-1", "--json")
     rows = json.loads(listing.stdout)
     assert [r["number"] for r in rows] == [1, 2]
-    srs = rows[0]["measurements"][0]
-    assert (srs["instrument_id"], srs["total"]) == ("SRS", 35.5)
+    (srs,) = [m for m in rows[0]["measurements"] if m["instrument_id"] == "SRS"]
+    assert srs["total"] == 35.5
     assert set(srs["subscales"]) == {"goal", "task", "bond"}
     assert rows[1]["goal_ratings"] == [{"goal": 1, "rating": 4.0}]
     assert rows[1]["ruptures"][0]["kind"] == "confrontation"

@@ -25,7 +25,6 @@ from pytestqt.qtbot import QtBot
 from alliance_desktop.domain.alerts import AlertSettings
 from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.scoring import score
-from alliance_desktop.domain.series import STYLES
 from alliance_desktop.domain.vocabulary import Approach, Attendance
 from alliance_desktop.services import clients, sessions
 from alliance_desktop.storage import repository
@@ -259,7 +258,7 @@ def test_export_png_and_svg_and_a_refused_folder(
         for x in range(0, exported.width(), 3)
         for y in range(0, exported.height(), 3)
     }
-    assert STYLES["SRS"].colour.lower() in colours  # the SRS line is in the picture
+    assert INSTRUMENTS["SRS"].line_style.colour.lower() in colours  # the SRS line is in the picture
 
     # Through the menu and the save dialog, choosing SVG without typing the suffix.
     monkeypatch.setattr(

@@ -45,9 +45,9 @@ CORE_10_TEXT = (
 
 
 def test_registry_ids_and_groups() -> None:
-    assert set(INSTRUMENTS) == {"WAI-SR", "SRS", "ORS", "CORE-10", "GBO"}
+    assert set(INSTRUMENTS) == {"WAI-SR", "SRS", "ORS", "CORE-10", "PHQ-9", "GAD-7", "GBO"}
     assert ALLIANCE_INSTRUMENT_IDS == ("SRS", "WAI-SR")
-    assert OUTCOME_INSTRUMENT_IDS == ("ORS", "CORE-10")
+    assert OUTCOME_INSTRUMENT_IDS == ("ORS", "CORE-10", "PHQ-9", "GAD-7")
     for instrument_id, instrument in INSTRUMENTS.items():
         assert instrument.id == instrument_id
         assert get_instrument(instrument_id) is instrument
@@ -57,11 +57,11 @@ def test_registry_ids_and_groups() -> None:
 
 def test_unknown_instrument_names_the_known_ones() -> None:
     with pytest.raises(InstrumentNotFound) as info:
-        get_instrument("PHQ-9")
+        get_instrument("BDI-II")
     message = str(info.value)
     assert isinstance(info.value, DomainError)
     assert isinstance(info.value, ValueError)
-    assert "PHQ-9" in message
+    assert "BDI-II" in message
     for known in INSTRUMENTS:
         assert known in message
 
@@ -247,6 +247,8 @@ def test_kinds_and_respondents() -> None:
         "SRS": "alliance",
         "ORS": "outcome",
         "CORE-10": "outcome",
+        "PHQ-9": "outcome",
+        "GAD-7": "outcome",
         "GBO": "goals",
     }
     assert all(i.respondent == "client" for i in INSTRUMENTS.values())

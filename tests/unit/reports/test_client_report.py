@@ -13,7 +13,6 @@ from pypdf import PdfReader
 from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.domain.instruments import INSTRUMENTS
 from alliance_desktop.domain.scoring import score
-from alliance_desktop.domain.series import STYLES
 from alliance_desktop.domain.vocabulary import Approach, Attendance
 from alliance_desktop.reports.client_report import client_report_pdf
 from alliance_desktop.services import clients, sessions
@@ -97,7 +96,7 @@ def test_qpdf_passes_and_the_chart_is_drawn(
     from PySide6.QtGui import QColor, QImage
 
     image = QImage(str(page))
-    srs_blue = QColor(STYLES["SRS"].colour)
+    srs_blue = QColor(INSTRUMENTS["SRS"].line_style.colour)
     blue = 0
     for x in range(0, image.width(), 2):
         for y in range(image.height() // 3, image.height(), 2):  # the charts sit below the header

@@ -219,8 +219,8 @@ def test_a_client_plan_overrides_the_practice_default(new_db: Database, client_i
     assert measure_plan(new_db, client_id) == ["ORS", "SRS", "WAI-SR", "GBO"]
     save_measure_plan(new_db, client_id, ["CORE-10", "WAI-SR"])
     assert measure_plan(new_db, client_id) == ["CORE-10", "WAI-SR"]
-    with pytest.raises(InvalidInput, match="Unknown instrument PHQ-9"):
-        save_measure_plan(new_db, client_id, ["PHQ-9"])
+    with pytest.raises(InvalidInput, match="Unknown instrument BDI-II"):
+        save_measure_plan(new_db, client_id, ["BDI-II"])
 
 
 def test_drafts_are_kept_until_discarded_and_go_with_their_client(
@@ -261,7 +261,7 @@ def test_a_text_pack_brings_wording_and_a_bad_one_changes_nothing(
         (json.dumps({"instrument_id": "WAI-SR", "item_texts": ["x"]}), "needs 12"),
         (json.dumps({"instrument_id": "CORE-10", "item_texts": texts[:10]}), "must not be altered"),
         (json.dumps({"instrument_id": "SRS", "item_texts": texts[:4]}), "PCOMS licence allows"),
-        (json.dumps({"instrument_id": "PHQ-9", "item_texts": []}), "instrument_id must be one"),
+        (json.dumps({"instrument_id": "BDI-II", "item_texts": []}), "instrument_id must be one"),
         (json.dumps([1, 2]), "one JSON object"),
     ):
         bad.write_text(content)
