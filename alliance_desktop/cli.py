@@ -33,7 +33,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 # Commands that write; after an interruption they say what state the database is in.
 _WRITING_COMMANDS = {
     "init", "demo", "import", "session", "restore", "review", "acknowledge", "encrypt", "passwd",
-    "client",
+    "client", "instrument",
 }  # fmt: skip
 PASSPHRASE_ENV = "ALLIANCE_PASSPHRASE"
 _NO_PASSPHRASE = (
@@ -261,6 +261,7 @@ def _add_security_parsers(commands: Any, common: argparse.ArgumentParser) -> Non
     audit_list = audit_commands.add_parser("list", parents=[common], help="list the entries")
     audit_list.add_argument("--client", metavar="CODE", help="only this client's entries")
     audit_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_instrument_parsers(commands, common)
     client = commands.add_parser("client", help="one client's whole record: export or erase")
     client_commands = client.add_subparsers(
         dest="client_command", metavar="ACTION", parser_class=_Parser, required=True
@@ -279,6 +280,31 @@ def _add_security_parsers(commands: Any, common: argparse.ArgumentParser) -> Non
     client_erase.add_argument(
         "--yes", action="store_true", help="do not ask (required without a terminal)"
     )
+
+
+def _add_instrument_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    instrument = commands.add_parser(
+        "instrument", help="the practice's own instruments: import, list, export, retire"
+    )
+    actions = instrument.add_subparsers(
+        dest="instrument_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    add = actions.add_parser(
+        "import", parents=[common], help="add an instrument (or a new version) from a file"
+    )
+    add.add_argument("file", metavar="FILE", help="a definition file (JSON)")
+    listing = actions.add_parser("list", parents=[common], help="list every instrument")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    export = actions.add_parser(
+        "export", parents=[common], help="write an instrument's definition to share it"
+    )
+    export.add_argument("id", metavar="ID")
+    export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    export.add_argument("--force", action="store_true", help="replace an existing file")
+    retire = actions.add_parser(
+        "retire", parents=[common], help="stop offering an instrument (its data stay)"
+    )
+    retire.add_argument("id", metavar="ID")
 
 
 def _add_alert_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -1162,6 +1188,49 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_instrument(args: argparse.Namespace) -> int:
+    from alliance_desktop.domain.instruments import is_built_in
+    from alliance_desktop.services import instruments
+
+    action = args.instrument_command
+    if action == "import":
+        # Read and checked before the database is opened: a bad file changes nothing.
+        instrument = instruments.read_definition(Path(args.file).expanduser())
+        with _opened(args, create=False) as db:
+            result = instruments.import_definition(db, instrument, datetime.now())
+        print(result.sentence())
+        return EXIT_OK
+    if action == "export":
+        target = Path(args.out).expanduser().absolute()
+        with _opened(args, create=False, writes=False) as db:
+            exported = instruments.export_definition(db, args.id, target, force=args.force)
+        variant = (
+            " It is built in: give the copy an id of your own before importing a variant."
+            if is_built_in(exported.id)
+            else ""
+        )
+        print(f"Wrote {exported.id} version {exported.version} to {target}.{variant}")
+        return EXIT_OK
+    if action == "retire":
+        with _opened(args, create=False) as db:
+            print(instruments.retire_instrument(db, args.id.strip(), datetime.now()))
+        return EXIT_OK
+    with _opened(args, create=False, writes=False):
+        entries = instruments.list_instruments()
+    if args.json:
+        _print_json_array([e.to_json() for e in entries])
+        return EXIT_OK
+    id_width = max(2, *(len(e.id) for e in entries))
+    print(f"{'ID':<{id_width}}  {'VERSION':<10}  {'ITEMS':>5}  {'KIND':<8}  {'':<8}  NAME")
+    for e in entries:
+        where = "built in" if e.built_in else ("retired" if e.retired else "own")
+        print(
+            f"{e.id:<{id_width}}  {_printable(e.version):<10}  {e.items:>5}  {e.kind:<8}  "
+            f"{where:<8}  {_printable(e.name)}"
+        )
+    return EXIT_OK
+
+
 def _cmd_client(args: argparse.Namespace) -> int:
     from alliance_desktop.services import clients as client_service
     from alliance_desktop.services.sessions import client_for_code
@@ -1220,6 +1289,7 @@ _COMMANDS = {
     "passwd": _cmd_passwd,
     "audit": _cmd_audit,
     "client": _cmd_client,
+    "instrument": _cmd_instrument,
 }
 
 
@@ -1228,7 +1298,7 @@ _COMMANDS = {
 _OPENS_DATABASE = frozenset(
     {
         "backup", "passwd", "init", "check", "demo", "clients", "export", "import",
-        "session", "report", "review", "acknowledge", "audit", "client",
+        "session", "report", "review", "acknowledge", "audit", "client", "instrument",
     }
 )  # fmt: skip
 

@@ -38,6 +38,17 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def built_in_instruments_only() -> Iterator[None]:
+    """Each test starts and ends with the built-in instruments only: opening a database
+    puts its own in the process's registry, and they must not leak into the next test."""
+    from alliance_desktop.domain.instruments import use_custom_instruments
+
+    use_custom_instruments({})
+    yield
+    use_custom_instruments({})
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "practice.db"

@@ -26,8 +26,11 @@ from alliance_desktop.domain.instruments import (
     ORS,
     SRS,
     WAI_SR,
+    AlertRule,
     CutoffComparison,
     Instrument,
+    instrument_for,
+    is_retired,
 )
 from alliance_desktop.domain.risk import (
     Endorsement,
@@ -239,12 +242,14 @@ class MeasurementFact:
         session_number: Session it belongs to.
         taken_at: When it was completed.
         values: Item values in item order; None for missing.
+        instrument_version: The definition version it was taken with (None: the current).
     """
 
     instrument_id: str
     session_number: int
     taken_at: datetime
     values: tuple[float | None, ...]
+    instrument_version: str | None = None
 
 
 def _srs_published_cutoff() -> float:
@@ -555,6 +560,8 @@ def _order_key(m: MeasurementFact) -> tuple[int, float]:
 
 
 def _try_score(instrument: Instrument, m: MeasurementFact) -> Score | None:
+    # Scored with the version it was taken with (a therapist's instrument edited since).
+    instrument = instrument_for(m.instrument_id, m.instrument_version) or instrument
     try:
         result = score(instrument, m.values)
     except DomainError:
@@ -637,22 +644,30 @@ def evaluate_alerts(
     alerts: list[Alert] = []
     attended = sorted((s.number, s.start) for s in sessions if s.attended)
 
-    srs_needed = max(2, settings.perfect_run_length)
-    srs_scored = _latest_scored(SRS, by_instrument.get(SRS.id, ()), srs_needed)
-    alerts += _srs_rules(srs_scored, settings, off)
-    wai_scored = _latest_scored(WAI_SR, by_instrument.get(WAI_SR.id, ()), 2)
-    alerts += _wai_rules(wai_scored, settings, off)
-    if AlertKind.NOT_ON_TRACK not in off:
-        starts = {s.number: s.start for s in sessions if isinstance(s.number, int)}
-        alerts += _ors_rules(by_instrument.get(ORS.id, ()), settings, date_of_birth, starts)
-    alerts += _risk_rules(by_instrument, reviews, removed_answers)
-    if AlertKind.OVERDUE not in off:
-        for instrument, every, scored in (
-            (SRS, settings.srs_every_sessions, srs_scored),
-            (WAI_SR, settings.wai_every_sessions, wai_scored),
+    starts = {s.number: s.start for s in sessions if isinstance(s.number, int)}
+    # Each instrument's definition names the rules its ratings are watched by.
+    for instrument in INSTRUMENTS.values():
+        rules = instrument.alert_rules
+        if not rules:
+            continue
+        forms = by_instrument.get(instrument.id, ())
+        needed = max(2, settings.perfect_run_length) if AlertRule.SESSION_RATING in rules else 2
+        scored = _latest_scored(instrument, forms, needed)
+        if AlertRule.SESSION_RATING in rules:
+            alerts += _srs_rules(scored, settings, off, instrument)
+        if AlertRule.ALLIANCE_SUBSCALES in rules:
+            alerts += _wai_rules(scored, settings, off, instrument)
+        if AlertRule.NOT_ON_TRACK in rules and AlertKind.NOT_ON_TRACK not in off:
+            alerts += _ors_rules(forms, settings, date_of_birth, starts, instrument)
+        if (
+            AlertRule.OVERDUE in rules
+            and AlertKind.OVERDUE not in off
+            and not is_retired(instrument.id)
         ):
+            every = settings.due_every(instrument.id) or instrument.offer_every
             last = scored[-1][0].session_number if scored else None
             alerts += _overdue_rule(instrument, every, last, attended)
+    alerts += _risk_rules(by_instrument, reviews, removed_answers)
 
     if acknowledgements:
         alerts = [a for a in alerts if not _acknowledged(a, acknowledgements)]
@@ -672,9 +687,14 @@ def _acknowledged(alert: Alert, acknowledgements: Sequence[Acknowledgement]) -> 
 
 
 def _srs_rules(
-    scored: Sequence[_Scored], settings: AlertSettings, off: frozenset[AlertKind]
+    scored: Sequence[_Scored],
+    settings: AlertSettings,
+    off: frozenset[AlertKind],
+    instrument: Instrument = SRS,
 ) -> list[Alert]:
-    """Under the cut-off, a drop and a low dimension of the latest SRS: one merged alert."""
+    """Under the cut-off, a drop and a low dimension of the latest SRS (or of another
+    alliance measure with this rule, the SRS's thresholds carried over in proportion to its
+    ranges, and its own cut-off): one merged alert; and a run of perfect totals."""
     if not scored:
         return []
     out: list[Alert] = []
@@ -683,20 +703,35 @@ def _srs_rules(
     session = latest_m.session_number
     previous = scored[-2] if len(scored) >= 2 else None
     fall = round(_total(previous[1]) - total, 6) if previous else 0.0
-    cut = settings.srs_cutoff
-    le = settings.srs_cutoff_comparison is CutoffComparison.LE
+    norms = instrument.norms
+    cut = settings.practice_cutoff(instrument.id)
+    if cut is None and norms is not None:
+        cut = norms.cutoff
+    comparison = settings.comparison_for(instrument.id) or (
+        norms.cutoff_comparison if norms is not None else CutoffComparison.LT
+    )
+    le = comparison is CutoffComparison.LE
+    srs_total = (SRS.total_min, SRS.total_max)
+    srs_item = (SRS.items[0].minimum, SRS.items[0].maximum)
+    drop = _scaled(
+        settings.srs_drop, srs_total, (instrument.total_min, instrument.total_max), offset=False
+    )
 
-    under = AlertKind.UNDER_CUTOFF not in off and is_below_cutoff(
-        total, cut, settings.srs_cutoff_comparison
+    under = (
+        AlertKind.UNDER_CUTOFF not in off
+        and cut is not None
+        and is_below_cutoff(total, cut, comparison)
     )
-    dropped = (
-        AlertKind.DROPPED not in off and previous is not None and fall >= settings.srs_drop - _EPS
-    )
+    dropped = AlertKind.DROPPED not in off and previous is not None and fall >= drop - _EPS
+    low_limits = [
+        _scaled(settings.srs_low_item, srs_item, (item.minimum, item.maximum), offset=True)
+        for item in instrument.items
+    ]
     low = (
         [
             (item.label, float(v))
-            for item, v in zip(SRS.items, latest_m.values, strict=False)
-            if v is not None and float(v) < settings.srs_low_item - _EPS
+            for item, v, limit in zip(instrument.items, latest_m.values, low_limits, strict=False)
+            if v is not None and float(v) < limit - _EPS
         ]
         if AlertKind.LOW_ITEM not in off
         else []
@@ -714,19 +749,19 @@ def _srs_rules(
         if dropped and previous is not None:
             prev_m, prev = previous
             head = (
-                f"SRS fell {_points(fall)} from {fmt_number(_total(prev))} at "
+                f"{instrument.id} fell {_points(fall)} from {fmt_number(_total(prev))} at "
                 f"{_session_phrase(prev_m.session_number)} to {fmt_number(total)} at "
                 f"{_session_phrase(session)} (the alert is set at a drop of "
-                f"{_points(settings.srs_drop)})"
+                f"{_points(round(drop, 2))})"
             )
         else:
-            head = f"SRS was {fmt_number(total)} at {_session_phrase(session)}"
+            head = f"{instrument.id} was {fmt_number(total)} at {_session_phrase(session)}"
         clauses = []
-        if under:
+        if under and cut is not None:
             clauses.append(f"{'at or under' if le else 'under'} the cut-off of {fmt_number(cut)}")
         if low:
             parts = join_words([f"{label} {fmt_number(v)}" for label, v in low])
-            clauses.append(f"with {parts} under {fmt_number(settings.srs_low_item)}")
+            clauses.append(f"with {parts} under {fmt_number(round(max(low_limits), 2))}")
         advice = {
             AlertKind.UNDER_CUTOFF: "ask about the session",
             AlertKind.DROPPED: "ask what was different this time",
@@ -738,7 +773,7 @@ def _srs_rules(
         out.append(
             Alert(
                 kinds[0],
-                SRS.id,
+                instrument.id,
                 session,
                 "warning",
                 reason,
@@ -747,19 +782,20 @@ def _srs_rules(
             )
         )
     run = settings.perfect_run_length
+    top = instrument.total_max
     if (
         AlertKind.PERFECT_RUN not in off
         and len(scored) >= run
-        and all(_total(s) >= SRS.total_max - _EPS for _, s in scored[-run:])
+        and all(_total(s) >= top - _EPS for _, s in scored[-run:])
     ):
         out.append(
             Alert(
                 AlertKind.PERFECT_RUN,
-                SRS.id,
+                instrument.id,
                 session,
                 "info",
-                f"The last {run} SRS ratings were all {fmt_number(SRS.total_max)} out of "
-                f"{fmt_number(SRS.total_max)} — a client who cannot criticise may be hiding a "
+                f"The last {run} {instrument.id} ratings were all {fmt_number(top)} out of "
+                f"{fmt_number(top)} — a client who cannot criticise may be hiding a "
                 "rupture; invite honest feedback.",
                 rating_at=latest_m.taken_at,
             )
@@ -776,24 +812,47 @@ def _total(result: Score) -> float:
     return result.total if result.total is not None else math.nan
 
 
+def _scaled(
+    value: float, reference: tuple[float, float], target: tuple[float, float], *, offset: bool
+) -> float:
+    """A WAI-SR threshold carried to another range in proportion (a drop: ``offset`` False;
+    a point on the scale: True)."""
+    ratio = (target[1] - target[0]) / (reference[1] - reference[0])
+    if offset:
+        return target[0] + (value - reference[0]) * ratio
+    return value * ratio
+
+
 def _wai_rules(
-    scored: Sequence[_Scored], settings: AlertSettings, off: frozenset[AlertKind]
+    scored: Sequence[_Scored],
+    settings: AlertSettings,
+    off: frozenset[AlertKind],
+    instrument: Instrument = WAI_SR,
 ) -> list[Alert]:
-    """Falling goal, task or bond and low items of the latest WAI-SR: one merged alert."""
+    """Falling goal, task or bond and low items of the latest WAI-SR (or of a therapist's
+    own alliance measure, thresholds in proportion to its ranges): one merged alert."""
     if not scored:
         return []
+    wai_subscale = WAI_SR.subscale_range(WAI_SR.subscales[0])
+    wai_item = (WAI_SR.items[0].minimum, WAI_SR.items[0].maximum)
     latest_m, latest = scored[-1]
     session = latest_m.session_number
     parts: list[str] = []
     kinds: list[AlertKind] = []
     if AlertKind.FALLING_SUBSCALE not in off and len(scored) >= 2:
         prev_m, prev = scored[-2]
-        for scale in WAI_SR.subscales:
-            if scale.tag is None:
+        for scale in instrument.subscales:
+            if scale.tag is None or scale.key not in prev.subscales:
                 continue
             before, now = prev.subscales[scale.key], latest.subscales[scale.key]
             fall = round(before - now, 6)
-            if fall >= settings.wai_subscale_drop - _EPS:
+            drop = _scaled(
+                settings.wai_subscale_drop,
+                wai_subscale,
+                instrument.subscale_range(scale),
+                offset=False,
+            )
+            if fall >= drop - _EPS:
                 parts.append(
                     f"{scale.name} fell {_points(fall)} from {fmt_number(before)} at "
                     f"{_session_phrase(prev_m.session_number)} to {fmt_number(now)} — "
@@ -803,24 +862,34 @@ def _wai_rules(
             kinds.append(AlertKind.FALLING_SUBSCALE)
     if AlertKind.LOW_ITEM not in off:
         low: list[str] = []
-        for item, v in zip(WAI_SR.items, latest_m.values, strict=False):
-            if v is None or float(v) > settings.wai_low_item + _EPS:
+        limits: set[float] = set()
+        for item, v in zip(instrument.items, latest_m.values, strict=False):
+            limit = _scaled(
+                settings.wai_low_item, wai_item, (item.minimum, item.maximum), offset=True
+            )
+            if item.optional or v is None or float(v) > limit + _EPS:
                 continue
-            value = validate_item_value(WAI_SR, item, v)  # already scored, so valid
-            anchor = WAI_SR.anchors[round(value - item.minimum)] if WAI_SR.anchors else None
+            value = validate_item_value(instrument, item, v)  # already scored, so valid
+            anchors = instrument.anchors
+            anchor = anchors[round((value - item.minimum) / item.step)] if anchors else None
             rated = fmt_number(value) + (f" ({anchor})" if anchor else "")
-            low.append(f"{WAI_SR.item_name(item.number)[len(WAI_SR.id) + 1 :]} rated {rated}")
+            low.append(
+                f"{instrument.item_name(item.number)[len(instrument.id) + 1 :]} rated {rated}"
+            )
+            limits.add(round(limit, 2))
         if low:
             kinds.append(AlertKind.LOW_ITEM)
             parts.append(
-                f"{join_words(low)}, at or under {fmt_number(settings.wai_low_item)} — explore "
-                "that part of the alliance"
+                f"{join_words(low)}, at or under {fmt_number(max(limits))} — explore that part "
+                "of the alliance"
             )
     if not kinds:
         return []
-    reason = f"WAI-SR at {_session_phrase(session)}: " + "; ".join(parts) + "."
+    reason = f"{instrument.id} at {_session_phrase(session)}: " + "; ".join(parts) + "."
     return [
-        Alert(kinds[0], WAI_SR.id, session, "warning", reason, tuple(kinds[1:]), latest_m.taken_at)
+        Alert(
+            kinds[0], instrument.id, session, "warning", reason, tuple(kinds[1:]), latest_m.taken_at
+        )
     ]
 
 
@@ -829,6 +898,7 @@ def _ors_rules(
     settings: AlertSettings,
     date_of_birth: date | None,
     starts: Mapping[int, datetime],
+    instrument: Instrument = ORS,
 ) -> list[Alert]:
     """Not on track: a reliable deterioration from the first ORS at any time, or no reliable
     improvement once ``ors_not_on_track_after`` ratings exist for a client who started in the
@@ -840,30 +910,30 @@ def _ors_rules(
     need = settings.ors_not_on_track_after
     head: list[_Scored] = []
     for m in ordered:
-        result = _try_score(ORS, m)
+        result = _try_score(instrument, m)
         if result is not None:
             head.append((m, result))
             if len(head) == need:
                 break
-    tail = _latest_scored(ORS, ordered, 1)
+    tail = _latest_scored(instrument, ordered, 1)
     if not head or not tail or tail[0][0] is head[0][0]:
         return []
     (first_m, first), (last_m, last) = head[0], tail[0]
-    comparison = settings.ors_cutoff_comparison
+    comparison = settings.comparison_for(instrument.id)
     first_age = _age(date_of_birth, first_m, starts)
     last_age = _age(date_of_birth, last_m, starts)
     assessment = classify_change(
-        ORS,
+        instrument,
         _total(first),
         _total(last),
         comparison=comparison,
         first_age=first_age,
         latest_age=last_age,
     )
-    criterion = change_criterion(ORS)
+    criterion = change_criterion(instrument)
     rc_phrase = f"{_points(criterion.points)} or more" if criterion else "reliable"
     movement = (
-        f"ORS has gone from {fmt_number(_total(first))} at "
+        f"{instrument.id} has gone from {fmt_number(_total(first))} at "
         f"{_session_phrase(first_m.session_number)} to {fmt_number(_total(last))} at "
         f"{_session_phrase(last_m.session_number)} ({assessment.change:+.1f} points)"
     )
@@ -878,7 +948,7 @@ def _ors_rules(
         # A client who started in the non-clinical range has little room for a reliable
         # gain; flagging them every session would only train the therapist to ignore alerts.
         # Nor is one flagged when no cut-off applies to their age (a child under 6).
-        and in_clinical_range(ORS, _total(first), comparison, age=first_age) is True
+        and in_clinical_range(instrument, _total(first), comparison, age=first_age) is True
     ):
         reason = (
             f"{movement}: after {need} or more ratings that is short of a reliable improvement "
@@ -889,7 +959,7 @@ def _ors_rules(
     return [
         Alert(
             AlertKind.NOT_ON_TRACK,
-            ORS.id,
+            instrument.id,
             last_m.session_number,
             "warning",
             reason,

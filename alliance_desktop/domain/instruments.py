@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, overload
 
 from alliance_desktop.domain._format import fmt_number, join_words
 from alliance_desktop.domain.errors import DomainError, InstrumentNotFound
 
 __all__ = [
     "ALLIANCE_INSTRUMENT_IDS",
+    "BUILT_IN",
     "CLI_FLAGS",
     "CORE_10",
     "DEFAULT_PLAN",
@@ -21,6 +22,7 @@ __all__ = [
     "GBO",
     "GOALS_ID",
     "INSTRUMENTS",
+    "OFFERED_IDS",
     "ORS",
     "OUTCOME_INSTRUMENT_IDS",
     "PHQ_9",
@@ -29,7 +31,9 @@ __all__ = [
     "SRS",
     "WAI_SR",
     "AgeCutoff",
+    "AlertRule",
     "Band",
+    "CustomInstrument",
     "CutoffComparison",
     "Dash",
     "Instrument",
@@ -44,10 +48,15 @@ __all__ = [
     "Subscale",
     "SubscaleTag",
     "TextPack",
+    "custom_instruments",
     "get_instrument",
+    "instrument_for",
     "instrument_from_dict",
     "instrument_to_dict",
+    "is_built_in",
+    "is_retired",
     "shipped_wording_credits",
+    "use_custom_instruments",
     "with_text_pack",
 ]
 
@@ -80,6 +89,24 @@ class ScoreMethod(StrEnum):
     SUM = "sum"
     MEAN = "mean"
     MEAN_X10 = "mean_x10"
+
+
+class AlertRule(StrEnum):
+    """A family of alert rules (``domain.alerts``) an instrument's ratings are watched by.
+
+    A risk item alerts whatever the rules (it is a property of the item).
+    """
+
+    #: An alliance measure taken every session (the SRS): under its cut-off, a drop since
+    #: the last rating, a low dimension, and a run of perfect totals.
+    SESSION_RATING = "session_rating"
+    #: An alliance measure with goal, task and bond subscales (the WAI-SR): a falling
+    #: subscale and a low item.
+    ALLIANCE_SUBSCALES = "alliance_subscales"
+    #: An outcome measure with a reliable-change criterion (the ORS): not on track.
+    NOT_ON_TRACK = "not_on_track"
+    #: Overdue when not recorded for a number of attended sessions.
+    OVERDUE = "overdue"
 
 
 class CutoffComparison(StrEnum):
@@ -363,6 +390,8 @@ class Instrument:
     #: Why no text pack may be imported for it, or None when one may (a pack is refused
     #: anyway when the definition ships its own wording).
     text_pack_refusal: str | None = None
+    #: The alert rules its ratings are watched by (its risk items alert in any case).
+    alert_rules: tuple[AlertRule, ...] = ()
     #: Fewest values ``score`` accepts: trailing optional items may be left out (derived).
     min_values: int = field(init=False, repr=False, compare=False, default=0)
     #: Items a complete total covers, i.e. the non-optional ones (derived).
@@ -405,6 +434,12 @@ class Instrument:
             or (self.offer_every < 1)
         ):
             raise DomainError(f"Instrument {self.id} must be offered every 1 or more sessions.")
+        for rule in self.alert_rules:
+            needs = _RULE_NEEDS.get(rule)
+            if needs is not None and not needs[0](self):
+                raise DomainError(
+                    f"Instrument {self.id} cannot have the {rule} alert rule: {needs[1]}."
+                )
         required = [item.number for item in self.items if not item.optional]
         object.__setattr__(self, "min_values", max(required, default=1))
         object.__setattr__(self, "required_items", len(required) or len(self.items))
@@ -485,6 +520,14 @@ class Instrument:
         """How its total is drawn: its own style, or a plain line in the text colour."""
         own = f"{self.id} {self.total_name}"
         return self.chart or LineStyle("foreground", "solid", "circle", own)
+
+    def subscale_range(self, scale: Subscale) -> tuple[float, float]:
+        """The lowest and highest score a subscale can take, by its method."""
+        items = [self.item(n) for n in scale.items]
+        if scale.method is ScoreMethod.SUM:
+            return sum(i.minimum for i in items), sum(i.maximum for i in items)
+        factor = 10 if scale.method is ScoreMethod.MEAN_X10 else 1
+        return min(i.minimum for i in items) * factor, max(i.maximum for i in items) * factor
 
     @property
     def chart_axis(self) -> tuple[float, float, int]:
@@ -579,6 +622,25 @@ def _is_finite_real(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+#: What an alert rule needs of an instrument, and the words when it is missing.
+_RULE_NEEDS: Mapping[AlertRule, tuple[Callable[[Instrument], bool], str]] = MappingProxyType(
+    {
+        AlertRule.SESSION_RATING: (
+            lambda i: i.kind == "alliance",
+            "it is for alliance measures",
+        ),
+        AlertRule.ALLIANCE_SUBSCALES: (
+            lambda i: i.kind == "alliance" and any(s.tag for s in i.subscales),
+            "it needs an alliance measure with goal, task or bond subscales",
+        ),
+        AlertRule.NOT_ON_TRACK: (
+            lambda i: i.kind == "outcome" and i.norms is not None and i.norms.classifies_change,
+            "it needs an outcome measure with a reliable-change criterion",
+        ),
+    }
+)
+
+
 # --------------------------------------------------------------------------------------------
 # Built-in definitions. Every published number lives here, next to its source.
 # --------------------------------------------------------------------------------------------
@@ -606,6 +668,7 @@ WAI_SR = Instrument(
     # Hatcher & Gillaspy's short form is meant for repeated use; every fourth session keeps
     # it ahead of the "overdue" alert.
     offer_every=4,
+    alert_rules=(AlertRule.ALLIANCE_SUBSCALES, AlertRule.OVERDUE),
     version="2006",
     name="Working Alliance Inventory - Short Revised (client)",
     kind="alliance",
@@ -672,6 +735,7 @@ SRS = Instrument(
     chart=LineStyle("#0072B2", "solid", "circle", "SRS total"),
     cli_flag="srs",
     planned_by_default=True,
+    alert_rules=(AlertRule.SESSION_RATING, AlertRule.OVERDUE),
     text_pack_refusal="the PCOMS licence allows score entry only, no item wording on screen",
     version="3",
     name="Session Rating Scale (SRS v3)",
@@ -742,6 +806,7 @@ ORS = Instrument(
     chart=LineStyle("foreground", "solid", "circle", "ORS total"),
     cli_flag="ors",
     planned_by_default=True,
+    alert_rules=(AlertRule.NOT_ON_TRACK,),
     text_pack_refusal="the PCOMS licence allows score entry only, no item wording on screen",
     version="2000",
     name="Outcome Rating Scale (ORS)",
@@ -1145,32 +1210,179 @@ GAD_7 = Instrument(
     rights=_PHQ_SOURCE_NOTE,
 )
 
-#: The registry: every instrument the app knows, in the order lists, forms and reports
-#: show them. Everything outside ``domain`` reads instruments from here (and the lists
-#: below), never by naming one.
-INSTRUMENTS: Mapping[str, Instrument] = MappingProxyType(
+BUILT_IN: Mapping[str, Instrument] = MappingProxyType(
     {
         inst.id: inst
         for inst in sorted((WAI_SR, SRS, ORS, CORE_10, PHQ_9, GAD_7, GBO), key=lambda i: i.order)
     }
 )
+
+
+@dataclass(frozen=True)
+class CustomInstrument:
+    """A therapist's own instrument: every version of its definition, oldest first.
+
+    Attributes:
+        versions: The definitions, oldest first; the last is the one new sessions use.
+        retired: Whether it is no longer offered for new sessions (its data stay).
+    """
+
+    versions: tuple[Instrument, ...]
+    retired: bool = False
+
+    @property
+    def current(self) -> Instrument:
+        return self.versions[-1]
+
+
+class _Registry:
+    """Built-in instruments and the open database's own ones (``use_custom_instruments``).
+
+    One practice database is open at a time (the window, a command), so its instruments
+    are the process's; opening another replaces them.
+    """
+
+    def __init__(self) -> None:
+        self.custom: dict[str, CustomInstrument] = {}
+        self.generation = 0
+        self.current: dict[str, Instrument] = dict(BUILT_IN)
+
+    def replace(self, custom: Mapping[str, CustomInstrument]) -> None:
+        clashes = sorted(set(custom) & set(BUILT_IN))
+        if clashes:
+            raise DomainError(
+                f"{clashes[0]} is a built-in instrument; a custom one needs its own id."
+            )
+        self.custom = dict(custom)
+        merged = [*BUILT_IN.values(), *(c.current for c in self.custom.values())]
+        # Built-ins keep their places; custom ones follow theirs, then their ids.
+        merged.sort(key=lambda i: (i.order, i.id not in BUILT_IN, i.id))
+        self.current = {i.id: i for i in merged}
+        self.generation += 1
+
+
+_REGISTRY = _Registry()
+
+
+class _LiveInstruments(Mapping[str, Instrument]):
+    """``INSTRUMENTS``: the current version of every instrument, in the registry's order."""
+
+    def __getitem__(self, instrument_id: str) -> Instrument:
+        return _REGISTRY.current[instrument_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(_REGISTRY.current))
+
+    def __len__(self) -> int:
+        return len(_REGISTRY.current)
+
+    def __contains__(self, instrument_id: object) -> bool:
+        return instrument_id in _REGISTRY.current
+
+    def __repr__(self) -> str:
+        return f"INSTRUMENTS({list(_REGISTRY.current)})"
+
+
+class _LiveIds(Sequence[str]):
+    """A list of instrument ids worked out from the registry each time it changes."""
+
+    def __init__(self, wanted: Callable[[Instrument], bool], *, offered_only: bool = False) -> None:
+        self._wanted = wanted
+        self._offered_only = offered_only
+        self._generation = -1
+        self._ids: tuple[str, ...] = ()
+
+    def _now(self) -> tuple[str, ...]:
+        if self._generation != _REGISTRY.generation:
+            self._ids = tuple(
+                i.id
+                for i in _REGISTRY.current.values()
+                if self._wanted(i) and not (self._offered_only and is_retired(i.id))
+            )
+            self._generation = _REGISTRY.generation
+        return self._ids
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        return self._now()[index]
+
+    def __len__(self) -> int:
+        return len(self._now())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._now())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._now()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _LiveIds):
+            return self._now() == other._now()
+        return self._now() == other if isinstance(other, tuple) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._now())
+
+    def __repr__(self) -> str:
+        return repr(self._now())
+
+
+#: The registry: every instrument the app knows (built in, and the open database's own),
+#: in the order lists, forms and reports show them, each at its current version.
+#: Everything outside ``domain`` reads instruments from here (and the lists below), never
+#: by naming one; a stored measurement is scored by ``instrument_for`` with its version.
+INSTRUMENTS: Mapping[str, Instrument] = _LiveInstruments()
 #: Alliance measures, in order (the first wins a tie between two taken at the same time).
-ALLIANCE_INSTRUMENT_IDS: tuple[str, ...] = tuple(
-    i.id for i in INSTRUMENTS.values() if i.kind == "alliance"
-)
-OUTCOME_INSTRUMENT_IDS: tuple[str, ...] = tuple(
-    i.id for i in INSTRUMENTS.values() if i.kind == "outcome"
-)
+ALLIANCE_INSTRUMENT_IDS: Sequence[str] = _LiveIds(lambda i: i.kind == "alliance")
+OUTCOME_INSTRUMENT_IDS: Sequence[str] = _LiveIds(lambda i: i.kind == "outcome")
 #: Questionnaires a session records item by item (everything but the goals' ratings).
-QUESTIONNAIRE_IDS: tuple[str, ...] = tuple(i.id for i in INSTRUMENTS.values() if i.kind != "goals")
+QUESTIONNAIRE_IDS: Sequence[str] = _LiveIds(lambda i: i.kind != "goals")
+#: What a new session may record: the questionnaires not retired, and the goals.
+OFFERED_IDS: Sequence[str] = _LiveIds(lambda i: True, offered_only=True)
 #: The instrument whose items are the client's own goals (rated per goal, not as a form).
-GOALS_ID: str = next(i.id for i in INSTRUMENTS.values() if i.kind == "goals")
-#: ``session add --FLAG`` → instrument id.
+GOALS_ID: str = next(i.id for i in BUILT_IN.values() if i.kind == "goals")
+#: ``session add --FLAG`` → instrument id (built-ins; the therapist's own go by --json).
 CLI_FLAGS: Mapping[str, str] = MappingProxyType(
-    {i.cli_flag: i.id for i in INSTRUMENTS.values() if i.cli_flag}
+    {i.cli_flag: i.id for i in BUILT_IN.values() if i.cli_flag}
 )
+
+
+def use_custom_instruments(custom: Mapping[str, CustomInstrument]) -> None:
+    """Make these the therapist's own instruments (those of the database just opened)."""
+    _REGISTRY.replace(custom)
+
+
+def custom_instruments() -> Mapping[str, CustomInstrument]:
+    """The therapist's own instruments now in the registry, by id."""
+    return MappingProxyType(_REGISTRY.custom)
+
+
+def is_built_in(instrument_id: str) -> bool:
+    return instrument_id in BUILT_IN
+
+
+def is_retired(instrument_id: str) -> bool:
+    entry = _REGISTRY.custom.get(instrument_id)
+    return entry is not None and entry.retired
+
+
+def instrument_for(instrument_id: str, version: str | None = None) -> Instrument | None:
+    """The definition a stored measurement was taken with: its own version when the
+    registry has it (a therapist's instrument edited since), else the current one; None
+    for an instrument the registry does not know."""
+    entry = _REGISTRY.custom.get(instrument_id)
+    if entry is not None and version is not None:
+        for instrument in entry.versions:
+            if instrument.version == version:
+                return instrument
+    return _REGISTRY.current.get(instrument_id)
+
+
 #: A new practice's measure plan.
-DEFAULT_PLAN: tuple[str, ...] = tuple(i.id for i in INSTRUMENTS.values() if i.planned_by_default)
+DEFAULT_PLAN: tuple[str, ...] = tuple(i.id for i in BUILT_IN.values() if i.planned_by_default)
 
 
 def shipped_wording_credits() -> list[str]:
@@ -1183,7 +1395,7 @@ def shipped_wording_credits() -> list[str]:
 
 
 def get_instrument(instrument_id: str) -> Instrument:
-    """Return the built-in instrument with this id.
+    """Return the instrument with this id (built in, or the open database's own).
 
     Args:
         instrument_id: One of ``INSTRUMENTS``' keys, e.g. "CORE-10".
@@ -1304,6 +1516,7 @@ def instrument_to_dict(instrument: Instrument) -> dict[str, Any]:
         "planned_by_default": instrument.planned_by_default,
         "offer_every": instrument.offer_every,
         "text_pack_refusal": instrument.text_pack_refusal,
+        "alert_rules": [rule.value for rule in instrument.alert_rules],
     }
 
 
@@ -1442,6 +1655,10 @@ def _instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
         text_pack_refusal=None
         if data.get("text_pack_refusal") is None
         else str(data["text_pack_refusal"]),
+        alert_rules=tuple(
+            AlertRule(_choice(r, [a.value for a in AlertRule], "alert rule"))
+            for r in data.get("alert_rules", ())
+        ),
     )
 
 

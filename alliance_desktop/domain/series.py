@@ -26,6 +26,7 @@ from alliance_desktop.domain.instruments import (
     CutoffComparison,
     Instrument,
     LineStyle,
+    instrument_for,
 )
 from alliance_desktop.domain.scoring import (
     CutoffChoice,
@@ -98,6 +99,8 @@ class ChartSession:
         attended: Only attended sessions carry ratings.
         measurements: (instrument id, raw item values) for each completed form.
         ruptures: Ruptures recorded in the session.
+        versions: The definition version of each of ``measurements`` (a therapist's own
+            instrument may have been edited since); empty or shorter means the current.
     """
 
     session_id: int | None
@@ -106,6 +109,7 @@ class ChartSession:
     attended: bool
     measurements: tuple[tuple[str, tuple[float | None, ...]], ...] = ()
     ruptures: tuple[RuptureNote, ...] = ()
+    versions: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -304,8 +308,9 @@ def client_charts(
         if not session.attended:
             continue
         latest: dict[str, tuple[Score, tuple[float | None, ...]]] = {}
-        for instrument_id, values in session.measurements:
-            instrument = INSTRUMENTS.get(instrument_id)
+        for index, (instrument_id, values) in enumerate(session.measurements):
+            version = session.versions[index] if index < len(session.versions) else None
+            instrument = instrument_for(instrument_id, version)
             if instrument is None:
                 continue
             try:
@@ -400,10 +405,7 @@ def _alliance_chart(
                     ),
                 )
             )
-            items = [instrument.items[n - 1] for n in sub.items]
-            low = sum(i.minimum for i in items)
-            high = sum(i.maximum for i in items)
-            subscale_range = (low, high)
+            subscale_range = instrument.subscale_range(sub)
     return InstrumentChart(
         instrument_id=instrument.id,
         title=_title(instrument),

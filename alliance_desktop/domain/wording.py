@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from alliance_desktop.domain._format import fmt_number, plural
 from alliance_desktop.domain.change import ChangeAssessment, ChangeClass, ChangeCriterion
-from alliance_desktop.domain.instruments import CutoffComparison, Instrument
+from alliance_desktop.domain.instruments import CutoffComparison, Instrument, ScoreMethod
 from alliance_desktop.domain.scoring import CutoffChoice, Score
 
 __all__ = [
@@ -173,17 +173,16 @@ def scale_note(instruments: Sequence[Instrument]) -> str:
     for instrument in instruments:
         text = instrument.range_words
         tagged = [sub for sub in instrument.subscales if sub.tag is not None]
-        if (
-            tagged
-            and instrument.kind == "alliance"
-            and len(tagged) > 1
-            and all(len(sub.items) > 1 for sub in tagged)
-        ):
+        methods = {sub.method for sub in tagged}
+        sizes = {len(sub.items) for sub in tagged}
+        # Only a table's goal / task / bond columns need saying, and only when they read
+        # alike (one method, one size): the WAI-SR's sums of four, a form's means.
+        if instrument.kind == "alliance" and len(methods) == len(sizes) == 1 and sizes != {1}:
+            low, high = instrument.subscale_range(tagged[0])
+            what = "sums" if methods.pop() is ScoreMethod.SUM else "means"
             names = ", ".join(sub.name.lower() for sub in tagged[:-1])
-            low = sum(instrument.item(n).minimum for n in tagged[0].items)
-            high = sum(instrument.item(n).maximum for n in tagged[0].items)
             text += (
-                f", {names} and {tagged[-1].name.lower()} subscale sums "
+                f", {names} and {tagged[-1].name.lower()} subscale {what} "
                 f"{fmt_number(low)}–{fmt_number(high)}"  # noqa: RUF001 (a range dash)
             )
         parts.append(text)

@@ -25,8 +25,13 @@ from alliance_desktop.domain.instruments import (
 from alliance_desktop.reports.document import TEXT_WIDTH, render, severity_markup, styles
 from alliance_desktop.services.reports import PRORATED_NOTE, CaseloadLine, CaseloadReportData
 
-#: Every measure a caseload line can show, alliance first (the registry's order).
-MEASURES = (*ALLIANCE_INSTRUMENT_IDS, *OUTCOME_INSTRUMENT_IDS)
+
+def all_measures() -> tuple[str, ...]:
+    """Every measure a caseload line can show, alliance first (the registry's order, with
+    the practice's own)."""
+    return (*ALLIANCE_INSTRUMENT_IDS, *OUTCOME_INSTRUMENT_IDS)
+
+
 _LEADING = (52.0, 74.0, 52.0)  # code, name, last session
 _MEASURE_WIDTH = 36.0
 _INCOMPLETE_WIDTH = 52.0  # wide enough for "incomplete" (forms with a risk item)
@@ -36,7 +41,7 @@ _MIN_ALERTS_WIDTH = 180.0
 def shown_measures(lines: Sequence[CaseloadLine]) -> tuple[str, ...]:
     """The measures with a score on at least one line, in the registry's order."""
     used = {m for line in lines for m in line.latest}
-    return tuple(m for m in MEASURES if m in used)
+    return tuple(m for m in all_measures() if m in used)
 
 
 def column_widths(measures: Sequence[str]) -> tuple[float, ...]:

@@ -82,7 +82,9 @@ def client_facts(client: ClientData) -> tuple[list[SessionFact], list[Measuremen
         SessionFact(s.number, s.start, s.attendance is Attendance.ATTENDED) for s in client.sessions
     ]
     forms = [
-        MeasurementFact(m.instrument_id, s.number, m.taken_at, tuple(m.item_values))
+        MeasurementFact(
+            m.instrument_id, s.number, m.taken_at, tuple(m.item_values), m.instrument_version
+        )
         for s in client.sessions
         for m in s.measurements
     ]

@@ -27,6 +27,7 @@ def chart_sessions_from_rows(rows: Iterable[SessionRow]) -> list[ChartSession]:
             start=row.start,
             attended=row.attendance is Attendance.ATTENDED,
             measurements=row.measurements,
+            versions=row.measurement_versions,
             ruptures=tuple(
                 RuptureNote(r.kind, r.description, r.repair, r.resolved) for r in row.ruptures
             ),
@@ -44,6 +45,7 @@ def chart_sessions_from_tree(client: ClientData) -> list[ChartSession]:
             start=s.start,
             attended=s.attendance is Attendance.ATTENDED,
             measurements=tuple((m.instrument_id, tuple(m.item_values)) for m in s.measurements),
+            versions=tuple(m.instrument_version for m in s.measurements),
             ruptures=tuple(
                 RuptureNote(r.kind, r.description, r.repair, r.resolved) for r in s.ruptures
             ),

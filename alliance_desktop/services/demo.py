@@ -308,7 +308,9 @@ class _ClientDrawer:
     def _review_risk(self, client: ClientData) -> None:
         """Review most risk answers the day they are given (as a careful therapist would)."""
         forms = [
-            MeasurementFact(m.instrument_id, s.number, m.taken_at, tuple(m.item_values))
+            MeasurementFact(
+                m.instrument_id, s.number, m.taken_at, tuple(m.item_values), m.instrument_version
+            )
             for s in client.sessions
             for m in s.measurements
         ]

@@ -25,6 +25,7 @@ from alliance_desktop.domain.errors import DomainError
 from alliance_desktop.domain.instruments import (
     GOALS_ID,
     INSTRUMENTS,
+    OFFERED_IDS,
     QUESTIONNAIRE_IDS,
     Instrument,
     Item,
@@ -61,7 +62,7 @@ from alliance_desktop.storage.records import (
 )
 
 #: Instruments the editor offers as questionnaires; goals (GBO) are rated per goal.
-QUESTIONNAIRES: tuple[str, ...] = QUESTIONNAIRE_IDS
+QUESTIONNAIRES: Sequence[str] = QUESTIONNAIRE_IDS
 GOALS: str = GOALS_ID
 START_FORMAT = "%Y-%m-%d %H:%M"
 MAX_DURATION = 600
@@ -243,7 +244,7 @@ def planned_instruments(
     chosen = []
     for instrument_id in plan:
         instrument = INSTRUMENTS.get(instrument_id)
-        if instrument is None:
+        if instrument is None or instrument_id not in OFFERED_IDS:  # unknown, or retired
             continue
         every = min(instrument.offer_every, settings.due_every(instrument_id) or 1_000_000)
         if number % every:
@@ -285,7 +286,15 @@ def form_from_session(session: SessionData) -> SessionForm:
         client_feedback=session.client_feedback,
     )
     for m in session.measurements:
-        if m.instrument_id not in QUESTIONNAIRES or m.instrument_id in form.instruments:
+        current = INSTRUMENTS.get(m.instrument_id)
+        # Kept as stored (no fields): one the editor does not show, a second form of one
+        # it does, and one taken with an earlier version of a therapist's own instrument.
+        if (
+            m.instrument_id not in QUESTIONNAIRES
+            or m.instrument_id in form.instruments
+            or current is None
+            or m.instrument_version != current.version
+        ):
             form.kept_measurements.append(
                 {
                     "instrument_id": m.instrument_id,
@@ -465,7 +474,9 @@ def _read_measure(
         taken_at = start
     else:
         taken_at = start + timedelta(minutes=duration)
-    respondent = Respondent(form.measure_respondents.get(instrument.id, Respondent.CLIENT))
+    # Who answered: as stored, else who the instrument is for (a therapist-rated form).
+    default = Respondent(instrument.respondent)
+    respondent = Respondent(form.measure_respondents.get(instrument.id, default))
     return MeasurementData(instrument.id, instrument.version, values, taken_at, respondent)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from alliance_desktop.domain._format import join_words
 from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import get_instrument
+from alliance_desktop.domain.instruments import get_instrument, instrument_for
 from alliance_desktop.domain.scoring import check_form
 from alliance_desktop.domain.vocabulary import Attendance, GoalStatus
 from alliance_desktop.services import audit
@@ -186,7 +186,10 @@ def _clash(session: SessionData, others: list[SessionData]) -> str | None:
 
 def _measurement_problem(m: MeasurementData, session: SessionData) -> str | None:
     try:
-        instrument = get_instrument(m.instrument_id)
+        # The version it was taken with (a therapist's own instrument may have been edited).
+        instrument = instrument_for(m.instrument_id, m.instrument_version) or get_instrument(
+            m.instrument_id
+        )
         check_form(instrument, m.item_values)  # an incomplete CORE-10 is kept, not refused
     except DomainError as exc:
         return str(exc)
@@ -224,7 +227,9 @@ def session_warnings(session: SessionData, client: ClientData) -> list[str]:
     warnings = []
     for m in session.measurements:
         try:
-            instrument = get_instrument(m.instrument_id)
+            instrument = instrument_for(m.instrument_id, m.instrument_version) or get_instrument(
+                m.instrument_id
+            )
             result = check_form(instrument, m.item_values)
         except DomainError:
             continue  # refused by session_problems
@@ -353,7 +358,10 @@ def session_to_json(session: SessionData) -> dict[str, Any]:
             "incomplete": False,
         }
         try:
-            result = check_form(get_instrument(m.instrument_id), m.item_values)
+            instrument = instrument_for(m.instrument_id, m.instrument_version)
+            if instrument is None:
+                raise DomainError(f"unknown instrument {m.instrument_id}")
+            result = check_form(instrument, m.item_values)
         except DomainError:
             pass  # shown with its values and no score
         else:

@@ -28,7 +28,11 @@ from alliance_desktop.domain.alerts import (
     evaluate_alerts,
 )
 from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import ALLIANCE_INSTRUMENT_IDS, get_instrument
+from alliance_desktop.domain.instruments import (
+    ALLIANCE_INSTRUMENT_IDS,
+    custom_instruments,
+    instrument_for,
+)
 from alliance_desktop.domain.risk import Endorsement, EndorsementKey, RiskReview
 from alliance_desktop.domain.scoring import score
 from alliance_desktop.domain.vocabulary import Attendance, ClientStatus
@@ -69,10 +73,16 @@ def load_alert_settings(db: Database) -> AlertSettings:
 
 
 def rules_key(settings: AlertSettings) -> str:
-    """A short fingerprint of the rules version and settings a summary was computed with."""
-    payload = json.dumps(
-        {"rules": ALERT_RULES_VERSION, "settings": settings.to_dict()}, sort_keys=True
+    """A short fingerprint of the rules version and settings a summary was computed with,
+    and of the practice's own instruments (a new version, or retiring one, changes what
+    the summaries say, so they are worked out again)."""
+    own = sorted(
+        (i, [v.version for v in c.versions], c.retired) for i, c in custom_instruments().items()
     )
+    fingerprint: dict[str, Any] = {"rules": ALERT_RULES_VERSION, "settings": settings.to_dict()}
+    if own:  # (absent otherwise, so the summaries of practices without any stay as they are)
+        fingerprint["instruments"] = own
+    payload = json.dumps(fingerprint, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -184,7 +194,9 @@ def summarise_tree(client: ClientData, settings: AlertSettings, key: str) -> Cli
     """Summary of a client tree held in memory (demo generation, import)."""
     lines = [SessionLine(s.number, s.start, s.attendance) for s in client.sessions]
     facts = [
-        MeasurementFact(m.instrument_id, s.number, m.taken_at, tuple(m.item_values))
+        MeasurementFact(
+            m.instrument_id, s.number, m.taken_at, tuple(m.item_values), m.instrument_version
+        )
         for s in client.sessions
         for m in s.measurements
     ]
@@ -214,7 +226,13 @@ def refresh_summaries(db: Database, client_ids: Sequence[int] | None = None) -> 
         measurements_by_client: dict[int, list[MeasurementFact]] = defaultdict(list)
         for m in measurement_rows:
             measurements_by_client[m.client_id].append(
-                MeasurementFact(m.instrument_id, m.session_number, m.taken_at, m.item_values)
+                MeasurementFact(
+                    m.instrument_id,
+                    m.session_number,
+                    m.taken_at,
+                    m.item_values,
+                    m.instrument_version,
+                )
             )
         return {
             cid: summarise(
@@ -372,7 +390,10 @@ def _latest_alliance(
     )
     for m in candidates:  # usually the first one scores; only unscoreable rows are skipped
         try:
-            total = score(get_instrument(m.instrument_id), m.values).total
+            instrument = instrument_for(m.instrument_id, m.instrument_version)
+            if instrument is None:
+                continue
+            total = score(instrument, m.values).total
         except DomainError:
             continue
         if total is not None:

@@ -35,7 +35,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -46,7 +46,14 @@ from alliance_desktop import __version__
 from alliance_desktop.domain.alerts import AlertKind, AlertSettings
 from alliance_desktop.domain.client_codes import code_key
 from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import get_instrument
+from alliance_desktop.domain.instruments import (
+    CustomInstrument,
+    Instrument,
+    custom_instruments,
+    get_instrument,
+    instrument_for,
+    use_custom_instruments,
+)
 from alliance_desktop.domain.risk import MAX_REVIEW_ACTION, EndorsementKey
 from alliance_desktop.domain.scoring import check_form
 from alliance_desktop.domain.vocabulary import (
@@ -62,6 +69,7 @@ from alliance_desktop.services import audit
 from alliance_desktop.services.atomic import atomic_file, atomic_folder, refuse_to_clobber
 from alliance_desktop.services.backups import DATABASE_ID_KEY
 from alliance_desktop.services.errors import Conflict, InvalidInput, clients_phrase
+from alliance_desktop.services.instruments import parse_definition, stored_definitions
 from alliance_desktop.services.json_files import MAX_EXPORT_BYTES, read_json_file
 from alliance_desktop.services.settings import check_imported_settings
 from alliance_desktop.services.summaries import (
@@ -79,6 +87,7 @@ from alliance_desktop.storage.records import (
     ClientSummaryData,
     GoalData,
     GoalRatingData,
+    InstrumentDefinitionRow,
     MeasurementData,
     RemovedRiskAnswerData,
     RiskReviewData,
@@ -110,7 +119,10 @@ def _iso(value: date | datetime | None) -> str | None:
 
 def _scores(measurement: MeasurementData) -> dict[str, Any] | None:
     try:
-        result = check_form(get_instrument(measurement.instrument_id), measurement.item_values)
+        instrument = instrument_for(measurement.instrument_id, measurement.instrument_version)
+        if instrument is None:
+            return None
+        result = check_form(instrument, measurement.item_values)
     except DomainError:
         return None
     status = "incomplete" if result.incomplete else "pro-rated" if result.prorated else "complete"
@@ -222,9 +234,14 @@ def _portable_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if k != DATABASE_ID_KEY}
 
 
-def _envelope(settings: dict[str, Any]) -> dict[str, Any]:
-    """The export's top-level fields before ``clients``, in the order every version writes."""
-    return {
+def _envelope(
+    settings: dict[str, Any], instruments: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The export's top-level fields before ``clients``, in the order every version writes.
+
+    ``instruments`` (the practice's own, every version) is there only when it has some, so
+    an export without any reads as before in earlier versions."""
+    envelope = {
         "format": EXPORT_FORMAT,
         "format_version": EXPORT_FORMAT_VERSION,
         "app_version": __version__,
@@ -232,13 +249,16 @@ def _envelope(settings: dict[str, Any]) -> dict[str, Any]:
         "exported_at": _iso(datetime.now().replace(microsecond=0)),
         "settings": settings,
     }
+    if instruments:
+        envelope["instruments"] = instruments
+    return envelope
 
 
 def export_document(db: Database) -> dict[str, Any]:
     """The whole database as the export document, in memory (for tests and small tools;
     ``export_json`` streams the same document to a file)."""
     return {
-        **_envelope(_portable_settings(repository.all_settings(db))),
+        **_envelope(_portable_settings(repository.all_settings(db)), stored_definitions(db)),
         "clients": [client_to_json(c) for c in repository.load_client_trees(db)],
     }
 
@@ -252,14 +272,19 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _CLIENTS_OPEN = '"clients":['
 
 
-def write_export(handle: IO[str], settings: dict[str, Any], clients: Iterable[ClientData]) -> int:
+def write_export(
+    handle: IO[str],
+    settings: dict[str, Any],
+    clients: Iterable[ClientData],
+    instruments: list[dict[str, Any]] | None = None,
+) -> int:
     """Write one export document in the streamed layout (see the module docstring), one
     client at a time; return the number of clients written.
 
     The document is the same as ``export_document``'s (same keys, order and values); only
     the white space differs: the envelope on the first line, one client per line.
     """
-    envelope = _ENCODER.encode(_envelope(settings))
+    envelope = _ENCODER.encode(_envelope(settings, instruments))
     handle.write(f"{envelope[:-1]},{_CLIENTS_OPEN}")
     count = 0
     for client in clients:
@@ -279,11 +304,12 @@ def export_json(db: Database, target: Path, *, overwrite: bool = False) -> int:
     """
     refuse_to_clobber(target, [db.path], overwrite=overwrite)
     settings = _portable_settings(repository.all_settings(db))
+    instruments = stored_definitions(db)
     with (
         contextlib.closing(repository.iter_client_trees(db)) as clients,
         atomic_file(target) as handle,
     ):
-        count = write_export(handle, settings, clients)
+        count = write_export(handle, settings, clients, instruments)
     audit.record(db, "export", detail=f"JSON, {count} clients")
     return count
 
@@ -545,6 +571,8 @@ def _read_measurement(obj: Any, where: str) -> MeasurementData:
         instrument = get_instrument(instrument_id)
     except DomainError as exc:
         raise InvalidInput(f"{where}: {exc}") from None
+    version = f.text("instrument_version") or instrument.version
+    instrument = instrument_for(instrument_id, version) or instrument
     values = f.array("item_values")
     try:
         check_form(instrument, values)  # an incomplete CORE-10 is kept, as in the editor
@@ -552,10 +580,10 @@ def _read_measurement(obj: Any, where: str) -> MeasurementData:
         raise InvalidInput(f"{where}: {exc}") from None
     return MeasurementData(
         instrument_id=instrument.id,
-        instrument_version=f.text("instrument_version") or instrument.version,
+        instrument_version=version,
         item_values=list(values),
         taken_at=f.req_moment("taken_at"),
-        respondent=f.choice("respondent", Respondent, default=Respondent.CLIENT),
+        respondent=f.choice("respondent", Respondent, default=Respondent(instrument.respondent)),
     )
 
 
@@ -941,6 +969,8 @@ class ExportContents:
 
     clients: ClientSource
     settings: dict[str, Any]
+    #: The practice's own instruments in the file (every version), checked.
+    instruments: tuple[InstrumentDefinitionRow, ...] = ()
 
 
 def read_export(path: Path, *, today: date | None = None) -> ExportContents:
@@ -976,6 +1006,8 @@ def _check_streamed(path: Path, today: date) -> ExportContents:
             or not isinstance(settings, dict)
         ):
             raise _NotStreamed  # read whole, which says what is wrong
+        # Before the clients: their measurements are checked against these definitions.
+        instruments = _read_instruments(envelope.get("instruments"), path)
         problem: InvalidInput | None = None
         duplicate: InvalidInput | None = None
         codes: set[str] = set()
@@ -1002,7 +1034,7 @@ def _check_streamed(path: Path, today: date) -> ExportContents:
     if duplicate is not None:
         raise duplicate
     _check_settings(path, settings)
-    return ExportContents(_ClientsFromFile(path, today, count, digest), settings)
+    return ExportContents(_ClientsFromFile(path, today, count, digest), settings, instruments)
 
 
 def _read_whole(path: Path, today: date) -> ExportContents:
@@ -1022,6 +1054,7 @@ def _read_whole(path: Path, today: date) -> ExportContents:
     raw_clients = document.get("clients")
     if not isinstance(raw_clients, list):
         raise InvalidInput(f'{path}: "clients" must be an array.')
+    instruments = _read_instruments(document.get("instruments"), path)
     clients = [_read_client(c, f"clients[{i}]", today) for i, c in enumerate(raw_clients)]
     codes: set[str] = set()
     for i, c in enumerate(clients):
@@ -1033,7 +1066,57 @@ def _read_whole(path: Path, today: date) -> ExportContents:
     if not isinstance(settings, dict):
         raise InvalidInput(f'{path}: "settings" must be an object.')
     _check_settings(path, settings)
-    return ExportContents(clients, settings)
+    return ExportContents(clients, settings, instruments)
+
+
+def _read_instruments(value: object, path: Path) -> tuple[InstrumentDefinitionRow, ...]:
+    """The practice's own instruments in an export, checked, and put in the registry (with
+    the database's own) so the clients' measurements are checked against them."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidInput(f'{path}: "instruments" must be an array.')
+    rows: list[InstrumentDefinitionRow] = []
+    for index, entry in enumerate(value):
+        where = f"{path.name}: instruments[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("document"), dict):
+            raise InvalidInput(f'{where} must be an object with a "document".')
+        instrument = parse_definition(entry["document"], where)
+        try:
+            added = datetime.fromisoformat(str(entry.get("added_at")))
+            retired_text = entry.get("retired_at")
+            retired = None if retired_text is None else datetime.fromisoformat(str(retired_text))
+        except ValueError:
+            raise InvalidInput(
+                f"{where}: added_at and retired_at must be ISO dates and times."
+            ) from None
+        rows.append(
+            InstrumentDefinitionRow(
+                instrument.id, instrument.version, entry["document"], added, retired
+            )
+        )
+    _register(rows, path.name)
+    return tuple(rows)
+
+
+def _register(rows: Sequence[InstrumentDefinitionRow], where: str) -> None:
+    """Put an export's own instruments in the registry beside the open database's."""
+    if not rows:
+        return
+    versions: dict[str, list[Instrument]] = {
+        i: list(c.versions) for i, c in custom_instruments().items()
+    }
+    retired_ids = {i for i, c in custom_instruments().items() if c.retired}
+    for row in rows:
+        instrument = parse_definition(row.document, where)
+        known = versions.setdefault(instrument.id, [])
+        if all(v.version != instrument.version for v in known):
+            known.append(instrument)
+        if row.retired_at is not None:
+            retired_ids.add(instrument.id)
+    use_custom_instruments(
+        {i: CustomInstrument(tuple(v), i in retired_ids) for i, v in versions.items()}
+    )
 
 
 def _check_settings(path: Path, settings: dict[str, Any]) -> None:
@@ -1091,7 +1174,13 @@ def import_contents(db: Database, contents: ExportContents) -> int:
         if batch:
             yield batch, [summarise_tree(c, settings, key) for c in batch]
 
-    count = repository.import_in_batches(db, batches(), _portable_settings(contents.settings))
+    # Opening the database put its own instruments (none yet) in the registry; the file's
+    # join them again, so its clients read back as they were checked.
+    _register(contents.instruments, str(db.path.name))
+    count = repository.import_in_batches(
+        db, batches(), _portable_settings(contents.settings), contents.instruments
+    )
+    repository.install_custom_instruments(db)
     audit.record(db, "import", detail=f"{count} clients")
     return count
 

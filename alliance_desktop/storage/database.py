@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from alliance_desktop.storage import cipher, exclusion, keys, sqlite_errors
+from alliance_desktop.storage import cipher, exclusion, instrument_store, keys, sqlite_errors
 from alliance_desktop.storage.cipher import SQLITE_HEADER
 from alliance_desktop.storage.errors import (
     DatabaseNotFound,
@@ -36,11 +36,12 @@ from alliance_desktop.storage.errors import (
 )
 from alliance_desktop.storage.files import fsync_dir, is_special_file
 from alliance_desktop.storage.keys import DatabaseKey
+from alliance_desktop.storage.records import InstrumentDefinitionRow
 
 log = logging.getLogger(__name__)
 
 #: The newest schema revision this version writes. A test keeps it equal to Alembic's head.
-HEAD_REVISION = "0006_edit_versions"
+HEAD_REVISION = "0007_instrument_definitions"
 #: How long a write waits for another program's write to finish before giving up.
 BUSY_SECONDS = 10.0
 _BUSY_STEP_MS = 100  # one wait inside SQLite while ``on_busy`` is set
@@ -623,7 +624,11 @@ def open_database(
     with exclusion.if_idle(path) as idle:
         if idle:  # nobody is making a partial file now: those there are stale
             remove_leftovers(path)
-    revision, foreign_tables = (None, False) if is_new else _peek(path, key)
+    definitions: list[InstrumentDefinitionRow] = []
+    definition_problems: list[str] = []
+    revision, foreign_tables = (
+        (None, False) if is_new else _peek(path, key, definitions, definition_problems)
+    )
     if revision is None and foreign_tables:
         raise NotADatabase(
             f"{path} is an SQLite file but not an Alliance Desktop database "
@@ -665,6 +670,11 @@ def open_database(
     keyring = Keyring(key)
     db = Database(path, make_engine(path, keyring), keyring, opened)
     db.passphrase = passphrase
+    # Its own instruments join the registry (one practice database is open at a time),
+    # from the rows the first look read: no connection of the engine is opened for it.
+    definition_problems += instrument_store.install(definitions)
+    for problem in definition_problems:
+        log.warning("%s: %s", path.name, problem)
     return db
 
 
@@ -732,11 +742,18 @@ def _quick_check_read_only(path: Path, key: DatabaseKey) -> list[str]:
     return [] if found == ["ok"] else found
 
 
-def _peek(path: Path, key: DatabaseKey) -> tuple[str | None, bool]:
+def _peek(
+    path: Path,
+    key: DatabaseKey,
+    definitions: list[InstrumentDefinitionRow] | None = None,
+    problems: list[str] | None = None,
+) -> tuple[str | None, bool]:
     """Read the schema revision without changing the file (no pragmas, read-only).
 
     Returns the revision (None when there is none) and whether tables other than ours
-    exist without a revision, which marks somebody else's database.
+    exist without a revision, which marks somebody else's database. The practice's own
+    instrument definitions are read on the way into ``definitions`` (a failure to read
+    them goes into ``problems``: they are left out, the database still opens).
     """
     try:
         conn = cipher.connect(f"{path.as_uri()}?mode=ro", key, uri=True)
@@ -751,6 +768,14 @@ def _peek(path: Path, key: DatabaseKey) -> tuple[str | None, bool]:
         if "alembic_version" in tables:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             revision = str(row[0]) if row else None
+        if definitions is not None and "instrument_definitions" in tables:
+            try:
+                definitions.extend(
+                    instrument_store.rows_from_sql(conn.execute(instrument_store.SELECT_ROWS))
+                )
+            except (cipher.DatabaseError, MemoryError, ValueError, TypeError) as exc:
+                if problems is not None:
+                    problems.append(f"the instrument definitions could not be read ({exc})")
     except cipher.DatabaseError as exc:
         message = str(exc)
         if "unable to open" in message and not os.access(path.parent, os.W_OK):

@@ -340,3 +340,21 @@ class AuditEntry(Base):
     client_code: Mapped[str | None] = mapped_column(String(20), index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class InstrumentDefinition(Base):
+    """One version of a therapist's own instrument (``domain.definitions`` file format).
+
+    Stored measurements name the version they were taken with, so a definition that has
+    data is never changed or deleted: an edit adds a version, and the instrument can only
+    be retired (no longer offered for new sessions). ``retired_at`` is set on every version.
+    """
+
+    __tablename__ = "instrument_definitions"
+
+    instrument_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: The definition file's document, as imported or as the dialog wrote it.
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

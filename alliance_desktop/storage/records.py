@@ -214,6 +214,7 @@ class MeasurementFactRow:
     instrument_id: str
     taken_at: datetime
     item_values: tuple[float | None, ...]
+    instrument_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,8 @@ class SessionRow:
     attendance: Attendance
     format: SessionFormat
     measurements: tuple[tuple[str, tuple[float | None, ...]], ...]  # (instrument id, values)
+    #: The version each of ``measurements`` was taken with, in the same order.
+    measurement_versions: tuple[str, ...] = ()
     ruptures: tuple[RuptureRow, ...] = ()
 
 
@@ -304,3 +307,14 @@ class ActivityCounts:
     attended: int
     alliance_rated: int
     outcome_rated: int
+
+
+@dataclass(frozen=True)
+class InstrumentDefinitionRow:
+    """One stored version of a therapist's own instrument."""
+
+    instrument_id: str
+    version: str
+    document: dict[str, Any]
+    added_at: datetime
+    retired_at: datetime | None

@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from alliance_desktop.domain.alerts import MeasurementFact
 from alliance_desktop.domain.client_codes import code_key
@@ -38,8 +38,9 @@ from alliance_desktop.domain.vocabulary import (
     RuptureKind,
     SessionFormat,
 )
+from alliance_desktop.storage import instrument_store
 from alliance_desktop.storage.database import Database
-from alliance_desktop.storage.errors import EditConflict, RecordGone, SessionClash
+from alliance_desktop.storage.errors import EditConflict, RecordGone, SessionClash, StorageError
 from alliance_desktop.storage.models import (
     AlertAcknowledgement,
     Base,
@@ -47,6 +48,7 @@ from alliance_desktop.storage.models import (
     ClientSummary,
     Goal,
     GoalRating,
+    InstrumentDefinition,
     Measurement,
     RemovedRiskAnswer,
     RiskReview,
@@ -67,6 +69,7 @@ from alliance_desktop.storage.records import (
     GoalData,
     GoalRatingData,
     GoalRow,
+    InstrumentDefinitionRow,
     MeasurementData,
     MeasurementFactRow,
     RemovedRiskAnswerData,
@@ -91,6 +94,7 @@ _drafts = _tables[SessionDraft.__tablename__]
 _reviews = _tables[RiskReview.__tablename__]
 _acks = _tables[AlertAcknowledgement.__tablename__]
 _removed = _tables[RemovedRiskAnswer.__tablename__]
+_definitions = _tables[InstrumentDefinition.__tablename__]
 
 # Keep IN (...) lists well under every dialect's bound-parameter limit.
 _CHUNK = 500
@@ -144,6 +148,7 @@ def import_in_batches(
     db: Database,
     batches: Iterable[tuple[Sequence[ClientData], Sequence[ClientSummaryData]]],
     settings: dict[str, Any],
+    definitions: Sequence[InstrumentDefinitionRow] = (),
 ) -> int:
     """Settings, then client trees batch by batch (each with its summaries, same order), in a
     single transaction (all or nothing); return the number of clients inserted.
@@ -156,6 +161,22 @@ def import_in_batches(
         for key, value in settings.items():
             conn.execute(delete(_settings).where(_settings.c.key == key))
             conn.execute(insert(_settings).values(key=key, value=value))
+        for d in definitions:  # the practice's own instruments, before the data they score
+            conn.execute(
+                delete(_definitions).where(
+                    (_definitions.c.instrument_id == d.instrument_id)
+                    & (_definitions.c.version == d.version)
+                )
+            )
+            conn.execute(
+                insert(_definitions).values(
+                    instrument_id=d.instrument_id,
+                    version=d.version,
+                    document=d.document,
+                    added_at=d.added_at,
+                    retired_at=d.retired_at,
+                )
+            )
         for clients, summaries in batches:
             inserted += len(_insert_trees(conn, clients, summaries))
     return inserted
@@ -628,6 +649,7 @@ def _load_facts(
         _measurements.c.instrument_id,
         _measurements.c.taken_at,
         _measurements.c.item_values,
+        _measurements.c.instrument_version,
     ).select_from(_measurements.join(_sessions, _sessions.c.id == _measurements.c.session_id))
     sessions: list[SessionFactRow] = []
     measurements: list[MeasurementFactRow] = []
@@ -641,7 +663,7 @@ def _load_facts(
             SessionFactRow(r[0], r[1], r[2], Attendance(r[3])) for r in conn.execute(sq)
         )
         measurements.extend(
-            MeasurementFactRow(r[0], r[1], r[2], r[3], tuple(r[4])) for r in conn.execute(mq)
+            MeasurementFactRow(r[0], r[1], r[2], r[3], tuple(r[4]), r[5]) for r in conn.execute(mq)
         )
     return sessions, measurements
 
@@ -930,6 +952,98 @@ def all_settings(db: Database) -> dict[str, Any]:
         return {str(k): v for k, v in conn.execute(select(_settings.c.key, _settings.c.value))}
 
 
+# --------------------------------------------------------------- therapists' instruments
+
+
+def list_instrument_definitions(db: Database) -> list[InstrumentDefinitionRow]:
+    """Every stored version of every custom instrument, oldest first within each."""
+    with db.read() as conn:
+        rows = conn.execute(
+            select(_definitions).order_by(
+                _definitions.c.instrument_id, _definitions.c.added_at, _definitions.c.version
+            )
+        ).all()
+    return [
+        InstrumentDefinitionRow(r.instrument_id, r.version, r.document, r.added_at, r.retired_at)
+        for r in rows
+    ]
+
+
+def install_custom_instruments(db: Database) -> list[str]:
+    """Put this database's own instruments in the registry again (after a change to them);
+    the problems with versions left out (``storage.instrument_store``)."""
+    try:
+        rows = list_instrument_definitions(db)
+    except (DBAPIError, StorageError) as exc:  # an old schema opened unmigrated, damage
+        instrument_store.install(())
+        return [f"the instrument definitions could not be read ({exc})"]
+    return instrument_store.install(rows)
+
+
+def add_instrument_definition(
+    db: Database,
+    instrument_id: str,
+    version: str,
+    document: dict[str, Any],
+    added_at: datetime,
+    *,
+    replace: bool = False,
+) -> None:
+    """Store a version of a custom instrument (``replace``: over the same version)."""
+    with db.write() as conn:
+        if replace:
+            conn.execute(
+                delete(_definitions).where(
+                    (_definitions.c.instrument_id == instrument_id)
+                    & (_definitions.c.version == version)
+                )
+            )
+        retired = conn.execute(
+            select(_definitions.c.retired_at)
+            .where(_definitions.c.instrument_id == instrument_id)
+            .limit(1)
+        ).scalar()
+        conn.execute(
+            insert(_definitions).values(
+                instrument_id=instrument_id,
+                version=version,
+                document=document,
+                added_at=added_at,
+                retired_at=retired,
+            )
+        )
+
+
+def set_instrument_retired(db: Database, instrument_id: str, when: datetime | None) -> int:
+    """Retire (``when``) or bring back (None) every version of a custom instrument."""
+    with db.write() as conn:
+        result = conn.execute(
+            update(_definitions)
+            .where(_definitions.c.instrument_id == instrument_id)
+            .values(retired_at=when)
+        )
+    return int(result.rowcount or 0)
+
+
+def delete_instrument_definitions(db: Database, instrument_id: str) -> None:
+    """Remove every version of a custom instrument (only one without data: see services)."""
+    with db.write() as conn:
+        conn.execute(delete(_definitions).where(_definitions.c.instrument_id == instrument_id))
+
+
+def measurements_taken(db: Database, instrument_id: str, version: str | None = None) -> int:
+    """How many stored measurements an instrument (or one version of it) has."""
+    query = (
+        select(func.count())
+        .select_from(_measurements)
+        .where(_measurements.c.instrument_id == instrument_id)
+    )
+    if version is not None:
+        query = query.where(_measurements.c.instrument_version == version)
+    with db.read() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
 # ---------------------------------------------------------------------------- one client
 
 
@@ -1104,18 +1218,21 @@ def list_sessions(db: Database, client_id: int) -> list[SessionRow]:
         ).all()
         ids = [s.id for s in sessions]
         measures: dict[int, list[tuple[str, tuple[float | None, ...]]]] = {}
+        versions: dict[int, list[str]] = {}
         ruptures: dict[int, list[RuptureRow]] = {}
         for chunk in _chunks(ids):
-            for sid, instrument, values in conn.execute(
+            for sid, instrument, values, version in conn.execute(
                 select(
                     _measurements.c.session_id,
                     _measurements.c.instrument_id,
                     _measurements.c.item_values,
+                    _measurements.c.instrument_version,
                 )
                 .where(_measurements.c.session_id.in_(chunk))
                 .order_by(_measurements.c.id)
             ):
                 measures.setdefault(sid, []).append((instrument, tuple(values)))
+                versions.setdefault(sid, []).append(version)
             for r in conn.execute(
                 select(
                     _ruptures.c.session_id,
@@ -1139,6 +1256,7 @@ def list_sessions(db: Database, client_id: int) -> list[SessionRow]:
             attendance=Attendance(s.attendance),
             format=SessionFormat(s.format),
             measurements=tuple(measures.get(s.id, [])),
+            measurement_versions=tuple(versions.get(s.id, ())),
             ruptures=tuple(ruptures.get(s.id, ())),
         )
         for s in sessions
@@ -1477,7 +1595,13 @@ def _keep_removed_risk_answers(
 
     def answers(session: SessionData) -> list[Any]:
         forms = [
-            MeasurementFact(m.instrument_id, session.number, m.taken_at, tuple(m.item_values))
+            MeasurementFact(
+                m.instrument_id,
+                session.number,
+                m.taken_at,
+                tuple(m.item_values),
+                m.instrument_version,
+            )
             for m in session.measurements
         ]
         return find_endorsements(forms)

@@ -256,29 +256,13 @@ class ClientDetail(QWidget):
     def _build_sessions(self) -> QWidget:
         page = QWidget(self)
         page.setObjectName("sessionsTab")
-        self.sessions_table = _table(
-            page,
-            "sessionsTable",
-            ["#", "Date", "Attendance", *SESSION_MEASURES, "Ruptures"],
-            "Sessions",
-        )
+        self.sessions_table = _table(page, "sessionsTable", [], "Sessions")
         # Compact columns sized to what they hold, so every measure and Ruptures show
         # without scrolling sideways at the window's default size.
         self.sessions_table.setWordWrap(False)
+        self._measure_columns: tuple[str, ...] = ()
+        self._set_session_columns()
         metrics = self.sessions_table.fontMetrics()
-        pad = 10
-        widths = [
-            metrics.horizontalAdvance("999") + pad,
-            metrics.horizontalAdvance("2026-11-16 13:00") + pad,
-            max(metrics.horizontalAdvance(t) for t in ("Attendance", *ATTENDANCE_LABELS.values()))
-            + pad,
-            *(
-                max(metrics.horizontalAdvance(m), metrics.horizontalAdvance("00.0*")) + pad
-                for m in SESSION_MEASURES
-            ),
-        ]
-        for column, width in enumerate(widths):
-            self.sessions_table.setColumnWidth(column, width)
         self.sessions_table.verticalHeader().setDefaultSectionSize(metrics.height() + 8)
         # Activated is double-click (or Enter); doubleClicked as well would open it twice.
         self.sessions_table.activated.connect(lambda *_: self._emit_session(True))
@@ -469,6 +453,8 @@ class ClientDetail(QWidget):
 
     def _fill_sessions(self, record: ClientRecord) -> None:
         self._sessions_stale = False
+        self._set_session_columns()
+        measures = self._measure_columns
         table = self.sessions_table
         table.setRowCount(len(record.sessions))
         for row, s in enumerate(reversed(record.sessions)):  # newest first
@@ -477,17 +463,43 @@ class ClientDetail(QWidget):
             table.setItem(row, 0, number)
             table.setItem(row, 1, _item(s.start.strftime("%Y-%m-%d %H:%M")))
             table.setItem(row, 2, _item(ATTENDANCE_LABELS[s.attendance]))
-            for column, instrument_id in enumerate(SESSION_MEASURES, start=3):
+            for column, instrument_id in enumerate(measures, start=3):
                 result = s.results.get(instrument_id)
                 text = "" if result is None else score_cell(result, INSTRUMENTS[instrument_id])
                 cell = _item(text, right=True)
                 if result is not None and (result.prorated or result.incomplete):
                     cell.setToolTip(score_words(result, INSTRUMENTS[instrument_id]))
                 table.setItem(row, column, cell)
-            table.setItem(row, 3 + len(SESSION_MEASURES), _item("Yes" if s.ruptures else ""))
+            table.setItem(row, 3 + len(measures), _item("Yes" if s.ruptures else ""))
         used = {i for s in record.sessions for i in s.results}
-        for column, instrument_id in enumerate(SESSION_MEASURES, start=3):
+        for column, instrument_id in enumerate(measures, start=3):
             table.setColumnHidden(column, bool(used) and instrument_id not in used)
+
+    def _set_session_columns(self) -> None:
+        """One column per questionnaire in the registry (the practice's own included, so
+        the columns follow an instrument added since the window opened)."""
+        measures = tuple(SESSION_MEASURES)
+        if measures == self._measure_columns:
+            return
+        self._measure_columns = measures
+        table = self.sessions_table
+        headers = ["#", "Date", "Attendance", *measures, "Ruptures"]
+        table.setColumnCount(len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        metrics = table.fontMetrics()
+        pad = 10
+        widths = [
+            metrics.horizontalAdvance("999") + pad,
+            metrics.horizontalAdvance("2026-11-16 13:00") + pad,
+            max(metrics.horizontalAdvance(t) for t in ("Attendance", *ATTENDANCE_LABELS.values()))
+            + pad,
+            *(
+                max(metrics.horizontalAdvance(m), metrics.horizontalAdvance("00.0*")) + pad
+                for m in measures
+            ),
+        ]
+        for column, width in enumerate(widths):
+            table.setColumnWidth(column, width)
 
     # -- goal selection ------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
 
 from alliance_desktop import APP_NAME, documents
 from alliance_desktop.domain._format import join_words, ordinal
-from alliance_desktop.domain.instruments import INSTRUMENTS, Instrument
+from alliance_desktop.domain.instruments import INSTRUMENTS, OFFERED_IDS, Instrument
 from alliance_desktop.domain.vocabulary import (
     APPROACH_LABELS,
     Attendance,
@@ -90,6 +90,7 @@ from alliance_desktop.ui.widgets import fit_to_screen, wheel_only_when_focused
 
 log = logging.getLogger(__name__)
 
+_BOXES_PER_ROW = 7  # the built-in measures on one line at 1280 pixels
 AUTOSAVE_MS = 1000  # a draft at most this long (plus one write) after the last change
 PREVIEW_MS = 120  # scores and alerts follow typing without re-scoring every keystroke
 FORMAT_LABELS = {
@@ -519,8 +520,14 @@ class SessionEditor(QDialog):
     def _build_measure_choice(self) -> QVBoxLayout:
         layout = QVBoxLayout()
         row = QHBoxLayout()
+        grid = QGridLayout()  # wraps after a row's worth: the practice may have its own
+        grid.setContentsMargins(0, 0, 0, 0)
+        row.addLayout(grid)
         self.instrument_boxes: dict[str, QCheckBox] = {}
-        for instrument_id in INSTRUMENTS:
+        stored = set(self.context.form.instruments)
+        # A retired instrument is offered only to a session that already has it.
+        shown = [i for i in INSTRUMENTS if i in OFFERED_IDS or i in stored]
+        for index, instrument_id in enumerate(shown):
             text = f"Goals ({instrument_id})" if instrument_id == GOALS else instrument_id
             box = QCheckBox(text, self)
             box.setObjectName(f"use_{instrument_id}")
@@ -528,7 +535,7 @@ class SessionEditor(QDialog):
             box.toggled.connect(lambda *_: self._changed("instruments"))
             box.installEventFilter(self._undo_keys)
             self.instrument_boxes[instrument_id] = box
-            row.addWidget(box)
+            grid.addWidget(box, index // _BOXES_PER_ROW, index % _BOXES_PER_ROW)
         row.addStretch(1)
         self.remember_plan_button = QPushButton("Use for this client's next sessions", self)
         self.remember_plan_button.setObjectName("rememberPlanButton")
