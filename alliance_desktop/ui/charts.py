@@ -1075,7 +1075,9 @@ class ChartsPage(QWidget):
         self.views: dict[str, InstrumentChartView] = {}
         self.change_labels: dict[str, QLabel] = {}
 
-        self.by_number = QRadioButton("By session nu&mber", self)
+        # No Alt letter of its own (Alt+M is the Measures menu): Alt+Y reaches the pair and
+        # the arrow keys switch between them, as in any group of radio buttons.
+        self.by_number = QRadioButton("By session number", self)
         self.by_number.setObjectName("xBySessionNumber")
         self.by_date = QRadioButton("B&y date", self)
         self.by_date.setObjectName("xByDate")

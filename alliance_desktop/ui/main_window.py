@@ -45,6 +45,7 @@ from alliance_desktop.ui.client_list import ClientListPanel
 from alliance_desktop.ui.controllers.alerts import AlertsController
 from alliance_desktop.ui.controllers.backups import BackupsController
 from alliance_desktop.ui.controllers.clients import ClientsController
+from alliance_desktop.ui.controllers.measures import MeasuresController
 from alliance_desktop.ui.controllers.practice import PracticeController
 from alliance_desktop.ui.controllers.reports import ReportsController
 from alliance_desktop.ui.controllers.security import SecurityController, lock_minutes
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.reports = ReportsController(
             self.workspace, edit_preferences=self.practice.edit_preferences, today=today
         )
+        self.measures = MeasuresController(self.workspace)
         self.backups = BackupsController(
             self.workspace,
             self.backup_status,
@@ -234,6 +236,9 @@ class MainWindow(QMainWindow):
         )
         self.import_text_pack_action = act(
             "&Import instrument text pack…", "importTextPackAction", sessions.import_text_pack
+        )
+        self.instruments_action = act(
+            "&Instruments…", "instrumentsAction", self.measures.open_instruments
         )
         self.progress_report_action = act(
             "&Progress summary…",
@@ -344,6 +349,7 @@ class MainWindow(QMainWindow):
             None,
             self.import_text_pack_action,
         )
+        menu("&Measures", "measuresMenu", self.instruments_action)
         menu("&Reports", "reportsMenu", self.progress_report_action, self.caseload_report_action)
         menu("&Backup", "backupMenu", self.backup_action, self.restore_action)
         menu("&Help", "helpMenu", self.about_action)
