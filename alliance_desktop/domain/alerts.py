@@ -870,7 +870,7 @@ def _wai_rules(
             if item.optional or v is None or float(v) > limit + _EPS:
                 continue
             value = validate_item_value(instrument, item, v)  # already scored, so valid
-            anchors = instrument.anchors
+            anchors = item.anchors or instrument.anchors
             anchor = anchors[round((value - item.minimum) / item.step)] if anchors else None
             rated = fmt_number(value) + (f" ({anchor})" if anchor else "")
             low.append(
@@ -981,8 +981,9 @@ def _risk_rules(
         instrument = INSTRUMENTS[latest.instrument_id]
         item = instrument.item(latest.item)
         anchor = ""
-        if instrument.anchors and item.step == 1:
-            anchor = f" ({instrument.anchors[round(latest.value - item.minimum)]})"
+        anchors = item.anchors or instrument.anchors
+        if anchors and item.step == 1:
+            anchor = f" ({anchors[round(latest.value - item.minimum)]})"
         when = _on_day(latest.taken_at)
         reason = (
             f"{instrument.item_name(latest.item)} was rated {fmt_number(latest.value)}{anchor} "

@@ -123,7 +123,7 @@ _OPTIONAL: Final = (
     "alert_rules",
 )
 _ITEM_REQUIRED: Final = ("number", "label", "minimum", "maximum", "step")
-_ITEM_OPTIONAL: Final = ("reverse", "optional", "risk", "text")
+_ITEM_OPTIONAL: Final = ("reverse", "optional", "risk", "text", "scored", "anchors")
 _SUBSCALE_REQUIRED: Final = ("key", "name", "items", "method")
 _BAND_KEYS: Final = ("lower", "upper", "label")
 _NORMS_REQUIRED: Final = ("reliability", "higher_is_better", "source")
@@ -740,8 +740,36 @@ def _read_item(value: object, path: str, index: int, earlier: Sequence[Item]) ->
     optional = _boolean(obj.get("optional", False), f"{path}.optional")
     risk = _boolean(obj.get("risk", False), f"{path}.risk")
     text = _opt_text(obj.get("text"), f"{path}.text", limit=MAX_ITEM_TEXT)
+    scored = _boolean(obj.get("scored", True), f"{path}.scored")
+    if not scored and (not optional or risk or reverse):
+        _fail(
+            f"{path}.scored",
+            "false, but the item is not optional, or is a risk item or reversed",
+            "an item recorded but not scored must be optional, and neither risk nor reversed",
+        )
+    own = _list(obj.get("anchors", []), f"{path}.anchors", 0, MAX_ANCHORS, "anchors")
+    anchors = tuple(_text(a, f"{path}.anchors[{i}]") for i, a in enumerate(own))
+    if anchors and (step != 1 or len(anchors) != round(steps) + 1):
+        _fail(
+            f"{path}.anchors",
+            f"{len(anchors)} anchors for an item from {_num(minimum)} to {_num(maximum)} in "
+            f"steps of {_num(step)}",
+            "give one anchor per answer, in steps of 1, or none",
+        )
     try:
-        return Item(number, label, minimum, maximum, step, reverse, optional, risk, text)
+        return Item(
+            number,
+            label,
+            minimum,
+            maximum,
+            step,
+            reverse,
+            optional,
+            risk,
+            text,
+            scored=scored,
+            anchors=anchors,
+        )
     except DomainError as error:
         raise DefinitionError(str(error), path) from None
 
@@ -751,13 +779,17 @@ def _read_anchors(value: object, path: str, items: Sequence[Item]) -> tuple[str,
     anchors = tuple(_text(a, f"{path}[{i}]") for i, a in enumerate(raw))
     if not anchors:
         return anchors
-    first = items[0]
-    for index, item in enumerate(items[1:], 1):
+    # The instrument's anchors are for every item without anchors of its own.
+    shared = [(index, item) for index, item in enumerate(items) if not item.anchors]
+    if not shared:
+        return anchors
+    first = shared[0][1]
+    for index, item in shared[1:]:
         if (item.minimum, item.maximum, item.step) != (first.minimum, first.maximum, first.step):
             _fail(
                 f"instrument.items[{index}]",
                 f"runs {_num(item.minimum)} to {_num(item.maximum)} in steps of "
-                f"{_num(item.step)}, unlike items[0] ({_num(first.minimum)} to "
+                f"{_num(item.step)}, unlike items[{shared[0][0]}] ({_num(first.minimum)} to "
                 f"{_num(first.maximum)} in steps of {_num(first.step)})",
                 "with anchors, every item must share one minimum, maximum and step",
             )
@@ -1104,6 +1136,7 @@ def _possible_totals(
     required items (at least all but ``max_prorated``) and answered optional items, the
     extremes come from the items with the highest maxima (lowest minima) of each group.
     """
+    items = [item for item in items if item.scored]  # an unscored answer counts nowhere
     required = [item for item in items if not item.optional]
     optional = [item for item in items if item.optional]
     full = len(required)  # at least one (checked before)

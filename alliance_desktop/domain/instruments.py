@@ -135,6 +135,10 @@ class Item:
         optional: True when the item may be left blank without pro-rating.
         risk: True when any keyed score above the item's minimum must be shown at once.
         text: Item wording when the app may ship it (licence permitting), else None.
+        scored: False for a question recorded but not counted in any score (the PHQ-9's
+            tenth, on how difficult the problems made life); such an item is optional.
+        anchors: The item's own response anchors, lowest first, when they differ from the
+            instrument's (empty: the instrument's).
     """
 
     number: int
@@ -146,6 +150,8 @@ class Item:
     optional: bool = False
     risk: bool = False
     text: str | None = None
+    scored: bool = True
+    anchors: tuple[str, ...] = ()
     #: Number of grid steps from minimum to maximum (derived).
     grid_steps: int = field(init=False, repr=False, compare=False, default=0)
     #: Decimal places of the grid, used to snap values exactly onto it (derived).
@@ -177,6 +183,16 @@ class Item:
                 f"{fmt_number(self.step)}; choose a step that divides the range."
             )
         object.__setattr__(self, "grid_steps", round(steps))
+        if not self.scored and (not self.optional or self.risk or self.reverse):
+            raise DomainError(
+                f"Item {self.number} is not scored, so it must be optional, and neither a risk "
+                "item nor reversed."
+            )
+        if self.anchors and (self.step != 1 or len(self.anchors) != round(steps) + 1):
+            raise DomainError(
+                f"Item {self.number} has {len(self.anchors)} anchors of its own; it needs one "
+                "per answer, in steps of 1."
+            )
         object.__setattr__(
             self, "grid_decimals", _decimal_places(self.step) + _decimal_places(self.minimum)
         )
@@ -411,6 +427,7 @@ class Instrument:
             )
         for scale in self.subscales:
             bad = [n for n in scale.items if not 1 <= n <= len(self.items)]
+            bad += [n for n in scale.items if n not in bad and not self.items[n - 1].scored]
             if not scale.items or bad:
                 raise DomainError(
                     f"Subscale {scale.key} of {self.id} lists items {list(scale.items)}; it must "
@@ -1069,6 +1086,22 @@ _PHQ_9_LABELS = (
     "better off dead or self-harm",
 )
 _PHQ_9_RISK = frozenset({9})
+#: The tenth question, asked of anyone who marked a problem: recorded, never scored
+#: (Kroenke, Spitzer & Williams 2001: it rates functional impairment, not a symptom).
+_PHQ_9_DIFFICULTY = Item(
+    10,
+    "how difficult, not scored",
+    0,
+    3,
+    1,
+    optional=True,
+    scored=False,
+    text=(
+        "If you checked off any problems, how difficult have these problems made it for you "
+        "to do your work, take care of things at home, or get along with other people?"
+    ),
+    anchors=("Not difficult at all", "Somewhat difficult", "Very difficult", "Extremely difficult"),
+)
 
 PHQ_9 = Instrument(
     id="PHQ-9",
@@ -1087,9 +1120,12 @@ PHQ_9 = Instrument(
         "Item wording and scoring free to reproduce, translate, display and distribute, no "
         "permission needed (Pfizer's statement on the PHQ screeners)."
     ),
-    items=tuple(
-        Item(n, label, 0, 3, 1, risk=n in _PHQ_9_RISK, text=text)
-        for n, (label, text) in enumerate(zip(_PHQ_9_LABELS, _PHQ_9_TEXTS, strict=True), 1)
+    items=(
+        *(
+            Item(n, label, 0, 3, 1, risk=n in _PHQ_9_RISK, text=text)
+            for n, (label, text) in enumerate(zip(_PHQ_9_LABELS, _PHQ_9_TEXTS, strict=True), 1)
+        ),
+        _PHQ_9_DIFFICULTY,
     ),
     anchors=_PHQ_ANCHORS,
     subscales=(),
@@ -1126,7 +1162,8 @@ PHQ_9 = Instrument(
         "Patient Health Questionnaire, 9 items (Kroenke, Spitzer & Williams 2001): the nine "
         "symptoms of depression over the past two weeks, 0-3 each, total 0-27. 10 or more is "
         "a clinical case in NHS Talking Therapies; a change of 6 points or more is reliable. "
-        "Item 9 asks about thoughts of being better off dead or of self-harm."
+        "Item 9 asks about thoughts of being better off dead or of self-harm; a tenth "
+        "question, how difficult the problems made life, is recorded but not scored."
     ),
     rights=_PHQ_SOURCE_NOTE,
 )
@@ -1450,6 +1487,8 @@ def instrument_to_dict(instrument: Instrument) -> dict[str, Any]:
                 "optional": i.optional,
                 "risk": i.risk,
                 "text": i.text,
+                "scored": i.scored,
+                "anchors": list(i.anchors),
             }
             for i in instrument.items
         ],
@@ -1571,6 +1610,8 @@ def _instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
             optional=bool(i.get("optional", False)),
             risk=bool(i.get("risk", False)),
             text=None if i.get("text") is None else str(i["text"]),
+            scored=bool(i.get("scored", True)),
+            anchors=tuple(str(a) for a in i.get("anchors", ())),
         )
         for i in data["items"]
     )

@@ -162,6 +162,7 @@ def score(
         )
 
     keyed: dict[int, float] = {}
+    unscored_answers = 0
     missing_required: list[int] = []
     for item, value in zip(items, values, strict=False):
         if value is None:
@@ -181,6 +182,9 @@ def score(
                 clean = validate_item_value(instrument, item, value)
         else:
             clean = validate_item_value(instrument, item, value)
+        if not item.scored:  # checked like any answer, counted in no score
+            unscored_answers += 1
+            continue
         keyed[item.number] = item.minimum + item.maximum - clean if item.reverse else clean
 
     if not keyed:
@@ -199,7 +203,7 @@ def score(
             prorated=False,
             band=None,
             risk_items=risk_items,
-            answered=len(keyed),
+            answered=len(keyed) + unscored_answers,
             missing=tuple(missing_required),
         )
     if len(missing_required) > instrument.max_prorated_items:
@@ -240,7 +244,7 @@ def score(
         prorated=bool(missing_required),
         band=instrument.band_for(total),
         risk_items=risk_items,
-        answered=len(keyed),
+        answered=len(keyed) + unscored_answers,
         missing=tuple(missing_required),
     )
 

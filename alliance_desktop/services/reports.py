@@ -352,8 +352,9 @@ def answer_words(instrument_id: str, number: int, value: float) -> str:
     instrument = INSTRUMENTS[instrument_id]
     item = instrument.item(number)
     anchor = ""
-    if instrument.anchors and item.step == 1:
-        anchor = f" ({instrument.anchors[round(value - item.minimum)]})"
+    anchors = item.anchors or instrument.anchors
+    if anchors and item.step == 1:
+        anchor = f" ({anchors[round(value - item.minimum)]})"
     return fmt_number(value) + anchor
 
 

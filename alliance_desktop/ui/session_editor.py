@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -570,14 +570,15 @@ class SessionEditor(QDialog):
         layout.addWidget(title)
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
-        likert = bool(instrument.anchors)
         for row, item in enumerate(instrument.items):
             key = item_key(instrument.id, item.number)
             wording = item.text or item.label
-            label = QLabel(f"{item.number}. {wording}".replace("&", "&&"), group)
+            shown = f"{item.number}. {wording}" + ("" if item.scored else " (not scored)")
+            label = QLabel(shown.replace("&", "&&"), group)
             label.setWordWrap(True)
-            if likert:
-                field: QWidget = self._likert(key, instrument, item.minimum)
+            anchors = item.anchors or instrument.anchors
+            if anchors:
+                field: QWidget = self._likert(key, anchors, item.minimum)
             else:
                 edit = self._line(key, width=70)
                 edit.setPlaceholderText(
@@ -607,9 +608,9 @@ class SessionEditor(QDialog):
         layout.addWidget(result)
         return group
 
-    def _likert(self, key: str, instrument: Instrument, minimum: float) -> QComboBox:
+    def _likert(self, key: str, anchors: Sequence[str], minimum: float) -> QComboBox:
         labels = {"": "–"}  # noqa: RUF001 (a dash for "not answered")
-        for offset, anchor in enumerate(instrument.anchors):
+        for offset, anchor in enumerate(anchors):
             value = f"{minimum + offset:g}"
             labels[value] = f"{value} · {anchor}"
         combo = self._combo(key, labels)

@@ -69,7 +69,7 @@ def test_an_own_instrument_from_import_to_retirement(tmp_path: Path) -> None:
         "built_in": False, "retired": False, "versions": ["1"], "kind": "alliance",
         "respondent": "therapist",
     }  # fmt: skip
-    assert listed["PHQ-9"]["built_in"] and listed["PHQ-9"]["items"] == 9
+    assert listed["PHQ-9"]["built_in"] and listed["PHQ-9"]["items"] == 10  # nine and one unscored
     again = run("--db", str(db), "instrument", "import", str(EXAMPLE))
     assert "already there, unchanged" in again.stdout
 

@@ -51,6 +51,10 @@ def test_phq9_and_gad7_are_entered_scored_saved_and_charted(
     assert "Thoughts that you would be better off dead" in words  # the wording ships
     for number, value in enumerate(PHQ9, start=1):
         answer(qtbot, editor, f"measure_PHQ-9_{number}", value)
+    assert "10. If you checked off any problems" in words and "(not scored)" in words
+    answer(qtbot, editor, "measure_PHQ-9_10", "2")  # its own anchors; counted nowhere
+    difficulty = field(editor, "measure_PHQ-9_10")
+    assert isinstance(difficulty, QComboBox) and difficulty.currentText() == "2 · Very difficult"
     for number, value in enumerate(GAD7, start=1):
         answer(qtbot, editor, f"measure_GAD-7_{number}", value)
 
@@ -76,7 +80,10 @@ def test_phq9_and_gad7_are_entered_scored_saved_and_charted(
     tree = repository.load_client_tree(window.db, client_id_of(window))
     assert tree is not None
     stored = {m.instrument_id: m.item_values for m in tree.sessions[-1].measurements}
-    assert stored == {"PHQ-9": [float(v) for v in PHQ9], "GAD-7": [float(v) for v in GAD7]}
+    assert stored == {
+        "PHQ-9": [*(float(v) for v in PHQ9), 2.0],
+        "GAD-7": [float(v) for v in GAD7],
+    }
     row = repository.list_client_rows(window.db, client_id=client_id_of(window))[0]
     assert row.summary is not None and row.summary.top_severity == "urgent"
 

@@ -106,3 +106,47 @@ def test_the_item_text_ships_unchanged_with_its_attribution() -> None:
     for instrument in (PHQ_9, GAD_7):
         assert instrument.has_item_text and "Pfizer" in (instrument.attribution or "")
         assert instrument.no_text_pack_because is not None  # its own wording is not replaced
+
+
+def test_phq9_question_10_is_recorded_but_never_scored() -> None:
+    """How difficult the problems made life: kept with the form, counted in no total."""
+    ten = PHQ_9.items[9]
+    assert (ten.number, ten.scored, ten.optional, ten.risk) == (10, False, True, False)
+    assert ten.anchors == (
+        "Not difficult at all", "Somewhat difficult", "Very difficult", "Extremely difficult",
+    )  # fmt: skip
+    nine = [1, 2, 3, 0, 1, 2, 0, 1, 1]
+    assert score(PHQ_9, nine).total == 11
+    for answer in (0, 3, None):  # whatever it says, the total is the nine's
+        result = score(PHQ_9, [*nine, answer])
+        assert (result.total, result.band) == (11, "Moderate")
+    assert score(PHQ_9, [*nine, 3]).answered == 10
+    with pytest.raises(ScoringError, match="PHQ-9 item 10"):
+        score(PHQ_9, [*nine, 4])
+    with pytest.raises(ScoringError, match="no answers"):
+        score(PHQ_9, [None] * 9 + [2])  # an answer to it alone is no PHQ-9
+
+
+def test_the_built_ins_read_back_as_definition_files() -> None:
+    """Exported as a starting point (no CLI flag), PHQ-9 with its unscored question and its
+    own anchors passes the strict reader a colleague's file goes through."""
+    from dataclasses import replace
+
+    from alliance_desktop.domain.definitions import (
+        DefinitionError,
+        definition_from_json,
+        definition_to_json,
+    )
+
+    for instrument in (PHQ_9, GAD_7):
+        plain = replace(instrument, cli_flag=None)
+        assert definition_from_json(definition_to_json(plain)) == plain
+    document = definition_to_json(replace(PHQ_9, cli_flag=None))
+    items = document["instrument"]["items"]
+    items[9]["optional"] = False
+    with pytest.raises(DefinitionError, match=r"items\[9\]\.scored"):
+        definition_from_json(document)
+    items[9]["optional"] = True
+    items[9]["anchors"] = items[9]["anchors"][:3]
+    with pytest.raises(DefinitionError, match=r"items\[9\]\.anchors: 3 anchors"):
+        definition_from_json(document)
