@@ -29,8 +29,10 @@ from alliance_desktop.domain.instruments import (
     AlertRule,
     CutoffComparison,
     Instrument,
+    anchor_words,
     instrument_for,
     is_retired,
+    item_name_for,
 )
 from alliance_desktop.domain.risk import (
     Endorsement,
@@ -560,8 +562,12 @@ def _order_key(m: MeasurementFact) -> tuple[int, float]:
 
 
 def _try_score(instrument: Instrument, m: MeasurementFact) -> Score | None:
-    # Scored with the version it was taken with (a therapist's instrument edited since).
-    instrument = instrument_for(m.instrument_id, m.instrument_version) or instrument
+    # Scored with the version it was taken with (a therapist's instrument edited since);
+    # one whose version the registry lacks is not scored with another.
+    found = instrument_for(m.instrument_id, m.instrument_version)
+    if found is None:
+        return None
+    instrument = found
     try:
         result = score(instrument, m.values)
     except DomainError:
@@ -731,7 +737,12 @@ def _srs_rules(
         [
             (item.label, float(v))
             for item, v, limit in zip(instrument.items, latest_m.values, low_limits, strict=False)
-            if v is not None and float(v) < limit - _EPS
+            # (an optional or unscored question is no dimension of the rating; a reversed
+            # item is compared as scored)
+            if v is not None
+            and item.scored
+            and not item.optional
+            and item.keyed(float(v)) < limit - _EPS
         ]
         if AlertKind.LOW_ITEM not in off
         else []
@@ -867,7 +878,7 @@ def _wai_rules(
             limit = _scaled(
                 settings.wai_low_item, wai_item, (item.minimum, item.maximum), offset=True
             )
-            if item.optional or v is None or float(v) > limit + _EPS:
+            if item.optional or not item.scored or v is None or item.keyed(float(v)) > limit + _EPS:
                 continue
             value = validate_item_value(instrument, item, v)  # already scored, so valid
             anchors = item.anchors or instrument.anchors
@@ -978,26 +989,24 @@ def _risk_rules(
     pending = unreviewed(with_removed(find_endorsements(forms), removed), reviews)
     if pending:
         latest = pending[-1]
-        instrument = INSTRUMENTS[latest.instrument_id]
-        item = instrument.item(latest.item)
-        anchor = ""
-        anchors = item.anchors or instrument.anchors
-        if anchors and item.step == 1:
-            anchor = f" ({anchors[round(latest.value - item.minimum)]})"
+        anchor = anchor_words(latest.instrument_id, latest.item, latest.value)
         when = _on_day(latest.taken_at)
         reason = (
-            f"{instrument.item_name(latest.item)} was rated {fmt_number(latest.value)}{anchor} "
-            f"at {_session_phrase(latest.session_number)}{when}"
+            f"{item_name_for(latest.instrument_id, latest.item)} was rated "
+            f"{fmt_number(latest.value)}{anchor} at {_session_phrase(latest.session_number)}"
+            f"{when}"
         )
         if latest.removed:
             reason += ", since removed from the record (its session was changed or deleted)"
         if len(pending) > 1:
             reason += f", and {plural(len(pending) - 1, 'earlier risk answer')} not yet reviewed"
         cleared = _later_form_at_minimum(by_instrument.get(latest.instrument_id, ()), latest)
-        if cleared is not None and not latest.removed:
+        instrument = INSTRUMENTS.get(latest.instrument_id)
+        if cleared is not None and not latest.removed and instrument is not None:
             reason += (
                 f"; a later {instrument.id} (session {cleared}) had it at "
-                f"{fmt_number(item.minimum)}, but only a risk review clears this alert"
+                f"{fmt_number(instrument.item(latest.item).minimum)}, but only a risk review "
+                "clears this alert"
             )
         reason += " — check risk today and record a risk review."
         return [
@@ -1038,7 +1047,9 @@ def _on_day(moment: datetime) -> str:
 
 def _later_form_at_minimum(forms: Sequence[MeasurementFact], endorsement: Any) -> int | None:
     """The session of a later form of the same instrument with the risk item at its lowest."""
-    instrument = INSTRUMENTS[endorsement.instrument_id]
+    instrument = INSTRUMENTS.get(endorsement.instrument_id)
+    if instrument is None or not 1 <= endorsement.item <= len(instrument.items):
+        return None
     item = instrument.item(endorsement.item)
     for m in reversed(forms):
         if not isinstance(m.session_number, int) or m.session_number <= endorsement.session_number:

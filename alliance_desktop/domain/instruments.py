@@ -48,6 +48,7 @@ __all__ = [
     "Subscale",
     "SubscaleTag",
     "TextPack",
+    "anchor_words",
     "custom_instruments",
     "get_instrument",
     "instrument_for",
@@ -55,6 +56,7 @@ __all__ = [
     "instrument_to_dict",
     "is_built_in",
     "is_retired",
+    "item_name_for",
     "shipped_wording_credits",
     "use_custom_instruments",
     "with_text_pack",
@@ -1272,17 +1274,33 @@ class CustomInstrument:
         return self.versions[-1]
 
 
+@dataclass(frozen=True)
+class _State:
+    """One published state of the registry: readers take it whole (a list being worked out
+    on a background thread never mixes two databases' instruments)."""
+
+    generation: int
+    custom: Mapping[str, CustomInstrument]
+    current: Mapping[str, Instrument]
+
+
 class _Registry:
     """Built-in instruments and the open database's own ones (``use_custom_instruments``).
 
     One practice database is open at a time (the window, a command), so its instruments
-    are the process's; opening another replaces them.
+    are the process's; opening another replaces them, in one assignment of a new state.
     """
 
     def __init__(self) -> None:
-        self.custom: dict[str, CustomInstrument] = {}
-        self.generation = 0
-        self.current: dict[str, Instrument] = dict(BUILT_IN)
+        self.state = _State(0, MappingProxyType({}), BUILT_IN)
+
+    @property
+    def current(self) -> Mapping[str, Instrument]:
+        return self.state.current
+
+    @property
+    def custom(self) -> Mapping[str, CustomInstrument]:
+        return self.state.custom
 
     def replace(self, custom: Mapping[str, CustomInstrument]) -> None:
         clashes = sorted(set(custom) & set(BUILT_IN))
@@ -1290,12 +1308,15 @@ class _Registry:
             raise DomainError(
                 f"{clashes[0]} is a built-in instrument; a custom one needs its own id."
             )
-        self.custom = dict(custom)
-        merged = [*BUILT_IN.values(), *(c.current for c in self.custom.values())]
+        own = dict(custom)
+        merged = [*BUILT_IN.values(), *(c.current for c in own.values())]
         # Built-ins keep their places; custom ones follow theirs, then their ids.
         merged.sort(key=lambda i: (i.order, i.id not in BUILT_IN, i.id))
-        self.current = {i.id: i for i in merged}
-        self.generation += 1
+        self.state = _State(
+            self.state.generation + 1,
+            MappingProxyType(own),
+            MappingProxyType({i.id: i for i in merged}),
+        )
 
 
 _REGISTRY = _Registry()
@@ -1326,18 +1347,21 @@ class _LiveIds(Sequence[str]):
     def __init__(self, wanted: Callable[[Instrument], bool], *, offered_only: bool = False) -> None:
         self._wanted = wanted
         self._offered_only = offered_only
-        self._generation = -1
-        self._ids: tuple[str, ...] = ()
+        self._cache: tuple[int, tuple[str, ...]] = (-1, ())
 
     def _now(self) -> tuple[str, ...]:
-        if self._generation != _REGISTRY.generation:
-            self._ids = tuple(
-                i.id
-                for i in _REGISTRY.current.values()
-                if self._wanted(i) and not (self._offered_only and is_retired(i.id))
-            )
-            self._generation = _REGISTRY.generation
-        return self._ids
+        cached = self._cache
+        state = _REGISTRY.state  # one snapshot: its generation and its instruments agree
+        if cached[0] == state.generation:
+            return cached[1]
+        ids = tuple(
+            i.id
+            for i in state.current.values()
+            if self._wanted(i)
+            and not (self._offered_only and i.id in state.custom and state.custom[i.id].retired)
+        )
+        self._cache = (state.generation, ids)  # (one assignment: never half updated)
+        return ids
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -1394,7 +1418,7 @@ def use_custom_instruments(custom: Mapping[str, CustomInstrument]) -> None:
 
 def custom_instruments() -> Mapping[str, CustomInstrument]:
     """The therapist's own instruments now in the registry, by id."""
-    return MappingProxyType(_REGISTRY.custom)
+    return _REGISTRY.custom
 
 
 def is_built_in(instrument_id: str) -> bool:
@@ -1407,19 +1431,42 @@ def is_retired(instrument_id: str) -> bool:
 
 
 def instrument_for(instrument_id: str, version: str | None = None) -> Instrument | None:
-    """The definition a stored measurement was taken with: its own version when the
-    registry has it (a therapist's instrument edited since), else the current one; None
-    for an instrument the registry does not know."""
-    entry = _REGISTRY.custom.get(instrument_id)
+    """The definition a stored measurement was taken with: for the practice's own
+    instrument its own version (None when the registry lacks that version: scoring it with
+    another would be wrong); for a built-in one, and without a version, the current one;
+    None for an instrument the registry does not know."""
+    state = _REGISTRY.state
+    entry = state.custom.get(instrument_id)
     if entry is not None and version is not None:
-        for instrument in entry.versions:
-            if instrument.version == version:
-                return instrument
-    return _REGISTRY.current.get(instrument_id)
+        return next((i for i in entry.versions if i.version == version), None)
+    return state.current.get(instrument_id)
 
 
 #: A new practice's measure plan.
 DEFAULT_PLAN: tuple[str, ...] = tuple(i.id for i in BUILT_IN.values() if i.planned_by_default)
+
+
+def item_name_for(instrument_id: str, number: int) -> str:
+    """An item named for a sentence ("CORE-10 item 6 (plans to end my life)"), or plainly
+    ("X item 3") for an instrument or item the registry no longer has (a risk answer kept
+    after its instrument went must still be named, never crash a list)."""
+    instrument = _REGISTRY.state.current.get(instrument_id)
+    if instrument is None or not 1 <= number <= len(instrument.items):
+        return f"{instrument_id} item {number}"
+    return instrument.item_name(number)
+
+
+def anchor_words(instrument_id: str, number: int, value: float) -> str:
+    """ " (Sometimes)" for an answer on an item with anchors, else ""."""
+    instrument = _REGISTRY.state.current.get(instrument_id)
+    if instrument is None or not 1 <= number <= len(instrument.items):
+        return ""
+    item = instrument.item(number)
+    anchors = item.anchors or instrument.anchors
+    index = round((value - item.minimum) / item.step)
+    if anchors and item.step == 1 and 0 <= index < len(anchors):
+        return f" ({anchors[index]})"
+    return ""
 
 
 def shipped_wording_credits() -> list[str]:

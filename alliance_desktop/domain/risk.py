@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import Instrument, instrument_for
+from alliance_desktop.domain.instruments import INSTRUMENTS, Instrument, instrument_for
 from alliance_desktop.domain.scoring import validate_item_value
 
 __all__ = [
@@ -145,7 +145,12 @@ def find_endorsements(forms: Iterable[Any]) -> list[Endorsement]:
     """
     found: list[Endorsement] = []
     for form in forms:
-        instrument = instrument_for(form.instrument_id, getattr(form, "instrument_version", None))
+        # Its own version; failing that (a definition that no longer reads) the current one:
+        # a risk answer is never lost, even at the cost of reading it with a later version.
+        version = getattr(form, "instrument_version", None)
+        instrument = instrument_for(form.instrument_id, version) or INSTRUMENTS.get(
+            form.instrument_id
+        )
         if instrument is None:
             continue
         found.extend(_endorsements_in(instrument, form))

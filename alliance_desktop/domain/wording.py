@@ -68,8 +68,7 @@ def score_words(result: Score, instrument: Instrument) -> str:
     no score"``.
     """
     if result.total is None:
-        answered = len(instrument.items) - len(result.missing)
-        return f"incomplete: {answered} of {len(instrument.items)} items answered, no score"
+        return f"incomplete: {result.answered} of {len(instrument.items)} items answered, no score"
     text = fmt_number(result.total, instrument.total_decimals)
     if result.prorated:
         text += f", pro-rated from {plural(result.answered, 'item')}"

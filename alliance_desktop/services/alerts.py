@@ -17,7 +17,7 @@ from typing import Any
 
 from alliance_desktop.domain._format import fmt_number, join_words
 from alliance_desktop.domain.alerts import AlertKind, AlertSettings, MeasurementFact, SessionFact
-from alliance_desktop.domain.instruments import INSTRUMENTS
+from alliance_desktop.domain.instruments import item_name_for
 from alliance_desktop.domain.risk import (
     MAX_REVIEW_ACTION,
     Endorsement,
@@ -123,10 +123,9 @@ def review_context(db: Database, client_id: int) -> ReviewContext:
     waiting = []
     pending = pending_endorsements(client)
     for e in pending:
-        instrument = INSTRUMENTS[e.instrument_id]
         removed = ", since removed from the record" if e.removed else ""
         waiting.append(
-            f"{instrument.item_name(e.item)} rated {fmt_number(e.value)} at session "
+            f"{item_name_for(e.instrument_id, e.item)} rated {fmt_number(e.value)} at session "
             f"{e.session_number} ({e.taken_at.date().isoformat()}){removed}"
         )
     return ReviewContext(

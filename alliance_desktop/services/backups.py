@@ -315,7 +315,7 @@ def restore_from(
                 verify_bytes(data, passphrase, path.name)
                 unreadable = _set_aside_unreadable(database)
                 header, _ = restore_backup(data, passphrase, database, key=None, name=path.name)
-                restored = open_database(database, passphrase=passphrase)
+                restored = open_database(database, passphrase=passphrase, install_instruments=False)
                 try:
                     audit.record(restored, "restore", detail=f"from {path.name}")
                 finally:
@@ -329,7 +329,7 @@ def restore_from(
                     "restore into another file with --db. Nothing was changed."
                 ) from None
     header, kept = restore_backup(data, passphrase, database, key=key, name=path.name)
-    restored = open_database(database, key=key, passphrase=passphrase)
+    restored = open_database(database, key=key, passphrase=passphrase, install_instruments=False)
     try:
         audit.record(restored, "restore", detail=f"from {path.name} (made {header.created_at})")
     finally:

@@ -243,6 +243,11 @@ def delete_instrument(db: Database, instrument_id: str) -> str:
             f"{instrument_id} has {taken:,} stored measurements, so it cannot be deleted; "
             "retire it instead (new sessions stop offering it, the data stay)."
         )
+    if repository.instrument_mentions(db, instrument_id):
+        raise InvalidInput(
+            f"{instrument_id} is named by kept records (a risk answer removed from a session, "
+            "or an acknowledged alert), so it cannot be deleted; retire it instead."
+        )
     repository.delete_instrument_definitions(db, instrument_id)
     _reload(db)
     return f"Deleted {instrument_id}; it had no measurements."
@@ -253,7 +258,8 @@ def stored_definitions(db: Database) -> list[dict[str, Any]]:
     return [
         {
             "document": row.document,
-            "added_at": row.added_at.isoformat(timespec="seconds"),
+            # (to the microsecond: the order versions were added says which is current)
+            "added_at": row.added_at.isoformat(),
             "retired_at": None
             if row.retired_at is None
             else row.retired_at.isoformat(timespec="seconds"),

@@ -17,7 +17,7 @@ from typing import Any
 
 from alliance_desktop.domain._format import fmt_number
 from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import INSTRUMENTS
+from alliance_desktop.domain.instruments import INSTRUMENTS, anchor_words, item_name_for
 from alliance_desktop.domain.scoring import check_form
 from alliance_desktop.domain.series import (
     ClientCharts,
@@ -330,7 +330,7 @@ def _risk_section(
         RiskEntry(
             e.session_number,
             e.taken_at.date(),
-            INSTRUMENTS[e.instrument_id].item_name(e.item),
+            item_name_for(e.instrument_id, e.item),
             answer_words(e.instrument_id, e.item, e.value),
             e.key in covered,
             before_period=e.taken_at < low,
@@ -349,13 +349,7 @@ def _risk_section(
 
 def answer_words(instrument_id: str, number: int, value: float) -> str:
     """A risk item's answer with its anchor: ``"2 (Sometimes)"``."""
-    instrument = INSTRUMENTS[instrument_id]
-    item = instrument.item(number)
-    anchor = ""
-    anchors = item.anchors or instrument.anchors
-    if anchors and item.step == 1:
-        anchor = f" ({anchors[round(value - item.minimum)]})"
-    return fmt_number(value) + anchor
+    return fmt_number(value) + anchor_words(instrument_id, number, value)
 
 
 def _excerpt(text: str) -> str:
@@ -513,7 +507,7 @@ def _session_risk(client: ClientData, session: SessionData) -> tuple[tuple[str, 
     for e in everything:
         if e.removed or e.taken_at not in own_moments:
             continue
-        question = INSTRUMENTS[e.instrument_id].item_name(e.item)
+        question = item_name_for(e.instrument_id, e.item)
         answer = answer_words(e.instrument_id, e.item, e.value)
         day = reviewed_on.get(e.key)
         if day is None:
@@ -539,7 +533,7 @@ def _session_risk(client: ClientData, session: SessionData) -> tuple[tuple[str, 
             (
                 "urgent",
                 f"A risk answer from another session is waiting for review: "
-                f"{INSTRUMENTS[e.instrument_id].item_name(e.item)} rated "
+                f"{item_name_for(e.instrument_id, e.item)} rated "
                 f"{answer_words(e.instrument_id, e.item, e.value)} at session "
                 f"{e.session_number} ({e.taken_at.date().isoformat()})"
                 + (", since removed from the record" if e.removed else "")

@@ -29,6 +29,7 @@ from alliance_desktop.domain.instruments import (
     QUESTIONNAIRE_IDS,
     Instrument,
     Item,
+    is_built_in,
 )
 from alliance_desktop.domain.scoring import (
     age_on,
@@ -293,7 +294,7 @@ def form_from_session(session: SessionData) -> SessionForm:
             m.instrument_id not in QUESTIONNAIRES
             or m.instrument_id in form.instruments
             or current is None
-            or m.instrument_version != current.version
+            or (not is_built_in(m.instrument_id) and m.instrument_version != current.version)
         ):
             form.kept_measurements.append(
                 {

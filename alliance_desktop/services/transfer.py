@@ -572,7 +572,13 @@ def _read_measurement(obj: Any, where: str) -> MeasurementData:
     except DomainError as exc:
         raise InvalidInput(f"{where}: {exc}") from None
     version = f.text("instrument_version") or instrument.version
-    instrument = instrument_for(instrument_id, version) or instrument
+    taken_with = instrument_for(instrument_id, version)
+    if taken_with is None:  # the practice's own instrument, at a version the file lacks
+        raise InvalidInput(
+            f"{where}: {instrument_id} version {version!r} has no definition in the file or "
+            "the practice, so its answers cannot be checked or scored."
+        )
+    instrument = taken_with
     values = f.array("item_values")
     try:
         check_form(instrument, values)  # an incomplete CORE-10 is kept, as in the editor
@@ -1012,22 +1018,23 @@ def _check_streamed(path: Path, today: date) -> ExportContents:
         duplicate: InvalidInput | None = None
         codes: set[str] = set()
         count = 0
-        for i, value in enumerate(stream.clients()):
-            count += 1
-            if problem is not None:
-                continue  # only the JSON of the rest is read: an error there comes first
-            try:
-                client = _read_client(value, f"clients[{i}]", today)
-            except InvalidInput as exc:
-                problem = exc
-                continue
-            # By key: "Émile-1" and "émile-1" are one code (domain.client_codes).
-            key = code_key(client.code)
-            if key in codes and duplicate is None:
-                duplicate = InvalidInput(
-                    f"clients[{i}].code {client.code!r} is used by another client."
-                )
-            codes.add(key)
+        with _file_instruments(instruments, path.name):
+            for i, value in enumerate(stream.clients()):
+                count += 1
+                if problem is not None:
+                    continue  # only the JSON of the rest is read: an error there comes first
+                try:
+                    client = _read_client(value, f"clients[{i}]", today)
+                except InvalidInput as exc:
+                    problem = exc
+                    continue
+                # By key: "Émile-1" and "émile-1" are one code (domain.client_codes).
+                key = code_key(client.code)
+                if key in codes and duplicate is None:
+                    duplicate = InvalidInput(
+                        f"clients[{i}].code {client.code!r} is used by another client."
+                    )
+                codes.add(key)
         digest = stream.digest.digest()
     if problem is not None:
         raise problem
@@ -1055,7 +1062,8 @@ def _read_whole(path: Path, today: date) -> ExportContents:
     if not isinstance(raw_clients, list):
         raise InvalidInput(f'{path}: "clients" must be an array.')
     instruments = _read_instruments(document.get("instruments"), path)
-    clients = [_read_client(c, f"clients[{i}]", today) for i, c in enumerate(raw_clients)]
+    with _file_instruments(instruments, path.name):
+        clients = [_read_client(c, f"clients[{i}]", today) for i, c in enumerate(raw_clients)]
     codes: set[str] = set()
     for i, c in enumerate(clients):
         # By key: "Émile-1" and "émile-1" are one code (domain.client_codes).
@@ -1095,8 +1103,20 @@ def _read_instruments(value: object, path: Path) -> tuple[InstrumentDefinitionRo
                 instrument.id, instrument.version, entry["document"], added, retired
             )
         )
-    _register(rows, path.name)
     return tuple(rows)
+
+
+@contextlib.contextmanager
+def _file_instruments(rows: Sequence[InstrumentDefinitionRow], where: str) -> Iterator[None]:
+    """An export's own instruments in the registry, beside the open database's, while its
+    clients are checked or written; the registry is as it was afterwards, whatever happens
+    (a refused file must leave nothing of itself behind)."""
+    before = custom_instruments()
+    _register(rows, where)
+    try:
+        yield
+    finally:
+        use_custom_instruments(before)
 
 
 def _register(rows: Sequence[InstrumentDefinitionRow], where: str) -> None:
@@ -1174,13 +1194,16 @@ def import_contents(db: Database, contents: ExportContents) -> int:
         if batch:
             yield batch, [summarise_tree(c, settings, key) for c in batch]
 
-    # Opening the database put its own instruments (none yet) in the registry; the file's
-    # join them again, so its clients read back as they were checked.
-    _register(contents.instruments, str(db.path.name))
-    count = repository.import_in_batches(
-        db, batches(), _portable_settings(contents.settings), contents.instruments
-    )
-    repository.install_custom_instruments(db)
+    # The file's instruments join the database's while its clients are read back (as they
+    # were checked); afterwards the registry holds what the database now stores, whether
+    # the import was written or rolled back.
+    try:
+        with _file_instruments(contents.instruments, db.path.name):
+            count = repository.import_in_batches(
+                db, batches(), _portable_settings(contents.settings), contents.instruments
+            )
+    finally:
+        repository.install_custom_instruments(db)
     audit.record(db, "import", detail=f"{count} clients")
     return count
 

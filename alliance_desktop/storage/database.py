@@ -588,13 +588,17 @@ def open_database(
     create: bool = True,
     migrate: bool = True,
     allow_empty_file: bool = False,
+    install_instruments: bool = True,
 ) -> Database:
     """Unlock and open (and if needed create or migrate) the database at ``path``.
 
     The database is unlocked with ``key`` or, failing that, ``passphrase`` (a new database
     gets a key file with that passphrase). With ``migrate=False`` an older schema is opened
     as it is (for read-only checks). An existing empty file is refused unless
-    ``allow_empty_file`` (``init``) says to use it.
+    ``allow_empty_file`` (``init``) says to use it. Its own instruments become the
+    registry's unless ``install_instruments`` is False: a database opened beside the one in
+    use (the demo being made, a restored file's audit line, a salvage) must not replace
+    the instruments of the one in use.
 
     Raises:
         DatabaseNotFound: no file and ``create`` is False.
@@ -672,10 +676,18 @@ def open_database(
     db.passphrase = passphrase
     # Its own instruments join the registry (one practice database is open at a time),
     # from the rows the first look read: no connection of the engine is opened for it.
-    definition_problems += instrument_store.install(definitions)
-    for problem in definition_problems:
-        log.warning("%s: %s", path.name, problem)
+    _install_own_instruments(path, definitions, definition_problems, install_instruments)
     return db
+
+
+def _install_own_instruments(
+    path: Path, rows: list[InstrumentDefinitionRow], problems: list[str], install: bool
+) -> None:
+    """Put the rows read by ``_peek`` in the registry (when asked); log what was left out."""
+    if install:
+        problems = [*problems, *instrument_store.install(rows)]
+    for problem in problems:
+        log.warning("%s: %s", path.name, problem)
 
 
 def encrypt_database(path: Path, passphrase: str) -> DatabaseKey:

@@ -1031,6 +1031,23 @@ def delete_instrument_definitions(db: Database, instrument_id: str) -> None:
         conn.execute(delete(_definitions).where(_definitions.c.instrument_id == instrument_id))
 
 
+def instrument_mentions(db: Database, instrument_id: str) -> int:
+    """Kept records that name an instrument besides its measurements: risk answers taken
+    out of the record (they alert until reviewed) and acknowledged alerts."""
+    with db.read() as conn:
+        return sum(
+            int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(table)
+                    .where(table.c.instrument_id == instrument_id)
+                ).scalar()
+                or 0
+            )
+            for table in (_removed, _acks)
+        )
+
+
 def measurements_taken(db: Database, instrument_id: str, version: str | None = None) -> int:
     """How many stored measurements an instrument (or one version of it) has."""
     query = (

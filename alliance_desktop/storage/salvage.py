@@ -544,7 +544,7 @@ def _create(partial: Path, key: DatabaseKey, passphrase: str, revision: str | No
     """The new, empty database with its key file, owner-only: at the current schema, or at
     ``revision`` (an older one)."""
     if revision is None:
-        open_database(partial, key=key, passphrase=passphrase).close()
+        open_database(partial, key=key, passphrase=passphrase, install_instruments=False).close()
         return
     from alembic import command
 

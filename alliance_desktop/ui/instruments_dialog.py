@@ -1214,6 +1214,27 @@ class DefinitionEditor(QDialog):
         found = self.total_range()
         low, high = found if found is not None else (0, 1)  # (the items' problem shows first)
         instrument["total_min"], instrument["total_max"] = _json_number(low), _json_number(high)
+        # Kept rules and bands that the edit no longer fits are dropped, not refused: the
+        # form has no place to change them (a measure made outcome, its tags removed).
+        subscales = instrument["subscales"]
+        tagged = any(s.get("tag") for s in subscales) if isinstance(subscales, list) else False
+        fits = {
+            "session_rating": instrument["kind"] == "alliance",
+            "alliance_subscales": instrument["kind"] == "alliance" and tagged,
+            "not_on_track": instrument["kind"] == "outcome"
+            and isinstance(instrument["norms"], dict)
+            and (
+                instrument["norms"].get("reliable_change_points") is not None
+                or instrument["norms"].get("sd") is not None
+            ),
+            "overdue": True,
+        }
+        if "alert_rules" in instrument:
+            instrument["alert_rules"] = [r for r in instrument["alert_rules"] if fits.get(r)]
+        if found is not None:
+            instrument["bands"] = [
+                b for b in instrument.get("bands", []) if low <= b["lower"] and b["upper"] <= high
+            ]
         axis = instrument.get("axis")
         if axis is not None and found is not None:
             # A chart axis kept from the file still shows the whole (new) range.

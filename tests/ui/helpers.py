@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTextDocumentFragment
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog, QWidget
 
 
 def handle_modals(handlers: Sequence[Callable[[QWidget], None]]) -> list[str]:
@@ -23,7 +23,9 @@ def handle_modals(handlers: Sequence[Callable[[QWidget], None]]) -> list[str]:
         if not queue:
             return
         modal = QApplication.activeModalWidget()
-        if modal is None or modal.property("handledByTest"):
+        # A progress window of work on a background thread closes itself; it shows only when
+        # the work is slow (a loaded machine), so it is never one of the modals answered.
+        if modal is None or modal.property("handledByTest") or isinstance(modal, QProgressDialog):
             QTimer.singleShot(10, poll)
             return
         handler = queue.pop(0)

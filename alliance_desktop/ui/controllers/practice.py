@@ -91,7 +91,8 @@ class PracticeController(QObject):
 
         def work() -> Path:
             # The demo is encrypted too, with the practice's passphrase (one secret).
-            demo_db = open_database(path, passphrase=passphrase)
+            # (beside the practice in use, whose instruments stay the registry's)
+            demo_db = open_database(path, passphrase=passphrase, install_instruments=False)
             try:
                 generate_demo(demo_db, DEMO_CLIENTS)
             finally:

@@ -150,3 +150,10 @@ def test_the_built_ins_read_back_as_definition_files() -> None:
     items[9]["anchors"] = items[9]["anchors"][:3]
     with pytest.raises(DefinitionError, match=r"items\[9\]\.anchors: 3 anchors"):
         definition_from_json(document)
+
+
+def test_an_incomplete_phq9_counts_the_answers_given() -> None:
+    from alliance_desktop.domain.wording import score_words
+
+    kept = check_form(PHQ_9, [None, None, 0, 0, 0, 0, 0, 0, 1, None])
+    assert score_words(kept, PHQ_9) == "incomplete: 7 of 10 items answered, no score"

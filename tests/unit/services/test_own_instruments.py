@@ -143,3 +143,59 @@ def test_a_stored_definition_that_no_longer_reads_is_left_out_and_named(
     reopened.close()
     assert ID not in INSTRUMENTS
     assert f"{ID} version 1" in caplog.text
+
+
+def test_a_refused_export_leaves_no_instrument_behind(db: Database, tmp_path: Path) -> None:
+    """Reading an export puts its instruments beside the database's only while its clients
+    are checked: a refused file leaves the registry as it was (review finding)."""
+    from alliance_desktop.services import transfer
+
+    document = {
+        "format": "alliance-desktop-export",
+        "format_version": 2,
+        "instruments": [
+            {"document": _document(), "added_at": "2026-11-01T09:00:00", "retired_at": None}
+        ],
+        "clients": [{"code": "", "given_name": "Zoë", "approach": "cbt"}],
+    }
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(InvalidInput):
+        transfer.read_export(export, today=date(2026, 12, 1))
+    assert ID not in INSTRUMENTS and custom_instruments() == {}
+
+
+def test_an_instrument_named_by_a_kept_risk_answer_is_not_deleted(db: Database) -> None:
+    from alliance_desktop.domain.instruments import item_name_for
+
+    risky = _changed("1")
+    risky["instrument"]["items"][5]["risk"] = True
+    instruments.import_definition(db, instruments.parse_definition(risky), NOW)
+    _record(db, [6, 5, 6, 5, 7, 3])  # item 6 above its lowest: a risk answer
+    client_id = repository.client_id_for_code(db, "C-7")
+    assert client_id is not None
+    (session,) = repository.load_client_tree(db, client_id).sessions  # type: ignore[union-attr]
+    sessions.delete_session(db, client_id, session.session_id)
+    with pytest.raises(InvalidInput, match="named by kept records"):
+        instruments.delete_instrument(db, ID)
+    assert ID in INSTRUMENTS
+    # Named plainly, never a KeyError, for an instrument the registry no longer has.
+    assert item_name_for("gone-7", 3) == "gone-7 item 3"
+
+
+def test_an_own_version_the_registry_lacks_is_not_scored_with_another(db: Database) -> None:
+    from alliance_desktop.domain.instruments import instrument_for
+
+    instruments.import_definition(db, instruments.parse_definition(_document()), NOW)
+    assert instrument_for(ID, "1") is not None
+    assert instrument_for(ID, "7") is None  # not the current one in its place
+    assert instrument_for("SRS", "an old label") is INSTRUMENTS["SRS"]
+
+
+def test_a_database_opened_beside_the_one_in_use_leaves_its_instruments(
+    db: Database, tmp_path: Path
+) -> None:
+    instruments.import_definition(db, instruments.parse_definition(_document()), NOW)
+    beside = open_database(tmp_path / "demo.db", install_instruments=False)
+    beside.close()
+    assert ID in INSTRUMENTS
