@@ -7,7 +7,7 @@ sessions move in seconds; everything here is dialect-neutral SQL.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -1003,6 +1003,16 @@ def add_instrument_definition(
             .where(_definitions.c.instrument_id == instrument_id)
             .limit(1)
         ).scalar()
+        # The last version added is the current one, in the order of ``added_at``: never
+        # earlier than the latest there (a clock set back, a trip across time zones, two
+        # imports within one tick would otherwise put an older version back in front).
+        latest = conn.execute(
+            select(func.max(_definitions.c.added_at)).where(
+                _definitions.c.instrument_id == instrument_id
+            )
+        ).scalar()
+        if latest is not None and added_at <= latest:
+            added_at = latest + timedelta(microseconds=1)
         conn.execute(
             insert(_definitions).values(
                 instrument_id=instrument_id,

@@ -199,3 +199,19 @@ def test_a_database_opened_beside_the_one_in_use_leaves_its_instruments(
     beside = open_database(tmp_path / "demo.db", install_instruments=False)
     beside.close()
     assert ID in INSTRUMENTS
+
+
+def test_the_version_added_last_is_current_whatever_the_clock_says(db: Database) -> None:
+    """Two imports within one tick of a clock, or with the clock set back (a trip across
+    time zones, libfaketime in CI): the later import is still the current version."""
+    instruments.import_definition(db, instruments.parse_definition(_document()), NOW)
+    earlier = datetime(2026, 11, 1, 9, 0)  # the clock went back
+    v2 = instruments.parse_definition(_changed("2", name="Alliance check v2"))
+    instruments.import_definition(db, v2, earlier)
+    assert INSTRUMENTS[ID].version == "2"
+    db.close()
+    reopened = open_database(db.path)  # as read at the next open
+    try:
+        assert INSTRUMENTS[ID].version == "2"
+    finally:
+        reopened.close()
