@@ -55,6 +55,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: {message} (see '{self.prog} --help')\n")
 
 
+class _SessionParser(_Parser):
+    """A `session` subcommand. `session add` takes questionnaire flags (--srs, --ors, …)
+    from the instrument registry; they are added when that subcommand is parsed, not when
+    the parser is built, as building the built-in definitions costs more than all of
+    `--help` (issue 18)."""
+
+    def __init__(self, *args: Any, instrument_flags: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._instrument_flags_wanted = instrument_flags
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        if self._instrument_flags_wanted:
+            self._instrument_flags_wanted = False
+            from alliance_desktop.domain.instruments import CLI_FLAGS
+
+            for flag, instrument in CLI_FLAGS.items():
+                self.add_argument(
+                    f"--{flag}",
+                    type=_numbers,
+                    metavar="V,V,…",
+                    help=f"{instrument} item values, comma-separated",
+                )
+        return super().parse_known_args(*args, **kwargs)
+
+
 def _db_path(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("needs a file name (it was empty)")
@@ -196,11 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("path", metavar="PATH", help="the export file")
 
     session = commands.add_parser("session", help="record or list a client's sessions")
-    session_commands = session.add_subparsers(
-        dest="session_command", metavar="ACTION", parser_class=_Parser, required=True
+    # Any: typeshed wants the parents to be of the subparsers' own class.
+    session_commands: Any = session.add_subparsers(
+        dest="session_command", metavar="ACTION", parser_class=_SessionParser, required=True
     )
     add = session_commands.add_parser(
-        "add", parents=[common], help="record a session (checked as in the app)"
+        "add",
+        parents=[common],
+        help="record a session (checked as in the app)",
+        instrument_flags=True,
     )
     add.add_argument("code", metavar="CLIENT_CODE")
     add.add_argument("--json", metavar="FILE", help="the session as JSON (the export's shape)")
@@ -216,15 +245,6 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--notes", metavar="TEXT")
     add.add_argument("--tasks", metavar="TEXT", help="tasks or homework agreed")
     add.add_argument("--feedback", metavar="TEXT", help="the client's feedback, in their words")
-    from alliance_desktop.domain.instruments import CLI_FLAGS
-
-    for flag, instrument in CLI_FLAGS.items():
-        add.add_argument(
-            f"--{flag}",
-            type=_numbers,
-            metavar="V,V,…",
-            help=f"{instrument} item values, comma-separated",
-        )
     listing = session_commands.add_parser("list", parents=[common], help="list sessions")
     listing.add_argument("code", metavar="CLIENT_CODE")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -127,10 +127,29 @@ def test_parsing_the_command_line_loads_no_database_code() -> None:
         "from alliance_desktop import cli\n"
         "cli.build_parser().parse_args(['--db', 'x.db', 'demo', '--clients', '5'])\n"
         "roots = ('sqlalchemy', 'sqlcipher3', 'argon2', 'cryptography')\n"
-        "ours = ('alliance_desktop.storage', 'alliance_desktop.services.demo')\n"
+        "ours = ('alliance_desktop.storage', 'alliance_desktop.services.demo',\n"
+        "        'alliance_desktop.domain.instruments')\n"
         "heavy = sorted(m for m in sys.modules\n"
         "               if m.split('.')[0] in roots or m.startswith(ours))\n"
         "assert not heavy, heavy\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_session_add_takes_its_questionnaire_flags_when_it_is_parsed() -> None:
+    """The registry's flags (--srs, --phq9, …) are added to `session add` only when that
+    subcommand is parsed (the built-in definitions cost more than all of `--help`)."""
+    code = (
+        "import sys\n"
+        "from alliance_desktop import cli\n"
+        "args = cli.build_parser().parse_args(\n"
+        "    ['session', 'add', 'C-1', '--date', '2026-11-30T10:00', '--srs', '9,9,8,7'])\n"
+        "assert args.srs == ['9', '9', '8', '7'], args.srs\n"
+        "assert args.phq9 is None\n"
+        "assert 'alliance_desktop.domain.instruments' in sys.modules\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
