@@ -230,7 +230,9 @@ def _caseload_rows(path: Path, folder: Path, clients: int, seed: int) -> list[Ro
     from benchmarks.backup import measure as measure_backup
     from benchmarks.bundle import measure as measure_bundle
     from benchmarks.export import measure as measure_export
+    from benchmarks.headless import measure as measure_headless
 
+    rows += measure_headless(path)
     return rows + measure_backup(path) + measure_export(path, repeats=1) + measure_bundle(path)
 
 
