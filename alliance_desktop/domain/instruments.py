@@ -57,6 +57,7 @@ __all__ = [
     "is_built_in",
     "is_retired",
     "item_name_for",
+    "scale_difference",
     "shipped_wording_credits",
     "use_custom_instruments",
     "with_text_pack",
@@ -1428,6 +1429,55 @@ def is_built_in(instrument_id: str) -> bool:
 def is_retired(instrument_id: str) -> bool:
     entry = _REGISTRY.custom.get(instrument_id)
     return entry is not None and entry.retired
+
+
+def scale_difference(earlier: Instrument, later: Instrument) -> str | None:
+    """How ``later`` (a new version) scores on another scale than ``earlier``, in words
+    ("version 2 scores from 6 to 42, version 1 from 1 to 7"), or None when their scores
+    can share one chart and be compared: the same kind and total range, the same direction
+    where both have norms, and the same range for every subscale both have (a total of
+    another method on the same range reads the same way).
+
+    A chart, a reliable change or an alert compares an instrument's scores across its
+    versions, so a version that changes the scale must be a new instrument instead.
+    """
+    new, old = f"version {later.version}", f"version {earlier.version}"
+    kinds = {"alliance": "an alliance measure", "outcome": "an outcome measure"}
+    if later.kind != earlier.kind:
+        return (
+            f"{new} is {kinds.get(later.kind, 'a goal rating')} and {old} "
+            f"{kinds.get(earlier.kind, 'a goal rating')}"
+        )
+
+    def span(low: float, high: float) -> str:
+        return f"from {fmt_number(low)} to {fmt_number(high)}"
+
+    def same(a: tuple[float, float], b: tuple[float, float]) -> bool:
+        return all(abs(x - y) < 1e-9 for x, y in zip(a, b, strict=True))
+
+    later_total = (later.total_min, later.total_max)
+    earlier_total = (earlier.total_min, earlier.total_max)
+    if not same(later_total, earlier_total):
+        return f"{new} scores {span(*later_total)} and {old} {span(*earlier_total)}"
+    if (
+        later.norms is not None
+        and earlier.norms is not None
+        and later.norms.higher_is_better != earlier.norms.higher_is_better
+    ):
+        better = "higher" if later.norms.higher_is_better else "lower"
+        return f"a {better} score means better in {new} and worse in {old}"
+    earlier_scales = {scale.key: scale for scale in earlier.subscales}
+    for scale in later.subscales:
+        before = earlier_scales.get(scale.key)
+        if before is None:
+            continue
+        now_range, then_range = later.subscale_range(scale), earlier.subscale_range(before)
+        if not same(now_range, then_range):
+            return (
+                f"its {scale.name} subscale runs {span(*now_range)} in {new} and "
+                f"{span(*then_range)} in {old}"
+            )
+    return None
 
 
 def instrument_for(instrument_id: str, version: str | None = None) -> Instrument | None:

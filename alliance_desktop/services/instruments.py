@@ -27,6 +27,7 @@ from alliance_desktop.domain.instruments import (
     get_instrument,
     is_built_in,
     is_retired,
+    scale_difference,
 )
 from alliance_desktop.services.atomic import atomic_file, refuse_to_clobber
 from alliance_desktop.services.errors import InvalidInput
@@ -164,11 +165,33 @@ def import_definition(
                     "version so the stored scores keep theirs. Nothing was changed."
                 )
             outcome, replace = "replaced", True
+        _refuse_another_scale(db, own.versions, instrument)
     repository.add_instrument_definition(
         db, instrument.id, instrument.version, document, now, replace=replace
     )
     _reload(db)
     return ImportResult(get_instrument(instrument.id), outcome)
+
+
+def _refuse_another_scale(
+    db: Database, versions: tuple[Instrument, ...], instrument: Instrument
+) -> None:
+    """Refuse a version whose scores could not share a chart with those already stored
+    (another range, method, direction or subscale range): charts, reliable change and
+    alerts compare an instrument's scores across its versions."""
+    for earlier in versions:
+        if earlier.version == instrument.version:
+            continue  # the version being replaced (it has no measurements)
+        taken = repository.measurements_taken(db, instrument.id, earlier.version)
+        difference = scale_difference(earlier, instrument) if taken else None
+        if difference is not None:
+            raise InvalidInput(
+                f"{instrument.id} has {taken:,} stored measurement{'s' * (taken != 1)} taken "
+                f"with version {earlier.version}, and {difference}, so their scores could not "
+                "be charted or compared together. Keep the scale as it was (wording, labels "
+                "and anchors may change), or give the changed form a new id, as a separate "
+                "instrument. Nothing was changed."
+            )
 
 
 def next_version(instrument_id: str) -> str:

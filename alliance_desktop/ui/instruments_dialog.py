@@ -296,6 +296,9 @@ _ITEM_COLUMNS = (
     "Risk",
 )
 _FLAG_KEYS = {_REVERSE: "reverse", _OPTIONAL: "optional", _RISK: "risk"}
+#: On an item's label cell: what a file set for the item that the table has no column for
+#: (recorded but not scored; the item's own anchors, with the range they were written for).
+_ITEM_KEPT_ROLE = Qt.ItemDataRole.UserRole + 1
 # Subscale table columns.
 _KEY, _NAME, _ITEMS, _METHOD, _TAG = range(5)
 _SUBSCALE_COLUMNS = ("Key", "Name", "Items", "Method", "Tag")
@@ -934,6 +937,15 @@ class DefinitionEditor(QDialog):
             cell = QTableWidgetItem(text)
             if column in (_MIN, _MAX, _STEP):
                 cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if column == _LABEL and item is not None and (not item.scored or item.anchors):
+                cell.setData(
+                    _ITEM_KEPT_ROLE,
+                    {
+                        "scored": item.scored,
+                        "anchors": list(item.anchors),
+                        "range": [item.minimum, item.maximum, item.step],
+                    },
+                )
             table.setItem(row, column, cell)
         for column, checked in zip((_REVERSE, _OPTIONAL, _RISK), flags, strict=True):
             table.setItem(row, column, _flag_cell(checked, _ITEM_COLUMNS[column]))
@@ -1048,6 +1060,7 @@ class DefinitionEditor(QDialog):
                         high,
                         step,
                         optional=self._checked(table, row, _OPTIONAL),
+                        scored=self._kept(row).get("scored", True),
                     )
                 )
         except DomainError:
@@ -1125,8 +1138,19 @@ class DefinitionEditor(QDialog):
             }
             for column, key in _FLAG_KEYS.items():
                 item[key] = self._checked(table, row, column)
+            kept = self._kept(row)
+            if not kept.get("scored", True):
+                item["scored"] = False  # (refused by the reader if made risk or required)
+            if kept.get("anchors") and kept.get("range") == bounds:
+                item["anchors"] = list(kept["anchors"])  # words for the answers it was given
             items.append(item)
         return items
+
+    def _kept(self, row: int) -> dict[str, Any]:
+        """What the file set for item ``row`` that the table shows no column for."""
+        cell = self.items_table.item(row, _LABEL)
+        kept = cell.data(_ITEM_KEPT_ROLE) if cell is not None else None
+        return kept if isinstance(kept, dict) else {}
 
     def _subscales(self) -> list[dict[str, Any]]:
         table = self.subscales_table

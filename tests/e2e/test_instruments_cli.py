@@ -105,15 +105,30 @@ def test_an_own_instrument_from_import_to_retirement(tmp_path: Path) -> None:
     sent = definition_from_json(json.loads(shared.read_text("utf-8")))
     assert sent == definition_from_json(json.loads(EXAMPLE.read_text("utf-8")))
 
-    # Version 2 widens the items to 0-10; version 1's scores stay as they were.
+    # A version 2 on another scale (items 0-10) is refused: its scores could not share a
+    # chart, a reliable change or an alert with version 1's. Nothing is stored.
     document = json.loads(EXAMPLE.read_text("utf-8"))
+    widened = copy.deepcopy(document)
+    widened["instrument"]["version"] = "2"
+    for item in widened["instrument"]["items"]:
+        item["minimum"], item["maximum"] = 0, 10
+    widened["instrument"]["anchors"] = []
+    widened["instrument"]["total_min"], widened["instrument"]["total_max"] = 0, 10
+    widened["instrument"].pop("axis", None)
+    other_scale = tmp_path / "other-scale.json"
+    other_scale.write_text(json.dumps(widened), encoding="utf-8")
+    before = digest(db)
+    refused = run("--db", str(db), "instrument", "import", str(other_scale))
+    assert_one_line_error(
+        refused, "2 stored measurements taken with version 1", "could not be charted"
+    )
+    assert "version 2 scores from 0 to 10 and version 1 from 1 to 7" in refused.stderr
+    assert digest(db) == before
+    # Version 2 rewords an item and renames the form; version 1's scores stay as they were.
     changed = copy.deepcopy(document)
     changed["instrument"]["version"] = "2"
-    for item in changed["instrument"]["items"]:
-        item["minimum"], item["maximum"] = 0, 10
-    changed["instrument"]["anchors"] = []
-    changed["instrument"]["total_min"], changed["instrument"]["total_max"] = 0, 10
-    changed["instrument"].pop("axis", None)
+    changed["instrument"]["name"] = "Session alliance check (therapist), revised"
+    changed["instrument"]["items"][5]["text"] = "The client could tell me what did not help."
     v2 = tmp_path / "v2.json"
     v2.write_text(json.dumps(changed), encoding="utf-8")
     assert "Added version 2" in run("--db", str(db), "instrument", "import", str(v2)).stdout
@@ -125,10 +140,10 @@ def test_an_own_instrument_from_import_to_retirement(tmp_path: Path) -> None:
     refused = run("--db", str(db), "instrument", "import", str(clash))
     assert_one_line_error(refused, "version 1 already has measurements", "new version")
     assert digest(db) == before
-    _session(db, "C-1", "2026-11-16T10:00", [9, 9, 8, 8, 10, 10])
+    _session(db, "C-1", "2026-11-16T10:00", [6, 6, 5, 5, 7, 7])
     rows = json.loads(run("--db", str(db), "session", "list", "C-1", "--json").stdout)
     assert [s["measurements"][0]["instrument_version"] for s in rows] == ["1", "1", "2"]
-    assert [s["measurements"][0]["total"] for s in rows] == [5.8, 4.7, 9]
+    assert [s["measurements"][0]["total"] for s in rows] == [5.8, 4.7, 6]
     assert _listed(db)[ID]["versions"] == ["1", "2"]
 
     # The whole practice moves (export, import into a new file) with its instruments.
@@ -139,7 +154,7 @@ def test_an_own_instrument_from_import_to_retirement(tmp_path: Path) -> None:
     brought = run("--db", str(moved), "import", str(export))
     assert brought.returncode == 0, brought.stderr
     moved_rows = json.loads(run("--db", str(moved), "session", "list", "C-1", "--json").stdout)
-    assert [s["measurements"][0]["total"] for s in moved_rows] == [5.8, 4.7, 9]
+    assert [s["measurements"][0]["total"] for s in moved_rows] == [5.8, 4.7, 6]
     assert _listed(moved)[ID]["versions"] == ["1", "2"]
 
     # Retired: not offered any more, the data stay.

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QDate, QDateTime, Qt
@@ -366,7 +368,7 @@ def test_define_record_alert_chart_print_edit_and_retire_an_own_alliance_form(
     assert re.search(r"2026-11-20\s+6\.3\s+7\s+6\s+6\s", text), text
     assert re.search(r"2026-11-25\s+4\.7\s+2\s+6\s+6\s", text), text
 
-    # Edit… after data exist: item 6 now runs to 9, saved as version 2.
+    # Edit… after data exist: a new version; item 6 made to run to 9 is refused twice.
     dialog = open_instruments(window, qtbot)
     dialog.select(ID)
     editor = open_editor(window, qtbot, dialog, "editInstrumentButton")
@@ -384,6 +386,17 @@ def test_define_record_alert_chart_print_edit_and_retire_an_own_alliance_form(
     assert table(editor, "defItems").item(5, 3).text() == "9"  # type: ignore[union-attr]
     type_text(qtbot, editor, "defAnchors", "")
     assert widget(editor, "defTotalRange").text().startswith("1 to 7.3")  # type: ignore[attr-defined]
+    click(qtbot, editor, "defSave")
+    # Another scale is refused: version 1's scores could not share a chart with version 2's.
+    refused = error_text(editor)
+    assert f"{ID} has 2 stored measurements taken with version 1" in refused
+    assert "version 2 scores from 1 to 7.3 and version 1 from 1 to 7" in refused
+    assert "give the changed form a new id" in refused
+    assert editor.isVisible() and definitions(window) == [(ID, "1")]
+    # The same scale with item 6 reworded is version 2.
+    edit_cell(qtbot, table(editor, "defItems"), 5, 3, "7")
+    type_text(qtbot, editor, "defAnchors", "\n".join(ANCHORS))
+    edit_cell(qtbot, table(editor, "defItems"), 5, 1, "The client could tell me what jarred.")
     click(qtbot, editor, "defSave")
     qtbot.waitUntil(lambda: window.measures.editor is None)
     assert "Added version 2 of " + ID in dialog.message.text()
@@ -711,3 +724,63 @@ def test_norms_are_written_with_their_source_and_refused_without_it(
         20,
     )
     assert QMessageBox not in {type(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
+
+
+def test_an_edit_keeps_an_unscored_question_and_its_own_answers_from_the_file(
+    qtbot: QtBot,
+    window: MainWindow,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a file sets for an item and the table has no column for (a question recorded but
+    not scored, the item's own answers) survives an edit in the form; answers written for
+    one range are dropped when the item's range is changed, not shown against another."""
+    from alliance_desktop.domain.definitions import definition_to_json
+    from alliance_desktop.domain.instruments import PHQ_9
+
+    # As Export… makes a built-in a starting point: without its flag and default plan.
+    start = replace(PHQ_9, id="pa-mood", version="1", name="Practice mood check", cli_flag=None)
+    document = definition_to_json(replace(start, planned_by_default=False))
+    source = tmp_path / "mood.json"
+    source.write_text(json.dumps(document), "utf-8")
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QFileDialog.getOpenFileName", lambda *a, **k: (str(source), "")
+    )
+    dialog = open_instruments(window, qtbot)
+    said: list[str] = []
+    handle_modals([read_message(said)])
+    click(qtbot, dialog, "importInstrumentButton")
+    assert said[0].startswith("Added pa-mood version 1"), said
+    tenth = PHQ_9.items[9]
+    assert not tenth.scored and len(tenth.anchors) == 4
+
+    def stored() -> Any:
+        (row,) = repository.list_instrument_definitions(window.db)
+        return definition_from_json(row.document)
+
+    dialog.select("pa-mood")
+    editor = open_editor(window, qtbot, dialog, "editInstrumentButton")
+    total = widget(editor, "defTotalRange")
+    assert isinstance(total, QLabel) and total.text().startswith("0 to 27"), total.text()
+    type_text(qtbot, editor, "defVersion", "1")
+    type_text(qtbot, editor, "defName", "Practice mood check (edited)")
+    click(qtbot, editor, "defSave")
+    assert not error_text(editor)
+    qtbot.waitUntil(lambda: window.measures.editor is None)
+    kept = stored()
+    assert kept.name == "Practice mood check (edited)"
+    assert not kept.items[9].scored and kept.items[9].anchors == tenth.anchors
+    assert (kept.total_min, kept.total_max) == (0, 27)
+
+    editor = open_editor(window, qtbot, dialog, "editInstrumentButton")
+    type_text(qtbot, editor, "defVersion", "1")
+    edit_cell(qtbot, table(editor, "defItems"), 9, 3, "4")  # five answers now, words for four
+    click(qtbot, editor, "defSave")
+    assert error_text(editor).startswith("⚠ Item 10: runs 0 to 4 in steps of 1, unlike item 1")
+    type_text(qtbot, editor, "defAnchors", "")  # numbers for every item, then
+    click(qtbot, editor, "defSave")
+    assert not error_text(editor)
+    qtbot.waitUntil(lambda: window.measures.editor is None)
+    kept = stored()
+    assert kept.items[9].maximum == 4 and kept.items[9].anchors == () and kept.anchors == ()
+    assert not kept.items[9].scored and (kept.total_min, kept.total_max) == (0, 27)

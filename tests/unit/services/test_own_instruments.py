@@ -215,3 +215,67 @@ def test_the_version_added_last_is_current_whatever_the_clock_says(db: Database)
         assert INSTRUMENTS[ID].version == "2"
     finally:
         reopened.close()
+
+
+def _norms(*, higher_is_better: bool) -> dict[str, Any]:
+    return {
+        "reliability": 0.8,
+        "higher_is_better": higher_is_better,
+        "source": "Made up for this test",
+    }
+
+
+def _rescaled(version: str, change: str) -> dict[str, Any]:
+    """The example at ``version`` with one change of scale (the example: six items 1-7,
+    total and goal/task/bond subscales as means)."""
+    document = _changed(version)
+    instrument = document["instrument"]
+    if change == "range":
+        for item in instrument["items"]:
+            item["minimum"], item["maximum"] = 0, 10
+        instrument.update(anchors=[], total_min=0, total_max=10)
+        instrument.pop("axis", None)
+    elif change == "direction":
+        instrument["norms"] = _norms(higher_is_better=False)
+    elif change == "subscale":
+        instrument["subscales"][0]["method"] = "sum"
+    elif change == "kind":
+        instrument.update(kind="outcome", alert_rules=[])
+        for scale in instrument["subscales"]:
+            scale["tag"] = None
+    return document
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ("range", "version 2 scores from 0 to 10 and version 1 from 1 to 7"),
+        ("direction", "a lower score means better in version 2 and worse in version 1"),
+        ("subscale", "its Goal subscale runs from 2 to 14 in version 2 and from 1 to 7 in"),
+        ("kind", "version 2 is an outcome measure and version 1 an alliance measure"),
+    ],
+)
+def test_a_version_on_another_scale_is_refused_once_there_are_scores(
+    db: Database, change: str, words: str
+) -> None:
+    """Charts, reliable change and alerts compare an instrument's scores across versions:
+    a new version may reword and relabel, not rescale. Before any scores it may."""
+    first = _changed("1", norms=_norms(higher_is_better=True) if change == "direction" else None)
+    instruments.import_definition(db, instruments.parse_definition(first), NOW)
+    rescaled = instruments.parse_definition(_rescaled("2", change))
+    _record(db, [6, 5, 6, 5, 7, 6])
+    before = repository.list_instrument_definitions(db)
+    with pytest.raises(InvalidInput) as refused:
+        instruments.import_definition(db, rescaled, NOW)
+    message = str(refused.value)
+    assert message.startswith(f"{ID} has 1 stored measurement taken with version 1, and ")
+    assert words in message and message.endswith("Nothing was changed.")
+    assert repository.list_instrument_definitions(db) == before
+    assert [v.version for v in custom_instruments()[ID].versions] == ["1"]
+
+
+def test_a_version_on_another_scale_is_taken_while_no_version_has_scores(db: Database) -> None:
+    instruments.import_definition(db, instruments.parse_definition(_document()), NOW)
+    rescaled = instruments.parse_definition(_rescaled("2", "range"))
+    assert instruments.import_definition(db, rescaled, NOW).outcome == "new version"
+    assert (INSTRUMENTS[ID].total_min, INSTRUMENTS[ID].total_max) == (0, 10)
