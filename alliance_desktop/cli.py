@@ -304,7 +304,8 @@ def _add_security_parsers(commands: Any, common: argparse.ArgumentParser) -> Non
 
 def _add_instrument_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     instrument = commands.add_parser(
-        "instrument", help="the practice's own instruments: import, list, export, retire"
+        "instrument",
+        help="the practice's own instruments: import, list, export, retire, offer, delete",
     )
     actions = instrument.add_subparsers(
         dest="instrument_command", metavar="ACTION", parser_class=_Parser, required=True
@@ -325,6 +326,17 @@ def _add_instrument_parsers(commands: Any, common: argparse.ArgumentParser) -> N
         "retire", parents=[common], help="stop offering an instrument (its data stay)"
     )
     retire.add_argument("id", metavar="ID")
+    offer = actions.add_parser(
+        "offer", parents=[common], help="offer a retired instrument for new sessions again"
+    )
+    offer.add_argument("id", metavar="ID")
+    delete = actions.add_parser(
+        "delete", parents=[common], help="delete an own instrument that has no measurements"
+    )
+    delete.add_argument("id", metavar="ID")
+    delete.add_argument(
+        "--yes", action="store_true", help="do not ask (required without a terminal)"
+    )
 
 
 def _add_alert_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -1235,6 +1247,18 @@ def _cmd_instrument(args: argparse.Namespace) -> int:
         with _opened(args, create=False) as db:
             print(instruments.retire_instrument(db, args.id.strip(), datetime.now()))
         return EXIT_OK
+    if action == "offer":
+        with _opened(args, create=False) as db:
+            print(instruments.restore_instrument(db, args.id.strip()))
+        return EXIT_OK
+    if action == "delete":
+        with _opened(args, create=False) as db:
+            instruments.deletable(db, args.id.strip())  # refused before anything is asked
+            if not args.yes and not _confirmed(f"Delete {args.id.strip()} permanently?"):
+                print("Nothing was deleted.")
+                return EXIT_OK
+            print(instruments.delete_instrument(db, args.id.strip()))
+        return EXIT_OK
     with _opened(args, create=False, writes=False):
         entries = instruments.list_instruments()
     if args.json:
@@ -1267,27 +1291,34 @@ def _cmd_client(args: argparse.Namespace) -> int:
     with _opened(args, create=False) as db:
         client_id = client_for_code(db, args.code)
         until = client_service.backups_hold_until(db, date.today())
-        if not args.yes:
-            if not _stdin_is_terminal():
-                raise UsageError(
-                    "erase cannot be undone; add --yes to confirm (there is no terminal to ask on)."
-                )
-            try:
-                answer = input(
-                    f"Erase {args.code.strip()} and everything recorded about them? [y/N] "
-                )
-            except EOFError:  # Ctrl+D: no answer is no
-                answer = ""
-                print()
-            if answer.strip().lower() not in ("y", "yes"):
-                print("Nothing was erased.")
-                return EXIT_OK
+        question = f"Erase {args.code.strip()} and everything recorded about them?"
+        if not args.yes and not _confirmed(question):
+            print("Nothing was erased.")
+            return EXIT_OK
         client_service.delete_client(db, client_id)
     print(
         f"Erased {args.code.strip()} from {db.path}. Backups made before today still hold the "
         f"record until rotation removes them, by {until:%Y-%m-%d} at the latest."
     )
     return EXIT_OK
+
+
+def _confirmed(question: str) -> bool:
+    """Ask a yes/no ``question`` on the terminal (no answer is no).
+
+    Raises:
+        UsageError: There is no terminal to ask on (the command then needs --yes).
+    """
+    if not _stdin_is_terminal():
+        raise UsageError(
+            "this cannot be undone; add --yes to confirm (there is no terminal to ask on)."
+        )
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:  # Ctrl+D: no answer is no
+        answer = ""
+        print()
+    return answer.strip().lower() in ("y", "yes")
 
 
 _COMMANDS = {

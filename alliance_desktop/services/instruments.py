@@ -247,8 +247,15 @@ def retire_instrument(db: Database, instrument_id: str, now: datetime) -> str:
 
 def restore_instrument(db: Database, instrument_id: str) -> str:
     """Offer a retired custom instrument for new sessions again. A sentence."""
+    if is_built_in(instrument_id):
+        raise InvalidInput(
+            f"{instrument_id} is built in and never retired; choose the measures recorded by "
+            "default in Preferences or in a client's plan."
+        )
     if instrument_id not in custom_instruments():
         raise InvalidInput(_unknown(instrument_id))
+    if not is_retired(instrument_id):
+        return f"{instrument_id} is not retired; it is offered already, nothing changed."
     repository.set_instrument_retired(db, instrument_id, None)
     _reload(db)
     return f"{instrument_id} is offered for new sessions again."
@@ -256,6 +263,18 @@ def restore_instrument(db: Database, instrument_id: str) -> str:
 
 def delete_instrument(db: Database, instrument_id: str) -> str:
     """Remove a custom instrument that has no measurements at all. A sentence."""
+    deletable(db, instrument_id)
+    repository.delete_instrument_definitions(db, instrument_id)
+    _reload(db)
+    return f"Deleted {instrument_id}; it had no measurements."
+
+
+def deletable(db: Database, instrument_id: str) -> None:
+    """Check that ``instrument_id`` may be deleted (before asking whether to).
+
+    Raises:
+        InvalidInput: It is built in, unknown, or has data or kept records naming it.
+    """
     if is_built_in(instrument_id):
         raise InvalidInput(f"{instrument_id} is built in and cannot be deleted.")
     if instrument_id not in custom_instruments():
@@ -271,9 +290,6 @@ def delete_instrument(db: Database, instrument_id: str) -> str:
             f"{instrument_id} is named by kept records (a risk answer removed from a session, "
             "or an acknowledged alert), so it cannot be deleted; retire it instead."
         )
-    repository.delete_instrument_definitions(db, instrument_id)
-    _reload(db)
-    return f"Deleted {instrument_id}; it had no measurements."
 
 
 def stored_definitions(db: Database) -> list[dict[str, Any]]:

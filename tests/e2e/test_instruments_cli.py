@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +166,41 @@ def test_an_own_instrument_from_import_to_retirement(tmp_path: Path) -> None:
     assert _listed(db)[ID]["retired"] is True
     builtin = run("--db", str(db), "instrument", "retire", "SRS")
     assert_one_line_error(builtin, "SRS is built in and cannot be retired")
+    # Offered again (as the window's button does); a built-in is never retired.
+    offered = run("--db", str(db), "instrument", "offer", ID)
+    assert offered.stdout.strip() == f"{ID} is offered for new sessions again."
+    assert _listed(db)[ID]["retired"] is False
+    again = run("--db", str(db), "instrument", "offer", ID)
+    assert "is not retired" in again.stdout and again.returncode == 0
+    assert_one_line_error(
+        run("--db", str(db), "instrument", "offer", "SRS"), "SRS is built in and never retired"
+    )
+    # With data it cannot be deleted, even with --yes.
+    before = digest(db)
+    kept = run("--db", str(db), "instrument", "delete", ID, "--yes")
+    assert_one_line_error(kept, f"{ID} has 3 stored measurements", "retire it instead")
+    assert digest(db) == before
+
+
+def test_an_instrument_without_data_is_deleted_once_confirmed(tmp_path: Path) -> None:
+    db = _practice(tmp_path)
+    assert run("--db", str(db), "instrument", "import", str(EXAMPLE)).returncode == 0
+    before = digest(db)
+    no_terminal = subprocess.run(
+        [sys.executable, "-m", "alliance_desktop", "--db", str(db), "instrument", "delete", ID],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert_one_line_error(no_terminal, "cannot be undone", "--yes")
+    assert digest(db) == before and ID in _listed(db)
+    deleted = run("--db", str(db), "instrument", "delete", ID, "--yes")
+    assert deleted.stdout.strip() == f"Deleted {ID}; it had no measurements.", deleted.stderr
+    assert ID not in _listed(db)
+    unknown = run("--db", str(db), "instrument", "delete", "nope", "--yes")
+    assert_one_line_error(unknown, "no instrument of the practice's own called 'nope'")
 
 
 def test_a_bad_definition_gets_one_message_and_changes_nothing(tmp_path: Path) -> None:
