@@ -66,6 +66,8 @@ class _SessionParser(_Parser):
         self._instrument_flags_wanted = instrument_flags
 
     def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        # argparse parses a chosen subcommand by calling its parser's parse_known_args
+        # (CPython's _SubParsersAction); tests/unit/test_layers.py fails if that changes.
         if self._instrument_flags_wanted:
             self._instrument_flags_wanted = False
             from alliance_desktop.domain.instruments import CLI_FLAGS
@@ -1254,7 +1256,8 @@ def _cmd_instrument(args: argparse.Namespace) -> int:
     if action == "delete":
         with _opened(args, create=False) as db:
             instruments.deletable(db, args.id.strip())  # refused before anything is asked
-            if not args.yes and not _confirmed(f"Delete {args.id.strip()} permanently?"):
+            asked = f"Delete {args.id.strip()} permanently?"
+            if not args.yes and not _confirmed(asked, f"deleting {args.id.strip()}"):
                 print("Nothing was deleted.")
                 return EXIT_OK
             print(instruments.delete_instrument(db, args.id.strip()))
@@ -1292,7 +1295,7 @@ def _cmd_client(args: argparse.Namespace) -> int:
         client_id = client_for_code(db, args.code)
         until = client_service.backups_hold_until(db, date.today())
         question = f"Erase {args.code.strip()} and everything recorded about them?"
-        if not args.yes and not _confirmed(question):
+        if not args.yes and not _confirmed(question, f"erasing {args.code.strip()}"):
             print("Nothing was erased.")
             return EXIT_OK
         client_service.delete_client(db, client_id)
@@ -1303,15 +1306,16 @@ def _cmd_client(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _confirmed(question: str) -> bool:
-    """Ask a yes/no ``question`` on the terminal (no answer is no).
+def _confirmed(question: str, doing: str) -> bool:
+    """Ask a yes/no ``question`` on the terminal (no answer is no); ``doing`` names the act
+    in the refusal when there is no terminal ("erasing C-1").
 
     Raises:
         UsageError: There is no terminal to ask on (the command then needs --yes).
     """
     if not _stdin_is_terminal():
         raise UsageError(
-            "this cannot be undone; add --yes to confirm (there is no terminal to ask on)."
+            f"{doing} cannot be undone; add --yes to confirm (there is no terminal to ask on)."
         )
     try:
         answer = input(f"{question} [y/N] ")

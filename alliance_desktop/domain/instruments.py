@@ -1433,7 +1433,7 @@ def is_retired(instrument_id: str) -> bool:
 
 def scale_difference(earlier: Instrument, later: Instrument) -> str | None:
     """How ``later`` (a new version) scores on another scale than ``earlier``, in words
-    ("version 2 scores from 6 to 42, version 1 from 1 to 7"), or None when their scores
+    ("version 2 scores from 6 to 42 and version 1 from 1 to 7"), or None when their scores
     can share one chart and be compared: the same kind and total range, the same direction
     where both have norms, and the same range for every subscale both have (a total of
     another method on the same range reads the same way).

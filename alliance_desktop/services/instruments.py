@@ -189,8 +189,9 @@ def _refuse_another_scale(
                 f"{instrument.id} has {taken:,} stored measurement{'s' * (taken != 1)} taken "
                 f"with version {earlier.version}, and {difference}, so their scores could not "
                 "be charted or compared together. Keep the scale as it was (wording, labels "
-                "and anchors may change), or give the changed form a new id, as a separate "
-                "instrument. Nothing was changed."
+                "and anchors may change), or make the changed form a separate instrument "
+                "with an id of its own (New… in Measures → Instruments…, or a definition "
+                "file with another id). Nothing was changed."
             )
 
 

@@ -448,6 +448,21 @@ def _flag_cell(checked: bool, what: str) -> QTableWidgetItem:
     return cell
 
 
+def _kept_words(item: Item) -> str:
+    """The item's tooltip for what its file set and the table has no column for."""
+    said = []
+    if not item.scored:
+        said.append(
+            "Recorded but not scored (set in the definition file): it stays optional, and is "
+            "neither reversed nor a risk item."
+        )
+    if item.anchors:
+        said.append(
+            f"Its own answers: {', '.join(item.anchors)} (dropped if its range is changed)."
+        )
+    return "\n".join(said)
+
+
 def _number_text(value: float) -> str:
     """A number as the therapist would type it: 7, 0.5 (never 7.0)."""
     if float(value).is_integer() and abs(value) < 1e15:
@@ -946,6 +961,7 @@ class DefinitionEditor(QDialog):
                         "range": [item.minimum, item.maximum, item.step],
                     },
                 )
+                cell.setToolTip(_kept_words(item))
             table.setItem(row, column, cell)
         for column, checked in zip((_REVERSE, _OPTIONAL, _RISK), flags, strict=True):
             table.setItem(row, column, _flag_cell(checked, _ITEM_COLUMNS[column]))
@@ -1141,7 +1157,9 @@ class DefinitionEditor(QDialog):
             kept = self._kept(row)
             if not kept.get("scored", True):
                 item["scored"] = False  # (refused by the reader if made risk or required)
-            if kept.get("anchors") and kept.get("range") == bounds:
+            if kept.get("anchors") and all(
+                math.isclose(a, b, rel_tol=1e-9) for a, b in zip(kept["range"], bounds, strict=True)
+            ):
                 item["anchors"] = list(kept["anchors"])  # words for the answers it was given
             items.append(item)
         return items

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from alliance_desktop.domain.definitions import definition_from_json
 from tests.e2e.test_cli import assert_one_line_error, digest, run
+from tests.e2e.test_odd_inputs import at_terminal
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2] / "resources/instruments/example-therapist-alliance.json"
@@ -182,6 +183,15 @@ def test_an_own_instrument_from_import_to_retirement(tmp_path: Path) -> None:
     assert digest(db) == before
 
 
+def test_session_add_help_lists_the_questionnaire_flags() -> None:
+    """`session add`'s flags come from the registry when that subcommand is parsed."""
+    shown = run("session", "add", "--help")
+    assert shown.returncode == 0, shown.stderr
+    for flag in ("--srs", "--wai-sr", "--ors", "--core-10", "--phq9", "--gad7"):
+        assert f"{flag} V,V,…" in shown.stdout, flag
+    assert "--srs" not in run("--help").stdout
+
+
 def test_an_instrument_without_data_is_deleted_once_confirmed(tmp_path: Path) -> None:
     db = _practice(tmp_path)
     assert run("--db", str(db), "instrument", "import", str(EXAMPLE)).returncode == 0
@@ -194,8 +204,18 @@ def test_an_instrument_without_data_is_deleted_once_confirmed(tmp_path: Path) ->
         timeout=300,
         check=False,
     )
-    assert_one_line_error(no_terminal, "cannot be undone", "--yes")
+    assert_one_line_error(no_terminal, f"deleting {ID} cannot be undone", "--yes")
     assert digest(db) == before and ID in _listed(db)
+    # At a terminal it asks; "n" (or Enter) keeps it, "y" deletes it.
+    asked = ("--db", str(db), "instrument", "delete", ID)
+    status, said = at_terminal(asked, "[y/N]", b"n\r")
+    assert status == 0 and f"Delete {ID} permanently? [y/N]" in said
+    assert "Nothing was deleted." in said, said
+    assert digest(db) == before and ID in _listed(db)
+    status, said = at_terminal(asked, "[y/N]", b"y\r")
+    assert status == 0 and f"Deleted {ID}; it had no measurements." in said, said
+    assert ID not in _listed(db)
+    assert run("--db", str(db), "instrument", "import", str(EXAMPLE)).returncode == 0
     deleted = run("--db", str(db), "instrument", "delete", ID, "--yes")
     assert deleted.stdout.strip() == f"Deleted {ID}; it had no measurements.", deleted.stderr
     assert ID not in _listed(db)

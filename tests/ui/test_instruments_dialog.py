@@ -391,7 +391,7 @@ def test_define_record_alert_chart_print_edit_and_retire_an_own_alliance_form(
     refused = error_text(editor)
     assert f"{ID} has 2 stored measurements taken with version 1" in refused
     assert "version 2 scores from 1 to 7.3 and version 1 from 1 to 7" in refused
-    assert "give the changed form a new id" in refused
+    assert "a separate instrument with an id of its own (New… in Measures" in refused
     assert editor.isVisible() and definitions(window) == [(ID, "1")]
     # The same scale with item 6 reworded is version 2.
     edit_cell(qtbot, table(editor, "defItems"), 5, 3, "7")
@@ -762,6 +762,9 @@ def test_an_edit_keeps_an_unscored_question_and_its_own_answers_from_the_file(
     editor = open_editor(window, qtbot, dialog, "editInstrumentButton")
     total = widget(editor, "defTotalRange")
     assert isinstance(total, QLabel) and total.text().startswith("0 to 27"), total.text()
+    tip = table(editor, "defItems").item(9, 0).toolTip()  # type: ignore[union-attr]
+    assert tip.startswith("Recorded but not scored") and "Somewhat difficult, Very" in tip, tip
+    assert not table(editor, "defItems").item(8, 0).toolTip()  # type: ignore[union-attr]
     type_text(qtbot, editor, "defVersion", "1")
     type_text(qtbot, editor, "defName", "Practice mood check (edited)")
     click(qtbot, editor, "defSave")

@@ -279,3 +279,25 @@ def test_a_version_on_another_scale_is_taken_while_no_version_has_scores(db: Dat
     rescaled = instruments.parse_definition(_rescaled("2", "range"))
     assert instruments.import_definition(db, rescaled, NOW).outcome == "new version"
     assert (INSTRUMENTS[ID].total_min, INSTRUMENTS[ID].total_max) == (0, 10)
+
+
+def test_a_version_without_data_is_replaced_only_on_the_scale_of_those_with_data(
+    db: Database,
+) -> None:
+    """Version 2, still without scores, may be corrected in place, but not rescaled while
+    version 1 has scores; every version with scores is compared, not only the last."""
+    instruments.import_definition(db, instruments.parse_definition(_document()), NOW)
+    _record(db, [6, 5, 6, 5, 7, 6])
+    v2 = instruments.parse_definition(_changed("2", name="Alliance check v2"))
+    assert instruments.import_definition(db, v2, NOW).outcome == "new version"
+    corrected = instruments.parse_definition(_changed("2", name="Alliance check v2 (typo)"))
+    assert instruments.import_definition(db, corrected, NOW).outcome == "replaced"
+    rescaled = instruments.parse_definition(_rescaled("2", "range"))
+    with pytest.raises(InvalidInput, match="taken with version 1, and version 2 scores from 0"):
+        instruments.import_definition(db, rescaled, NOW)
+    _record(db, [6, 6, 6, 6, 6, 6])  # now version 2 has scores too
+    rescaled = instruments.parse_definition(_rescaled("3", "range"))
+    with pytest.raises(InvalidInput, match="taken with version 1, and version 3 scores from 0"):
+        instruments.import_definition(db, rescaled, NOW)
+    assert [v.version for v in custom_instruments()[ID].versions] == ["1", "2"]
+    assert INSTRUMENTS[ID].name == "Alliance check v2 (typo)"
