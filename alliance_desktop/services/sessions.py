@@ -14,7 +14,7 @@ from typing import Any
 
 from alliance_desktop.domain._format import join_words
 from alliance_desktop.domain.errors import DomainError
-from alliance_desktop.domain.instruments import get_instrument, instrument_for
+from alliance_desktop.domain.instruments import get_instrument, instrument_for, scale_difference
 from alliance_desktop.domain.scoring import check_form
 from alliance_desktop.domain.vocabulary import Attendance, GoalStatus
 from alliance_desktop.services import audit
@@ -198,6 +198,17 @@ def _measurement_problem(m: MeasurementData, session: SessionData) -> str | None
             f"{instrument.id} version {m.instrument_version!r} is not one this app scores; it "
             f"scores version {instrument.version!r}."
         )
+    current = get_instrument(m.instrument_id)
+    if instrument.version != current.version:
+        # An earlier version is kept for its stored forms; a new form on another scale than
+        # the current version's would be charted and compared with it.
+        difference = scale_difference(instrument, current)
+        if difference is not None:
+            return (
+                f"{instrument.id} version {instrument.version} is on another scale than "
+                f"version {current.version}, the one in use ({difference}); record the form "
+                f"with version {current.version}."
+            )
     earliest = session.start - MEASURE_WINDOW_BEFORE
     latest = session.start + timedelta(minutes=session.duration_minutes) + MEASURE_WINDOW_AFTER
     if not earliest <= m.taken_at <= latest:

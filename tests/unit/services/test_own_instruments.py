@@ -301,3 +301,24 @@ def test_a_version_without_data_is_replaced_only_on_the_scale_of_those_with_data
         instruments.import_definition(db, rescaled, NOW)
     assert [v.version for v in custom_instruments()[ID].versions] == ["1", "2"]
     assert INSTRUMENTS[ID].name == "Alliance check v2 (typo)"
+
+
+def test_a_form_is_not_recorded_on_an_earlier_version_of_another_scale(db: Database) -> None:
+    """Version 2 rescaled before any scores is allowed; a form then recorded on version 1
+    (named in the session's JSON) is refused, so scores never land on two scales."""
+    instruments.import_definition(db, instruments.parse_definition(_document()), NOW)
+    rescaled = instruments.parse_definition(_rescaled("2", "range"))
+    assert instruments.import_definition(db, rescaled, NOW).outcome == "new version"
+    fields = ClientFields("C-8", "Łukasz", "Nowak", Approach.CBT, date(2026, 9, 1))
+    client_id = clients.create_client(db, fields).client_id
+    tree = repository.load_client_tree(db, client_id)
+    assert tree is not None
+    old = {"instrument_id": ID, "instrument_version": "1", "item_values": [6, 5, 6, 5, 7, 6]}
+    document = {"start": "2026-11-10T10:00", "measurements": [old]}
+    with pytest.raises(InvalidInput, match="version 1 is on another scale than version 2"):
+        sessions.record_session(db, client_id, sessions.parse_session(document, tree), now=NOW)
+    assert repository.measurements_taken(db, ID) == 0
+    current = {"instrument_id": ID, "item_values": [6, 5, 6, 5, 10, 0]}
+    document = {"start": "2026-11-10T10:00", "measurements": [current]}
+    sessions.record_session(db, client_id, sessions.parse_session(document, tree), now=NOW)
+    assert repository.measurements_taken(db, ID, "2") == 1
