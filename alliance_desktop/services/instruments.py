@@ -177,8 +177,8 @@ def _refuse_another_scale(
     db: Database, versions: tuple[Instrument, ...], instrument: Instrument
 ) -> None:
     """Refuse a version whose scores could not share a chart with those already stored
-    (another range, method, direction or subscale range): charts, reliable change and
-    alerts compare an instrument's scores across its versions."""
+    (another kind, total range, direction or subscale range; ``scale_difference``):
+    charts, reliable change and alerts compare an instrument's scores across versions."""
     for earlier in versions:
         if earlier.version == instrument.version:
             continue  # the version being replaced (it has no measurements)

@@ -97,10 +97,7 @@ def test_the_window_starts_without_reportlab_or_qt_pdf() -> None:
         "heavy += [m for m in sys.modules if m in ('PySide6.QtPdf', 'PySide6.QtPrintSupport')]\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
+    assert_passes_in_a_fresh_interpreter(code)
 
 
 def test_core_layers_do_not_load_qt_in_a_fresh_interpreter() -> None:
@@ -113,10 +110,7 @@ def test_core_layers_do_not_load_qt_in_a_fresh_interpreter() -> None:
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'reportlab'))\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
+    assert_passes_in_a_fresh_interpreter(code)
 
 
 def test_parsing_the_command_line_loads_no_database_code() -> None:
@@ -133,10 +127,7 @@ def test_parsing_the_command_line_loads_no_database_code() -> None:
         "               if m.split('.')[0] in roots or m.startswith(ours))\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
+    assert_passes_in_a_fresh_interpreter(code)
 
 
 def test_session_add_takes_its_questionnaire_flags_when_it_is_parsed() -> None:
@@ -151,6 +142,12 @@ def test_session_add_takes_its_questionnaire_flags_when_it_is_parsed() -> None:
         "assert args.phq9 is None\n"
         "assert 'alliance_desktop.domain.instruments' in sys.modules\n"
     )
+    assert_passes_in_a_fresh_interpreter(code)
+
+
+def assert_passes_in_a_fresh_interpreter(code: str) -> None:
+    """Run ``code`` (which asserts) in a new Python process: what a module imports shows
+    only in an interpreter that has imported nothing else."""
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
     )
